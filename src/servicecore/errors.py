@@ -1,0 +1,172 @@
+"""The servicecore error hierarchy.
+
+Every error servicecore raises on purpose derives from :class:`ServicecoreError`. Where a builtin
+fits, a subclass also derives from it (``NotFound`` is a ``LookupError``, ``ValidationError`` a
+``ValueError``), so hosts that already catch builtins keep working. Driver errors are translated at
+the adapter boundary and chained with ``from``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = [
+    "AuditChainError",
+    "ClosurePolicyError",
+    "ConcurrencyError",
+    "DuplicateId",
+    "FieldError",
+    "InvalidTransition",
+    "NotFound",
+    "PermissionDenied",
+    "ServicecoreError",
+    "StorageError",
+    "TransitionRefused",
+    "ValidationError",
+]
+
+
+class ServicecoreError(Exception):
+    """Root of every error servicecore raises on purpose."""
+
+
+@attrs.frozen
+class FieldError:
+    """One bad field: where it is, what it held and what is wrong with it.
+
+    Attributes:
+        path: Dotted path of the field, with ``[i]`` for sequence items, e.g. ``parts[2].quantity``.
+        value: The offending value, as given.
+        message: What is wrong, in words a developer can act on.
+    """
+
+    path: str
+    value: object
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}={self.value!r}: {self.message}"
+
+    def prefixed(self, prefix: str) -> FieldError:
+        """Return this error with ``prefix`` put in front of its path."""
+        if not prefix:
+            return self
+        sep = "" if self.path.startswith("[") or not self.path else "."
+        return FieldError(f"{prefix}{sep}{self.path}", self.value, self.message)
+
+
+class ValidationError(ServicecoreError, ValueError):
+    """Input that breaks a rule of the model; lists every bad field with its path and value.
+
+    Attributes:
+        errors: The bad fields, in the order they were found (never empty).
+    """
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        if not errors:
+            raise ValueError("ValidationError needs at least one FieldError")
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+    @classmethod
+    def single(cls, path: str, value: object, message: str) -> ValidationError:
+        """Build the error for one bad field."""
+        return cls([FieldError(path, value, message)])
+
+    @classmethod
+    def merge(cls, groups: Iterable[ValidationError], prefix: str = "") -> ValidationError:
+        """Merge several validation errors into one, optionally under a common path prefix."""
+        return cls([e.prefixed(prefix) for g in groups for e in g.errors])
+
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[tuple[FieldError, ...]]]:
+        return (type(self), (self.errors,))
+
+
+class NotFound(ServicecoreError, LookupError):
+    """A record that was asked for by id does not exist (for this tenant).
+
+    Attributes:
+        kind: The kind of record, e.g. ``"ServiceRequest"``.
+        id: The id that was asked for.
+    """
+
+    def __init__(self, kind: str, id: str) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(f"{kind} {id!r} not found")
+
+    def __reduce__(self) -> tuple[type[NotFound], tuple[str, str]]:
+        return (type(self), (self.kind, self.id))
+
+
+class InvalidTransition(ServicecoreError):
+    """A trigger that the entity's lifecycle does not allow from its current state.
+
+    Attributes:
+        entity: ``"<Kind> <id>"`` of the entity.
+        state: Its current state.
+        trigger: The trigger that was refused.
+        allowed: The triggers that are allowed from ``state``, sorted.
+    """
+
+    def __init__(self, entity: str, state: str, trigger: str, allowed: Sequence[str]) -> None:
+        self.entity = entity
+        self.state = state
+        self.trigger = trigger
+        self.allowed = tuple(allowed)
+        shown = ", ".join(self.allowed) if self.allowed else "none (final state)"
+        super().__init__(
+            f"{entity} is {state!r}: trigger {trigger!r} is not allowed; allowed: {shown}"
+        )
+
+    def __reduce__(self) -> tuple[type[InvalidTransition], tuple[str, str, str, tuple[str, ...]]]:
+        return (type(self), (self.entity, self.state, self.trigger, self.allowed))
+
+
+class TransitionRefused(ServicecoreError):
+    """A trigger allowed from the current state whose guard refused it; nothing changed.
+
+    Attributes:
+        entity: ``"<Kind> <id>"`` of the entity.
+        state: Its current state.
+        trigger: The trigger that was refused.
+        guard: The name of the guard that refused.
+        reason: Why the guard refused, in words.
+    """
+
+    def __init__(self, entity: str, state: str, trigger: str, guard: str, reason: str) -> None:
+        self.entity = entity
+        self.state = state
+        self.trigger = trigger
+        self.guard = guard
+        self.reason = reason
+        super().__init__(f"{entity} is {state!r}: {trigger!r} refused by {guard}: {reason}")
+
+    def __reduce__(self) -> tuple[type[TransitionRefused], tuple[str, str, str, str, str]]:
+        return (type(self), (self.entity, self.state, self.trigger, self.guard, self.reason))
+
+
+class ClosurePolicyError(TransitionRefused):
+    """A request may not close yet: its closure policy does not hold (fields or evidence missing)."""
+
+
+class PermissionDenied(ServicecoreError, PermissionError):
+    """The actor lacks the role (or the relation, e.g. being the assigned technician) a command needs."""
+
+
+class AuditChainError(ServicecoreError):
+    """An audit trail failed verification: an entry was edited, removed, inserted or reordered."""
+
+
+class ConcurrencyError(ServicecoreError):
+    """An update was based on a stale version: someone else committed first. Reload and retry."""
+
+
+class DuplicateId(ServicecoreError):
+    """A record with this id already exists (for this tenant)."""
+
+
+class StorageError(ServicecoreError):
+    """The storage backend failed for a reason that is not the caller's input (driver error, I/O)."""

@@ -1,0 +1,179 @@
+"""attrs validators that raise :class:`~servicecore.errors.ValidationError` naming the field.
+
+Every validator here ignores the instance, so the serialisation layer can call it on a lone value
+to collect every bad field of a record at once (see :mod:`servicecore.serialization`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+
+from servicecore.errors import ValidationError
+
+T = TypeVar("T")
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def fail(attribute: attrs.Attribute[Any], value: object, message: str) -> ValidationError:
+    """Build the error for ``attribute`` holding ``value``."""
+    return ValidationError.single(attribute.name, value, message)
+
+
+def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An id: 1-128 characters, letters, digits and ``. _ : / @ -``, starting alphanumeric."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise fail(attribute, value, "must be an id: 1-128 of A-Z a-z 0-9 . _ : / @ -")
+
+
+def text(max_len: int = 10_000, *, allow_empty: bool = False) -> Validator:
+    """A string of at most ``max_len`` characters; not blank unless ``allow_empty``."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str):
+            raise fail(attribute, value, "must be a string")
+        if not allow_empty and not value.strip():
+            raise fail(attribute, value, "must not be blank")
+        if len(value) > max_len:
+            raise fail(attribute, value, f"must be at most {max_len} characters")
+
+    return check
+
+
+def currency(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An ISO 4217 currency code: three upper-case letters."""
+    if not isinstance(value, str) or not _CURRENCY_RE.match(value):
+        raise fail(attribute, value, "must be an ISO 4217 code such as 'EUR'")
+
+
+def aware_datetime(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A timezone-aware :class:`~datetime.datetime`."""
+    if not isinstance(value, datetime):
+        raise fail(attribute, value, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise fail(attribute, value, "must be timezone-aware")
+
+
+def a_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A :class:`~datetime.date` that is not a datetime."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise fail(attribute, value, "must be a date")
+
+
+def decimal(
+    *, min_value: Decimal | None = None, max_value: Decimal | None = None, positive: bool = False
+) -> Validator:
+    """A finite :class:`~decimal.Decimal` within the given bounds (``positive`` means > 0)."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise fail(attribute, value, "must be a finite Decimal")
+        if positive and value <= 0:
+            raise fail(attribute, value, "must be greater than 0")
+        if min_value is not None and value < min_value:
+            raise fail(attribute, value, f"must be at least {min_value}")
+        if max_value is not None and value > max_value:
+            raise fail(attribute, value, f"must be at most {max_value}")
+
+    return check
+
+
+def integer(*, min_value: int | None = None, max_value: int | None = None) -> Validator:
+    """An ``int`` (not a ``bool``) within the given bounds."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise fail(attribute, value, "must be an integer")
+        if min_value is not None and value < min_value:
+            raise fail(attribute, value, f"must be at least {min_value}")
+        if max_value is not None and value > max_value:
+            raise fail(attribute, value, f"must be at most {max_value}")
+
+    return check
+
+
+def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A ``bool``."""
+    if not isinstance(value, bool):
+        raise fail(attribute, value, "must be true or false")
+
+
+def member(enum: type[Enum]) -> Validator:
+    """A member of ``enum``."""
+    names = ", ".join(m.value if isinstance(m.value, str) else m.name for m in enum)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, enum):
+            raise fail(attribute, value, f"must be one of {enum.__name__}: {names}")
+
+    return check
+
+
+def instance(cls: type[Any] | tuple[type[Any], ...]) -> Validator:
+    """An instance of ``cls`` (typically a value object)."""
+    label = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            raise fail(attribute, value, f"must be a {label}")
+
+    return check
+
+
+def optional(inner: Validator) -> Validator:
+    """``None``, or a value ``inner`` accepts."""
+
+    def check(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            inner(inst, attribute, value)
+
+    return check
+
+
+def items(inner: Validator, *, container: type = tuple, min_len: int = 0) -> Validator:
+    """A ``container`` (default tuple) whose every item ``inner`` accepts; errors name ``[i]``."""
+
+    def check(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, container):
+            raise fail(attribute, value, f"must be a {container.__name__}")
+        if len(value) < min_len:
+            raise fail(attribute, value, f"must hold at least {min_len} item(s)")
+        bad: list[ValidationError] = []
+        for i, item in enumerate(value):
+            try:
+                inner(inst, attribute, item)
+            except ValidationError as exc:
+                bad.append(ValidationError([e.prefixed(f"[{i}]") for e in _strip(exc, attribute)]))
+        if bad:
+            raise ValidationError.merge(bad, attribute.name)
+
+    return check
+
+
+def _strip(exc: ValidationError, attribute: attrs.Attribute[Any]) -> Iterable[Any]:
+    # Item validators report the field's own name as the path; the item index replaces it.
+    for e in exc.errors:
+        yield attrs.evolve(e, path="") if e.path == attribute.name else e
+
+
+def unique(key: Callable[[Any], object], what: str) -> Validator:
+    """A sequence whose items have distinct ``key`` values (``what`` names the key)."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        seen: set[object] = set()
+        for item in value:
+            k = key(item)
+            if k in seen:
+                raise fail(attribute, value, f"{what} {k!r} appears more than once")
+            seen.add(k)
+
+    return check
