@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -139,7 +140,7 @@ def optional(inner: Validator) -> Validator:
     return check
 
 
-def items(inner: Validator, *, container: type = tuple, min_len: int = 0) -> Validator:
+def items(inner: Validator, *, container: type[Any] = tuple, min_len: int = 0) -> Validator:
     """A ``container`` (default tuple) whose every item ``inner`` accepts; errors name ``[i]``."""
 
     def check(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -177,3 +178,46 @@ def unique(key: Callable[[Any], object], what: str) -> Validator:
             seen.add(k)
 
     return check
+
+
+def duration(*, positive: bool = False) -> Validator:
+    """A :class:`~datetime.timedelta` that is >= 0 (> 0 when ``positive``)."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, timedelta):
+            raise fail(attribute, value, "must be a timedelta")
+        if positive and value <= timedelta(0):
+            raise fail(attribute, value, "must be longer than zero")
+        if value < timedelta(0):
+            raise fail(attribute, value, "must not be negative")
+
+    return check
+
+
+def matches(pattern: str, description: str, *, max_len: int = 256) -> Validator:
+    """A string of at most ``max_len`` characters matching ``pattern`` (described in the error)."""
+    regex = re.compile(pattern)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or len(value) > max_len or not regex.fullmatch(value):
+            raise fail(attribute, value, f"must be {description}")
+
+    return check
+
+
+def time_of_day(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A naive :class:`~datetime.time` (wall-clock time, read in a separately named timezone)."""
+    if not isinstance(value, time):
+        raise fail(attribute, value, "must be a time of day")
+    if value.tzinfo is not None:
+        raise fail(attribute, value, "must be naive: the timezone is named separately")
+
+
+def timezone_name(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An IANA timezone name that :mod:`zoneinfo` knows, e.g. ``"Asia/Jakarta"``."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        raise fail(attribute, value, "must be an IANA timezone name such as 'Europe/Paris'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "America"
+        raise fail(attribute, value, "is not a timezone zoneinfo knows") from None

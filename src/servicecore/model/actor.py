@@ -54,7 +54,9 @@ class Actor:
     """
 
     id: str = attrs.field(validator=v.identifier)
-    roles: frozenset[Role] = attrs.field(converter=_roles, validator=_check_roles, factory=frozenset)
+    roles: frozenset[Role] = attrs.field(
+        converter=_roles, validator=_check_roles, factory=frozenset
+    )
     technician_id: TechnicianId | None = attrs.field(
         default=None, validator=v.optional(v.identifier)
     )

@@ -19,6 +19,7 @@ from servicecore.model import _validate as v
 __all__ = [
     "ArchiveId",
     "BookingId",
+    "CarePlanId",
     "ContractId",
     "CustomerId",
     "DispatchId",
@@ -37,7 +38,6 @@ __all__ = [
     "TechnicianId",
     "TimeRange",
     "TransferId",
-    "CarePlanId",
     "WarehouseId",
     "utc",
 ]

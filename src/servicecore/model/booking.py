@@ -1,0 +1,172 @@
+"""The booking (reservasi, SBOOK): a customer's reserved slot for a service, before any request."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import attrs
+
+from servicecore.errors import ValidationError
+from servicecore.model import _validate as v
+from servicecore.model.common import BookingId, CustomerId, GeoPoint, Money, TechnicianId, TimeRange
+from servicecore.model.enums import Channel, ServiceType
+
+__all__ = ["Booking", "BookingPolicy", "BookingStatus", "CustomerIdentity"]
+
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
+_PHONE = r"\+?[0-9][0-9 ()./-]{4,30}[0-9]"
+
+
+class BookingStatus(enum.Enum):
+    """Lifecycle of a booking."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+@attrs.frozen(kw_only=True)
+class CustomerIdentity:
+    """Who booked, and how to reach them (identitas pelanggan).
+
+    Attributes:
+        customer_id: The host's id for the customer.
+        name: The customer's name.
+        phone: A phone number (digits, spaces, ``+ ( ) . / -``), or ``None``.
+        email: An e-mail address, or ``None``.
+
+    Raises:
+        ValidationError: A bad field, or neither phone nor e-mail given (``phone`` is named).
+    """
+
+    customer_id: CustomerId = attrs.field(validator=v.identifier)
+    name: str = attrs.field(validator=v.text(200))
+    phone: str | None = attrs.field(
+        default=None, validator=v.optional(v.matches(_PHONE, "a phone number", max_len=32))
+    )
+    email: str | None = attrs.field(
+        default=None, validator=v.optional(v.matches(_EMAIL, "an e-mail address", max_len=254))
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.phone is None and self.email is None:
+            raise ValidationError.single("phone", None, "give a phone number or an e-mail address")
+
+
+@attrs.frozen(kw_only=True)
+class BookingPolicy:
+    """The change and cancellation rules a booking was made under.
+
+    Attributes:
+        change_cutoff: Changes are allowed until this long before the slot starts.
+        cancellation_cutoff: Cancelling is free until this long before the slot starts; later,
+            ``cancellation_fee`` is charged.
+        cancellation_fee: The fee for a late cancellation (may be zero).
+        no_show_grace: How long after the slot starts the customer may still check in.
+        max_reschedules: How many times the slot may be moved.
+
+    Raises:
+        ValidationError: A bad field, or a negative fee.
+    """
+
+    change_cutoff: timedelta = attrs.field(validator=v.duration())
+    cancellation_cutoff: timedelta = attrs.field(validator=v.duration())
+    cancellation_fee: Money = attrs.field(validator=v.instance(Money))
+    no_show_grace: timedelta = attrs.field(validator=v.duration())
+    max_reschedules: int = attrs.field(validator=v.integer(min_value=0))
+
+    def __attrs_post_init__(self) -> None:
+        if self.cancellation_fee.amount < 0:
+            raise ValidationError.single(
+                "cancellation_fee", self.cancellation_fee, "must not be negative"
+            )
+
+
+@attrs.define(eq=False, kw_only=True)
+class Booking:
+    """A reserved slot for a service, made through a channel (online, call centre, walk-in).
+
+    Attributes:
+        id: The booking's id.
+        customer: Who booked.
+        service_type: The service asked for.
+        channel: How the booking came in.
+        slot: The reserved time.
+        location: Where the service happens.
+        booked_at: When the booking was made.
+        reference: The reference number given to the customer.
+        policy: The change and cancellation rules.
+        technician_id: The technician assigned, once known.
+        check_in_token: The token (e.g. QR code content) the customer shows at check-in.
+        payment_reference: The payment's reference, for paid services.
+        reschedule_count: How many times the slot was moved (at most ``policy.max_reschedules``).
+        cancellation_reason: Why it was cancelled, once cancelled.
+        cancellation_fee: The fee actually charged on cancellation, once cancelled.
+        status: Lifecycle state.
+        version: Optimistic-locking counter.
+        audit_head: Hash of the booking's last audit entry.
+
+    Raises:
+        ValidationError: A bad field, more reschedules than the policy allows, or a fee charged
+            in another currency than the policy's.
+    """
+
+    id: BookingId = attrs.field(validator=v.identifier)
+    customer: CustomerIdentity = attrs.field(validator=v.instance(CustomerIdentity))
+    service_type: ServiceType = attrs.field(validator=v.member(ServiceType))
+    channel: Channel = attrs.field(validator=v.member(Channel))
+    slot: TimeRange = attrs.field(validator=v.instance(TimeRange))
+    location: GeoPoint = attrs.field(validator=v.instance(GeoPoint))
+    booked_at: datetime = attrs.field(validator=v.aware_datetime)
+    reference: str = attrs.field(validator=v.identifier)
+    policy: BookingPolicy = attrs.field(validator=v.instance(BookingPolicy))
+    technician_id: TechnicianId | None = attrs.field(
+        default=None, validator=v.optional(v.identifier)
+    )
+    check_in_token: str | None = attrs.field(default=None, validator=v.optional(v.text(256)))
+    payment_reference: str | None = attrs.field(default=None, validator=v.optional(v.text(128)))
+    reschedule_count: int = attrs.field(default=0, validator=v.integer(min_value=0))
+    cancellation_reason: str | None = attrs.field(default=None, validator=v.optional(v.text(1000)))
+    cancellation_fee: Money | None = attrs.field(
+        default=None, validator=v.optional(v.instance(Money))
+    )
+    status: BookingStatus = attrs.field(
+        default=BookingStatus.REQUESTED, validator=v.member(BookingStatus)
+    )
+    version: int = attrs.field(default=0, validator=v.integer(min_value=0))
+    audit_head: str | None = attrs.field(default=None, validator=v.optional(v.text(64)))
+
+    def __attrs_post_init__(self) -> None:
+        if self.reschedule_count > self.policy.max_reschedules:
+            raise ValidationError.single(
+                "reschedule_count",
+                self.reschedule_count,
+                f"must be at most policy.max_reschedules {self.policy.max_reschedules}",
+            )
+        fee = self.cancellation_fee
+        if fee is not None and fee.currency != self.policy.cancellation_fee.currency:
+            raise ValidationError.single(
+                "cancellation_fee", fee, f"must be in {self.policy.cancellation_fee.currency}"
+            )
+
+    def can_change(self, at: datetime) -> bool:
+        """Whether the slot may still be moved at ``at``: before the cut-off, reschedules left."""
+        return (
+            at <= self.slot.start - self.policy.change_cutoff
+            and self.reschedule_count < self.policy.max_reschedules
+        )
+
+    def cancellation_fee_at(self, at: datetime) -> Money:
+        """The fee a cancellation at ``at`` costs: zero up to the cut-off, the policy fee after."""
+        if at <= self.slot.start - self.policy.cancellation_cutoff:
+            return Money.zero(self.policy.cancellation_fee.currency)
+        return self.policy.cancellation_fee
+
+    @property
+    def no_show_at(self) -> datetime:
+        """The moment after which a customer who has not checked in is a no-show."""
+        return self.slot.start + self.policy.no_show_grace
