@@ -149,11 +149,11 @@ class TransitionRefused(ServicecoreError):
 
 
 class ClosurePolicyError(TransitionRefused):
-    """A request may not close yet: its closure policy does not hold (fields or evidence missing)."""
+    """A request may not close yet: its closure policy does not hold (fields, evidence)."""
 
 
 class PermissionDenied(ServicecoreError, PermissionError):
-    """The actor lacks the role (or the relation, e.g. being the assigned technician) a command needs."""
+    """The actor lacks the role (or relation, e.g. assigned technician) a command needs."""
 
 
 class AuditChainError(ServicecoreError):
@@ -169,4 +169,4 @@ class DuplicateId(ServicecoreError):
 
 
 class StorageError(ServicecoreError):
-    """The storage backend failed for a reason that is not the caller's input (driver error, I/O)."""
+    """The storage backend failed, not because of the caller's input (driver error, I/O)."""

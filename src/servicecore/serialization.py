@@ -146,7 +146,9 @@ def _translate(exc: BaseException, data: object, path: str) -> list[FieldError]:
     if isinstance(exc, ForbiddenExtraKeysError):
         extra = sorted(exc.extra_fields)
         return [
-            FieldError(_join(path, k), data.get(k) if isinstance(data, Mapping) else None, "unknown field")
+            FieldError(
+                _join(path, k), data.get(k) if isinstance(data, Mapping) else None, "unknown field"
+            )
             for k in extra
         ]
     if isinstance(exc, KeyError):
@@ -212,8 +214,8 @@ def _attrs_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], 
                     f.validator(None, f, value)
                 except ValidationError as exc:
                     errors += [e if e.path else attrs.evolve(e, path=f.name) for e in exc.errors]
-                except Exception:  # noqa: S112 - structuring errors were already reported by base
-                    continue
+                except Exception:
+                    continue  # base already reported this field's structuring error
             raise ValidationError(errors or first.errors) from None
 
     return hook
@@ -238,4 +240,6 @@ def structure(data: object, cls: type[T]) -> T:
     except ValidationError:
         raise
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
-        raise ValidationError(_translate(exc, data, "") or [FieldError("", data, str(exc))]) from exc
+        raise ValidationError(
+            _translate(exc, data, "") or [FieldError("", data, str(exc))]
+        ) from exc

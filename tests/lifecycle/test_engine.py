@@ -77,7 +77,12 @@ DOOR = Lifecycle(
             dest=DoorStatus.BROKEN,
             needs_reason=True,
         ),
-        Rule(trigger="jam", sources=(DoorStatus.OPEN,), dest=DoorStatus.BROKEN, effects=(break_counter,)),
+        Rule(
+            trigger="jam",
+            sources=(DoorStatus.OPEN,),
+            dest=DoorStatus.BROKEN,
+            effects=(break_counter,),
+        ),
     ],
 )
 
@@ -192,7 +197,12 @@ def test_create_records_the_first_entry_once():
     door = new_door(trail)
     first = trail.head("Door", "D-1")
     assert first is not None
-    assert (first.trigger, first.from_state, first.to_state, first.seq) == ("create", "", "closed", 1)
+    assert (first.trigger, first.from_state, first.to_state, first.seq) == (
+        "create",
+        "",
+        "closed",
+        1,
+    )
     with pytest.raises(AuditChainError, match="created before"):
         DOOR.create(door, ctx(), trail)
 
@@ -284,7 +294,7 @@ def test_create_is_a_reserved_trigger():
 
 def test_a_context_needs_an_aware_time():
     with pytest.raises(ValidationError, match="timezone-aware"):
-        TransitionContext(actor=ALICE, at=datetime(2026, 1, 1))  # noqa: DTZ001
+        TransitionContext(actor=ALICE, at=datetime(2026, 1, 1))
 
 
 def test_a_missing_fact_names_the_fact():

@@ -18,7 +18,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 from transitions import Machine
@@ -48,7 +48,11 @@ T = TypeVar("T")
 class Stateful(Protocol):
     """What the engine needs of an entity: an id, a ``status`` and an ``audit_head``."""
 
-    id: str
+    @property
+    def id(self) -> str:
+        """The entity's id."""
+        ...
+
     status: Any
     audit_head: str | None
 
@@ -58,7 +62,7 @@ E = TypeVar("E", bound=Stateful)
 _EMPTY: Mapping[str, object] = types.MappingProxyType({})
 
 
-def _frozen_mapping(value: Mapping[str, object] | None) -> Mapping[str, object]:
+def _frozen_mapping(value: object) -> Any:
     if value is None:
         return _EMPTY
     if not isinstance(value, Mapping):
@@ -107,6 +111,19 @@ class TransitionContext:
         if not isinstance(value, kind):
             raise ValidationError.single(
                 f"facts.{name}", value, f"this trigger needs a {kind.__name__} here"
+            )
+        return value
+
+    def records(self, name: str) -> Sequence[object]:
+        """Return fact ``name``, which must be a list or tuple of records.
+
+        Raises:
+            ValidationError: The fact is missing or not a list or tuple.
+        """
+        value = self.facts.get(name)
+        if not isinstance(value, list | tuple):
+            raise ValidationError.single(
+                f"facts.{name}", value, "this trigger needs a list of records here"
             )
         return value
 
@@ -211,7 +228,7 @@ class Lifecycle(Generic[E, S]):
             state: tuple(sorted({t for (t, s) in self._by_source if s is state}))
             for state in states
         }
-        self._fields: tuple[str, ...] = tuple(f.name for f in attrs.fields(entity_type))  # type: ignore[misc]
+        self._fields: tuple[str, ...] = tuple(f.name for f in attrs.fields(cast(Any, entity_type)))
         self.machine = Machine(
             model=None,
             states=list(states),
@@ -298,9 +315,7 @@ class Lifecycle(Generic[E, S]):
 
     # -- commands --------------------------------------------------------------------------------
 
-    def create(
-        self, entity: E, ctx: TransitionContext, audit: AuditSink
-    ) -> AuditEntry:
+    def create(self, entity: E, ctx: TransitionContext, audit: AuditSink) -> AuditEntry:
         """Record the birth of ``entity`` in its initial state: the first entry of its chain.
 
         Raises:
@@ -334,9 +349,7 @@ class Lifecycle(Generic[E, S]):
         entity.audit_head = entry.hash
         return entry
 
-    def fire(
-        self, entity: E, trigger: str, ctx: TransitionContext, audit: AuditSink
-    ) -> AuditEntry:
+    def fire(self, entity: E, trigger: str, ctx: TransitionContext, audit: AuditSink) -> AuditEntry:
         """Fire ``trigger`` on ``entity``: check, move, apply effects, append the audit entry.
 
         Returns:

@@ -47,8 +47,9 @@ def _canonical(value: object) -> object:
         return value.total_seconds()
     if isinstance(value, set | frozenset):
         return sorted((_canonical(v) for v in value), key=repr)
-    if attrs.has(type(value)):
-        return {f.name: getattr(value, f.name) for f in attrs.fields(type(value))}
+    cls = type(value)
+    if attrs.has(cls):
+        return {f.name: getattr(value, f.name) for f in attrs.fields(cls)}
     raise TypeError(f"cannot put {type(value).__name__} into an audit payload")
 
 

@@ -1,0 +1,36 @@
+"""The product archive lifecycle (产品档案: register, invalidate).
+
+Only a registered archive can take service requests (see the request lifecycle's
+``archive_registered`` guard).
+"""
+
+from __future__ import annotations
+
+from servicecore.lifecycle.engine import Lifecycle, Rule
+from servicecore.model.archive import ArchiveStatus, ProductArchive
+
+__all__ = ["ARCHIVE"]
+
+S = ArchiveStatus
+
+ARCHIVE: Lifecycle[ProductArchive, ArchiveStatus] = Lifecycle(
+    kind="ProductArchive",
+    entity_type=ProductArchive,
+    states=ArchiveStatus,
+    initial=S.DRAFT,
+    rules=[
+        Rule(
+            trigger="register",
+            sources=(S.DRAFT,),
+            dest=S.REGISTERED,
+            description="The installed product is on record and can take requests.",
+        ),
+        Rule(
+            trigger="invalidate",
+            sources=(S.REGISTERED,),
+            dest=S.INVALIDATED,
+            needs_reason=True,
+            description="Service expired or the product was scrapped: no new requests.",
+        ),
+    ],
+)

@@ -1,0 +1,52 @@
+"""The processing order lifecycle (处理单): filled in while working, completed when it is whole."""
+
+from __future__ import annotations
+
+from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+
+__all__ = ["PROCESSING"]
+
+
+def _required_fields(order: ProcessingOrder, _: TransitionContext) -> str | None:
+    missing = order.missing_for_completion()
+    return f"required fields missing: {', '.join(missing)}" if missing else None
+
+
+REQUIRED_FIELDS = Guard(
+    "required_fields",
+    "Solution type, solution text and labour hours are filled (and the loaner, if any).",
+    _required_fields,
+)
+
+S = ProcessingStatus
+
+PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
+    kind="ProcessingOrder",
+    entity_type=ProcessingOrder,
+    states=ProcessingStatus,
+    initial=S.OPEN,
+    rules=[
+        Rule(
+            trigger="complete",
+            sources=(S.OPEN,),
+            dest=S.COMPLETED,
+            guards=(REQUIRED_FIELDS,),
+            description="What was done is fully recorded.",
+        ),
+        Rule(
+            trigger="reopen",
+            sources=(S.COMPLETED,),
+            dest=S.OPEN,
+            needs_reason=True,
+            description="A correction is needed before the request closes.",
+        ),
+        Rule(
+            trigger="cancel",
+            sources=(S.OPEN,),
+            dest=S.CANCELLED,
+            needs_reason=True,
+            description="The dispatch behind it was revoked; nothing was done.",
+        ),
+    ],
+)
