@@ -1,0 +1,292 @@
+"""Read and write FSM-JSON instances and solutions, and read Solomon / Homberger VRPTW files.
+
+FSM-JSON is defined in the benchmark's ``FSM_FORMAT.md``: one day, planar km coordinates,
+``ceil(km / speed * 60)`` travel minutes. Solomon files are read in the DIMACS convention: every
+distance and travel time is ``floor(10 * d) / 10``, so the problem's minutes are tenths of the
+file's units (all times and durations are multiplied by 10).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from servicecore.errors import FieldError, ValidationError
+from servicecore.scheduling.problem import Job, Problem, Shift, Technician, TimeWindow
+from servicecore.scheduling.result import Result
+from servicecore.scheduling.travel import Travel
+
+__all__ = [
+    "FSM_FORMAT",
+    "fsm_to_problem",
+    "problem_to_fsm",
+    "read_fsm_json",
+    "read_solomon",
+    "solution_to_fsm",
+    "write_fsm_solution",
+]
+
+FSM_FORMAT = "fsm-json/1"
+"""The format tag of FSM-JSON instances."""
+
+T = TypeVar("T")
+
+
+def _build(errors: list[FieldError], path: str, make: Callable[[], T]) -> T | None:
+    try:
+        return make()
+    except ValidationError as exc:
+        errors.extend(e.prefixed(path) for e in exc.errors)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        errors.append(FieldError(path, None, f"malformed: {exc!r}"))
+    return None
+
+
+def fsm_to_problem(data: Mapping[str, Any]) -> Problem:
+    """Build a problem from a parsed FSM-JSON instance.
+
+    Raises:
+        ValidationError: If the data does not follow FSM-JSON; paths look like
+            ``jobs[3].duration``.
+    """
+    errors: list[FieldError] = []
+    if not isinstance(data, Mapping):
+        raise ValidationError.single("", data, "an FSM-JSON instance must be an object")
+    if data.get("format") != FSM_FORMAT:
+        errors.append(FieldError("format", data.get("format"), f"must be {FSM_FORMAT!r}"))
+    travel_data = data.get("travel")
+    travel: Travel | None = None
+    if not isinstance(travel_data, Mapping) or travel_data.get("metric") != "euclidean":
+        errors.append(FieldError("travel", travel_data, "must be {'metric': 'euclidean', ...}"))
+    else:
+        travel = _build(errors, "travel", lambda: Travel.euclidean(travel_data["speed_kmh"]))
+    techs = []
+    for i, t in enumerate(_list(errors, data, "technicians")):
+        tech = _build(
+            errors,
+            f"technicians[{i}]",
+            lambda t=t: Technician(  # type: ignore[misc]
+                id=t["id"],
+                skills=t["skills"],
+                start=t["start"],
+                end=t["end"],
+                shifts=(Shift(t["shift"][0], t["shift"][1]),),
+            ),
+        )
+        if tech is not None:
+            techs.append(tech)
+    jobs = []
+    for i, j in enumerate(_list(errors, data, "jobs")):
+        job = _build(
+            errors,
+            f"jobs[{i}]",
+            lambda j=j: Job(  # type: ignore[misc]
+                id=j["id"],
+                location=j["location"],
+                duration=j["duration"],
+                skills=j["skills"],
+                priority=j["priority"],
+                time_windows=tuple(TimeWindow(w[0], w[1]) for w in j["time_windows"]),
+                sla_due=j.get("sla_due"),
+                lateness_cost=j.get("lateness_penalty", 0),
+            ),
+        )
+        if job is not None:
+            jobs.append(job)
+    if errors:
+        raise ValidationError(errors)
+    assert travel is not None  # errors would have been raised above
+    return Problem(
+        technicians=tuple(techs),
+        jobs=tuple(jobs),
+        travel=travel,
+        unserved_cost_per_priority=data.get("unserved_penalty_per_priority", 10_000),
+        name=str(data.get("name", "fsm")),
+    )
+
+
+def _list(errors: list[FieldError], data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        errors.append(FieldError(key, value, "must be a list"))
+        return []
+    return value
+
+
+def read_fsm_json(path: str | os.PathLike[str]) -> Problem:
+    """Read an FSM-JSON instance file.
+
+    Raises:
+        ValidationError: If the file does not follow FSM-JSON (or is not JSON).
+        OSError: If the file cannot be read.
+    """
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValidationError.single(str(path), None, f"not JSON: {exc}") from exc
+    return fsm_to_problem(data)
+
+
+def problem_to_fsm(problem: Problem) -> dict[str, Any]:
+    """Return the problem as an FSM-JSON instance dictionary.
+
+    Raises:
+        ValidationError: If the problem uses what FSM-JSON cannot say (a travel that is not
+            euclidean, several shifts, breaks, limits, pins, preferences, demand, territories,
+            per-job unserved costs); the path names the first such field.
+    """
+    errors: list[FieldError] = []
+    if problem.travel.metric != "euclidean":
+        errors.append(FieldError("travel.metric", problem.travel.metric, "FSM-JSON is euclidean"))
+    techs = []
+    for i, t in enumerate(problem.technicians):
+        if len(t.shifts) != 1 or t.shifts[0].breaks:
+            errors.append(FieldError(f"technicians[{i}].shifts", t.shifts, "one shift, no breaks"))
+        for name, default in (
+            ("max_jobs", None),
+            ("max_work_minutes", None),
+            ("territory", None),
+            ("capacity", None),
+            ("cost_per_minute", 1),
+        ):
+            if getattr(t, name) != default:
+                errors.append(
+                    FieldError(f"technicians[{i}].{name}", getattr(t, name), "not in FSM-JSON")
+                )
+        techs.append(
+            {
+                "id": t.id,
+                "skills": sorted(t.skills),
+                "start": list(t.start),
+                "end": list(t.end_point),
+                "shift": [t.shifts[0].start, t.shifts[0].end],
+            }
+        )
+    jobs = []
+    for i, j in enumerate(problem.jobs):
+        for name, default in (
+            ("unserved_cost", None),
+            ("preferred_technician", None),
+            ("pinned_technician", None),
+            ("pinned_start", None),
+            ("in_progress", False),
+            ("demand", 0),
+            ("territory", None),
+        ):
+            if getattr(j, name) != default:
+                errors.append(FieldError(f"jobs[{i}].{name}", getattr(j, name), "not in FSM-JSON"))
+        row: dict[str, Any] = {
+            "id": j.id,
+            "location": list(j.location),
+            "duration": j.duration,
+            "skills": sorted(j.skills),
+            "priority": j.priority,
+            "time_windows": [[w.start, w.end] for w in j.windows()],
+        }
+        if j.sla_due is not None:
+            row["sla_due"] = j.sla_due
+            row["lateness_penalty"] = j.lateness_cost
+        jobs.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "format": FSM_FORMAT,
+        "name": problem.name,
+        "travel": {"metric": "euclidean", "speed_kmh": problem.travel.speed_kmh},
+        "unserved_penalty_per_priority": problem.unserved_cost_per_priority,
+        "technicians": techs,
+        "jobs": jobs,
+    }
+
+
+def solution_to_fsm(result: Result) -> dict[str, Any]:
+    """Return a plan as an FSM-JSON solution dictionary (routes by technician, unassigned ids).
+
+    With several shifts per technician, a technician gets one route entry per shift.
+    """
+    return {
+        "instance": result.problem.name,
+        "routes": [{"technician": r.technician_id, "jobs": r.job_ids} for r in result.routes],
+        "unassigned": [u.job_id for u in result.unassigned],
+    }
+
+
+def write_fsm_solution(result: Result, path: str | os.PathLike[str]) -> None:
+    """Write a plan as an FSM-JSON solution file.
+
+    Raises:
+        OSError: If the file cannot be written.
+    """
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(solution_to_fsm(result), fh, indent=1)
+        fh.write("\n")
+
+
+def read_solomon(path: str | os.PathLike[str], *, name: str | None = None) -> Problem:
+    """Read a Solomon or Gehring-Homberger VRPTW file.
+
+    The fleet becomes that many identical technicians (no skills, capacity as a load
+    dimension) with one shift from the depot's ready time to its due date. Times are in tenths
+    of the file's units and travel is ``floor(10 * d)`` (the DIMACS convention), so a plan's
+    travel minutes divided by 10 is its distance in that convention. Leaving a customer
+    unserved costs far more than any route, so every customer is served when possible.
+
+    Raises:
+        ValidationError: If the file is not in Solomon format.
+        OSError: If the file cannot be read.
+    """
+    with open(path, encoding="utf-8") as fh:
+        lines = [ln.split() for ln in fh.read().splitlines()]
+    lines = [ln for ln in lines if ln]
+    try:
+        title = lines[0][0]
+        v_at = next(i for i, ln in enumerate(lines) if ln[0].upper() == "NUMBER")
+        fleet, capacity = int(lines[v_at + 1][0]), int(lines[v_at + 1][1])
+        c_at = next(i for i, ln in enumerate(lines) if ln[0].upper() == "CUST")
+        rows = [[float(x) for x in ln] for ln in lines[c_at + 1 :] if len(ln) >= 7]
+    except (IndexError, ValueError, StopIteration) as exc:
+        raise ValidationError.single(str(path), None, f"not a Solomon file: {exc!r}") from exc
+    if not rows:
+        raise ValidationError.single(str(path), None, "no customers")
+    pts = [(r[1], r[2]) for r in rows]
+    n = len(pts)
+    minutes = [
+        [math.floor(10 * math.hypot(a[0] - b[0], a[1] - b[1]) + 1e-7) for b in pts] for a in pts
+    ]
+    depot = rows[0]
+    horizon = (int(depot[4]) * 10, int(depot[5]) * 10)
+    techs = tuple(
+        Technician(
+            id=f"V{k + 1}",
+            skills=frozenset(),
+            start=pts[0],
+            shifts=(Shift(*horizon),),
+            capacity=capacity,
+        )
+        for k in range(fleet)
+    )
+    big = 100 * sum(max(row) for row in minutes) + 1
+    jobs = tuple(
+        Job(
+            id=str(int(r[0])),
+            location=pts[i],
+            duration=round(r[6] * 10),
+            demand=int(r[3]),
+            time_windows=(TimeWindow(int(r[4]) * 10, int(r[5]) * 10),),
+            unserved_cost=big,
+        )
+        for i, r in enumerate(rows)
+        if i > 0
+    )
+    travel = Travel.from_matrix(pts, minutes) if n else Travel.euclidean(1.0)
+    return Problem(
+        technicians=techs,
+        jobs=jobs,
+        travel=travel,
+        unserved_cost_per_priority=big,
+        name=name or title,
+    )

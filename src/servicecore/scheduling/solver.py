@@ -1,0 +1,551 @@
+"""Solve a :class:`~servicecore.scheduling.Problem` with OR-Tools routing.
+
+One routing vehicle per technician shift. Skills, territory and pins restrict the vehicles a job
+may use; windows are hard ranges on the time dimension (gaps between several windows are removed
+from the domain); shifts bound each vehicle's start and end; breaks are break intervals; SLA
+lateness is a soft upper bound; every job has a disjunction penalty (its unserved cost) so a plan
+always comes back.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import random
+import time
+from collections.abc import Mapping, Sequence
+
+import attrs
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from servicecore.errors import ServicecoreError, ValidationError
+from servicecore.scheduling.problem import Job, Problem, Technician
+from servicecore.scheduling.result import (
+    CostBreakdown,
+    Result,
+    Route,
+    ScheduledBreak,
+    UnassignedJob,
+    UnassignedReason,
+    Visit,
+)
+from servicecore.scheduling.travel import Point
+
+__all__ = ["Metaheuristic", "SchedulingError", "insert_job", "pin_jobs", "solve"]
+
+# A pinned job left unserved costs this many times its unserved cost in the solver's objective,
+# so the search keeps pins whenever they can be kept; the reported cost uses the plain figure.
+_PIN_WEIGHT = 100
+
+
+class SchedulingError(ServicecoreError):
+    """The solver could not return a plan (e.g. a mandatory in-progress job cannot be placed)."""
+
+
+class Metaheuristic(enum.Enum):
+    """The improvement method run after the first plan is built."""
+
+    GUIDED_LOCAL_SEARCH = "guided_local_search"
+    """Guided local search: penalises long arcs to escape local minima (OR-Tools' standard)."""
+    ITERATED_LOCAL_SEARCH = "iterated_local_search"
+    """Iterated local search with ruin-and-recreate (SISR ruin), simulated-annealing acceptance."""
+    GREEDY_DESCENT = "greedy_descent"
+    """Plain descent to the first local minimum: fast, used for urgent insertions."""
+
+
+@attrs.frozen
+class _Vehicle:
+    tech: Technician
+    shift_index: int
+
+
+class _Model:
+    """The OR-Tools model for one problem, with the maps between its indices and our ids."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        seed: int,
+        keep: Mapping[str, tuple[str, int]] | None = None,
+    ) -> None:
+        self.problem = problem
+        jobs = list(problem.jobs)
+        if seed:
+            random.Random(seed).shuffle(jobs)
+        self.jobs: list[Job] = jobs
+        self.vehicles = [_Vehicle(t, k) for t in problem.technicians for k in range(len(t.shifts))]
+        depot_points: list[Point] = []
+        depot_of: dict[Point, int] = {}
+        for t in problem.technicians:
+            for p in (t.start, t.end_point):
+                if p not in depot_of:
+                    depot_of[p] = len(jobs) + len(depot_points)
+                    depot_points.append(p)
+        self.points: list[Point] = [j.location for j in jobs] + depot_points
+        self.n_jobs = len(jobs)
+        self.travel = problem.travel.matrix(self.points)
+        self.duration = [j.duration for j in jobs] + [0] * len(depot_points)
+        starts = [depot_of[v.tech.start] for v in self.vehicles]
+        ends = [depot_of[v.tech.end_point] for v in self.vehicles]
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(self.points), len(self.vehicles), starts, ends
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.keep = dict(keep or {})
+        self._build()
+
+    # -- model ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        routing, manager, problem = self.routing, self.manager, self.problem
+        n = len(self.points)
+        self._cost_callbacks()
+        horizon = max(s.end for t in problem.technicians for s in t.shifts)
+        horizon = max([horizon] + [w.end for j in problem.jobs for w in j.time_windows]) + max(
+            self.duration, default=0
+        )
+        time_matrix = [[self.duration[i] + self.travel[i][k] for k in range(n)] for i in range(n)]
+        time_cb = routing.RegisterTransitMatrix(time_matrix)
+        routing.AddDimension(time_cb, horizon, horizon, False, "time")
+        self.time = routing.GetDimensionOrDie("time")
+        solver = routing.solver()
+        visit_transits = [self.duration[manager.IndexToNode(i)] for i in range(routing.Size())]
+        self.break_vars: dict[int, list[object]] = {}
+        for v, veh in enumerate(self.vehicles):
+            shift = veh.tech.shifts[veh.shift_index]
+            self.time.CumulVar(routing.Start(v)).SetRange(shift.start, shift.end)
+            self.time.CumulVar(routing.End(v)).SetRange(shift.start, shift.end)
+            if veh.tech.max_work_minutes is not None:
+                self.time.SetSpanUpperBoundForVehicle(veh.tech.max_work_minutes, v)
+            if shift.breaks:
+                ivs = [
+                    solver.FixedDurationIntervalVar(
+                        b.earliest, b.latest, b.duration, False, f"v{v}b{k}"
+                    )
+                    for k, b in enumerate(shift.breaks)
+                ]
+                self.time.SetBreakIntervalsOfVehicle(ivs, v, visit_transits)
+                self.break_vars[v] = ivs
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
+            routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(routing.Start(v)))
+        if any(t.max_jobs is not None for t in problem.technicians):
+            one = routing.RegisterUnaryTransitVector([1] * self.n_jobs + [0] * (n - self.n_jobs))
+            caps = [
+                v.tech.max_jobs if v.tech.max_jobs is not None else self.n_jobs
+                for v in self.vehicles
+            ]
+            routing.AddDimensionWithVehicleCapacity(one, 0, caps, True, "jobs")
+        if any(t.capacity is not None for t in problem.technicians) or any(
+            j.demand for j in self.jobs
+        ):
+            demand = [j.demand for j in self.jobs] + [0] * (n - self.n_jobs)
+            total = sum(demand)
+            load = routing.RegisterUnaryTransitVector(demand)
+            caps = [
+                v.tech.capacity if v.tech.capacity is not None else total for v in self.vehicles
+            ]
+            routing.AddDimensionWithVehicleCapacity(load, 0, caps, True, "load")
+        tech_ids = {t.id for t in problem.technicians}
+        for node, job in enumerate(self.jobs):
+            index = manager.NodeToIndex(node)
+            allowed = self.allowed_vehicles(job)
+            kept = self.keep.get(job.id)
+            if kept is not None:
+                allowed = [
+                    v
+                    for v in allowed
+                    if (self.vehicles[v].tech.id, self.vehicles[v].shift_index) == kept
+                ]
+            if not allowed:
+                routing.AddDisjunction([index], self.problem.unserved_cost(job))
+                routing.ActiveVar(index).SetValue(0)
+                continue
+            if len(allowed) < len(self.vehicles):
+                # SetAllowedVehiclesForIndex is unusable from Python in OR-Tools 9.15 (its
+                # absl::Span argument is not wrapped); restricting the vehicle variable is
+                # equivalent, -1 standing for "not performed".
+                routing.VehicleVar(index).SetValues([-1, *allowed])
+            cumul = self.time.CumulVar(index)
+            windows = job.windows()
+            if windows:
+                cumul.SetRange(windows[0].start, windows[-1].end)
+                for a, b in itertools.pairwise(windows):
+                    if b.start > a.end + 1:
+                        cumul.RemoveInterval(a.end + 1, b.start - 1)
+            if job.pinned_start is not None:
+                cumul.SetRange(job.pinned_start, job.pinned_start)
+            if job.sla_due is not None and job.lateness_cost > 0:
+                self.time.SetCumulVarSoftUpperBound(index, job.sla_due, job.lateness_cost)
+            if job.in_progress:
+                first = [v for v in allowed if self._shift_holds(v, job.pinned_start)]
+                for v in allowed:
+                    if v not in first:
+                        routing.VehicleVar(index).RemoveValue(v)
+                for v in first:
+                    # Whatever route serves the job must start with it.
+                    solver.Add(
+                        solver.IsEqualCstVar(routing.VehicleVar(index), v)
+                        <= solver.IsEqualCstVar(routing.NextVar(routing.Start(v)), index)
+                    )
+                continue
+            penalty = self.problem.unserved_cost(job)
+            if job.pinned_technician is not None and job.pinned_technician in tech_ids:
+                penalty *= _PIN_WEIGHT
+            routing.AddDisjunction([index], penalty)
+
+    def _shift_holds(self, v: int, minute: int | None) -> bool:
+        shift = self.vehicles[v].tech.shifts[self.vehicles[v].shift_index]
+        return minute is not None and shift.start <= minute <= shift.end
+
+    def allowed_vehicles(self, job: Job) -> list[int]:
+        return [v for v, veh in enumerate(self.vehicles) if job.can_be_done_by(veh.tech)]
+
+    def _cost_callbacks(self) -> None:
+        """Register one arc-cost matrix per kind of vehicle (cost per minute, preferred jobs)."""
+        routing, n = self.routing, len(self.points)
+        prefers: dict[str, list[int]] = {}
+        for node, job in enumerate(self.jobs):
+            if job.preferred_technician is not None and job.preference_cost > 0:
+                prefers.setdefault(job.preferred_technician, []).append(node)
+        cache: dict[tuple[int, str | None], int] = {}
+        for v, veh in enumerate(self.vehicles):
+            key = (veh.tech.cost_per_minute, veh.tech.id if veh.tech.id in prefers else None)
+            if key not in cache:
+                cpm = veh.tech.cost_per_minute
+                matrix = [[cpm * x for x in row] for row in self.travel]
+                # Entering a job preferred by someone else costs its preference cost.
+                extra = [0] * n
+                for tech_id, nodes in prefers.items():
+                    if tech_id != key[1]:
+                        for node in nodes:
+                            extra[node] = self.jobs[node].preference_cost
+                if any(extra):
+                    matrix = [[row[k] + extra[k] for k in range(n)] for row in matrix]
+                cache[key] = routing.RegisterTransitMatrix(matrix)
+            routing.SetArcCostEvaluatorOfVehicle(cache[key], v)
+
+    # -- search --------------------------------------------------------------------------
+    def parameters(
+        self,
+        time_limit: float,
+        solution_limit: int | None,
+        metaheuristic: Metaheuristic,
+    ) -> object:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        fss = routing_enums_pb2.FirstSolutionStrategy
+        params.first_solution_strategy = fss.PARALLEL_CHEAPEST_INSERTION
+        lsm = routing_enums_pb2.LocalSearchMetaheuristic
+        if metaheuristic is Metaheuristic.GUIDED_LOCAL_SEARCH:
+            params.local_search_metaheuristic = lsm.GUIDED_LOCAL_SEARCH
+        elif metaheuristic is Metaheuristic.ITERATED_LOCAL_SEARCH:
+            params.use_iterated_local_search = True
+            ils = params.iterated_local_search_parameters
+            ruin = ils.ruin_recreate_parameters
+            del ruin.ruin_strategies[:]
+            ruin.ruin_strategies.add().sisr.SetInParent()
+            ruin.ruin_strategies[0].sisr.max_removed_sequence_size = 10
+            ruin.ruin_strategies[0].sisr.avg_num_removed_visits = 10
+            ruin.ruin_strategies[0].sisr.bypass_factor = 0.01
+        else:
+            params.local_search_metaheuristic = lsm.GREEDY_DESCENT
+        params.time_limit.FromMilliseconds(max(1, round(time_limit * 1000)))
+        if solution_limit is not None:
+            params.solution_limit = solution_limit
+        return params
+
+    def initial_routes(self, initial: Result) -> list[list[int]]:
+        node_of = {job.id: node for node, job in enumerate(self.jobs)}
+        vehicle_of = {(veh.tech.id, veh.shift_index): v for v, veh in enumerate(self.vehicles)}
+        routes: list[list[int]] = [[] for _ in self.vehicles]
+        for r in initial.routes:
+            v = vehicle_of.get((r.technician_id, r.shift_index))
+            if v is None:
+                continue
+            for job_id in r.job_ids:
+                node = node_of.get(job_id)
+                if node is not None:
+                    routes[v].append(self.manager.NodeToIndex(node))
+        return routes
+
+    # -- extraction ----------------------------------------------------------------------
+    def extract(self, solution: object, status: str, wall: float) -> Result:
+        routing, manager = self.routing, self.manager
+        sol = solution
+        break_values: dict[str, tuple[int, int]] = {}
+        intervals = sol.IntervalVarContainer()  # type: ignore[attr-defined]
+        for i in range(intervals.Size()):
+            el = intervals.Element(i)
+            if el.PerformedValue():
+                break_values[el.Var().Name()] = (el.StartValue(), el.DurationValue())
+        routes: list[Route] = []
+        served: set[int] = set()
+        travel_cost = lateness = preference = 0
+        for v, veh in enumerate(self.vehicles):
+            index = routing.Start(v)
+            departure = sol.Value(self.time.CumulVar(index))  # type: ignore[attr-defined]
+            breaks = sorted(
+                (s, s + d)
+                for k in range(len(self.break_vars.get(v, [])))
+                if (bv := break_values.get(f"v{v}b{k}")) is not None
+                for s, d in [bv]
+            )
+            visits: list[Visit] = []
+            prev_node = manager.IndexToNode(index)
+            prev_end = departure
+            index = sol.Value(routing.NextVar(index))  # type: ignore[attr-defined]
+            while not routing.IsEnd(index):
+                node = manager.IndexToNode(index)
+                job = self.jobs[node]
+                served.add(node)
+                start = sol.Value(self.time.CumulVar(index))  # type: ignore[attr-defined]
+                leg = self.travel[prev_node][node]
+                arrival = min(start, prev_end + leg + _overlap(breaks, prev_end, start))
+                late = max(0, start - job.sla_due) if job.sla_due is not None else 0
+                visits.append(Visit(job.id, arrival, start, start + job.duration, leg, late))
+                travel_cost += leg * veh.tech.cost_per_minute
+                lateness += late * job.lateness_cost
+                if job.preferred_technician is not None and job.preferred_technician != veh.tech.id:
+                    preference += job.preference_cost
+                prev_node, prev_end = node, start + job.duration
+                index = sol.Value(routing.NextVar(index))  # type: ignore[attr-defined]
+            back = self.travel[prev_node][manager.IndexToNode(index)]
+            travel_cost += back * veh.tech.cost_per_minute
+            if not visits:
+                continue
+            routes.append(
+                Route(
+                    technician_id=veh.tech.id,
+                    shift_index=veh.shift_index,
+                    departure=departure,
+                    return_time=sol.Value(self.time.CumulVar(index)),  # type: ignore[attr-defined]
+                    visits=tuple(visits),
+                    breaks=tuple(ScheduledBreak(s, e) for s, e in breaks),
+                    return_travel=back,
+                )
+            )
+        order = {t.id: i for i, t in enumerate(self.problem.technicians)}
+        routes.sort(key=lambda r: (order[r.technician_id], r.shift_index))
+        unassigned = []
+        unserved = 0
+        for job in self.problem.jobs:
+            if job.id not in {v.job_id for r in routes for v in r.visits}:
+                unassigned.append(UnassignedJob(job.id, self.reason(job)))
+                unserved += self.problem.unserved_cost(job)
+        return Result(
+            problem=self.problem,
+            routes=tuple(routes),
+            unassigned=tuple(unassigned),
+            cost=CostBreakdown(travel_cost, lateness, unserved, preference),
+            status=status,
+            wall_time=wall,
+            objective=sol.ObjectiveValue(),  # type: ignore[attr-defined]
+        )
+
+    def reason(self, job: Job) -> UnassignedReason:
+        """Say why ``job`` is left out: nobody may do it, nobody can reach it, or no time left."""
+        vehicles = self.allowed_vehicles(job)
+        if not vehicles:
+            return UnassignedReason.NO_SKILLED_TECHNICIAN
+        node = self.jobs.index(job)
+        for v in vehicles:
+            veh = self.vehicles[v]
+            shift = veh.tech.shifts[veh.shift_index]
+            s_node = self.manager.IndexToNode(self.routing.Start(v))
+            e_node = self.manager.IndexToNode(self.routing.End(v))
+            arrive = shift.start + self.travel[s_node][node]
+            start = _earliest_start(job, arrive)
+            if start is None:
+                continue
+            end = start + job.duration
+            back = end + self.travel[node][e_node]
+            span_ok = (
+                veh.tech.max_work_minutes is None
+                or back - max(shift.start, start - self.travel[s_node][node])
+                <= veh.tech.max_work_minutes
+            )
+            load_ok = veh.tech.capacity is None or job.demand <= veh.tech.capacity
+            jobs_ok = veh.tech.max_jobs is None or veh.tech.max_jobs >= 1
+            if back <= shift.end and span_ok and load_ok and jobs_ok:
+                return UnassignedReason.NO_CAPACITY
+        return UnassignedReason.UNREACHABLE_WINDOW
+
+
+def _earliest_start(job: Job, arrive: int) -> int | None:
+    if job.pinned_start is not None:
+        return job.pinned_start if arrive <= job.pinned_start else None
+    windows = job.windows()
+    if not windows:
+        return arrive
+    for w in windows:
+        if arrive <= w.end:
+            return max(arrive, w.start)
+    return None
+
+
+def _overlap(breaks: Sequence[tuple[int, int]], a: int, b: int) -> int:
+    return sum(max(0, min(e, b) - max(s, a)) for s, e in breaks)
+
+
+def _check_limits(time_limit: float, seed: int, solution_limit: int | None) -> None:
+    if (
+        not isinstance(time_limit, int | float)
+        or isinstance(time_limit, bool)
+        or not time_limit > 0
+    ):
+        raise ValidationError.single("time_limit", time_limit, "must be a number of seconds > 0")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValidationError.single("seed", seed, "must be an integer >= 0")
+    if solution_limit is not None and (
+        not isinstance(solution_limit, int)
+        or isinstance(solution_limit, bool)
+        or solution_limit < 1
+    ):
+        raise ValidationError.single("solution_limit", solution_limit, "must be an integer >= 1")
+
+
+def _run(
+    model: _Model,
+    *,
+    time_limit: float,
+    solution_limit: int | None,
+    metaheuristic: Metaheuristic,
+    initial: Result | None,
+) -> Result:
+    t0 = time.perf_counter()
+    params = model.parameters(time_limit, solution_limit, metaheuristic)
+    routing = model.routing
+    solution = None
+    if initial is not None:
+        routing.CloseModelWithParameters(params)
+        start = routing.ReadAssignmentFromRoutes(model.initial_routes(initial), True)
+        if start is not None:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None:
+        if metaheuristic is Metaheuristic.ITERATED_LOCAL_SEARCH:
+            solution = routing.SolveWithIteratedLocalSearch(params)
+        else:
+            solution = routing.SolveWithParameters(params)
+    if solution is None:
+        raise SchedulingError(
+            f"no plan found for {model.problem.name!r} (status {routing.status()}): "
+            "check in-progress jobs, whose placement is mandatory"
+        )
+    # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
+    status = "optimal" if routing.status() == 7 else "optimised"
+    return model.extract(solution, status, time.perf_counter() - t0)
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float,
+    seed: int = 0,
+    solution_limit: int | None = None,
+    initial: Result | None = None,
+    metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH,
+) -> Result:
+    """Plan ``problem``: minimise travel + lateness + unserved (+ preference) cost.
+
+    The plan is the same every time for the same problem, ``seed`` and ``solution_limit`` when
+    the solution limit (not the wall clock) ends the search.
+
+    Args:
+        problem: What to plan.
+        time_limit: Seconds the search may run.
+        seed: Shuffles the order jobs enter the model, which changes the search path; 0 keeps
+            the problem's order.
+        solution_limit: Stop after this many solutions (a repeatable work limit).
+        initial: A previous plan to start from (warm start); jobs no longer in the problem are
+            skipped. If it cannot be loaded as a feasible start, the search starts afresh.
+        metaheuristic: The improvement method.
+
+    Returns:
+        The plan, with every job either in a route or unassigned with a reason.
+
+    Raises:
+        ValidationError: If ``time_limit``, ``seed`` or ``solution_limit`` is out of range.
+        SchedulingError: If no plan exists (only possible with in-progress jobs, which are
+            mandatory).
+    """
+    _check_limits(time_limit, seed, solution_limit)
+    if not isinstance(problem, Problem):
+        raise ValidationError.single("problem", problem, "must be a Problem")
+    model = _Model(problem, seed)
+    return _run(
+        model,
+        time_limit=time_limit,
+        solution_limit=solution_limit,
+        metaheuristic=metaheuristic,
+        initial=initial,
+    )
+
+
+def insert_job(
+    result: Result,
+    job: Job,
+    *,
+    time_limit: float = 1.0,
+    seed: int = 0,
+) -> Result:
+    """Insert an urgent job into an existing plan, moving only what must move.
+
+    Every job of the plan stays with its technician shift (it may shift in time or order, or
+    be dropped if the urgent job is worth more); jobs the plan left unserved stay free. The
+    search starts from the plan and descends to the first local minimum.
+
+    Args:
+        result: The current plan.
+        job: The new job (its id must be new).
+        time_limit: Seconds the search may run.
+        seed: As for :func:`solve`.
+
+    Returns:
+        The new plan, for the problem with ``job`` added.
+
+    Raises:
+        ValidationError: If the job id already exists or the job is invalid for the problem.
+        SchedulingError: If no plan can be found.
+    """
+    _check_limits(time_limit, seed, None)
+    problem = result.problem.with_jobs([*result.problem.jobs, job])
+    keep = {v.job_id: (r.technician_id, r.shift_index) for r in result.routes for v in r.visits}
+    model = _Model(problem, seed, keep=keep)
+    return _run(
+        model,
+        time_limit=time_limit,
+        solution_limit=None,
+        metaheuristic=Metaheuristic.GREEDY_DESCENT,
+        initial=result,
+    )
+
+
+def pin_jobs(result: Result, job_ids: Sequence[str], *, keep_start: bool = True) -> Problem:
+    """Return the result's problem with ``job_ids`` pinned, ready for re-planning.
+
+    Each job is pinned to the technician (and, with ``keep_start``, the start minute) the plan
+    gives it.
+
+    Args:
+        result: The plan to pin from.
+        job_ids: Jobs to pin; each must be served in ``result``.
+        keep_start: Pin the start minute too, not only the technician.
+
+    Raises:
+        ValidationError: If a job id is unknown or not served in the plan.
+    """
+    wanted = list(job_ids)
+    found: dict[str, tuple[str, int]] = {}
+    for r in result.routes:
+        for v in r.visits:
+            found[v.job_id] = (r.technician_id, v.start)
+    for i, job_id in enumerate(wanted):
+        if job_id not in found:
+            raise ValidationError.single(f"job_ids[{i}]", job_id, "not served in this plan")
+    jobs = []
+    for j in result.problem.jobs:
+        if j.id in found and j.id in wanted:
+            tech, start = found[j.id]
+            j = attrs.evolve(
+                j, pinned_technician=tech, pinned_start=start if keep_start else j.pinned_start
+            )
+        jobs.append(j)
+    return result.problem.with_jobs(jobs)
