@@ -1,0 +1,47 @@
+"""The validators added for the aggregates: durations, patterns, times of day, timezone names."""
+
+from __future__ import annotations
+
+from datetime import UTC, time, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from servicecore.errors import ValidationError
+from servicecore.model import _validate as v
+
+
+@attrs.define
+class _Holder:
+    field: object = None
+
+
+def attribute() -> attrs.Attribute[Any]:
+    return attrs.fields(_Holder).field
+
+
+@pytest.mark.parametrize(
+    ("validator", "good", "bad"),
+    [
+        (v.duration(), timedelta(0), timedelta(seconds=-1)),
+        (v.duration(), timedelta(hours=1), 3600),
+        (v.duration(positive=True), timedelta(microseconds=1), timedelta(0)),
+        (v.matches(r"[a-z]+", "lower-case letters"), "abc", "abc1"),
+        (v.matches(r"[a-z]+", "lower-case letters", max_len=3), "abc", "abcd"),
+        (v.matches(r"[a-z]+", "lower-case letters"), "a", None),
+        (v.time_of_day, time(8, 30), "08:30"),
+        (v.time_of_day, time(0), time(8, tzinfo=UTC)),
+        (v.timezone_name, "Asia/Jakarta", "Asia/Nowhere"),
+        (v.timezone_name, "UTC", "Asia"),
+        (v.timezone_name, "Europe/Paris", ""),
+    ],
+)
+def test_validator_accepts_good_and_refuses_bad_naming_the_field(
+    validator: v.Validator, good: object, bad: object
+) -> None:
+    validator(None, attribute(), good)
+    with pytest.raises(ValidationError) as caught:
+        validator(None, attribute(), bad)
+    assert caught.value.errors[0].path == "field"
+    assert caught.value.errors[0].value == bad
