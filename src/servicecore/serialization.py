@@ -195,28 +195,38 @@ def _attrs_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], 
     base = make_dict_structure_fn(
         cls, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
     )
-    fields = attrs.fields(cls)
+    fields = attrs.fields(attrs.resolve_types(cls))
 
     def hook(data: Any, _: Any) -> Any:
         if not isinstance(data, Mapping):
             raise ValidationError.single("", data, f"must be an object ({cls.__name__})")
         try:
             return base(data, cls)
-        except ValidationError as first:
-            # attrs stops at the first failing validator; look at every field so that the
-            # caller learns about all of them at once.
-            errors: list[FieldError] = []
-            for f in fields:
-                if f.validator is None or f.name not in data:
-                    continue
-                try:
-                    value = conv.structure(data[f.name], f.type)
-                    f.validator(None, f, value)
-                except ValidationError as exc:
-                    errors += [e if e.path else attrs.evolve(e, path=f.name) for e in exc.errors]
-                except Exception:
-                    continue  # base already reported this field's structuring error
-            raise ValidationError(errors or first.errors) from None
+        except ValidationError as exc:
+            raise _every_bad_field(data, exc) from None
+        except ClassValidationError as exc:
+            with_notes, without = exc.group_exceptions()
+            if with_notes or not all(isinstance(e, ValidationError) for e in without):
+                raise
+            # Every field structured; the constructor's validators refused.
+            first = ValidationError([fe for e in without for fe in e.errors])  # type: ignore[attr-defined]
+            raise _every_bad_field(data, first) from None
+
+    def _every_bad_field(data: Mapping[str, Any], first: ValidationError) -> ValidationError:
+        # attrs stops at the first failing validator; look at every field so that the caller
+        # learns about all of them at once.
+        errors: list[FieldError] = []
+        for f in fields:
+            if f.validator is None or f.name not in data:
+                continue
+            try:
+                value = conv.structure(data[f.name], f.type)
+                f.validator(None, f, value)
+            except ValidationError as exc:
+                errors += [e if e.path else attrs.evolve(e, path=f.name) for e in exc.errors]
+            except Exception:
+                continue  # base already reported this field's structuring error
+        return ValidationError(errors or first.errors)
 
     return hook
 
