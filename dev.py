@@ -1,4 +1,4 @@
-"""Set up and run servicecore on a fresh machine: ``python3 dev.py demo`` or ``python3 dev.py test``.
+"""Set up and run servicecore on a fresh machine: ``python3 dev.py demo`` / ``python3 dev.py test``.
 
 Needs only Python 3.11+ and network access to PyPI. The first run creates ``.venv/`` beside this
 file and installs servicecore into it (editable, with the extras the command needs); later runs
@@ -7,9 +7,9 @@ reuse it and reinstall only when ``pyproject.toml`` changed.
 Commands:
     demo [ARGS...]   run the servicecore demo (embedded SQLite); ARGS go to ``servicecore demo``
     test [PYTEST_ARGS...]
-                     the whole check: ruff lint, ruff format, mypy --strict, pytest (PostgreSQL tests
-                     too when SERVICECORE_TEST_POSTGRES_URL is set), the Sphinx docs with -W, and
-                     every example under examples/
+                     the whole check: ruff lint, ruff format, mypy --strict, pytest (PostgreSQL
+                     tests too when SERVICECORE_TEST_POSTGRES_URL is set), the Sphinx docs with
+                     -W, and every example under examples/
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def _ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under any python3 the user has
         sys.exit(f"servicecore needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".servicecore-{extras}"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()

@@ -10,7 +10,7 @@ sys.path.insert(0, str(HERE / "_ext"))
 
 project = "servicecore"
 author = "servicecore developers"
-copyright = "2026, servicecore developers"  # noqa: A001 - the name Sphinx reads
+copyright = "2026, servicecore developers"
 
 extensions = [
     "sphinx.ext.autodoc",

@@ -44,7 +44,8 @@ class LifecycleDirective(SphinxDirective):
             lines += [f"     - {cell}" for cell in row[1:]]
         lines.append("")
         container = nodes.container()
-        self.state.nested_parse(StringList(lines, source="lifecycle"), self.content_offset, container)
+        text = StringList(lines, source="lifecycle")
+        self.state.nested_parse(text, self.content_offset, container)
         return container.children
 
 
