@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from servicecore import model
 from servicecore.testing import strategies as sst
 
-CASES: list[tuple[st.SearchStrategy[Any], type]] = [
+CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.archives(), model.ProductArchive),
     (sst.archive_parts(), model.ArchivePart),
     (sst.contracts(), model.ServiceContract),
@@ -55,7 +55,7 @@ CASES: list[tuple[st.SearchStrategy[Any], type]] = [
 
 @pytest.mark.parametrize(("strategy", "cls"), CASES, ids=[cls.__name__ for _, cls in CASES])
 def test_strategy_produces_valid_instances_that_revalidate(
-    strategy: st.SearchStrategy[Any], cls: type
+    strategy: st.SearchStrategy[Any], cls: type[Any]
 ) -> None:
     @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(strategy)
