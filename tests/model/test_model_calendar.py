@@ -121,3 +121,11 @@ def test_always_calendar_covers_every_hour_of_every_day() -> None:
     for offset in range(7):
         (whole,) = cal.windows_on(MONDAY + timedelta(days=offset))
         assert whole.duration == timedelta(days=1)
+
+
+def test_a_window_on_a_daylight_saving_day_keeps_its_wall_clock_times() -> None:
+    # 2025-03-30 is a Sunday; Paris clocks jump from 02:00 to 03:00.
+    cal = WorkingCalendar(timezone="Europe/Paris", hours=(window(6, "01:00", "04:00"),))
+    (rng,) = cal.windows_on(date(2025, 3, 30))
+    assert (rng.start.hour, rng.end.hour) == (1, 4)
+    assert rng.end.astimezone(UTC) - rng.start.astimezone(UTC) == timedelta(hours=2)

@@ -15,7 +15,7 @@ from servicecore.model.enums import Channel, ServiceType
 __all__ = ["Booking", "BookingPolicy", "BookingStatus", "CustomerIdentity"]
 
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
-_PHONE = r"\+?[0-9][0-9 ()./-]{4,30}[0-9]"
+_PHONE = r"\+?[0-9(][0-9 ()./-]{4,30}[0-9]"
 
 
 class BookingStatus(enum.Enum):
