@@ -16,11 +16,13 @@ __all__ = [
     "AuditChainError",
     "ClosurePolicyError",
     "ConcurrencyError",
+    "DoubleBooking",
     "DuplicateId",
     "FieldError",
     "InvalidTransition",
     "NotFound",
     "PermissionDenied",
+    "SchemaVersionError",
     "ServicecoreError",
     "StorageError",
     "TransitionRefused",
@@ -164,8 +166,16 @@ class ConcurrencyError(ServicecoreError):
     """An update was based on a stale version: someone else committed first. Reload and retry."""
 
 
+class DoubleBooking(ServicecoreError):
+    """A technician's time would be held twice: two bookings or dispatch orders overlap."""
+
+
 class DuplicateId(ServicecoreError):
     """A record with this id already exists (for this tenant)."""
+
+
+class SchemaVersionError(ServicecoreError):
+    """The database schema is behind or ahead of this servicecore; names both versions."""
 
 
 class StorageError(ServicecoreError):

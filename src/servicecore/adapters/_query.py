@@ -1,0 +1,69 @@
+"""Evaluating a :class:`~servicecore.ports.Query` on entities in Python (memory adapter)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from servicecore.catalog import AggregateSpec, index_value
+from servicecore.ports import Cursor, Page, Query
+
+__all__ = ["matches", "run_query"]
+
+E = TypeVar("E")
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, tuple | list | set | frozenset):
+        return {index_value(v) for v in value}
+    return index_value(value)
+
+
+def matches(query: Query, spec: AggregateSpec, entity: Any) -> bool:
+    """Whether ``entity`` meets every condition of ``query`` (limit and cursor aside)."""
+    for name, wanted in query.equals.items():
+        value = spec.fields[name].read(entity)
+        norm = _norm(wanted)
+        if isinstance(norm, set):
+            if value not in norm:
+                return False
+        elif value != norm:
+            return False
+    tests: tuple[tuple[Mapping[str, object], Callable[[Any, Any], Any]], ...] = (
+        (query.at_least, operator.ge),
+        (query.later_than, operator.gt),
+        (query.before, operator.lt),
+    )
+    for group, test in tests:
+        for name, bound in group.items():
+            found: Any = spec.fields[name].read(entity)
+            if found is None or not test(found, index_value(bound)):
+                return False
+    return True
+
+
+def run_query(query: Query, spec: AggregateSpec, entities: Iterable[E]) -> Page[E]:
+    """Filter, order and page ``entities`` as ``query`` says (the query is already checked)."""
+    order = spec.fields[query.order_by].read if query.order_by else (lambda e: e.id)
+    keyed = []
+    for entity in entities:
+        if not matches(query, spec, entity):
+            continue
+        key = order(entity)
+        if key is None:
+            continue  # ordering by a field returns only the entities that have it
+        keyed.append(((key, entity.id), entity))  # type: ignore[attr-defined]
+    keyed.sort(key=lambda pair: pair[0], reverse=query.descending)
+    if query.after is not None:
+        cursor = (index_value(query.after[0]), query.after[1])
+        if query.descending:
+            keyed = [p for p in keyed if p[0] < cursor]
+        else:
+            keyed = [p for p in keyed if p[0] > cursor]
+    if query.limit is not None and len(keyed) > query.limit:
+        keyed = keyed[: query.limit]
+        last: Cursor | None = keyed[-1][0]
+    else:
+        last = None
+    return Page(tuple(e for _, e in keyed), last)

@@ -1,0 +1,296 @@
+"""The catalog of stored aggregates: their kinds, their queryable fields and their slot claims.
+
+Every storage adapter reads this one table, so that a query means the same on memory, SQLite,
+PostgreSQL and an integrator's own adapter: a query may filter and order on the *indexed fields*
+listed here (each with the function that reads it off the entity), and nothing else.
+
+Slot claims implement "no double booking": a booking or dispatch order that holds a technician's
+time returns its claim from :func:`slot_claim`; two claims of one technician whose ranges overlap
+must never both be committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from servicecore.errors import ValidationError
+from servicecore.model.archive import ProductArchive
+from servicecore.model.booking import Booking, BookingStatus
+from servicecore.model.care import CarePlan
+from servicecore.model.common import TimeRange
+from servicecore.model.contract import ServiceContract
+from servicecore.model.dispatch import DispatchOrder, DispatchStatus
+from servicecore.model.evidence import Evidence
+from servicecore.model.knowledge import KnowledgeArticle
+from servicecore.model.parts import PartsRequisition, SparePartPlan, TransferRequest
+from servicecore.model.processing import ProcessingOrder
+from servicecore.model.quote import Quote
+from servicecore.model.request import ServiceRequest
+from servicecore.model.survey import SurveyResult
+from servicecore.model.technician import Technician
+
+__all__ = [
+    "AGGREGATES",
+    "AggregateSpec",
+    "IndexField",
+    "SlotClaim",
+    "index_value",
+    "slot_claim",
+    "spec_for",
+]
+
+
+@attrs.frozen
+class IndexField:
+    """A field that queries may filter and order on.
+
+    Attributes:
+        name: The field's name in queries.
+        type: ``str``, ``datetime``, ``date`` or ``bool`` (enums are stored as their values).
+        read: Reads the value off an entity (``None`` when absent).
+    """
+
+    name: str
+    type: type
+    read: Callable[[Any], object]
+
+
+@attrs.frozen
+class AggregateSpec:
+    """How one aggregate is stored.
+
+    Attributes:
+        kind: The aggregate's name, e.g. ``"ServiceRequest"`` (the audit trail's ``entity_kind``).
+        name: The repository attribute on a unit of work, e.g. ``"requests"``.
+        cls: The entity class.
+        fields: The indexed fields, by name.
+    """
+
+    kind: str
+    name: str
+    cls: type
+    fields: Mapping[str, IndexField]
+
+
+def _attr(name: str, type_: type = str) -> IndexField:
+    def read(entity: Any) -> object:
+        value = getattr(entity, name)
+        return value.value if isinstance(value, Enum) else value
+
+    return IndexField(name, type_, read)
+
+
+def _via(name: str, type_: type, read: Callable[[Any], object]) -> IndexField:
+    return IndexField(name, type_, read)
+
+
+def _spec(kind: str, name: str, cls: type, *fields: IndexField) -> AggregateSpec:
+    return AggregateSpec(kind, name, cls, {f.name: f for f in fields})
+
+
+AGGREGATES: tuple[AggregateSpec, ...] = (
+    _spec(
+        "ProductArchive",
+        "archives",
+        ProductArchive,
+        _attr("status"),
+        _attr("customer_id"),
+        _attr("serial_number"),
+        _attr("product_code"),
+        _attr("site_id"),
+        _attr("warranty_end", date),
+        _attr("service_expiry", date),
+    ),
+    _spec(
+        "ServiceContract",
+        "contracts",
+        ServiceContract,
+        _attr("status"),
+        _attr("customer_id"),
+        _attr("start", date),
+        _attr("end", date),
+    ),
+    _spec(
+        "Booking",
+        "bookings",
+        Booking,
+        _attr("status"),
+        _via("customer_id", str, lambda b: b.customer.customer_id),
+        _attr("technician_id"),
+        _attr("reference"),
+        _attr("service_type"),
+        _attr("channel"),
+        _via("slot_start", datetime, lambda b: b.slot.start),
+        _via("slot_end", datetime, lambda b: b.slot.end),
+        _attr("booked_at", datetime),
+    ),
+    _spec(
+        "ServiceRequest",
+        "requests",
+        ServiceRequest,
+        _attr("status"),
+        _attr("customer_id"),
+        _attr("archive_id"),
+        _attr("contract_id"),
+        _attr("booking_id"),
+        _attr("service_type"),
+        _attr("priority"),
+        _attr("reported_at", datetime),
+        _attr("response_due", datetime),
+        _attr("resolution_due", datetime),
+    ),
+    _spec(
+        "DispatchOrder",
+        "dispatches",
+        DispatchOrder,
+        _attr("status"),
+        _attr("request_id"),
+        _attr("technician_id"),
+        _via("planned_start", datetime, lambda d: d.planned.start),
+        _via("planned_end", datetime, lambda d: d.planned.end),
+    ),
+    _spec(
+        "ProcessingOrder",
+        "processing",
+        ProcessingOrder,
+        _attr("status"),
+        _attr("request_id"),
+        _attr("dispatch_id"),
+    ),
+    _spec(
+        "Quote",
+        "quotes",
+        Quote,
+        _attr("status"),
+        _attr("customer_id"),
+        _attr("request_id"),
+        _attr("valid_until", datetime),
+    ),
+    _spec(
+        "CarePlan",
+        "care_plans",
+        CarePlan,
+        _attr("status"),
+        _attr("customer_category"),
+        _attr("method"),
+        _via("schedule_start", datetime, lambda c: c.schedule.start),
+    ),
+    _spec("Technician", "technicians", Technician, _attr("active", bool)),
+    _spec(
+        "KnowledgeArticle",
+        "knowledge",
+        KnowledgeArticle,
+        _attr("product_code"),
+        _attr("source_request_id"),
+        _attr("created_at", datetime),
+    ),
+    _spec(
+        "Evidence",
+        "evidence",
+        Evidence,
+        _attr("request_id"),
+        _attr("kind"),
+        _attr("taken_at", datetime),
+    ),
+    _spec(
+        "SparePartPlan",
+        "spare_part_plans",
+        SparePartPlan,
+        _attr("status"),
+        _attr("period_start", date),
+    ),
+    _spec(
+        "TransferRequest",
+        "transfers",
+        TransferRequest,
+        _attr("status"),
+        _attr("from_warehouse"),
+        _attr("to_warehouse"),
+        _attr("requested_at", datetime),
+    ),
+    _spec(
+        "PartsRequisition",
+        "requisitions",
+        PartsRequisition,
+        _attr("status"),
+        _attr("request_id"),
+    ),
+    _spec(
+        "SurveyResult",
+        "surveys",
+        SurveyResult,
+        _attr("request_id"),
+        _attr("technician_id"),
+        _attr("answered_at", datetime),
+    ),
+)
+"""Every stored aggregate."""
+
+_BY_CLASS = {spec.cls: spec for spec in AGGREGATES}
+_BY_NAME = {spec.name: spec for spec in AGGREGATES} | {spec.kind: spec for spec in AGGREGATES}
+
+
+def spec_for(what: type | str) -> AggregateSpec:
+    """Return the spec of an entity class, a kind (``"ServiceRequest"``) or a name (``"requests"``).
+
+    Raises:
+        ValidationError: Nothing by that class or name is stored.
+    """
+    found = _BY_CLASS.get(what) if isinstance(what, type) else _BY_NAME.get(what)
+    if found is None:
+        label = what.__name__ if isinstance(what, type) else what
+        raise ValidationError.single("aggregate", label, "is not a stored aggregate")
+    return found
+
+
+def index_value(value: object) -> object:
+    """Normalise a query value the way index fields are stored (enums by value)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+@attrs.frozen
+class SlotClaim:
+    """A technician's time held by a booking or a dispatch order.
+
+    Attributes:
+        technician_id: Whose time.
+        period: Which time (half-open, so back-to-back claims do not overlap).
+        owner_kind: ``"Booking"`` or ``"DispatchOrder"``.
+        owner_id: The booking's or dispatch order's id.
+    """
+
+    technician_id: str
+    period: TimeRange
+    owner_kind: str
+    owner_id: str
+
+
+_HOLDING_BOOKING = frozenset(
+    {BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN}
+)
+_HOLDING_DISPATCH = frozenset(
+    {DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS}
+)
+
+
+def slot_claim(entity: object) -> SlotClaim | None:
+    """Return the technician time ``entity`` holds, or ``None``.
+
+    A booking holds its slot while requested, confirmed or checked in, if it names a technician;
+    a dispatch order holds its planned range while assigned, accepted or in progress. Cancelled,
+    no-show, rejected, revoked and completed ones release it.
+    """
+    if isinstance(entity, Booking):
+        if entity.technician_id is None or entity.status not in _HOLDING_BOOKING:
+            return None
+        return SlotClaim(entity.technician_id, entity.slot, "Booking", entity.id)
+    if isinstance(entity, DispatchOrder):
+        if entity.status not in _HOLDING_DISPATCH:
+            return None
+        return SlotClaim(entity.technician_id, entity.planned, "DispatchOrder", entity.id)
+    return None

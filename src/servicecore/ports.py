@@ -1,0 +1,330 @@
+"""The ports: what servicecore needs from the host, as ``typing.Protocol`` s.
+
+Storage is reached through a :class:`Storage` that opens a :class:`UnitOfWork` for one tenant; the
+unit of work holds one :class:`Repository` per aggregate (named as in
+:data:`servicecore.catalog.AGGREGATES`: ``uow.requests``, ``uow.dispatches``...), the audit trail
+and the outbox. Every promise stated here is checked by the contract suites in
+:mod:`servicecore.testing.contract`, which servicecore's own adapters pass too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+import attrs
+
+from servicecore.catalog import AggregateSpec, index_value
+from servicecore.errors import ValidationError
+from servicecore.events import DomainEvent
+from servicecore.model.audit import AuditEntry
+
+__all__ = [
+    "AuditRepository",
+    "Clock",
+    "Cursor",
+    "IdGenerator",
+    "Page",
+    "Publisher",
+    "Query",
+    "Repository",
+    "Storage",
+    "UnitOfWork",
+]
+
+E = TypeVar("E")
+Cursor = tuple[Any, str]
+"""Where a page ended: the last item's order value and id (pass it as ``Query.after``)."""
+
+_SCALAR = (str, bool, datetime, date)
+
+
+def _check_value(path: str, value: object, ftype: type, allow_many: bool) -> None:
+    if allow_many and isinstance(value, tuple | list | set | frozenset):
+        if not value:
+            raise ValidationError.single(path, value, "needs at least one value")
+        for item in value:
+            _check_value(path, item, ftype, allow_many=False)
+        return
+    value = index_value(value)
+    if value is None and allow_many:
+        return
+    if ftype is datetime:
+        ok = isinstance(value, datetime) and value.tzinfo is not None
+    elif ftype is date:
+        ok = isinstance(value, date) and not isinstance(value, datetime)
+    else:
+        ok = isinstance(value, ftype)
+    if not ok:
+        raise ValidationError.single(path, value, f"must be a {ftype.__name__} for this field")
+
+
+@attrs.frozen(kw_only=True)
+class Query:
+    """Which entities to return, in which order, how many.
+
+    Every condition must hold. Fields are the aggregate's indexed fields
+    (:data:`servicecore.catalog.AGGREGATES`); enum values may be given as members.
+
+    Attributes:
+        equals: ``field -> value``; a list, tuple or set means "any of these"; ``None`` means
+            "is absent".
+        at_least: ``field -> value``: the field is ``>=`` value (absent fields never match).
+        later_than: ``field -> value``: ``>`` value.
+        before: ``field -> value``: ``<`` value.
+        order_by: The field to order by (ties broken by id); default the id.
+        descending: Newest / largest first.
+        limit: At most this many items (``None``: all).
+        after: Continue after this cursor (from :attr:`Page.next`).
+    """
+
+    equals: Mapping[str, object] = attrs.field(factory=dict)
+    at_least: Mapping[str, object] = attrs.field(factory=dict)
+    later_than: Mapping[str, object] = attrs.field(factory=dict)
+    before: Mapping[str, object] = attrs.field(factory=dict)
+    order_by: str | None = None
+    descending: bool = False
+    limit: int | None = None
+    after: Cursor | None = None
+
+    def check(self, spec: AggregateSpec) -> None:
+        """Check the query against ``spec``.
+
+        Raises:
+            ValidationError: Listing every unknown field and every value of the wrong type.
+        """
+        problems: list[ValidationError] = []
+        groups = {
+            "equals": self.equals,
+            "at_least": self.at_least,
+            "later_than": self.later_than,
+            "before": self.before,
+        }
+        for group, conditions in groups.items():
+            for name, value in conditions.items():
+                path = f"{group}.{name}"
+                field = spec.fields.get(name)
+                try:
+                    if field is None:
+                        known = ", ".join(sorted(spec.fields))
+                        raise ValidationError.single(
+                            path, value, f"{spec.kind} can be queried on: {known}"
+                        )
+                    _check_value(path, value, field.type, allow_many=group == "equals")
+                except ValidationError as exc:
+                    problems.append(exc)
+        if self.order_by is not None and self.order_by not in spec.fields:
+            problems.append(
+                ValidationError.single("order_by", self.order_by, f"not a field of {spec.kind}")
+            )
+        limit: object = self.limit
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            problems.append(ValidationError.single("limit", limit, "must be an int >= 1"))
+        after: object = self.after
+        if after is not None and (
+            not isinstance(after, tuple) or len(after) != 2 or not isinstance(after[1], str)
+        ):
+            problems.append(ValidationError.single("after", after, "must be a Page.next"))
+        if problems:
+            raise ValidationError.merge(problems)
+
+
+@attrs.frozen
+class Page(Sequence[E]):
+    """One page of query results.
+
+    Attributes:
+        items: The entities, in query order.
+        next: Cursor to pass as ``Query.after`` for the next page; ``None`` on the last page.
+    """
+
+    items: tuple[E, ...]
+    next: Cursor | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[E]:
+        return iter(self.items)
+
+
+class Repository(Protocol[E]):
+    """The stored entities of one aggregate, for the unit of work's tenant.
+
+    Entities handed out are the caller's own copies: changing one changes nothing stored until it
+    is passed to :meth:`update` and the unit of work commits.
+    """
+
+    def get(self, id: str) -> E:
+        """Return the entity with ``id``.
+
+        Raises:
+            NotFound: No such entity for this tenant.
+        """
+        ...
+
+    def find(self, id: str) -> E | None:
+        """Return the entity with ``id``, or ``None``."""
+        ...
+
+    def add(self, entity: E) -> None:
+        """Store a new entity (``version`` must be 0); sets its ``version`` to 1.
+
+        Raises:
+            DuplicateId: An entity with this id exists for this tenant (now or at commit).
+            DoubleBooking: It holds technician time that another booking or dispatch holds.
+            ValidationError: ``entity`` is not of this repository's type or has a version.
+        """
+        ...
+
+    def update(self, entity: E) -> None:
+        """Store a changed entity loaded at ``entity.version``; increments ``version``.
+
+        Raises:
+            NotFound: The entity was never stored.
+            ConcurrencyError: Someone committed a newer version first (now or at commit).
+            DoubleBooking: It now holds technician time another booking or dispatch holds.
+        """
+        ...
+
+    def query(self, query: Query | None = None) -> Page[E]:
+        """Return the entities matching ``query`` (all, by id, without one).
+
+        Raises:
+            ValidationError: The query names a field that is not indexed, or a bad value.
+        """
+        ...
+
+    def count(self, query: Query | None = None) -> int:
+        """Return how many entities match (``limit`` and ``after`` are ignored).
+
+        Raises:
+            ValidationError: As for :meth:`query`.
+        """
+        ...
+
+    def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[E]:
+        """Yield every matching entity, fetching ``page_size`` at a time (for large sets).
+
+        Raises:
+            ValidationError: As for :meth:`query`, or ``page_size`` < 1.
+        """
+        ...
+
+
+class AuditRepository(Protocol):
+    """The audit trail of the unit of work's tenant: append-only (an AuditSink)."""
+
+    def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
+        """Return the entity's newest entry (this unit of work's included), or ``None``."""
+        ...
+
+    def append(self, entry: AuditEntry) -> None:
+        """Append ``entry`` after the entity's current head.
+
+        Raises:
+            AuditChainError: It does not follow the head.
+        """
+        ...
+
+    def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
+        """Return the entity's entries, oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work for one tenant: all of it commits, or none of it.
+
+    Use as a context manager; leaving the block without :meth:`commit` (or with an exception)
+    rolls back. Repositories are attributes named after the aggregates (``requests``,
+    ``dispatches``, ``bookings``...; see :data:`servicecore.catalog.AGGREGATES`).
+    """
+
+    tenant: str
+    audit: AuditRepository
+
+    def repository(self, name: str) -> Repository[Any]:
+        """Return the repository of aggregate ``name`` (``"requests"`` or ``"ServiceRequest"``).
+
+        Raises:
+            ValidationError: No such aggregate.
+        """
+        ...
+
+    def collect(self, event: DomainEvent) -> None:
+        """Queue ``event``; it is written to the outbox with the change, at commit."""
+        ...
+
+    def commit(self) -> Sequence[DomainEvent]:
+        """Make every change of this unit of work durable at once, with its outbox events.
+
+        Returns:
+            The events committed (also handed to the storage's publisher).
+
+        Raises:
+            ConcurrencyError: An updated entity changed since it was loaded; nothing committed.
+            DuplicateId: An added id exists; nothing committed.
+            DoubleBooking: Two claims on a technician's time overlap; nothing committed.
+            StorageError: The backend failed; nothing committed.
+        """
+        ...
+
+    def rollback(self) -> None:
+        """Drop every change and event of this unit of work."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+Publisher = Callable[[str, Sequence[DomainEvent]], None]
+"""The host's event handler: ``publisher(tenant, events)``; raising leaves them pending."""
+
+
+class Storage(Protocol):
+    """A place where servicecore records live; opens units of work per tenant."""
+
+    def unit_of_work(self, tenant: str) -> UnitOfWork:
+        """Open a unit of work for ``tenant``; it sees and changes that tenant's records only.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id.
+        """
+        ...
+
+    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
+        """Return committed events not yet acknowledged, oldest first (after a crash, say)."""
+        ...
+
+    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
+        """Mark events as handled; unknown ids are ignored (acknowledging is idempotent)."""
+        ...
+
+
+class Clock(Protocol):
+    """Where "now" comes from (a fixed clock in tests, the system clock in production)."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+
+class IdGenerator(Protocol):
+    """Where new record ids come from."""
+
+    def new_id(self, kind: str) -> str:
+        """Return a new id, unique across the tenant, for a record of ``kind``."""
+        ...
