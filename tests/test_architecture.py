@@ -13,7 +13,20 @@ ALLOWED = {
     "lifecycle": {"lifecycle", "model", "errors"},
     "scheduling": {"scheduling", "errors"},
     "serialization": {"serialization", "errors"},
-    "testing": {"testing", "model", "errors", "lifecycle", "serialization"},
+    "events": {"events", "model", "errors"},
+    "catalog": {"catalog", "model", "errors"},
+    "ports": {"ports", "catalog", "events", "model", "errors"},
+    "adapters": {"adapters", "ports", "catalog", "events", "model", "errors", "serialization"},
+    "testing": {
+        "testing",
+        "model",
+        "errors",
+        "lifecycle",
+        "serialization",
+        "ports",
+        "catalog",
+        "events",
+    },
 }
 
 
