@@ -36,6 +36,9 @@ __all__ = ["Metaheuristic", "SchedulingError", "insert_job", "pin_jobs", "solve"
 # A pinned job left unserved costs this many times its unserved cost in the solver's objective,
 # so the search keeps pins whenever they can be kept; the reported cost uses the plain figure.
 _PIN_WEIGHT = 100
+# Arc cost into a job the vehicle may not serve. The vehicle variable already forbids it; the
+# cost lets the search's cheap cost filters reject such moves before constraint propagation.
+_FORBID_COST = 1_000_000
 
 
 class SchedulingError(ServicecoreError):
@@ -211,9 +214,18 @@ class _Model:
         for node, job in enumerate(self.jobs):
             if job.preferred_technician is not None and job.preference_cost > 0:
                 prefers.setdefault(job.preferred_technician, []).append(node)
-        cache: dict[tuple[int, str | None], int] = {}
+        cache: dict[tuple[int, str | None, frozenset[int]], int] = {}
         for v, veh in enumerate(self.vehicles):
-            key = (veh.tech.cost_per_minute, veh.tech.id if veh.tech.id in prefers else None)
+            forbidden = (
+                frozenset(k for k, job in enumerate(self.jobs) if not job.can_be_done_by(veh.tech))
+                if _FORBID_COST
+                else frozenset()
+            )
+            key = (
+                veh.tech.cost_per_minute,
+                veh.tech.id if veh.tech.id in prefers else None,
+                forbidden,
+            )
             if key not in cache:
                 cpm = veh.tech.cost_per_minute
                 matrix = [[cpm * x for x in row] for row in self.travel]
@@ -223,6 +235,8 @@ class _Model:
                     if tech_id != key[1]:
                         for node in nodes:
                             extra[node] = self.jobs[node].preference_cost
+                for node in forbidden:
+                    extra[node] = _FORBID_COST
                 if any(extra):
                     matrix = [[row[k] + extra[k] for k in range(n)] for row in matrix]
                 cache[key] = routing.RegisterTransitMatrix(matrix)
