@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from servicecore.adapters._query import run_query
+from servicecore.adapters.query import run_query
 from servicecore.catalog import AGGREGATES, AggregateSpec, SlotClaim, slot_claim, spec_for
 from servicecore.errors import (
     AuditChainError,

@@ -1,4 +1,8 @@
-"""Evaluating a :class:`~servicecore.ports.Query` on entities in Python (memory adapter)."""
+"""Evaluating a :class:`~servicecore.ports.Query` in Python.
+
+The memory adapter uses it, and so may an integrator's adapter that loads a tenant's records and
+filters them in Python (fine for thousands of records; push filters into the database beyond).
+"""
 
 from __future__ import annotations
 
