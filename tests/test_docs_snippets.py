@@ -18,7 +18,11 @@ def python_blocks(path: Path) -> list[str]:
 
 CASES = [
     (path, i, block)
-    for path in (ROOT / "README.md", ROOT / "docs" / "getting-started.rst")
+    for path in (
+        ROOT / "README.md",
+        ROOT / "docs" / "getting-started.rst",
+        ROOT / "docs" / "storage" / "index.rst",
+    )
     for i, block in enumerate(python_blocks(path))
 ]
 
