@@ -9,7 +9,7 @@ Commands:
     test [PYTEST_ARGS...]
                      the whole check: ruff lint, ruff format, mypy --strict, pytest (PostgreSQL
                      tests too when SERVICECORE_TEST_POSTGRES_URL is set), the Sphinx docs with
-                     -W, and every example under examples/
+                     -W, and every example under examples/ (scripts and notebooks)
 """
 
 from __future__ import annotations
@@ -64,8 +64,11 @@ def test(args: list[str]) -> None:
     _run(BIN / "mypy", "src")
     _run(PY, "-m", "pytest", *args, env=env)
     _run(PY, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html")
+    env.setdefault("MPLBACKEND", "Agg")
     for example in sorted((ROOT / "examples").glob("*.py")):
         _run(PY, example, env=env)
+    for notebook in sorted((ROOT / "examples").glob("*.ipynb")):
+        _run(BIN / "jupyter-execute", "--timeout=600", notebook, env=env)
 
 
 def main() -> None:
