@@ -269,3 +269,47 @@ def test_the_seed_changes_only_the_search_path():
     assert a.is_feasible()
     assert b.is_feasible()
     assert sorted(a.served_job_ids) == sorted(b.served_job_ids)
+
+
+def test_decomposed_solve_covers_every_job_and_passes_the_checker():
+    from servicecore.scheduling import partition, solve_decomposed
+
+    b = ProblemBuilder(name="city")
+    for k in range(6):
+        b.technician(
+            f"t{k}", skills={"elec", "hvac"} if k % 2 else {"elec"}, start=(k * 10, (k % 3) * 10)
+        )
+    for i in range(30):
+        b.job(
+            f"j{i}",
+            location=((i * 13) % 60, (i * 7) % 30),
+            duration=30,
+            skills={"hvac"} if i % 4 == 0 else {"elec"},
+            preferred_technician="t1" if i == 5 else None,
+            preference_cost=5,
+        )
+    problem = b.build()
+    parts = partition(problem, 3)
+    assert len(parts) == 3
+    assert sorted(j.id for p in parts for j in p.jobs) == sorted(j.id for j in problem.jobs)
+    owner = next(p for p in parts if any(t.id == "t1" for t in p.technicians))
+    assert "j5" in [j.id for j in owner.jobs]
+    result = solve_decomposed(
+        problem, time_limit=5, max_jobs_per_part=10, workers=1, solution_limit=30
+    )
+    assert result.status == "decomposed"
+    assert check(problem, result).ok
+    again = solve_decomposed(
+        problem, time_limit=5, max_jobs_per_part=10, workers=1, solution_limit=30
+    )
+    assert again.routes == result.routes
+
+
+def test_decomposed_solve_in_worker_processes():
+    from servicecore.scheduling import solve_decomposed
+
+    problem = day(12)
+    result = solve_decomposed(
+        problem, time_limit=4, max_jobs_per_part=6, workers=2, solution_limit=20
+    )
+    assert check(problem, result).ok

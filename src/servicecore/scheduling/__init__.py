@@ -10,6 +10,7 @@ Pure optimisation over OR-Tools routing; nothing here touches storage. Typical u
 
 from servicecore.scheduling.builder import ProblemBuilder, hm
 from servicecore.scheduling.checker import CheckReport, check
+from servicecore.scheduling.decompose import partition, solve_decomposed
 from servicecore.scheduling.formats import (
     fsm_to_problem,
     problem_to_fsm,
@@ -65,11 +66,13 @@ __all__ = [
     "fsm_to_problem",
     "hm",
     "insert_job",
+    "partition",
     "pin_jobs",
     "problem_to_fsm",
     "read_fsm_json",
     "read_solomon",
     "solution_to_fsm",
     "solve",
+    "solve_decomposed",
     "write_fsm_solution",
 ]

@@ -1,0 +1,163 @@
+"""Solve a large problem as several smaller ones, side by side in worker processes.
+
+One OR-Tools model for 5,000 jobs and 600 technicians needs a 5,600 x 5,600 matrix per kind of
+vehicle and is slow to build and to search. Instead the technicians are split into spatially
+compact groups (recursive coordinate bisection on their start points), each job goes to the group
+of the nearest technician able to do it, and each group is solved on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from servicecore.errors import ValidationError
+from servicecore.scheduling.problem import Job, Problem, Technician
+from servicecore.scheduling.result import CostBreakdown, Result
+from servicecore.scheduling.solver import solve
+
+__all__ = ["merge", "partition", "solve_decomposed"]
+
+
+def _bisect(techs: list[Technician], parts: int) -> list[list[Technician]]:
+    if parts <= 1 or len(techs) <= 1:
+        return [techs]
+    xs = [t.start[0] for t in techs]
+    ys = [t.start[1] for t in techs]
+    axis = 0 if max(xs) - min(xs) >= max(ys) - min(ys) else 1
+    ordered = sorted(techs, key=lambda t: (t.start[axis], t.start[1 - axis], t.id))
+    left_parts = parts // 2
+    cut = round(len(ordered) * left_parts / parts)
+    return _bisect(ordered[:cut], left_parts) + _bisect(ordered[cut:], parts - left_parts)
+
+
+def partition(problem: Problem, parts: int) -> list[Problem]:
+    """Split ``problem`` into ``parts`` sub-problems by technician geography.
+
+    Technicians are split by recursive coordinate bisection of their start points; each job goes
+    to the part holding the nearest technician (by travel from the start point) able to do it.
+    Jobs with a preferred technician go to that technician's part. Jobs nobody can do go to
+    the first part, where they are reported unassigned.
+
+    Raises:
+        ValidationError: If ``parts`` is not an integer >= 1.
+    """
+    if not isinstance(parts, int) or isinstance(parts, bool) or parts < 1:
+        raise ValidationError.single("parts", parts, "must be an integer >= 1")
+    groups = [g for g in _bisect(list(problem.technicians), parts) if g]
+    owner = {t.id: k for k, g in enumerate(groups) for t in g}
+    buckets: list[list[Job]] = [[] for _ in groups]
+    travel = problem.travel
+    for job in problem.jobs:
+        if job.preferred_technician is not None:
+            # The preference must stay meaningful (and valid) inside the part.
+            buckets[owner[job.preferred_technician]].append(job)
+            continue
+        able = [t for t in problem.technicians if job.can_be_done_by(t)]
+        if not able:
+            buckets[0].append(job)
+            continue
+        nearest = min(able, key=lambda t: (travel.between(t.start, job.location), t.id))
+        buckets[owner[nearest.id]].append(job)
+    return [
+        Problem(
+            technicians=tuple(g),
+            jobs=tuple(b),
+            travel=travel,
+            unserved_cost_per_priority=problem.unserved_cost_per_priority,
+            name=f"{problem.name}/part{k}",
+        )
+        for k, (g, b) in enumerate(zip(groups, buckets, strict=True))
+    ]
+
+
+def _solve_part(args: tuple[Problem, float, int, int | None]) -> Result:
+    part, limit, seed, solution_limit = args
+    return solve(part, time_limit=limit, seed=seed, solution_limit=solution_limit)
+
+
+def solve_decomposed(
+    problem: Problem,
+    *,
+    time_limit: float,
+    seed: int = 0,
+    max_jobs_per_part: int = 1000,
+    workers: int = 2,
+    solution_limit: int | None = None,
+) -> Result:
+    """Solve ``problem`` in parts of at most about ``max_jobs_per_part`` jobs, in parallel.
+
+    Parts run ``workers`` at a time in separate processes; each wave of parts gets an equal
+    share of ``time_limit``. With one part this is plain :func:`solve`. The merged plan is a
+    plan of the whole problem (check it with :meth:`Result.check`); a job is only ever offered
+    to the technicians of its part, so unassigned reasons refer to that part.
+
+    Args:
+        problem: What to plan.
+        time_limit: Seconds for the whole solve.
+        seed: As for :func:`solve`.
+        max_jobs_per_part: Target size of a part.
+        workers: Processes run at once (1 solves the parts one after another in this process).
+        solution_limit: Work limit per part, as for :func:`solve`.
+
+    Raises:
+        ValidationError: If an argument is out of range.
+        SchedulingError: If a part cannot be solved.
+    """
+    if not isinstance(max_jobs_per_part, int) or max_jobs_per_part < 1:
+        raise ValidationError.single(
+            "max_jobs_per_part", max_jobs_per_part, "must be an integer >= 1"
+        )
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValidationError.single("workers", workers, "must be an integer >= 1")
+    n_parts = max(1, math.ceil(len(problem.jobs) / max_jobs_per_part))
+    if n_parts == 1:
+        return solve(problem, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
+    t0 = time.perf_counter()
+    parts = partition(problem, min(n_parts, len(problem.technicians)))
+    waves = math.ceil(len(parts) / workers)
+    # Leave room for building the models and moving the results between processes.
+    share = max(0.5, (time_limit - (time.perf_counter() - t0)) * 0.9 / waves)
+    jobs = [(p, share, seed, solution_limit) for p in parts]
+    if workers == 1:
+        results = [_solve_part(j) for j in jobs]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            results = list(pool.map(_solve_part, jobs))
+    return merge(problem, results, wall=time.perf_counter() - t0)
+
+
+def merge(problem: Problem, results: Sequence[Result], *, wall: float = 0.0) -> Result:
+    """Merge plans of disjoint parts of ``problem`` into one plan of the whole.
+
+    Raises:
+        ValidationError: If the parts do not cover every job of ``problem`` exactly once.
+    """
+    order = {t.id: i for i, t in enumerate(problem.technicians)}
+    routes = sorted(
+        (r for res in results for r in res.routes),
+        key=lambda r: (order.get(r.technician_id, len(order)), r.shift_index),
+    )
+    unassigned = tuple(u for res in results for u in res.unassigned)
+    covered = sorted([v.job_id for r in routes for v in r.visits] + [u.job_id for u in unassigned])
+    if covered != sorted(j.id for j in problem.jobs):
+        raise ValidationError.single("results", len(results), "parts do not cover the problem")
+    cost = CostBreakdown(
+        travel=sum(r.cost.travel for r in results),
+        lateness=sum(r.cost.lateness for r in results),
+        unserved=sum(r.cost.unserved for r in results),
+        preference=sum(r.cost.preference for r in results),
+    )
+    return Result(
+        problem=problem,
+        routes=tuple(routes),
+        unassigned=unassigned,
+        cost=cost,
+        status="decomposed",
+        wall_time=wall,
+        objective=sum(r.objective for r in results),
+    )
