@@ -21,14 +21,14 @@ are final.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from servicecore.adapters.query import run_query
+from servicecore.adapters.outbox import hand_over
+from servicecore.adapters.query import iterate_pages, run_query, unpaged
 from servicecore.catalog import AGGREGATES, AggregateSpec, slot_claim, spec_for
 from servicecore.errors import (
     AuditChainError,
@@ -42,8 +42,6 @@ from servicecore.events import DomainEvent
 from servicecore.model.audit import GENESIS, AuditEntry
 from servicecore.ports import Page, Publisher, Query
 from servicecore.serialization import structure, unstructure
-
-log = logging.getLogger("erp_adapter")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS erp_document (
@@ -197,20 +195,10 @@ class ErpRepository:
     def count(self, query: Query | None = None) -> int:
         query = query or Query()
         query.check(self.spec)
-        whole = Query(
-            equals=query.equals,
-            at_least=query.at_least,
-            later_than=query.later_than,
-            before=query.before,
-        )
-        return len(run_query(whole, self.spec, self._all()))
+        return len(run_query(unpaged(query), self.spec, self._all()))
 
     def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:
-        if not isinstance(page_size, int) or page_size < 1:
-            raise ValidationError.single("page_size", page_size, "must be an int >= 1")
-        query = query or Query()
-        page = self.query(query)
-        yield from page.items
+        return iterate_pages(self.query, query, page_size)
 
 
 class ErpUnitOfWork:
@@ -300,13 +288,7 @@ class ErpUnitOfWork:
             raise
         db.execute("COMMIT")
         self.rollback()
-        if events and self.storage.publisher is not None:
-            try:
-                self.storage.publisher(self.tenant, events)
-            except Exception:
-                log.exception("publisher failed; events stay pending")
-            else:
-                self.storage.acknowledge(self.tenant, [e.id for e in events])
+        hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
         return events
 
     def _write(self, key: tuple[str, str], entity: Any) -> None:

@@ -9,13 +9,13 @@ come out as copies, so a caller's object never aliases stored state.
 from __future__ import annotations
 
 import copy
-import logging
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from servicecore.adapters.query import run_query
+from servicecore.adapters.outbox import hand_over
+from servicecore.adapters.query import iterate_pages, run_query, unpaged
 from servicecore.catalog import AGGREGATES, AggregateSpec, SlotClaim, slot_claim, spec_for
 from servicecore.errors import (
     AuditChainError,
@@ -31,8 +31,6 @@ from servicecore.model.audit import GENESIS, AuditEntry
 from servicecore.ports import Page, Publisher, Query
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork"]
-
-log = logging.getLogger("servicecore.storage")
 
 Key = tuple[str, str]  # (kind, id)
 
@@ -240,36 +238,10 @@ class _MemoryRepository:
     def count(self, query: Query | None = None) -> int:
         query = query or Query()
         query.check(self.spec)
-        unlimited = Query(
-            equals=query.equals,
-            at_least=query.at_least,
-            later_than=query.later_than,
-            before=query.before,
-        )
-        return len(run_query(unlimited, self.spec, self._visible()))
+        return len(run_query(unpaged(query), self.spec, self._visible()))
 
     def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:
-        if not isinstance(page_size, int) or page_size < 1:
-            raise ValidationError.single("page_size", page_size, "must be an int >= 1")
-        query = query or Query()
-        after = query.after
-        while True:
-            page = self.query(
-                Query(
-                    equals=query.equals,
-                    at_least=query.at_least,
-                    later_than=query.later_than,
-                    before=query.before,
-                    order_by=query.order_by,
-                    descending=query.descending,
-                    limit=page_size,
-                    after=after,
-                )
-            )
-            yield from page.items
-            if page.next is None:
-                return
-            after = page.next
+        return iterate_pages(self.query, query, page_size)
 
 
 class MemoryUnitOfWork:
@@ -375,23 +347,8 @@ class MemoryUnitOfWork:
             for event in events:
                 self.state.outbox[event.id] = event
         self._clear()
-        self._publish(events)
+        hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
         return events
-
-    def _publish(self, events: tuple[DomainEvent, ...]) -> None:
-        publisher = self.storage.publisher
-        if not events or publisher is None:
-            return
-        try:
-            publisher(self.tenant, events)
-        except Exception:
-            log.exception(
-                "publishing %d event(s) of tenant %s failed; they stay pending",
-                len(events),
-                self.tenant,
-            )
-            return
-        self.storage.acknowledge(self.tenant, [e.id for e in events])
 
     def _clear(self) -> None:
         self.pending.clear()

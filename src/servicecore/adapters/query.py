@@ -7,13 +7,16 @@ filters them in Python (fine for thousands of records; push filters into the dat
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
+import attrs
+
 from servicecore.catalog import AggregateSpec, index_value
+from servicecore.errors import ValidationError
 from servicecore.ports import Cursor, Page, Query
 
-__all__ = ["matches", "run_query"]
+__all__ = ["iterate_pages", "matches", "run_query", "unpaged"]
 
 E = TypeVar("E")
 
@@ -71,3 +74,33 @@ def run_query(query: Query, spec: AggregateSpec, entities: Iterable[E]) -> Page[
     else:
         last = None
     return Page(tuple(e for _, e in keyed), last)
+
+
+def unpaged(query: Query) -> Query:
+    """Return ``query`` without its order, limit and cursor (what :meth:`count` needs)."""
+    return Query(
+        equals=query.equals,
+        at_least=query.at_least,
+        later_than=query.later_than,
+        before=query.before,
+    )
+
+
+def iterate_pages(
+    fetch: Callable[[Query], Page[E]], query: Query | None, page_size: int
+) -> Iterator[E]:
+    """Yield every item ``fetch`` returns for ``query``, ``page_size`` at a time.
+
+    Raises:
+        ValidationError: ``page_size`` is not an int >= 1.
+    """
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+        raise ValidationError.single("page_size", page_size, "must be an int >= 1")
+    query = query or Query()
+    after = query.after
+    while True:
+        page = fetch(attrs.evolve(query, limit=page_size, after=after))
+        yield from page.items
+        if page.next is None:
+            return
+        after = page.next

@@ -1,0 +1,41 @@
+"""Handing committed events to the host: the part of the outbox every adapter shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from servicecore.events import DomainEvent
+from servicecore.ports import Publisher
+
+__all__ = ["hand_over"]
+
+log = logging.getLogger("servicecore.storage")
+
+
+def hand_over(
+    publisher: Publisher | None,
+    acknowledge: Callable[[str, Sequence[str]], None],
+    tenant: str,
+    events: Sequence[DomainEvent],
+) -> bool:
+    """Give committed ``events`` to ``publisher`` and acknowledge them if it returns.
+
+    Call it after the commit. If the publisher raises, the error is logged and the events stay
+    pending (the commit stands; ``pending_events`` finds them again).
+
+    Returns:
+        Whether the events were handed over and acknowledged (``False`` if there were none, no
+        publisher, or it raised).
+    """
+    if not events or publisher is None:
+        return False
+    try:
+        publisher(tenant, events)
+    except Exception:
+        log.exception(
+            "publishing %d event(s) of tenant %s failed; they stay pending", len(events), tenant
+        )
+        return False
+    acknowledge(tenant, [e.id for e in events])
+    return True
