@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from servicecore.ports import Cursor, Page, Query
 if TYPE_CHECKING:
     from servicecore.adapters.sqlalchemy.unit_of_work import SQLAlchemyUnitOfWork
 
-__all__ = ["SQLAlchemyAudit", "SQLAlchemyRepository"]
+__all__ = ["SQLAlchemyAudit", "SQLAlchemyRepository", "statements_by_id", "update_statement"]
 
 _MANY = (tuple, list, set, frozenset)
 
@@ -53,6 +54,36 @@ def _conditions(table: sa.Table, query: Query) -> list[sa.ColumnElement[bool]]:
     return found
 
 
+@cache
+def statements_by_id(kind: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """Return the selects of an entity's data and of its version (binds ``tenant``, ``id``)."""
+    # Built once: constructing statements costs more than executing them on a warm cache.
+    table = tables.AGGREGATE_TABLES[kind]
+    where = (table.c.tenant == sa.bindparam("tenant"), table.c.id == sa.bindparam("id"))
+    return sa.select(table.c.data).where(*where), sa.select(table.c.version).where(*where)
+
+
+@cache
+def update_statement(kind: str) -> sa.Update:
+    """Return the versioned update of an entity (binds ``b_tenant``, ``b_id``, ``b_version``)."""
+    table = tables.AGGREGATE_TABLES[kind]
+    return table.update().where(
+        table.c.tenant == sa.bindparam("b_tenant"),
+        table.c.id == sa.bindparam("b_id"),
+        table.c.version == sa.bindparam("b_version"),
+    )
+
+
+_AUDIT = tables.audit
+_AUDIT_OF = (
+    _AUDIT.c.tenant == sa.bindparam("tenant"),
+    _AUDIT.c.entity_kind == sa.bindparam("kind"),
+    _AUDIT.c.entity_id == sa.bindparam("id"),
+)
+_AUDIT_HEAD = sa.select(_AUDIT).where(*_AUDIT_OF).order_by(_AUDIT.c.seq.desc()).limit(1)
+_AUDIT_ENTRIES = sa.select(_AUDIT).where(*_AUDIT_OF).order_by(_AUDIT.c.seq)
+
+
 def _unpaged(query: Query) -> Query:
     return Query(
         equals=query.equals,
@@ -74,7 +105,6 @@ class SQLAlchemyRepository:
         self._uow = uow
         self.spec = spec
         self.table = tables.AGGREGATE_TABLES[spec.kind]
-        self._mine = self.table.c.tenant == uow.tenant
 
     def _key(self, id: str) -> tuple[str, str]:
         return (self.spec.kind, id)
@@ -86,9 +116,10 @@ class SQLAlchemyRepository:
             )
 
     def _stored_version(self, id: str) -> int | None:
-        statement = sa.select(self.table.c.version).where(self._mine, self.table.c.id == id)
+        statement = statements_by_id(self.spec.kind)[1]
         with self._uow.reading(f"reading {self.spec.kind} {id}") as conn:
-            return conn.execute(statement).scalar_one_or_none()
+            found = conn.execute(statement, {"tenant": self._uow.tenant, "id": id})
+            return found.scalar_one_or_none()
 
     def get(self, id: str) -> Any:
         """Return the entity with ``id``.
@@ -111,9 +142,10 @@ class SQLAlchemyRepository:
         pending = self._uow.pending.get(self._key(id))
         if pending is not None:
             return copy.copy(pending)
-        statement = sa.select(self.table.c.data).where(self._mine, self.table.c.id == id)
+        statement = statements_by_id(self.spec.kind)[0]
         with self._uow.reading(f"reading {self.spec.kind} {id}") as conn:
-            data = conn.execute(statement).scalar_one_or_none()
+            found = conn.execute(statement, {"tenant": self._uow.tenant, "id": id})
+            data = found.scalar_one_or_none()
         if data is None:
             return None
         return entity_from_data(self.spec, data)
@@ -193,7 +225,7 @@ class SQLAlchemyRepository:
         return [i for (k, i) in self._uow.pending if k == kind]
 
     def _filtered(self, query: Query) -> list[sa.ColumnElement[bool]]:
-        where = [self._mine, *_conditions(self.table, query)]
+        where = [self.table.c.tenant == self._uow.tenant, *_conditions(self.table, query)]
         ids = self._pending_ids()
         if ids:
             where.append(self.table.c.id.not_in(ids))
@@ -306,14 +338,11 @@ class SQLAlchemyAudit:
     def __init__(self, uow: SQLAlchemyUnitOfWork) -> None:
         self._uow = uow
         self.pending: dict[tuple[str, str], list[AuditEntry]] = {}
-        table = tables.audit
-        self._mine = table.c.tenant == uow.tenant
 
-    def _of(self, entity_kind: str, entity_id: str) -> sa.Select[Any]:
-        table = tables.audit
-        return sa.select(table).where(
-            self._mine, table.c.entity_kind == entity_kind, table.c.entity_id == entity_id
-        )
+    def _read(self, statement: sa.Select[Any], kind: str, id: str) -> list[AuditEntry]:
+        with self._uow.reading(f"reading the audit trail of {kind} {id}") as conn:
+            found = conn.execute(statement, {"tenant": self._uow.tenant, "kind": kind, "id": id})
+            return [row_audit_entry(r) for r in found.mappings()]
 
     def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
         """Return the entity's newest entry (this unit of work's included), or ``None``.
@@ -324,10 +353,8 @@ class SQLAlchemyAudit:
         mine = self.pending.get((entity_kind, entity_id))
         if mine:
             return mine[-1]
-        statement = self._of(entity_kind, entity_id).order_by(tables.audit.c.seq.desc()).limit(1)
-        with self._uow.reading(f"reading the audit trail of {entity_kind} {entity_id}") as conn:
-            row = conn.execute(statement).mappings().first()
-        return None if row is None else row_audit_entry(row)
+        found = self._read(_AUDIT_HEAD, entity_kind, entity_id)
+        return found[0] if found else None
 
     def append(self, entry: AuditEntry) -> None:
         """Stage ``entry`` after the entity's current head.
@@ -352,8 +379,5 @@ class SQLAlchemyAudit:
         Raises:
             StorageError: The database failed.
         """
-        statement = self._of(entity_kind, entity_id).order_by(tables.audit.c.seq)
-        with self._uow.reading(f"reading the audit trail of {entity_kind} {entity_id}") as conn:
-            rows = conn.execute(statement).mappings().all()
-        stored = [row_audit_entry(r) for r in rows]
+        stored = self._read(_AUDIT_ENTRIES, entity_kind, entity_id)
         return tuple(stored + self.pending.get((entity_kind, entity_id), []))

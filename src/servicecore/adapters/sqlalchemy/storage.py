@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from servicecore.adapters.memory import _check_tenant
 from servicecore.adapters.sqlalchemy import tables
-from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine
+from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine, read_options
 from servicecore.adapters.sqlalchemy.errors import translate
 from servicecore.adapters.sqlalchemy.migrate import check_schema, upgrade
 from servicecore.adapters.sqlalchemy.rows import event_from_row
@@ -57,6 +57,7 @@ class SQLAlchemyStorage:
     ) -> None:
         self._owned = not isinstance(target, sa.Engine)
         self.engine = make_engine(target)
+        self.read_options = read_options(self.engine)
         self.publisher = publisher
         try:
             if create:
@@ -90,6 +91,7 @@ class SQLAlchemyStorage:
         )
         try:
             with self.engine.connect() as conn:
+                conn.execution_options(**self.read_options)
                 rows = conn.execute(statement).mappings().all()
         except sa.exc.DBAPIError as exc:
             raise translate(exc, f"reading pending events of tenant {tenant}") from exc

@@ -21,7 +21,12 @@ import sqlalchemy as sa
 from servicecore.adapters.sqlalchemy import tables
 from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION
 from servicecore.adapters.sqlalchemy.errors import translate
-from servicecore.adapters.sqlalchemy.repository import SQLAlchemyAudit, SQLAlchemyRepository
+from servicecore.adapters.sqlalchemy.repository import (
+    SQLAlchemyAudit,
+    SQLAlchemyRepository,
+    statements_by_id,
+    update_statement,
+)
 from servicecore.adapters.sqlalchemy.rows import audit_row, entity_row, event_row
 from servicecore.catalog import AGGREGATES, SlotClaim, slot_claim, spec_for
 from servicecore.errors import (
@@ -96,6 +101,7 @@ class SQLAlchemyUnitOfWork:
         """
         try:
             with self.storage.engine.connect() as conn:
+                conn.execution_options(**self.storage.read_options)
                 yield conn
         except sa.exc.DBAPIError as exc:
             raise translate(exc, what) from exc
@@ -204,13 +210,10 @@ class SQLAlchemyUnitOfWork:
                 self._execute(conn, table.insert(), row, what, DuplicateId, message)
                 continue
             del row["tenant"], row["id"]
-            statement = table.update().where(
-                table.c.tenant == tenant, table.c.id == id, table.c.version == base
-            )
-            if self._execute(conn, statement, row, what).rowcount != 1:
-                now = conn.execute(
-                    sa.select(table.c.version).where(table.c.tenant == tenant, table.c.id == id)
-                ).scalar_one_or_none()
+            row.update(b_tenant=tenant, b_id=id, b_version=base)
+            if self._execute(conn, update_statement(kind), row, what).rowcount != 1:
+                versions = statements_by_id(kind)[1]
+                now = conn.execute(versions, {"tenant": tenant, "id": id}).scalar_one_or_none()
                 raise ConcurrencyError(
                     f"{kind} {id}: loaded at version {base}, now {'gone' if now is None else now}"
                 )

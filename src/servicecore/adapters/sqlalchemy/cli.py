@@ -1,0 +1,53 @@
+"""The ``servicecore db`` commands: migrate a database and show its schema revision."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from servicecore.adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+
+__all__ = ["add_db_command"]
+
+_URL_HELP = "database URL (sqlite:///service.db, postgresql+psycopg://...) or a SQLite file path"
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    before = current_revision(args.url)
+    after = upgrade(args.url)
+    if before == after:
+        print(f"{args.url}: already at revision {after}")
+    else:
+        print(f"{args.url}: migrated from revision {before or 'none (empty)'} to {after}")
+    return 0
+
+
+def _current(args: argparse.Namespace) -> int:
+    found = current_revision(args.url)
+    head = head_revision()
+    if found == head:
+        print(f"{found} (up to date)")
+        return 0
+    shown = found or "none (no servicecore schema)"
+    print(f"{shown}; this servicecore needs {head}: run 'servicecore db upgrade URL'")
+    return 1
+
+
+def add_db_command(subparsers: Any) -> None:
+    """Register ``db upgrade URL`` and ``db current URL`` on an argparse subparsers object.
+
+    Each sets ``handler``: a function of the parsed Namespace returning the exit code
+    (``db current`` returns 1 when the schema is not this servicecore's). The handlers raise
+    :class:`~servicecore.errors.SchemaVersionError` for a database ahead of this servicecore and
+    :class:`~servicecore.errors.StorageError` when it cannot be reached.
+    """
+    db = subparsers.add_parser("db", help="create or migrate a database, show its schema revision")
+    commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    up = commands.add_parser(
+        "upgrade", help="create servicecore's tables, or migrate them to this version"
+    )
+    up.add_argument("url", help=_URL_HELP)
+    up.set_defaults(handler=_upgrade)
+    current = commands.add_parser("current", help="print the database's schema revision")
+    current.add_argument("url", help=_URL_HELP)
+    current.set_defaults(handler=_current)
