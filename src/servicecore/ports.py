@@ -14,23 +14,31 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+import enum
+
 import attrs
 
 from servicecore.catalog import AggregateSpec, index_value
 from servicecore.errors import ValidationError
 from servicecore.events import DomainEvent
+from servicecore.model import _validate as v
 from servicecore.model.audit import AuditEntry
 
 __all__ = [
     "AuditRepository",
     "Clock",
     "Cursor",
+    "EvidenceStore",
     "IdGenerator",
+    "Notification",
+    "NotificationChannel",
+    "Notifier",
     "Page",
     "Publisher",
     "Query",
     "Repository",
     "Storage",
+    "StoredContent",
     "UnitOfWork",
 ]
 
@@ -327,4 +335,84 @@ class IdGenerator(Protocol):
 
     def new_id(self, kind: str) -> str:
         """Return a new id, unique across the tenant, for a record of ``kind``."""
+        ...
+
+
+class NotificationChannel(enum.Enum):
+    """How a notification travels."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    IM = "im"
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """A message for a person: a confirmation, a reminder, an alert.
+
+    Attributes:
+        channel: E-mail, SMS or instant message.
+        to: The address or number, as the channel needs it.
+        subject: One line (used as the e-mail subject; SMS adapters may drop it).
+        body: The text.
+        key: What makes it unique (e.g. ``"alert:response-due:R-7"``): senders may use it to
+            drop duplicates.
+
+    Raises:
+        ValidationError: A field is empty or of the wrong type.
+    """
+
+    channel: NotificationChannel = attrs.field(validator=v.member(NotificationChannel))
+    to: str = attrs.field(validator=v.text(320))
+    subject: str = attrs.field(validator=v.text(200))
+    body: str = attrs.field(validator=v.text(20_000))
+    key: str = attrs.field(validator=v.text(200))
+
+
+class Notifier(Protocol):
+    """Delivers notifications (SMTP, an SMS gateway, the host's message bus, a log)."""
+
+    def send(self, notification: Notification) -> None:
+        """Deliver ``notification`` or raise.
+
+        Raises:
+            ServicecoreError: Delivery failed (a subclass the adapter documents); the caller may
+                retry later.
+        """
+        ...
+
+
+@attrs.frozen
+class StoredContent:
+    """Where a stored piece of evidence is and what it hashed to.
+
+    Attributes:
+        uri: Where it can be fetched again.
+        content_hash: SHA-256 of the bytes, hex.
+        size: Bytes stored.
+    """
+
+    uri: str
+    content_hash: str
+    size: int
+
+
+class EvidenceStore(Protocol):
+    """Keeps photos, signatures and documents; servicecore records only their uri and hash."""
+
+    def put(self, tenant: str, request_id: str, name: str, content: bytes) -> StoredContent:
+        """Store ``content`` and return where it is and its SHA-256.
+
+        Raises:
+            ValidationError: ``content`` is empty or ``name`` unusable.
+            StorageError: The store failed.
+        """
+        ...
+
+    def get(self, uri: str) -> bytes:
+        """Return the bytes stored at ``uri``.
+
+        Raises:
+            NotFound: Nothing is stored there.
+        """
         ...
