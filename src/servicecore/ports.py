@@ -9,12 +9,11 @@ and the outbox. Every promise stated here is checked by the contract suites in
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
-
-import enum
 
 import attrs
 
