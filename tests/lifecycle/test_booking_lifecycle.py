@@ -99,3 +99,19 @@ def test_no_show_only_after_the_grace_period():
         BOOKING.fire(b, "no_show", ctx(at=b.slot.start + timedelta(minutes=29)), trail)
     BOOKING.fire(b, "no_show", ctx(at=b.slot.start + timedelta(minutes=30)), trail)
     assert b.status is BookingStatus.NO_SHOW
+
+
+def test_a_payment_is_recorded_once_with_its_reference():
+    trail = AuditLog()
+    b = confirmed(trail)
+    BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": "PAY-889"}), trail)
+    assert (b.status, b.payment_reference) == (BookingStatus.CONFIRMED, "PAY-889")
+    with pytest.raises(TransitionRefused, match="already recorded"):
+        BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": "PAY-890"}), trail)
+
+
+def test_a_blank_payment_reference_is_refused():
+    trail = AuditLog()
+    b = confirmed(trail)
+    with pytest.raises(TransitionRefused, match="blank"):
+        BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": " "}), trail)

@@ -50,6 +50,19 @@ def _grace_passed(booking: Booking, ctx: TransitionContext) -> str | None:
     return f"the customer has until {booking.no_show_at.isoformat()} to check in"
 
 
+def _payment_given(booking: Booking, ctx: TransitionContext) -> str | None:
+    reference = ctx.fact("payment_reference", str)
+    if not reference.strip():
+        return "the payment reference is blank"
+    if booking.payment_reference is not None:
+        return f"payment {booking.payment_reference} is already recorded"
+    return None
+
+
+def _record_payment(booking: Booking, ctx: TransitionContext) -> None:
+    booking.payment_reference = ctx.fact("payment_reference", str)
+
+
 def _move(booking: Booking, ctx: TransitionContext) -> None:
     booking.slot = ctx.fact("new_slot", TimeRange)
     booking.reschedule_count += 1
@@ -60,6 +73,9 @@ def _cancel(booking: Booking, ctx: TransitionContext) -> None:
     booking.cancellation_reason = ctx.reason
 
 
+PAYMENT_GIVEN = Guard(
+    "payment_given", "A payment reference, and none recorded before.", _payment_given
+)
 SLOT_AHEAD = Guard("slot_ahead", "The slot has not started yet.", _slot_ahead)
 CHANGE_ALLOWED = Guard(
     "change_allowed", "Before the change cut-off, with reschedules left.", _change_allowed
@@ -114,6 +130,13 @@ BOOKING: Lifecycle[Booking, BookingStatus] = Lifecycle(
             needs_reason=True,
             effects=(_cancel,),
             description="Cancelled; a fee applies after the cancellation cut-off.",
+        ),
+        Rule(
+            trigger="record_payment",
+            sources=(S.REQUESTED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED),
+            guards=(PAYMENT_GIVEN,),
+            effects=(_record_payment,),
+            description="The payment is confirmed with its reference (fact payment_reference).",
         ),
         Rule(
             trigger="no_show",
