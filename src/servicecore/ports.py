@@ -21,7 +21,20 @@ from servicecore.catalog import AggregateSpec, index_value
 from servicecore.errors import ValidationError
 from servicecore.events import DomainEvent
 from servicecore.model import _validate as v
+from servicecore.model.archive import ProductArchive
 from servicecore.model.audit import AuditEntry
+from servicecore.model.booking import Booking
+from servicecore.model.care import CarePlan
+from servicecore.model.contract import ServiceContract
+from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.evidence import Evidence
+from servicecore.model.knowledge import KnowledgeArticle
+from servicecore.model.parts import PartsRequisition, SparePartPlan, TransferRequest
+from servicecore.model.processing import ProcessingOrder
+from servicecore.model.quote import Quote
+from servicecore.model.request import ServiceRequest
+from servicecore.model.survey import SurveyResult
+from servicecore.model.technician import Technician
 
 __all__ = [
     "AuditRepository",
@@ -256,6 +269,81 @@ class UnitOfWork(Protocol):
 
     tenant: str
     audit: AuditRepository
+
+    @property
+    def archives(self) -> Repository[ProductArchive]:
+        """The ProductArchive repository."""
+        ...
+
+    @property
+    def contracts(self) -> Repository[ServiceContract]:
+        """The ServiceContract repository."""
+        ...
+
+    @property
+    def bookings(self) -> Repository[Booking]:
+        """The Booking repository."""
+        ...
+
+    @property
+    def requests(self) -> Repository[ServiceRequest]:
+        """The ServiceRequest repository."""
+        ...
+
+    @property
+    def dispatches(self) -> Repository[DispatchOrder]:
+        """The DispatchOrder repository."""
+        ...
+
+    @property
+    def processing(self) -> Repository[ProcessingOrder]:
+        """The ProcessingOrder repository."""
+        ...
+
+    @property
+    def quotes(self) -> Repository[Quote]:
+        """The Quote repository."""
+        ...
+
+    @property
+    def care_plans(self) -> Repository[CarePlan]:
+        """The CarePlan repository."""
+        ...
+
+    @property
+    def technicians(self) -> Repository[Technician]:
+        """The Technician repository."""
+        ...
+
+    @property
+    def knowledge(self) -> Repository[KnowledgeArticle]:
+        """The KnowledgeArticle repository."""
+        ...
+
+    @property
+    def evidence(self) -> Repository[Evidence]:
+        """The Evidence repository."""
+        ...
+
+    @property
+    def spare_part_plans(self) -> Repository[SparePartPlan]:
+        """The SparePartPlan repository."""
+        ...
+
+    @property
+    def transfers(self) -> Repository[TransferRequest]:
+        """The TransferRequest repository."""
+        ...
+
+    @property
+    def requisitions(self) -> Repository[PartsRequisition]:
+        """The PartsRequisition repository."""
+        ...
+
+    @property
+    def surveys(self) -> Repository[SurveyResult]:
+        """The SurveyResult repository."""
+        ...
 
     def repository(self, name: str) -> Repository[Any]:
         """Return the repository of aggregate ``name`` (``"requests"`` or ``"ServiceRequest"``).

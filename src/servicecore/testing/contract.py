@@ -44,7 +44,7 @@ from servicecore.lifecycle import REQUEST, TransitionContext
 from servicecore.model.actor import Actor, Role
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingStatus
-from servicecore.model.common import TimeRange
+from servicecore.model.common import CustomerId, TimeRange
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import RequestStatus
 from servicecore.ports import Query, Storage
@@ -113,7 +113,9 @@ class RepositoryContract(_Base):
     """get / find / add / update, versions, copies, visibility - for every aggregate."""
 
     @pytest.mark.parametrize("name", NAMES)
-    def test_an_added_entity_reads_back_equal_after_commit(self, storage, tenant, name):
+    def test_an_added_entity_reads_back_equal_after_commit(
+        self, storage: Storage, tenant: str, name: str
+    ) -> None:
         entity = f.make(name)
         self.store(storage, tenant, entity)
         with storage.unit_of_work(tenant) as uow:
@@ -122,7 +124,9 @@ class RepositoryContract(_Base):
         assert unstructure(back) == unstructure(entity)
 
     @pytest.mark.parametrize("name", NAMES)
-    def test_add_sets_version_one_on_the_callers_object(self, storage, tenant, name):
+    def test_add_sets_version_one_on_the_callers_object(
+        self, storage: Storage, tenant: str, name: str
+    ) -> None:
         entity = f.make(name)
         with storage.unit_of_work(tenant) as uow:
             uow.repository(name).add(entity)
@@ -131,29 +135,33 @@ class RepositoryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.repository(name).get(entity.id).version == 1
 
-    def test_add_refuses_an_entity_with_a_version(self, storage, tenant):
+    def test_add_refuses_an_entity_with_a_version(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError, match="version"):
             uow.requests.add(f.request(version=3))
 
-    def test_add_refuses_another_aggregates_entity(self, storage, tenant):
+    def test_add_refuses_another_aggregates_entity(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError):
-            uow.requests.add(f.dispatch())
+            uow.requests.add(f.dispatch())  # type: ignore[arg-type]  # the wrong type on purpose
 
-    def test_get_of_a_missing_id_raises_not_found_naming_it(self, storage, tenant):
+    def test_get_of_a_missing_id_raises_not_found_naming_it(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             with pytest.raises(NotFound) as info:
                 uow.requests.get("R-404")
             assert (info.value.kind, info.value.id) == ("ServiceRequest", "R-404")
             assert uow.requests.find("R-404") is None
 
-    def test_a_duplicate_id_is_refused_within_one_unit_of_work(self, storage, tenant):
+    def test_a_duplicate_id_is_refused_within_one_unit_of_work(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request())
             with pytest.raises(DuplicateId):
                 uow.requests.add(f.request())
                 uow.commit()
 
-    def test_a_duplicate_of_a_committed_id_is_refused(self, storage, tenant):
+    def test_a_duplicate_of_a_committed_id_is_refused(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as uow, pytest.raises(DuplicateId):
             uow.requests.add(f.request(symptoms="again"))
@@ -161,7 +169,9 @@ class RepositoryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.get("R-1").symptoms == "Unit blows warm air"
 
-    def test_update_stores_the_change_and_increments_the_version(self, storage, tenant):
+    def test_update_stores_the_change_and_increments_the_version(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as uow:
             req = uow.requests.get("R-1")
@@ -173,7 +183,9 @@ class RepositoryContract(_Base):
             back = uow.requests.get("R-1")
         assert (back.priority, back.version) == (Priority.EMERGENCY, 2)
 
-    def test_updating_twice_in_one_unit_of_work_is_one_new_version(self, storage, tenant):
+    def test_updating_twice_in_one_unit_of_work_is_one_new_version(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as uow:
             req = uow.requests.get("R-1")
@@ -187,8 +199,8 @@ class RepositoryContract(_Base):
         assert (back.symptoms, back.version) == ("second", 2)
 
     def test_update_of_an_entity_added_in_the_same_unit_of_work_keeps_version_one(
-        self, storage, tenant
-    ):
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             req = f.request()
             uow.requests.add(req)
@@ -199,11 +211,15 @@ class RepositoryContract(_Base):
             back = uow.requests.get("R-1")
         assert (back.symptoms, back.version) == ("changed before commit", 1)
 
-    def test_update_of_an_unknown_entity_raises_not_found(self, storage, tenant):
+    def test_update_of_an_unknown_entity_raises_not_found(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(NotFound):
             uow.requests.update(f.request(version=1))
 
-    def test_a_stale_update_raises_concurrency_error_and_loses_nothing(self, storage, tenant):
+    def test_a_stale_update_raises_concurrency_error_and_loses_nothing(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as first, storage.unit_of_work(tenant) as second:
             a = first.requests.get("R-1")
@@ -219,7 +235,7 @@ class RepositoryContract(_Base):
             back = uow.requests.get("R-1")
         assert (back.symptoms, back.version) == ("first writer", 2)
 
-    def test_entities_handed_out_are_copies(self, storage, tenant):
+    def test_entities_handed_out_are_copies(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as uow:
             req = uow.requests.get("R-1")
@@ -229,7 +245,9 @@ class RepositoryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.get("R-1").symptoms == "Unit blows warm air"
 
-    def test_an_added_entity_is_a_copy_of_the_callers_object(self, storage, tenant):
+    def test_an_added_entity_is_a_copy_of_the_callers_object(
+        self, storage: Storage, tenant: str
+    ) -> None:
         req = f.request()
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(req)
@@ -238,13 +256,17 @@ class RepositoryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.get("R-1").symptoms == "Unit blows warm air"
 
-    def test_a_unit_of_work_sees_its_own_changes_before_commit(self, storage, tenant):
+    def test_a_unit_of_work_sees_its_own_changes_before_commit(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request())
             assert uow.requests.get("R-1").id == "R-1"
             assert uow.requests.count() == 1
 
-    def test_uncommitted_changes_are_invisible_to_other_units_of_work(self, storage, tenant):
+    def test_uncommitted_changes_are_invisible_to_other_units_of_work(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as writer:
             writer.requests.add(f.request())
             with storage.unit_of_work(tenant) as reader:
@@ -253,14 +275,14 @@ class RepositoryContract(_Base):
         with storage.unit_of_work(tenant) as reader:
             assert reader.requests.find("R-1") is not None
 
-    def test_repository_by_kind_or_name_is_the_same(self, storage, tenant):
+    def test_repository_by_kind_or_name_is_the_same(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.repository("ServiceRequest").add(f.request())
             assert uow.repository("requests").get("R-1").id == "R-1"
             with pytest.raises(ValidationError):
                 uow.repository("nonsense")
 
-    def test_a_bad_tenant_is_refused(self, storage):
+    def test_a_bad_tenant_is_refused(self, storage: Storage) -> None:
         with pytest.raises(ValidationError, match="tenant"):
             storage.unit_of_work("not a tenant!")
 
@@ -269,7 +291,7 @@ class QueryContract(_Base):
     """Filters, ranges, ordering, paging and counting, the same on every adapter."""
 
     @pytest.fixture
-    def requests(self, storage, tenant):
+    def requests(self, storage: Storage, tenant: str) -> list[Any]:
         """Ten requests: R-0..R-9, two customers, reported an hour apart, some due."""
         made = []
         for i in range(10):
@@ -290,16 +312,20 @@ class QueryContract(_Base):
     def ids(page: Sequence[Any]) -> list[str]:
         return [e.id for e in page]
 
-    def test_no_query_returns_everything_by_id(self, storage, tenant, requests):
+    def test_no_query_returns_everything_by_id(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query()) == [f"R-{i}" for i in range(10)]
 
-    def test_equals_filters(self, storage, tenant, requests):
+    def test_equals_filters(self, storage: Storage, tenant: str, requests: list[Any]) -> None:
         with storage.unit_of_work(tenant) as uow:
             page = uow.requests.query(Query(equals={"customer_id": "C-odd"}))
         assert self.ids(page) == ["R-1", "R-3", "R-5", "R-7", "R-9"]
 
-    def test_a_collection_means_any_of(self, storage, tenant, requests):
+    def test_a_collection_means_any_of(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             page = uow.requests.query(
                 Query(
@@ -308,18 +334,22 @@ class QueryContract(_Base):
             )
         assert self.ids(page) == ["R-9"]
 
-    def test_enum_members_and_values_are_the_same(self, storage, tenant, requests):
+    def test_enum_members_and_values_are_the_same(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             by_member = uow.requests.count(Query(equals={"priority": Priority.EMERGENCY}))
             by_value = uow.requests.count(Query(equals={"priority": "emergency"}))
         assert by_member == by_value == 3
 
-    def test_none_means_absent(self, storage, tenant, requests):
+    def test_none_means_absent(self, storage: Storage, tenant: str, requests: list[Any]) -> None:
         with storage.unit_of_work(tenant) as uow:
             page = uow.requests.query(Query(equals={"resolution_due": None}))
         assert self.ids(page) == ["R-8", "R-9"]
 
-    def test_time_ranges_are_half_open(self, storage, tenant, requests):
+    def test_time_ranges_are_half_open(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         q = Query(
             at_least={"reported_at": f.NOW + timedelta(hours=2)},
             before={"reported_at": f.NOW + timedelta(hours=5)},
@@ -327,12 +357,14 @@ class QueryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == ["R-2", "R-3", "R-4"]
 
-    def test_later_than_is_strict(self, storage, tenant, requests):
+    def test_later_than_is_strict(self, storage: Storage, tenant: str, requests: list[Any]) -> None:
         q = Query(later_than={"reported_at": f.NOW + timedelta(hours=7)})
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == ["R-8", "R-9"]
 
-    def test_times_compare_as_instants_whatever_their_timezone(self, storage, tenant, requests):
+    def test_times_compare_as_instants_whatever_their_timezone(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         from datetime import timezone
 
         jakarta = timezone(timedelta(hours=7))
@@ -340,18 +372,24 @@ class QueryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == ["R-0", "R-1"]
 
-    def test_overdue_requests_are_found_by_due_time_and_status(self, storage, tenant, requests):
+    def test_overdue_requests_are_found_by_due_time_and_status(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         now = f.NOW + timedelta(hours=8, minutes=30)
         q = Query(equals={"status": RequestStatus.OPEN}, before={"resolution_due": now})
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == ["R-0", "R-1", "R-2", "R-3", "R-4"]
 
-    def test_order_by_a_field_descending(self, storage, tenant, requests):
+    def test_order_by_a_field_descending(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         q = Query(order_by="reported_at", descending=True, limit=3)
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == ["R-9", "R-8", "R-7"]
 
-    def test_ordering_by_a_field_skips_entities_without_it(self, storage, tenant, requests):
+    def test_ordering_by_a_field_skips_entities_without_it(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         q = Query(order_by="resolution_due")
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.requests.query(q)) == [f"R-{i}" for i in range(8)]
@@ -359,8 +397,13 @@ class QueryContract(_Base):
     @pytest.mark.parametrize("descending", [False, True])
     @pytest.mark.parametrize("order_by", [None, "reported_at", "customer_id"])
     def test_paging_visits_every_match_once_in_order(
-        self, storage, tenant, requests, order_by, descending
-    ):
+        self,
+        storage: Storage,
+        tenant: str,
+        requests: list[Any],
+        order_by: str | None,
+        descending: bool,
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             whole = self.ids(uow.requests.query(Query(order_by=order_by, descending=descending)))
             seen: list[str] = []
@@ -376,30 +419,36 @@ class QueryContract(_Base):
         assert seen == whole
         assert len(seen) == 10
 
-    def test_the_last_page_has_no_next(self, storage, tenant, requests):
+    def test_the_last_page_has_no_next(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.query(Query(limit=10)).next is None
             assert uow.requests.query(Query(limit=9)).next is not None
 
-    def test_count_ignores_limit(self, storage, tenant, requests):
+    def test_count_ignores_limit(self, storage: Storage, tenant: str, requests: list[Any]) -> None:
         q = Query(equals={"customer_id": "C-even"}, limit=1)
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.count(q) == 5
 
-    def test_iterate_yields_every_match_in_pages(self, storage, tenant, requests):
+    def test_iterate_yields_every_match_in_pages(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             ids = [r.id for r in uow.requests.iterate(Query(order_by="reported_at"), page_size=4)]
             assert ids == [f"R-{i}" for i in range(10)]
             with pytest.raises(ValidationError, match="page_size"):
                 list(uow.requests.iterate(page_size=0))
 
-    def test_an_unknown_field_is_refused_naming_the_queryable_ones(self, storage, tenant):
+    def test_an_unknown_field_is_refused_naming_the_queryable_ones(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             with pytest.raises(ValidationError, match="customer_id") as info:
                 uow.requests.query(Query(equals={"symptoms": "x"}))
             assert info.value.errors[0].path == "equals.symptoms"
 
-    def test_a_value_of_the_wrong_type_is_refused(self, storage, tenant):
+    def test_a_value_of_the_wrong_type_is_refused(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             with pytest.raises(ValidationError) as info:
                 uow.requests.query(Query(before={"reported_at": "yesterday"}))
@@ -407,26 +456,28 @@ class QueryContract(_Base):
             with pytest.raises(ValidationError):
                 uow.requests.query(Query(before={"reported_at": datetime(2026, 1, 1)}))
 
-    def test_a_bad_limit_is_refused(self, storage, tenant):
+    def test_a_bad_limit_is_refused(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError, match="limit"):
             uow.requests.query(Query(limit=0))
 
-    def test_uncommitted_changes_take_part_in_queries(self, storage, tenant, requests):
+    def test_uncommitted_changes_take_part_in_queries(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request(id="R-new", customer_id="C-odd"))
             req = uow.requests.get("R-1")
-            req.customer_id = "C-even"
+            req.customer_id = CustomerId("C-even")
             uow.requests.update(req)
             page = uow.requests.query(Query(equals={"customer_id": "C-odd"}))
             assert self.ids(page) == ["R-3", "R-5", "R-7", "R-9", "R-new"]
 
-    def test_archives_are_found_by_serial_number(self, storage, tenant):
+    def test_archives_are_found_by_serial_number(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.archive(), f.archive(id="A-2", serial_number="SN-0002"))
         with storage.unit_of_work(tenant) as uow:
             page = uow.archives.query(Query(equals={"serial_number": "SN-0002"}))
         assert self.ids(page) == ["A-2"]
 
-    def test_contracts_are_found_by_date_ranges(self, storage, tenant):
+    def test_contracts_are_found_by_date_ranges(self, storage: Storage, tenant: str) -> None:
         self.store(
             storage,
             tenant,
@@ -437,12 +488,14 @@ class QueryContract(_Base):
             page = uow.contracts.query(Query(before={"end": date(2027, 1, 1)}))
         assert self.ids(page) == ["K-1"]
 
-    def test_technicians_are_found_by_a_boolean(self, storage, tenant):
+    def test_technicians_are_found_by_a_boolean(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.technician(), f.technician(id="T-8", active=False))
         with storage.unit_of_work(tenant) as uow:
             assert self.ids(uow.technicians.query(Query(equals={"active": False}))) == ["T-8"]
 
-    def test_a_technicians_dispatches_in_a_period_are_found_by_overlap(self, storage, tenant):
+    def test_a_technicians_dispatches_in_a_period_are_found_by_overlap(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(
             storage,
             tenant,
@@ -462,7 +515,7 @@ class QueryContract(_Base):
 class UnitOfWorkContract(_Base):
     """Atomicity: all of a unit of work commits, or none of it does."""
 
-    def test_rollback_drops_every_change(self, storage, tenant):
+    def test_rollback_drops_every_change(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request(id="R-2"))
@@ -473,13 +526,17 @@ class UnitOfWorkContract(_Base):
             assert uow.requests.find("R-2") is None
             assert uow.requests.get("R-1").symptoms == "Unit blows warm air"
 
-    def test_leaving_the_block_without_commit_drops_every_change(self, storage, tenant):
+    def test_leaving_the_block_without_commit_drops_every_change(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request())
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.find("R-1") is None
 
-    def test_a_fault_between_two_writes_leaves_nothing_visible(self, storage, tenant):
+    def test_a_fault_between_two_writes_leaves_nothing_visible(
+        self, storage: Storage, tenant: str
+    ) -> None:
         class Fault(Exception):
             pass
 
@@ -492,7 +549,7 @@ class UnitOfWorkContract(_Base):
             assert uow.dispatches.count() == 0
         assert storage.pending_events(tenant) == ()
 
-    def test_a_commit_that_fails_commits_nothing(self, storage, tenant):
+    def test_a_commit_that_fails_commits_nothing(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.request())
         with storage.unit_of_work(tenant) as slow, storage.unit_of_work(tenant) as fast:
             mine = slow.requests.get("R-1")
@@ -511,7 +568,9 @@ class UnitOfWorkContract(_Base):
             assert uow.requests.find("R-2") is None
         assert storage.pending_events(tenant) == ()
 
-    def test_a_unit_of_work_can_commit_again_after_a_commit(self, storage, tenant):
+    def test_a_unit_of_work_can_commit_again_after_a_commit(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request())
             uow.commit()
@@ -524,7 +583,7 @@ class UnitOfWorkContract(_Base):
 class EventContract(_Base):
     """The outbox: events commit with the change and reach the host at least once."""
 
-    def test_commit_returns_the_collected_events(self, storage, tenant):
+    def test_commit_returns_the_collected_events(self, storage: Storage, tenant: str) -> None:
         events = [_event(1), _event(2)]
         with storage.unit_of_work(tenant) as uow:
             uow.requests.add(f.request())
@@ -532,7 +591,9 @@ class EventContract(_Base):
                 uow.collect(e)
             assert tuple(uow.commit()) == tuple(events)
 
-    def test_without_publisher_committed_events_are_pending_in_order(self, storage, tenant):
+    def test_without_publisher_committed_events_are_pending_in_order(
+        self, storage: Storage, tenant: str
+    ) -> None:
         events = [_event(i) for i in range(3)]
         with storage.unit_of_work(tenant) as uow:
             for e in events:
@@ -541,18 +602,18 @@ class EventContract(_Base):
         assert [e.id for e in storage.pending_events(tenant)] == [e.id for e in events]
         assert storage.pending_events(tenant)[0] == events[0]
 
-    def test_collect_refuses_what_is_not_an_event(self, storage, tenant):
+    def test_collect_refuses_what_is_not_an_event(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError):
-            uow.collect({"name": "x"})
+            uow.collect({"name": "x"})  # type: ignore[arg-type]  # not an event, on purpose
 
-    def test_rolled_back_events_never_appear(self, storage, tenant):
+    def test_rolled_back_events_never_appear(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             uow.collect(_event())
         assert storage.pending_events(tenant) == ()
 
     def test_the_publisher_gets_events_after_commit_and_they_are_acknowledged(
-        self, storage_factory, tenant
-    ):
+        self, storage_factory: Callable[..., Storage], tenant: str
+    ) -> None:
         got: list[tuple[str, tuple[str, ...]]] = []
         storage = storage_factory(
             publisher=lambda t, evs: got.append((t, tuple(e.id for e in evs)))
@@ -565,8 +626,8 @@ class EventContract(_Base):
         assert storage.pending_events(tenant) == ()
 
     def test_a_host_that_crashed_before_handling_finds_its_events_again(
-        self, storage_factory, tenant
-    ):
+        self, storage_factory: Callable[..., Storage], tenant: str
+    ) -> None:
         def crash(tenant: str, events: Sequence[DomainEvent]) -> None:
             raise RuntimeError("host died")
 
@@ -582,7 +643,9 @@ class EventContract(_Base):
         with restarted.unit_of_work(tenant) as uow:
             assert uow.requests.find("R-1") is not None
 
-    def test_acknowledging_is_idempotent_and_ignores_unknown_ids(self, storage, tenant):
+    def test_acknowledging_is_idempotent_and_ignores_unknown_ids(
+        self, storage: Storage, tenant: str
+    ) -> None:
         event = _event()
         with storage.unit_of_work(tenant) as uow:
             uow.collect(event)
@@ -591,14 +654,14 @@ class EventContract(_Base):
         storage.acknowledge(tenant, [event.id])
         assert storage.pending_events(tenant) == ()
 
-    def test_pending_events_respect_the_limit(self, storage, tenant):
+    def test_pending_events_respect_the_limit(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             for i in range(5):
                 uow.collect(_event(i))
             uow.commit()
         assert len(storage.pending_events(tenant, limit=2)) == 2
 
-    def test_an_event_id_is_stored_once(self, storage, tenant):
+    def test_an_event_id_is_stored_once(self, storage: Storage, tenant: str) -> None:
         event = _event()
         with storage.unit_of_work(tenant) as uow:
             uow.collect(event)
@@ -622,7 +685,9 @@ class AuditContract(_Base):
             uow.requests.add(req)
             uow.commit()
 
-    def test_entries_commit_with_the_change_and_the_chain_verifies(self, storage, tenant):
+    def test_entries_commit_with_the_change_and_the_chain_verifies(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.opened(storage, tenant)
         with storage.unit_of_work(tenant) as uow:
             req = uow.requests.get("R-1")
@@ -638,14 +703,14 @@ class AuditContract(_Base):
         assert head == entries[-1]
         assert verify_chain(entries, head=req.audit_head).ok
 
-    def test_entries_read_back_exactly(self, storage, tenant):
+    def test_entries_read_back_exactly(self, storage: Storage, tenant: str) -> None:
         self.opened(storage, tenant)
         with storage.unit_of_work(tenant) as uow:
             (entry,) = uow.audit.entries("ServiceRequest", "R-1")
         assert entry.expected_hash() == entry.hash
         assert entry.at == f.NOW
 
-    def test_rolled_back_entries_disappear(self, storage, tenant):
+    def test_rolled_back_entries_disappear(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             REQUEST.create(
                 f.request(), self.ctx(archive=f.archive(status=_registered())), uow.audit
@@ -655,14 +720,18 @@ class AuditContract(_Base):
             assert uow.audit.head("ServiceRequest", "R-1") is None
             assert uow.audit.entries("ServiceRequest", "R-1") == ()
 
-    def test_an_entry_that_does_not_follow_the_head_is_refused(self, storage, tenant):
+    def test_an_entry_that_does_not_follow_the_head_is_refused(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.opened(storage, tenant)
         with storage.unit_of_work(tenant) as uow:
             (first,) = uow.audit.entries("ServiceRequest", "R-1")
             with pytest.raises(AuditChainError):
                 uow.audit.append(first)
 
-    def test_two_units_of_work_cannot_both_extend_one_chain(self, storage, tenant):
+    def test_two_units_of_work_cannot_both_extend_one_chain(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.opened(storage, tenant)
         with storage.unit_of_work(tenant) as a, storage.unit_of_work(tenant) as b:
             ra, rb = a.requests.get("R-1"), b.requests.get("R-1")
@@ -696,14 +765,16 @@ class TenancyContract(_Base):
     def other(self) -> str:
         return f"t-{uuid.uuid4().hex[:16]}"
 
-    def test_ids_may_repeat_across_tenants(self, storage, tenant, other):
+    def test_ids_may_repeat_across_tenants(self, storage: Storage, tenant: str, other: str) -> None:
         self.store(storage, tenant, f.request(symptoms="tenant A"))
         self.store(storage, other, f.request(symptoms="tenant B"))
         with storage.unit_of_work(tenant) as a, storage.unit_of_work(other) as b:
             assert a.requests.get("R-1").symptoms == "tenant A"
             assert b.requests.get("R-1").symptoms == "tenant B"
 
-    def test_another_tenants_records_are_not_found_counted_or_listed(self, storage, tenant, other):
+    def test_another_tenants_records_are_not_found_counted_or_listed(
+        self, storage: Storage, tenant: str, other: str
+    ) -> None:
         self.store(storage, other, f.request(), f.dispatch())
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.find("R-1") is None
@@ -713,14 +784,18 @@ class TenancyContract(_Base):
             assert list(uow.requests.iterate()) == []
             assert uow.requests.query(Query(equals={"customer_id": "C-1"})).items == ()
 
-    def test_another_tenants_records_cannot_be_changed(self, storage, tenant, other):
+    def test_another_tenants_records_cannot_be_changed(
+        self, storage: Storage, tenant: str, other: str
+    ) -> None:
         self.store(storage, other, f.request())
         with storage.unit_of_work(tenant) as uow, pytest.raises(NotFound):
             uow.requests.update(f.request(version=1, symptoms="hijacked"))
         with storage.unit_of_work(other) as uow:
             assert uow.requests.get("R-1").symptoms == "Unit blows warm air"
 
-    def test_audit_trails_and_events_are_per_tenant(self, storage, tenant, other):
+    def test_audit_trails_and_events_are_per_tenant(
+        self, storage: Storage, tenant: str, other: str
+    ) -> None:
         with storage.unit_of_work(other) as uow:
             req = f.request(service_type=ServiceType.CONSULT, archive_id=None)
             REQUEST.create(req, AuditContract.ctx(), uow.audit)
@@ -732,7 +807,9 @@ class TenancyContract(_Base):
         assert storage.pending_events(tenant) == ()
         assert len(storage.pending_events(other)) == 1
 
-    def test_technician_slots_do_not_clash_across_tenants(self, storage, tenant, other):
+    def test_technician_slots_do_not_clash_across_tenants(
+        self, storage: Storage, tenant: str, other: str
+    ) -> None:
         self.store(storage, tenant, f.booking(technician_id="T-7"))
         self.store(storage, other, f.booking(technician_id="T-7"))
 
@@ -740,14 +817,18 @@ class TenancyContract(_Base):
 class SlotContract(_Base):
     """No double booking: overlapping claims on one technician's time never both commit."""
 
-    def test_overlapping_bookings_of_one_technician_are_refused(self, storage, tenant):
+    def test_overlapping_bookings_of_one_technician_are_refused(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.booking(id="B-1", technician_id="T-7", slot=_slot(0, 2)))
         with pytest.raises(DoubleBooking, match="T-7"):
             self.store(storage, tenant, f.booking(id="B-2", technician_id="T-7", slot=_slot(1, 3)))
         with storage.unit_of_work(tenant) as uow:
             assert uow.bookings.find("B-2") is None
 
-    def test_overlap_within_one_unit_of_work_is_refused(self, storage, tenant):
+    def test_overlap_within_one_unit_of_work_is_refused(
+        self, storage: Storage, tenant: str
+    ) -> None:
         with pytest.raises(DoubleBooking):
             self.store(
                 storage,
@@ -758,7 +839,7 @@ class SlotContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.bookings.count() == 0
 
-    def test_back_to_back_slots_do_not_overlap(self, storage, tenant):
+    def test_back_to_back_slots_do_not_overlap(self, storage: Storage, tenant: str) -> None:
         self.store(
             storage,
             tenant,
@@ -766,7 +847,9 @@ class SlotContract(_Base):
             f.booking(id="B-2", technician_id="T-7", slot=_slot(2, 4)),
         )
 
-    def test_other_technicians_and_unassigned_bookings_do_not_clash(self, storage, tenant):
+    def test_other_technicians_and_unassigned_bookings_do_not_clash(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(
             storage,
             tenant,
@@ -775,12 +858,14 @@ class SlotContract(_Base):
             f.booking(id="B-3", technician_id=None, slot=_slot(0, 2)),
         )
 
-    def test_a_dispatch_clashes_with_a_booking_of_the_same_technician(self, storage, tenant):
+    def test_a_dispatch_clashes_with_a_booking_of_the_same_technician(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.booking(technician_id="T-7", slot=_slot(1, 3)))
         with pytest.raises(DoubleBooking):
             self.store(storage, tenant, f.dispatch(technician_id="T-7", planned=_slot(2, 4)))
 
-    def test_a_cancelled_booking_frees_the_slot(self, storage, tenant):
+    def test_a_cancelled_booking_frees_the_slot(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.booking(id="B-1", technician_id="T-7", slot=_slot(0, 2)))
         with storage.unit_of_work(tenant) as uow:
             b = uow.bookings.get("B-1")
@@ -789,7 +874,7 @@ class SlotContract(_Base):
             uow.bookings.add(f.booking(id="B-2", technician_id="T-7", slot=_slot(0, 2)))
             uow.commit()
 
-    def test_moving_a_booking_onto_another_is_refused(self, storage, tenant):
+    def test_moving_a_booking_onto_another_is_refused(self, storage: Storage, tenant: str) -> None:
         self.store(
             storage,
             tenant,
@@ -804,7 +889,9 @@ class SlotContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.bookings.get("B-2").slot == _slot(4, 6)
 
-    def test_moving_a_booking_within_its_own_slot_is_fine(self, storage, tenant):
+    def test_moving_a_booking_within_its_own_slot_is_fine(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.booking(id="B-1", technician_id="T-7", slot=_slot(0, 2)))
         with storage.unit_of_work(tenant) as uow:
             b = uow.bookings.get("B-1")
@@ -849,7 +936,9 @@ class ConcurrencyContract(_Base):
 
     writers = 8
 
-    def test_concurrent_writers_of_one_version_exactly_one_commits(self, storage, tenant):
+    def test_concurrent_writers_of_one_version_exactly_one_commits(
+        self, storage: Storage, tenant: str
+    ) -> None:
         self.store(storage, tenant, f.request())
 
         def write(i: int, sync: Callable[[], None]) -> str:
@@ -870,7 +959,7 @@ class ConcurrencyContract(_Base):
             back = uow.requests.get("R-1")
         assert (back.symptoms, back.version) == (won[0], 2)
 
-    def test_writers_that_retry_lose_nothing(self, storage, tenant):
+    def test_writers_that_retry_lose_nothing(self, storage: Storage, tenant: str) -> None:
         self.store(storage, tenant, f.request(required_skills=()))
 
         def write(i: int, _sync: Callable[[], None]) -> int:
@@ -894,7 +983,9 @@ class ConcurrencyContract(_Base):
         assert sorted(back.required_skills) == sorted(f"skill-{i}" for i in range(self.writers))
         assert back.version == 1 + self.writers
 
-    def test_clients_booking_one_slot_exactly_one_succeeds(self, storage, tenant):
+    def test_clients_booking_one_slot_exactly_one_succeeds(
+        self, storage: Storage, tenant: str
+    ) -> None:
         def book(i: int, sync: Callable[[], None]) -> str:
             booking = f.booking(
                 id=f"B-{i}",
@@ -916,7 +1007,7 @@ class ConcurrencyContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert [b.id for b in uow.bookings.query()] == won
 
-    def test_units_of_work_of_different_tenants_run_side_by_side(self, storage):
+    def test_units_of_work_of_different_tenants_run_side_by_side(self, storage: Storage) -> None:
         tenants = [f"t-{uuid.uuid4().hex[:12]}" for _ in range(4)]
 
         def work(i: int, _sync: Callable[[], None]) -> int:

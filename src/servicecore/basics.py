@@ -1,4 +1,4 @@
-"""Clocks and id generators."""
+"""Clocks and id generators: the everyday implementations of the Clock and IdGenerator ports."""
 
 from __future__ import annotations
 
