@@ -47,6 +47,8 @@ def _canonical(value: object) -> object:
         return value.total_seconds()
     if isinstance(value, set | frozenset):
         return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, Mapping):
+        return dict(value)
     cls = type(value)
     if attrs.has(cls):
         return {f.name: getattr(value, f.name) for f in attrs.fields(cls)}

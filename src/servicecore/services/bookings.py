@@ -1,0 +1,454 @@
+"""Booking commands (seeds 000 and 003): availability, booking, confirmation, changes, check-in.
+
+A booking holds a technician's slot while requested, confirmed or checked in; storage refuses a
+second overlapping claim (:class:`~servicecore.errors.DoubleBooking`). Confirmations go out
+through the :class:`~servicecore.ports.Notifier` after commit (see
+:mod:`servicecore.services.notifications`), with the reference number and a signed check-in token
+whose QR payload the front desk scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import attrs
+
+from servicecore.errors import NotFound, ValidationError
+from servicecore.lifecycle import BOOKING
+from servicecore.model.actor import Actor
+from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
+from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
+from servicecore.model.enums import Channel, ServiceType
+from servicecore.model.technician import Technician
+from servicecore.ports import (
+    Clock,
+    IdGenerator,
+    Notification,
+    NotificationChannel,
+    Query,
+    UnitOfWork,
+)
+from servicecore.services.common import DEFAULT_IDS, context, event, notify
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.references import new_reference
+from servicecore.services.tokens import QR_SCHEME, TokenSigner
+
+__all__ = [
+    "Slot",
+    "available_slots",
+    "book",
+    "cancel_booking",
+    "check_in",
+    "complete_booking",
+    "confirm_booking",
+    "mark_no_show",
+    "record_payment",
+    "reschedule_booking",
+]
+
+_HOLDING = ("requested", "confirmed", "checked_in")
+_DISPATCH_HOLDING = ("assigned", "accepted", "in_progress")
+
+
+@attrs.frozen
+class Slot:
+    """A bookable time and who could take it.
+
+    Attributes:
+        period: The slot.
+        technicians: Free technicians with the skills asked for, by id, sorted.
+        remaining: How many more bookings the slot takes (technicians free, capped by capacity).
+    """
+
+    period: TimeRange
+    technicians: tuple[TechnicianId, ...]
+    remaining: int
+
+
+def _busy(uow: UnitOfWork, technician_id: str, start: datetime, end: datetime) -> list[TimeRange]:
+    holds = uow.bookings.query(
+        Query(
+            equals={"technician_id": technician_id, "status": list(_HOLDING)},
+            before={"slot_start": end},
+            later_than={"slot_end": start},
+        )
+    )
+    dispatches = uow.dispatches.query(
+        Query(
+            equals={"technician_id": technician_id, "status": list(_DISPATCH_HOLDING)},
+            before={"planned_start": end},
+            later_than={"planned_end": start},
+        )
+    )
+    return [b.slot for b in holds] + [d.planned for d in dispatches]
+
+
+def available_slots(
+    uow: UnitOfWork,
+    day: date,
+    *,
+    duration: timedelta,
+    step: timedelta = timedelta(minutes=30),
+    skills: Sequence[str] = (),
+    capacity: int | None = None,
+    technicians: Sequence[Technician] | None = None,
+) -> list[Slot]:
+    """Return the slots of ``day`` that can still be booked, earliest first.
+
+    A slot is free for a technician when it lies inside one of their shifts that day and overlaps
+    none of their held bookings or live dispatch orders. Slots start every ``step`` from each
+    shift's start.
+
+    Args:
+        uow: Where technicians, bookings and dispatches are read.
+        day: The day, in each technician's own timezone.
+        duration: How long the service takes.
+        step: Distance between slot starts.
+        skills: Skills the technician must hold.
+        capacity: At most this many bookings per slot (a service counter's bays), else one per
+            free technician.
+        technicians: Whom to consider (default: every active technician in storage).
+
+    Raises:
+        ValidationError: ``duration`` or ``step`` is not positive, or ``capacity`` < 1.
+    """
+    if duration <= timedelta(0):
+        raise ValidationError.single("duration", duration, "must be positive")
+    if step <= timedelta(0):
+        raise ValidationError.single("step", step, "must be positive")
+    if capacity is not None and capacity < 1:
+        raise ValidationError.single("capacity", capacity, "must be at least 1")
+    staff = (
+        list(technicians)
+        if technicians is not None
+        else list(uow.technicians.iterate(Query(equals={"active": True})))
+    )
+    free: dict[tuple[datetime, datetime], list[TechnicianId]] = {}
+    for tech in staff:
+        if not tech.active or not tech.has_skills(skills):
+            continue
+        for shift in tech.shifts_on(day):
+            busy = _busy(uow, tech.id, shift.start, shift.end)
+            start = shift.start
+            while start + duration <= shift.end:
+                period = TimeRange(start, start + duration)
+                if not any(period.overlaps(b) for b in busy):
+                    free.setdefault((period.start, period.end), []).append(tech.id)
+                start += step
+    slots = []
+    for (start, end), ids in sorted(free.items()):
+        remaining = len(ids) if capacity is None else min(len(ids), capacity)
+        if capacity is not None:
+            taken = uow.bookings.count(
+                Query(
+                    equals={"status": list(_HOLDING)},
+                    at_least={"slot_start": start},
+                    before={"slot_start": start + timedelta(microseconds=1)},
+                )
+            )
+            remaining = min(remaining, capacity - taken)
+        if remaining > 0:
+            slots.append(Slot(TimeRange(start, end), tuple(sorted(ids)), remaining))
+    return slots
+
+
+def _check_identity(customer: CustomerIdentity, channel: Channel) -> None:
+    # SOP 1 and 2 of seed 003: an online booking is confirmed by e-mail, a call-centre one by SMS.
+    if channel is Channel.ONLINE and customer.email is None:
+        raise ValidationError.single("customer.email", None, "an online booking needs an e-mail")
+    if channel is Channel.CALL_CENTRE and customer.phone is None:
+        raise ValidationError.single("customer.phone", None, "a call-centre booking needs a phone")
+
+
+def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
+    for _ in range(20):
+        reference = new_reference(prefix)
+        if uow.bookings.count(Query(equals={"reference": reference})) == 0:
+            return reference
+    raise ValidationError.single("reference", prefix, "no free reference found; widen the prefix")
+
+
+def book(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    *,
+    customer: CustomerIdentity,
+    service_type: ServiceType,
+    channel: Channel,
+    slot: TimeRange,
+    location: GeoPoint,
+    booking_policy: BookingPolicy,
+    technician_id: str | None = None,
+    booking_id: str | None = None,
+    reference_prefix: str = "SB",
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Book ``slot`` for ``customer``: a requested booking with a unique reference number.
+
+    Raises:
+        PermissionDenied: The actor may not book (a customer books only for themselves).
+        ValidationError: A bad field, or the identity the channel needs is missing (an e-mail
+            online, a phone number through the call centre), or the slot has begun.
+        DoubleBooking: The technician's time is taken (raised here or at commit).
+        DuplicateId: ``booking_id`` exists.
+    """
+    now = clock.now()
+    _check_identity(customer, channel)
+    if slot.start <= now:
+        raise ValidationError.single("slot", slot, "must start in the future")
+    booking = Booking(
+        id=BookingId(booking_id or ids.new_id("Booking")),
+        customer=customer,
+        service_type=service_type,
+        channel=channel,
+        slot=slot,
+        location=location,
+        booked_at=now,
+        reference=_unique_reference(uow, reference_prefix),
+        policy=booking_policy,
+        technician_id=TechnicianId(technician_id) if technician_id else None,
+    )
+    policy.check(actor, "book", booking)
+    BOOKING.create(booking, context(actor, clock, payload={"channel": channel}), uow.audit)
+    uow.bookings.add(booking)
+    event(uow, ids, clock, "BookingRequested", booking, {"reference": booking.reference})
+    return booking
+
+
+def _load(uow: UnitOfWork, booking_id: str) -> Booking:
+    return uow.bookings.get(booking_id)
+
+
+def _channel_for(customer: CustomerIdentity) -> tuple[NotificationChannel, str]:
+    if customer.email is not None:
+        return NotificationChannel.EMAIL, customer.email
+    assert customer.phone is not None  # CustomerIdentity requires one of the two
+    return NotificationChannel.SMS, customer.phone
+
+
+def confirm_booking(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    *,
+    signer: TokenSigner | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Confirm a requested booking and send the confirmation.
+
+    With a ``signer``, the booking gets a check-in token valid until the slot ends, and the
+    confirmation carries its QR payload.
+
+    Raises:
+        NotFound: No such booking.
+        PermissionDenied: The actor may not confirm.
+        InvalidTransition: It is not requested.
+        TransitionRefused: The slot has begun.
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "confirm_booking", booking)
+    BOOKING.fire(booking, "confirm", context(actor, clock), uow.audit)
+    if signer is not None:
+        booking.check_in_token = signer.issue(
+            uow.tenant, booking.id, booking.reference, booking.slot.end
+        )
+    uow.bookings.update(booking)
+    channel, to = _channel_for(booking.customer)
+    lines = [
+        f"Dear {booking.customer.name},",
+        f"your {booking.service_type.value} booking {booking.reference} is confirmed for "
+        f"{booking.slot.start.isoformat()} to {booking.slot.end.isoformat()}.",
+    ]
+    if booking.check_in_token:
+        lines.append(f"Check-in code: {QR_SCHEME}{booking.check_in_token}")
+    notify(
+        uow,
+        ids,
+        clock,
+        booking,
+        Notification(
+            channel=channel,
+            to=to,
+            subject=f"Booking {booking.reference} confirmed",
+            body="\n".join(lines),
+            key=f"booking-confirmed:{booking.id}:{booking.reschedule_count}",
+        ),
+    )
+    event(uow, ids, clock, "BookingConfirmed", booking, {"reference": booking.reference})
+    return booking
+
+
+def reschedule_booking(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    new_slot: TimeRange,
+    *,
+    signer: TokenSigner | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Move a booking to ``new_slot`` under its change policy (cut-off, maximum reschedules).
+
+    Raises:
+        NotFound: No such booking.
+        PermissionDenied: The actor may not change it.
+        InvalidTransition: It is no longer requested or confirmed.
+        TransitionRefused: Past the change cut-off, no reschedules left, or the new slot is past
+            or the same.
+        DoubleBooking: The technician is taken at the new time (here or at commit).
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "reschedule_booking", booking)
+    old = booking.slot
+    ctx = context(actor, clock, payload={"from": old, "to": new_slot}, facts={"new_slot": new_slot})
+    BOOKING.fire(booking, "reschedule", ctx, uow.audit)
+    if booking.check_in_token is not None and signer is not None:
+        booking.check_in_token = signer.issue(
+            uow.tenant, booking.id, booking.reference, booking.slot.end
+        )
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "BookingRescheduled", booking, {"from": old, "to": new_slot})
+    return booking
+
+
+def cancel_booking(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Cancel a booking; past the cancellation cut-off the policy's fee is charged.
+
+    Raises:
+        NotFound: No such booking.
+        PermissionDenied: The actor may not cancel it.
+        InvalidTransition: It is checked in, completed or already ended.
+        TransitionRefused: No reason given.
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "cancel_booking", booking)
+    BOOKING.fire(booking, "cancel", context(actor, clock, reason=reason), uow.audit)
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "BookingCancelled", booking, {"fee": booking.cancellation_fee})
+    return booking
+
+
+def record_payment(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    payment_reference: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Record the payment confirmation of a booking with its reference (seed 003, SOP 6).
+
+    Raises:
+        NotFound: No such booking.
+        PermissionDenied: The actor may not record payments.
+        TransitionRefused: Blank reference, or a payment is already recorded.
+        InvalidTransition: The booking was cancelled or not shown.
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "record_payment", booking)
+    ctx = context(
+        actor,
+        clock,
+        payload={"payment_reference": payment_reference},
+        facts={"payment_reference": payment_reference},
+    )
+    BOOKING.fire(booking, "record_payment", ctx, uow.audit)
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "PaymentRecorded", booking, {"payment_reference": payment_reference})
+    return booking
+
+
+def check_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    token: str,
+    signer: TokenSigner,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Check a customer in with the token from their confirmation (or its QR payload).
+
+    Raises:
+        TokenError: The token is forged, altered or expired.
+        NotFound: The token is for another tenant, or the booking does not exist.
+        PermissionDenied: The actor may not check customers in.
+        ValidationError: The token is not the booking's current token (it was re-issued).
+        InvalidTransition: The booking is not confirmed.
+        TransitionRefused: The slot has ended.
+    """
+    found = signer.verify(token, clock.now())
+    if found.tenant != uow.tenant:
+        raise NotFound("Booking", found.booking_id)
+    booking = _load(uow, found.booking_id)
+    policy.check(actor, "check_in", booking)
+    if booking.check_in_token != token.removeprefix(QR_SCHEME):
+        raise ValidationError.single("token", found.reference, "was replaced by a newer token")
+    BOOKING.fire(booking, "check_in", context(actor, clock), uow.audit)
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "BookingCheckedIn", booking, {"reference": booking.reference})
+    return booking
+
+
+def complete_booking(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Mark a checked-in booking's service delivered.
+
+    Raises:
+        NotFound, PermissionDenied, InvalidTransition: As for the other commands.
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "complete_booking", booking)
+    BOOKING.fire(booking, "complete", context(actor, clock), uow.audit)
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "BookingCompleted", booking)
+    return booking
+
+
+def mark_no_show(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    booking_id: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Booking:
+    """Mark a confirmed booking whose customer did not come within the grace period.
+
+    Raises:
+        NotFound, PermissionDenied, InvalidTransition: As for the other commands.
+        TransitionRefused: The grace period is not over.
+    """
+    booking = _load(uow, booking_id)
+    policy.check(actor, "mark_no_show", booking)
+    BOOKING.fire(booking, "no_show", context(actor, clock), uow.audit)
+    uow.bookings.update(booking)
+    event(uow, ids, clock, "BookingNoShow", booking, {"fee": booking.policy.cancellation_fee})
+    return booking
