@@ -79,3 +79,41 @@ def test_every_state_is_reachable_from_the_initial_state(name):
                 seen.add(dest)
                 frontier.append(dest)
     assert seen == set(lifecycle.states)
+
+
+def test_recording_work_changes_only_recordable_fields_and_is_audited():
+    trail = AuditLog()
+    order = processing()
+    PROCESSING.create(order, ctx(), trail)
+    entry = PROCESSING.fire(
+        order, "record", ctx(facts={"changes": {"labour_hours": Decimal("2.5")}}), trail
+    )
+    assert order.labour_hours == Decimal("2.5")
+    assert (entry.trigger, entry.to_state) == ("record", "open")
+    with pytest.raises(TransitionRefused, match="cannot record status"):
+        PROCESSING.fire(order, "record", ctx(facts={"changes": {"status": "completed"}}), trail)
+
+
+def test_a_bad_recorded_value_is_refused_and_changes_nothing():
+    from servicecore.errors import ValidationError
+
+    trail = AuditLog()
+    order = processing()
+    PROCESSING.create(order, ctx(), trail)
+    with pytest.raises(ValidationError, match="labour_hours"):
+        PROCESSING.fire(order, "record", ctx(facts={"changes": {"labour_hours": -1}}), trail)
+    assert order.labour_hours == Decimal(0)
+    assert len(trail) == 1
+
+
+def test_exchanged_parts_update_a_registered_archive():
+    from servicecore.model.archive import ArchivePart
+
+    trail = AuditLog()
+    a = archive(parts=(ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD"),))
+    ARCHIVE.create(a, ctx(), trail)
+    ARCHIVE.fire(a, "register", ctx(), trail)
+    new = ArchivePart(part_code="RELAY-7", quantity=1, serial="R-NEW")
+    old = ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD")
+    ARCHIVE.fire(a, "replace_parts", ctx(facts={"removed": (old,), "installed": (new,)}), trail)
+    assert a.parts == (new,)

@@ -6,8 +6,13 @@ Only a registered archive can take service requests (see the request lifecycle's
 
 from __future__ import annotations
 
-from servicecore.lifecycle.engine import Lifecycle, Rule
+from servicecore.lifecycle.engine import Lifecycle, Rule, TransitionContext
 from servicecore.model.archive import ArchiveStatus, ProductArchive
+
+
+def _replace_parts(archive: ProductArchive, ctx: TransitionContext) -> None:
+    archive.replace_parts(ctx.fact("removed", tuple), ctx.fact("installed", tuple))
+
 
 __all__ = ["ARCHIVE"]
 
@@ -24,6 +29,13 @@ ARCHIVE: Lifecycle[ProductArchive, ArchiveStatus] = Lifecycle(
             sources=(S.DRAFT,),
             dest=S.REGISTERED,
             description="The installed product is on record and can take requests.",
+        ),
+        Rule(
+            trigger="replace_parts",
+            sources=(S.REGISTERED,),
+            effects=(_replace_parts,),
+            description="Parts exchanged in service update the parts list (facts removed and "
+            "installed: tuples of ArchivePart).",
         ),
         Rule(
             trigger="invalidate",

@@ -13,6 +13,38 @@ def _required_fields(order: ProcessingOrder, _: TransitionContext) -> str | None
     return f"required fields missing: {', '.join(missing)}" if missing else None
 
 
+RECORDABLE = frozenset(
+    {
+        "solution_type",
+        "solution_text",
+        "fault_cause",
+        "labour_hours",
+        "parts_used",
+        "returned_parts",
+        "loaners",
+        "income_lines",
+        "cost_lines",
+    }
+)
+"""The fields a technician records on an open processing order."""
+
+
+def _known_changes(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
+    changes = ctx.fact("changes", dict)
+    unknown = sorted(set(changes) - RECORDABLE)
+    if unknown:
+        return f"cannot record {', '.join(unknown)}; recordable: {', '.join(sorted(RECORDABLE))}"
+    return None if changes else "nothing to record"
+
+
+def _apply_changes(order: ProcessingOrder, ctx: TransitionContext) -> None:
+    for name, value in ctx.fact("changes", dict).items():
+        setattr(order, name, value)
+
+
+KNOWN_CHANGES = Guard(
+    "known_changes", "Only the recordable fields, and at least one.", _known_changes
+)
 REQUIRED_FIELDS = Guard(
     "required_fields",
     "Solution type, solution text and labour hours are filled (and the loaner, if any).",
@@ -27,6 +59,14 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
     states=ProcessingStatus,
     initial=S.OPEN,
     rules=[
+        Rule(
+            trigger="record",
+            sources=(S.OPEN,),
+            guards=(KNOWN_CHANGES,),
+            effects=(_apply_changes,),
+            description="Hours, parts, returns, loaners, income, costs or solution recorded "
+            "(fact changes: field -> value; each value validated).",
+        ),
         Rule(
             trigger="complete",
             sources=(S.OPEN,),

@@ -1,0 +1,360 @@
+"""Dispatch commands (seed 004, 派工单): assign, accept, reject, revoke, start, complete.
+
+Assigning creates a dispatch order that holds the technician's planned time (storage refuses an
+overlap: :class:`~servicecore.errors.DoubleBooking`). Several dispatch orders may be live for one
+request. A rejected or revoked order leaves the request assignable again; starting work opens the
+order's processing order (one per dispatch order); completing the last live order resolves the
+request once its processing is complete. Every step is in the service log (the audit trail).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from servicecore.errors import NotFound, TransitionRefused, ValidationError
+from servicecore.lifecycle import DISPATCH, PROCESSING, REQUEST
+from servicecore.model.actor import Actor
+from servicecore.model.common import DispatchId, ProcessingId, RequestId, TechnicianId, TimeRange
+from servicecore.model.dispatch import DispatchOrder, DispatchStatus
+from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.model.technician import Technician
+from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
+from servicecore.scheduling import Result
+from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.requests import dispatches_of
+
+__all__ = [
+    "accept_dispatch",
+    "assign",
+    "assign_account_specialist",
+    "assign_from_plan",
+    "complete_dispatch",
+    "processing_of",
+    "reject_dispatch",
+    "revoke_dispatch",
+    "start_dispatch",
+]
+
+_LIVE = (DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS)
+
+
+def processing_of(uow: UnitOfWork, request_id: str) -> list[ProcessingOrder]:
+    """Return every processing order of a request."""
+    return list(uow.processing.iterate(Query(equals={"request_id": request_id})))
+
+
+def _technician(uow: UnitOfWork, technician_id: str, request: ServiceRequest) -> Technician:
+    tech = uow.technicians.get(technician_id)
+    if not tech.active:
+        raise ValidationError.single("technician_id", technician_id, "is not active")
+    if not tech.has_skills(request.required_skills):
+        missing = sorted(set(request.required_skills) - set(tech.skills))
+        raise ValidationError.single(
+            "technician_id", technician_id, f"lacks the skills {', '.join(missing)}"
+        )
+    return tech
+
+
+def assign(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    technician_id: str,
+    planned: TimeRange,
+    *,
+    dispatch_id: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """Send ``technician_id`` to the request for ``planned``: a new dispatch order.
+
+    Raises:
+        PermissionDenied: The actor may not assign.
+        NotFound: No such request or technician.
+        ValidationError: The technician is inactive or lacks the request's skills.
+        TransitionRefused: The request is closed, cancelled or resolved.
+        DoubleBooking: The technician is busy then (here or at commit).
+    """
+    request = uow.requests.get(request_id)
+    policy.check(actor, "assign", request)
+    _technician(uow, technician_id, request)
+    order = DispatchOrder(
+        id=DispatchId(dispatch_id or ids.new_id("DispatchOrder")),
+        request_id=request.id,
+        technician_id=TechnicianId(technician_id),
+        planned=planned,
+    )
+    payload = {"technician_id": technician_id, "planned": planned}
+    DISPATCH.create(
+        order, context(actor, clock, payload=payload, facts={"request": request}), uow.audit
+    )
+    uow.dispatches.add(order)
+    request.dispatch_ids = (*request.dispatch_ids, order.id)
+    if request.status is RequestStatus.OPEN:
+        facts = {"dispatches": [*dispatches_of(uow, request.id)]}
+        REQUEST.fire(
+            request, "assign", context(actor, clock, payload=payload, facts=facts), uow.audit
+        )
+    uow.requests.update(request)
+    event(uow, ids, clock, "DispatchAssigned", order, payload)
+    return order
+
+
+def assign_account_specialist(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    planned: TimeRange,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """Assign the request to the customer's account specialist (按客户专员派工).
+
+    The specialist is the active technician whose account customers include the request's
+    customer and who has the skills; the first by id when several are.
+
+    Raises:
+        NotFound: No such request, or the customer has no such specialist.
+        As :func:`assign` otherwise.
+    """
+    request = uow.requests.get(request_id)
+    for tech in uow.technicians.iterate(Query(equals={"active": True})):
+        if request.customer_id in tech.account_customers and tech.has_skills(
+            request.required_skills
+        ):
+            return assign(uow, actor, clock, request_id, tech.id, planned, policy=policy, ids=ids)
+    raise NotFound("AccountSpecialist", request.customer_id)
+
+
+def assign_from_plan(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    plan: Result,
+    day: date,
+    timezone: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> list[DispatchOrder]:
+    """Turn a scheduler plan of ``day`` into dispatch orders: one per planned visit.
+
+    Job ids in the plan are request ids; times are minutes from midnight of ``day`` in
+    ``timezone``. Requests already assigned to the same technician are skipped.
+
+    Raises:
+        NotFound: A planned job is not a request, or a technician does not exist.
+        As :func:`assign` otherwise (nothing of the plan is kept if one visit fails: the caller's
+        unit of work rolls back).
+    """
+    zone = ZoneInfo(timezone)
+    midnight = datetime.combine(day, time(0), zone)
+    made = []
+    for route in plan.routes:
+        for visit in route.visits:
+            existing = dispatches_of(uow, visit.job_id)
+            if any(d.technician_id == route.technician_id and d.status in _LIVE for d in existing):
+                continue
+            planned = TimeRange(
+                midnight + timedelta(minutes=visit.start), midnight + timedelta(minutes=visit.end)
+            )
+            made.append(
+                assign(
+                    uow,
+                    actor,
+                    clock,
+                    visit.job_id,
+                    route.technician_id,
+                    planned,
+                    policy=policy,
+                    ids=ids,
+                )
+            )
+    return made
+
+
+def _load(uow: UnitOfWork, dispatch_id: str) -> DispatchOrder:
+    return uow.dispatches.get(dispatch_id)
+
+
+def accept_dispatch(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """The assigned technician takes the job.
+
+    Raises:
+        NotFound: No such dispatch order.
+        PermissionDenied: The actor is not its technician.
+        InvalidTransition: It is not assigned.
+    """
+    order = _load(uow, dispatch_id)
+    policy.check(actor, "accept_dispatch", order)
+    DISPATCH.fire(order, "accept", context(actor, clock), uow.audit)
+    uow.dispatches.update(order)
+    event(uow, ids, clock, "DispatchAccepted", order)
+    return order
+
+
+def _release(uow: UnitOfWork, actor: Actor, clock: Clock, order: DispatchOrder) -> None:
+    """After a rejection or revocation: no live order left means the request is assignable."""
+    request = uow.requests.get(order.request_id)
+    orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
+    if request.status is RequestStatus.ASSIGNED and not any(d.status in _LIVE for d in orders):
+        REQUEST.fire(
+            request, "unassign", context(actor, clock, facts={"dispatches": orders}), uow.audit
+        )
+        uow.requests.update(request)
+
+
+def reject_dispatch(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """The assigned technician declines, saying why; the request becomes assignable again.
+
+    Raises:
+        NotFound: No such dispatch order.
+        PermissionDenied: The actor is not its technician.
+        InvalidTransition: It is not assigned (accepted orders are revoked, not rejected).
+        TransitionRefused: No reason given.
+    """
+    order = _load(uow, dispatch_id)
+    policy.check(actor, "reject_dispatch", order)
+    DISPATCH.fire(order, "reject", context(actor, clock, reason=reason), uow.audit)
+    uow.dispatches.update(order)
+    _release(uow, actor, clock, order)
+    event(uow, ids, clock, "DispatchRejected", order, {"reason": reason})
+    return order
+
+
+def revoke_dispatch(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """Withdraw a dispatch order before work started (wrong assignment, technician left).
+
+    Raises:
+        NotFound: No such dispatch order.
+        PermissionDenied: The actor is not a supervisor.
+        InvalidTransition: Work on it has started or it has ended.
+        TransitionRefused: No reason given.
+    """
+    order = _load(uow, dispatch_id)
+    policy.check(actor, "revoke_dispatch", order)
+    DISPATCH.fire(order, "revoke", context(actor, clock, reason=reason), uow.audit)
+    uow.dispatches.update(order)
+    _release(uow, actor, clock, order)
+    event(uow, ids, clock, "DispatchRevoked", order, {"reason": reason})
+    return order
+
+
+def start_dispatch(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    *,
+    currency: str,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProcessingOrder:
+    """The technician starts work: the order is in progress and its processing order opens.
+
+    The request moves to in progress with its first started order (its response is met then).
+
+    Returns:
+        The new processing order (one per dispatch order), in ``currency``.
+
+    Raises:
+        NotFound: No such dispatch order.
+        PermissionDenied: The actor is not its technician.
+        InvalidTransition: It is not accepted.
+    """
+    order = _load(uow, dispatch_id)
+    policy.check(actor, "start_dispatch", order)
+    DISPATCH.fire(order, "start", context(actor, clock), uow.audit)
+    uow.dispatches.update(order)
+    request = uow.requests.get(order.request_id)
+    processing = ProcessingOrder(
+        id=ProcessingId(ids.new_id("ProcessingOrder")),
+        request_id=RequestId(request.id),
+        dispatch_id=order.id,
+        currency=currency,
+    )
+    PROCESSING.create(processing, context(actor, clock), uow.audit)
+    uow.processing.add(processing)
+    request.processing_ids = (*request.processing_ids, processing.id)
+    if request.status is RequestStatus.ASSIGNED:
+        orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
+        REQUEST.fire(
+            request, "start", context(actor, clock, facts={"dispatches": orders}), uow.audit
+        )
+    uow.requests.update(request)
+    event(uow, ids, clock, "WorkStarted", order, {"processing_id": processing.id})
+    return processing
+
+
+def complete_dispatch(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> DispatchOrder:
+    """The technician finishes: needs the order's processing order completed first.
+
+    When no other order of the request is live, the request is resolved.
+
+    Raises:
+        NotFound: No such dispatch order.
+        PermissionDenied: The actor is not its technician.
+        InvalidTransition: It is not in progress.
+        TransitionRefused: Its processing order is not completed.
+    """
+    order = _load(uow, dispatch_id)
+    policy.check(actor, "complete_dispatch", order)
+    mine = [p for p in processing_of(uow, order.request_id) if p.dispatch_id == order.id]
+    if not any(p.status is ProcessingStatus.COMPLETED for p in mine):
+        raise TransitionRefused(
+            f"DispatchOrder {order.id}",
+            order.status.value,
+            "complete",
+            "processing_complete",
+            "record and complete its processing order first",
+        )
+    DISPATCH.fire(order, "complete", context(actor, clock), uow.audit)
+    uow.dispatches.update(order)
+    request = uow.requests.get(order.request_id)
+    orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
+    if request.status is RequestStatus.IN_PROGRESS and not any(d.status in _LIVE for d in orders):
+        facts = {"processing_orders": processing_of(uow, request.id)}
+        REQUEST.fire(request, "resolve", context(actor, clock, facts=facts), uow.audit)
+        uow.requests.update(request)
+    event(uow, ids, clock, "DispatchCompleted", order)
+    return order

@@ -1,0 +1,324 @@
+"""Service request commands (seeds 001 and 004): open, hold, resume, close a consult, cancel.
+
+A request is opened from a booking or directly. Its response and resolution due times come from
+the contract's SLA terms on the contract's working calendar (or from a default
+:class:`~servicecore.model.sla.SlaPolicy` for requests without a contract); time on hold pushes
+the resolution due time out. :func:`sla_report` prices breaches under the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from servicecore.errors import ValidationError
+from servicecore.lifecycle import REQUEST
+from servicecore.model.actor import Actor
+from servicecore.model.booking import Booking
+from servicecore.model.common import GeoPoint, RequestId, TimeRange
+from servicecore.model.contract import ServiceContract
+from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.enums import Priority, ServiceType
+from servicecore.model.request import ServiceRequest
+from servicecore.model.sla import SlaOutcome, SlaPolicy, request_due_times, sla_outcome
+from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
+from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+
+__all__ = [
+    "cancel_request",
+    "close_consult",
+    "dispatches_of",
+    "hold_periods",
+    "hold_request",
+    "open_request",
+    "reopen_request",
+    "resume_request",
+    "sla_report",
+]
+
+
+def hold_periods(uow: UnitOfWork, request: ServiceRequest) -> tuple[TimeRange, ...]:
+    """Return the finished periods ``request`` spent on hold, read from its audit trail."""
+    periods: list[TimeRange] = []
+    held_since: datetime | None = None
+    for entry in uow.audit.entries("ServiceRequest", request.id):
+        if entry.trigger == "hold":
+            held_since = entry.at
+        elif entry.trigger == "resume" and held_since is not None:
+            if entry.at > held_since:
+                periods.append(TimeRange(held_since, entry.at))
+            held_since = None
+    return tuple(periods)
+
+
+def _terms(
+    uow: UnitOfWork, request: ServiceRequest, default: SlaPolicy | None
+) -> ServiceContract | SlaPolicy | None:
+    if request.contract_id is not None:
+        return uow.contracts.get(request.contract_id)
+    return default
+
+
+def _refresh_due_times(
+    uow: UnitOfWork, request: ServiceRequest, now: datetime, default: SlaPolicy | None
+) -> None:
+    terms = _terms(uow, request, default)
+    if terms is None:
+        return
+    response, resolution = request_due_times(
+        request, terms, now=now, finished_holds=hold_periods(uow, request)
+    )
+    request.response_due = response
+    request.resolution_due = resolution
+
+
+def open_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    *,
+    customer_id: str | None = None,
+    service_type: ServiceType | None = None,
+    symptoms: str,
+    priority: Priority = Priority.NORMAL,
+    archive_id: str | None = None,
+    contract_id: str | None = None,
+    location: GeoPoint | None = None,
+    required_skills: Sequence[str] = (),
+    from_booking: str | None = None,
+    request_id: str | None = None,
+    default_sla: SlaPolicy | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Open a service request, directly or from a booking, with its SLA due times.
+
+    From a booking, the customer, service type and location come from it (and may not be given
+    again). A request for an installed product needs its archive registered; with a contract, the
+    contract must be active and cover the archive; the due times come from the contract's SLA term
+    for the priority, else from ``default_sla``, else the request has none.
+
+    Raises:
+        PermissionDenied: The actor may not open requests.
+        NotFound: The booking, archive or contract does not exist.
+        ValidationError: Missing or conflicting fields; the contract does not cover the product;
+            the booking was cancelled or not shown.
+        TransitionRefused: The archive is not registered (an invalidated product takes no new
+            requests).
+    """
+    policy.check(actor, "open_request")
+    now = clock.now()
+    booking: Booking | None = None
+    if from_booking is not None:
+        booking = uow.bookings.get(from_booking)
+        if booking.status.value in ("cancelled", "no_show"):
+            raise ValidationError.single(
+                "from_booking", from_booking, f"the booking is {booking.status.value}"
+            )
+        for name, given in (("customer_id", customer_id), ("service_type", service_type)):
+            if given is not None:
+                raise ValidationError.single(name, given, "comes from the booking")
+        customer_id = booking.customer.customer_id
+        service_type = booking.service_type
+        location = location or booking.location
+    if customer_id is None:
+        raise ValidationError.single("customer_id", None, "is required without a booking")
+    if service_type is None:
+        raise ValidationError.single("service_type", None, "is required without a booking")
+    archive = uow.archives.get(archive_id) if archive_id is not None else None
+    if contract_id is not None:
+        contract = uow.contracts.get(contract_id)
+        if archive_id is not None and not contract.covers(archive_id, now.date()):
+            raise ValidationError.single(
+                "contract_id", contract_id, f"does not cover archive {archive_id} today"
+            )
+        if contract.customer_id != customer_id:
+            raise ValidationError.single(
+                "contract_id", contract_id, f"belongs to customer {contract.customer_id}"
+            )
+    request = ServiceRequest(
+        id=RequestId(request_id or ids.new_id("ServiceRequest")),
+        customer_id=customer_id,  # type: ignore[arg-type]
+        service_type=service_type,
+        priority=priority,
+        symptoms=symptoms,
+        reported_at=now,
+        archive_id=archive_id,  # type: ignore[arg-type]
+        contract_id=contract_id,  # type: ignore[arg-type]
+        location=location,
+        required_skills=tuple(required_skills),
+        booking_id=booking.id if booking is not None else None,
+    )
+    _refresh_due_times(uow, request, now, default_sla)
+    facts = {"archive": archive} if archive is not None else {}
+    payload = {"priority": priority, "booking": from_booking}
+    REQUEST.create(request, context(actor, clock, payload=payload, facts=facts), uow.audit)
+    uow.requests.add(request)
+    event(
+        uow,
+        ids,
+        clock,
+        "RequestOpened",
+        request,
+        {"priority": priority, "resolution_due": request.resolution_due},
+    )
+    return request
+
+
+def _load(uow: UnitOfWork, request_id: str) -> ServiceRequest:
+    return uow.requests.get(request_id)
+
+
+def hold_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Put a request in progress on hold (waiting for parts or the customer): the SLA clock stops.
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        InvalidTransition: It is not in progress.
+        TransitionRefused: No reason given.
+    """
+    request = _load(uow, request_id)
+    policy.check(actor, "hold_request", request)
+    REQUEST.fire(request, "hold", context(actor, clock, reason=reason), uow.audit)
+    uow.requests.update(request)
+    event(uow, ids, clock, "RequestOnHold", request, {"reason": reason})
+    return request
+
+
+def resume_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    *,
+    default_sla: SlaPolicy | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Resume a request on hold; its resolution due time moves out by the working time held.
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        InvalidTransition: It is not on hold.
+    """
+    request = _load(uow, request_id)
+    policy.check(actor, "resume_request", request)
+    REQUEST.fire(request, "resume", context(actor, clock), uow.audit)
+    _refresh_due_times(uow, request, clock.now(), default_sla)
+    uow.requests.update(request)
+    event(uow, ids, clock, "RequestResumed", request, {"resolution_due": request.resolution_due})
+    return request
+
+
+def close_consult(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    answer: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Answer and close a consult request directly, without dispatch (seed 004).
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        TransitionRefused: It is not a consult request, or no answer is given.
+        InvalidTransition: It is not open.
+    """
+    request = _load(uow, request_id)
+    policy.check(actor, "close_request", request)
+    REQUEST.fire(request, "close", context(actor, clock, reason=answer), uow.audit)
+    uow.requests.update(request)
+    event(uow, ids, clock, "RequestClosed", request, {"consult": True})
+    return request
+
+
+def cancel_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Cancel a request that no dispatch order is working on.
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        TransitionRefused: A dispatch order is still live (revoke it first), or no reason.
+        InvalidTransition: Work has started.
+    """
+    request = _load(uow, request_id)
+    policy.check(actor, "cancel_request", request)
+    ctx = context(actor, clock, reason=reason, facts={"dispatches": dispatches_of(uow, request.id)})
+    REQUEST.fire(request, "cancel", ctx, uow.audit)
+    uow.requests.update(request)
+    event(uow, ids, clock, "RequestCancelled", request, {"reason": reason})
+    return request
+
+
+def reopen_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Send a resolved request back to work (the fix did not hold).
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        InvalidTransition: It is not resolved.
+        TransitionRefused: No reason given.
+    """
+    request = _load(uow, request_id)
+    policy.check(actor, "reopen_request", request)
+    REQUEST.fire(request, "reopen", context(actor, clock, reason=reason), uow.audit)
+    uow.requests.update(request)
+    event(uow, ids, clock, "RequestReopened", request, {"reason": reason})
+    return request
+
+
+def dispatches_of(uow: UnitOfWork, request_id: str) -> list[DispatchOrder]:
+    """Return every dispatch order of a request, by id."""
+    return list(uow.dispatches.iterate(Query(equals={"request_id": request_id})))
+
+
+def sla_report(
+    uow: UnitOfWork,
+    request_id: str,
+    now: datetime,
+    *,
+    default_sla: SlaPolicy | None = None,
+) -> SlaOutcome | None:
+    """Return how ``request`` stands against its SLA at ``now`` and what its breaches cost.
+
+    Returns:
+        The outcome, or ``None`` for a request without contract when no ``default_sla`` is given.
+
+    Raises:
+        NotFound: The request or its contract does not exist, or the contract has no term for the
+            request's priority.
+    """
+    request = _load(uow, request_id)
+    terms = _terms(uow, request, default_sla)
+    if terms is None:
+        return None
+    return sla_outcome(request, terms, now, finished_holds=hold_periods(uow, request))
