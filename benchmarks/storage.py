@@ -118,7 +118,9 @@ def _servicecore_writes(storage: SQLAlchemyStorage, ids: list[str]) -> float:
         with storage.unit_of_work(TENANT) as uow:
             request = uow.requests.get(id)
             entry = _entry(request, uow.audit.head("ServiceRequest", id), n)
-            request.priority = Priority.EMERGENCY if request.priority != Priority.EMERGENCY else Priority.URGENT
+            request.priority = (
+                Priority.EMERGENCY if request.priority != Priority.EMERGENCY else Priority.URGENT
+            )
             request.audit_head = entry.hash
             uow.requests.update(request)
             uow.audit.append(entry)
@@ -200,7 +202,9 @@ def _raw_load(engine: sa.Engine) -> list[Any]:
         return list(conn.execute(statement).scalars().all())
 
 
-def run(engine: sa.Engine, label: str, n_requests: int, n_writes: int) -> dict[str, float]:
+def run(
+    engine: sa.Engine, label: str, n_requests: int, n_writes: int, load_rounds: int
+) -> dict[str, float]:
     upgrade(engine)
     print(f"[{label}] seeding {n_requests} requests...", flush=True)
     _seed(engine, n_requests)
@@ -221,11 +225,15 @@ def run(engine: sa.Engine, label: str, n_requests: int, n_writes: int) -> dict[s
         sc += _servicecore_writes(storage, [next(ids) for _ in range(per_round)])
         raw += _raw_writes(engine, [next(ids) for _ in range(per_round)])
     n_writes = rounds * per_round
-    # Load: best of three each.
-    sc_load = min(_timed(lambda: _load(storage))[0] for _ in range(3))
-    raw_load = min(_timed(lambda: _raw_load(engine))[0] for _ in range(3))
+    # Load: alternating rounds, best of each (the least disturbed by other processes).
+    sc_times, raw_times = [], []
+    for _ in range(load_rounds):
+        sc_times.append(_timed(lambda: _load(storage))[0])
+        raw_times.append(_timed(lambda: _raw_load(engine))[0])
+    sc_load, raw_load = min(sc_times), min(raw_times)
     loaded = _load(storage)
-    assert len(loaded) == n_requests and isinstance(loaded[0], ServiceRequest)
+    assert len(loaded) == n_requests
+    assert isinstance(loaded[0], ServiceRequest)
     figures = {
         "write_per_s": n_writes / sc,
         "raw_write_per_s": n_writes / raw,
@@ -271,18 +279,19 @@ def main() -> None:
         default=os.environ.get("SERVICECORE_TEST_POSTGRES_URL"),
         help="PostgreSQL URL (default: SERVICECORE_TEST_POSTGRES_URL; unset: skip PostgreSQL)",
     )
+    parser.add_argument("--rounds", type=int, default=5, help="load rounds per side (best counts)")
     parser.add_argument("--json", action="store_true", help="print the ratios as JSON last")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(Path(tmp) / "bench.db")
         try:
-            results["sqlite"] = run(engine, "sqlite", args.requests, args.writes)
+            results["sqlite"] = run(engine, "sqlite", args.requests, args.writes, args.rounds)
         finally:
             engine.dispose()
     if args.postgres:
         with _postgres_engine(args.postgres) as engine:
-            results["postgres"] = run(engine, "postgres", args.requests, args.writes)
+            results["postgres"] = run(engine, "postgres", args.requests, args.writes, args.rounds)
     else:
         print("[postgres] skipped: give --postgres URL or set SERVICECORE_TEST_POSTGRES_URL")
     if args.json:

@@ -248,15 +248,16 @@ class SQLAlchemyRepository:
         if order_name:
             where.append(column.is_not(None))
         if query.after is not None:
+            # Row values, so that the (tenant, field, id) index serves every page as a range.
             value, after_id = index_value(query.after[0]), query.after[1]
-            if query.descending:
-                where.append(
-                    sa.or_(column < value, sa.and_(column == value, table.c.id < after_id))
+            if order_name:
+                mine: Any = sa.tuple_(column, table.c.id)
+                bound: Any = sa.tuple_(
+                    sa.literal(value, column.type), sa.literal(after_id, table.c.id.type)
                 )
             else:
-                where.append(
-                    sa.or_(column > value, sa.and_(column == value, table.c.id > after_id))
-                )
+                mine, bound = table.c.id, after_id
+            where.append(mine < bound if query.descending else mine > bound)
         ordering = (column.desc(), table.c.id.desc()) if query.descending else (column, table.c.id)
         statement = sa.select(table.c.data).where(*where).order_by(*ordering)
         if query.limit is not None:
