@@ -1,0 +1,296 @@
+"""Processing, evidence and closure (处理单, seed 001's photos before and after).
+
+The technician records what was done on the dispatch order's processing order, adds evidence
+(each photo stored through the :class:`~servicecore.ports.EvidenceStore` and its SHA-256 kept),
+completes the processing and the dispatch; the request then closes only when the closure policy
+holds. On close, the product archive's parts list follows the parts exchanged, and a
+``RequestCompleted`` event carries what finance needs to invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from servicecore.errors import ValidationError
+from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
+from servicecore.model.actor import Actor
+from servicecore.model.archive import ArchivePart, ArchiveStatus
+from servicecore.model.closure import ClosurePolicy
+from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
+from servicecore.model.enums import EvidenceKind
+from servicecore.model.evidence import Evidence
+from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.model.sla import SlaPolicy
+from servicecore.model.survey import SurveyResult
+from servicecore.ports import Clock, EvidenceStore, IdGenerator, Query, UnitOfWork
+from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.dispatch import processing_of
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.requests import sla_report
+
+__all__ = [
+    "add_evidence",
+    "close_request",
+    "complete_processing",
+    "evidence_of",
+    "invoice_payload",
+    "record_processing",
+    "record_survey",
+]
+
+
+def evidence_of(uow: UnitOfWork, request_id: str) -> list[Evidence]:
+    """Return every piece of evidence of a request."""
+    return list(uow.evidence.iterate(Query(equals={"request_id": request_id})))
+
+
+def record_processing(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    processing_id: str,
+    changes: Mapping[str, Any],
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProcessingOrder:
+    """Record work on an open processing order (``changes``: field name -> new value).
+
+    Recordable: hours, parts used and returned, loaners, income and cost lines, solution type and
+    text, fault cause.
+
+    Raises:
+        NotFound: No such processing order.
+        PermissionDenied: The actor is neither its dispatch order's technician nor a supervisor.
+        InvalidTransition: The order is completed or cancelled.
+        TransitionRefused: An unknown field, or nothing to record.
+        ValidationError: A value is invalid (nothing is changed).
+    """
+    order = uow.processing.get(processing_id)
+    policy.check(actor, "record_processing", uow.dispatches.get(order.dispatch_id))
+    ctx = context(actor, clock, payload=dict(changes), facts={"changes": dict(changes)})
+    PROCESSING.fire(order, "record", ctx, uow.audit)
+    uow.processing.update(order)
+    event(uow, ids, clock, "WorkRecorded", order, {"fields": sorted(changes)})
+    return order
+
+
+def complete_processing(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    processing_id: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProcessingOrder:
+    """Complete a processing order whose required fields are filled.
+
+    Raises:
+        NotFound, PermissionDenied: As for :func:`record_processing`.
+        TransitionRefused: Solution type, solution text or labour hours (or the loaner of a
+            repair with loaner) are missing.
+    """
+    order = uow.processing.get(processing_id)
+    policy.check(actor, "complete_processing", uow.dispatches.get(order.dispatch_id))
+    PROCESSING.fire(order, "complete", context(actor, clock), uow.audit)
+    uow.processing.update(order)
+    event(uow, ids, clock, "ProcessingCompleted", order)
+    return order
+
+
+def add_evidence(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    kind: EvidenceKind,
+    name: str,
+    content: bytes,
+    store: EvidenceStore,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> Evidence:
+    """Store a photo, signature or document for a request and record its hash.
+
+    Raises:
+        NotFound: No such request.
+        PermissionDenied: The actor may not add evidence.
+        ValidationError: The request is closed or cancelled; empty content or a bad name.
+        StorageError: The evidence store failed (nothing is recorded).
+    """
+    request = uow.requests.get(request_id)
+    policy.check(actor, "add_evidence", request)
+    if request.status in (RequestStatus.CLOSED, RequestStatus.CANCELLED):
+        raise ValidationError.single("request_id", request_id, f"is {request.status.value}")
+    stored = store.put(uow.tenant, request.id, name, content)
+    item = Evidence(
+        id=EvidenceId(ids.new_id("Evidence")),
+        request_id=RequestId(request.id),
+        kind=kind,
+        content_hash=stored.content_hash,
+        uri=stored.uri,
+        taken_at=clock.now(),
+        taken_by=actor.id,
+    )
+    uow.evidence.add(item)
+    event(uow, ids, clock, "EvidenceAdded", item, {"kind": kind, "hash": stored.content_hash})
+    return item
+
+
+def _parts_exchanged(
+    orders: Sequence[ProcessingOrder],
+) -> tuple[tuple[ArchivePart, ...], tuple[ArchivePart, ...]]:
+    removed = tuple(
+        ArchivePart(part_code=r.part_code, quantity=r.quantity, serial=r.serial)
+        for o in orders
+        for r in o.returned_parts
+    )
+    installed = tuple(
+        ArchivePart(part_code=u.part_code, quantity=u.quantity, serial=u.serial)
+        for o in orders
+        for u in o.parts_used
+    )
+    return removed, installed
+
+
+def invoice_payload(request: ServiceRequest, orders: Sequence[ProcessingOrder]) -> dict[str, Any]:
+    """What finance needs to invoice a completed request: charged parts, income, labour, totals.
+
+    Raises:
+        ValidationError: The processing orders mix currencies.
+    """
+    currency = orders[0].currency if orders else "XXX"
+    if any(o.currency != currency for o in orders):
+        raise ValidationError.single("currency", currency, "processing orders mix currencies")
+    charged = [(u, u.unit_price * u.quantity) for o in orders for u in o.parts_used if u.charged]
+    parts = [
+        {
+            "part_code": u.part_code,
+            "quantity": u.quantity,
+            "serial": u.serial,
+            "unit_price": u.unit_price,
+            "amount": amount,
+        }
+        for u, amount in charged
+    ]
+    income = [line for o in orders for line in o.income_lines]
+    parts_total = Money.total((amount for _, amount in charged), currency)
+    income_total = Money.total((line.amount for line in income), currency)
+    cost_total = Money.total((o.total_cost() for o in orders), currency)
+    return {
+        "request_id": request.id,
+        "customer_id": request.customer_id,
+        "contract_id": request.contract_id,
+        "archive_id": request.archive_id,
+        "service_type": request.service_type,
+        "currency": currency,
+        "labour_hours": sum((o.labour_hours for o in orders), Decimal(0)),
+        "charged_parts": parts,
+        "income_lines": income,
+        "parts_total": parts_total,
+        "income_total": income_total,
+        "invoice_total": parts_total + income_total,
+        "cost_total": cost_total,
+    }
+
+
+def close_request(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    summary: str,
+    closure_policy: ClosurePolicy,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ServiceRequest:
+    """Close a resolved request when its closure policy holds.
+
+    The product archive's parts list then follows the parts exchanged, and a ``RequestCompleted``
+    event tells finance what to invoice.
+
+    Raises:
+        NotFound: No such request (or its archive).
+        PermissionDenied: The actor may not close requests.
+        InvalidTransition: It is not resolved (a consult request closes with
+            :func:`~servicecore.services.requests.close_consult`).
+        ClosurePolicyError: Evidence, signature or fault cause missing; nothing is written.
+        TransitionRefused: Processing incomplete, or no summary.
+        ValidationError: The parts exchanged do not match the archive's parts list.
+    """
+    request = uow.requests.get(request_id)
+    policy.check(actor, "close_request", request)
+    orders = processing_of(uow, request.id)
+    facts = {
+        "processing_orders": orders,
+        "evidence": evidence_of(uow, request.id),
+        "closure_policy": closure_policy,
+    }
+    REQUEST.fire(request, "close", context(actor, clock, reason=summary, facts=facts), uow.audit)
+    uow.requests.update(request)
+    done = [o for o in orders if o.status is ProcessingStatus.COMPLETED]
+    removed, installed = _parts_exchanged(done)
+    if request.archive_id is not None and (removed or installed):
+        archive = uow.archives.get(request.archive_id)
+        if archive.status is ArchiveStatus.REGISTERED:
+            parts = {"removed": removed, "installed": installed}
+            ctx = context(actor, clock, payload=parts, facts=parts)
+            ARCHIVE.fire(archive, "replace_parts", ctx, uow.audit)
+            uow.archives.update(archive)
+    event(uow, ids, clock, "RequestCompleted", request, invoice_payload(request, done))
+    return request
+
+
+def record_survey(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    score: int,
+    comment: str = "",
+    *,
+    default_sla: SlaPolicy | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> SurveyResult:
+    """Record the customer's satisfaction with a closed request.
+
+    The result is tied to the technician who completed the work and to whether the SLA was met.
+
+    Raises:
+        NotFound: No such request.
+        PermissionDenied: The actor may not record surveys.
+        ValidationError: The request is not closed, already has a survey, or the score is not 1-5.
+    """
+    request = uow.requests.get(request_id)
+    policy.check(actor, "record_survey", request)
+    if request.status is not RequestStatus.CLOSED:
+        raise ValidationError.single("request_id", request_id, "only closed requests are surveyed")
+    if request.survey_id is not None:
+        raise ValidationError.single("request_id", request_id, "already has a survey")
+    outcome = sla_report(uow, request.id, clock.now(), default_sla=default_sla)
+    technicians = [
+        d.technician_id
+        for d in uow.dispatches.iterate(Query(equals={"request_id": request.id}))
+        if d.status.value == "completed"
+    ]
+    survey = SurveyResult(
+        id=SurveyId(ids.new_id("SurveyResult")),
+        request_id=RequestId(request.id),
+        score=score,
+        answered_at=clock.now(),
+        sla_met=outcome is None or not outcome.breached,
+        technician_id=technicians[0] if technicians else None,
+        comment=comment,
+    )
+    uow.surveys.add(survey)
+    request.survey_id = survey.id
+    uow.requests.update(request)
+    event(uow, ids, clock, "SurveyRecorded", survey, {"score": score, "sla_met": survey.sla_met})
+    return survey
