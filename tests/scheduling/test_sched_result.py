@@ -93,3 +93,16 @@ def test_checker_catches_a_tampered_plan(result):
     assert any("stated cost" in v for v in check(result.problem, cheap).violations)
     no_break = attrs.evolve(result, routes=tuple(attrs.evolve(r, breaks=()) for r in result.routes))
     assert any("breaks taken" in v for v in check(result.problem, no_break).violations)
+
+
+def test_missing_extras_raise_a_clear_error(result, monkeypatch):
+    import sys
+
+    from servicecore.scheduling import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(MissingExtraError, match="analysis"):
+        result.to_dataframe()
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(MissingExtraError, match="plot"):
+        result.plot_gantt()

@@ -313,3 +313,51 @@ def test_decomposed_solve_in_worker_processes():
         problem, time_limit=4, max_jobs_per_part=6, workers=2, solution_limit=20
     )
     assert check(problem, result).ok
+
+
+def test_territory_restricts_who_serves():
+    b = ProblemBuilder()
+    b.technician("north", start=(0, 10), territory="N")
+    b.technician("south", start=(0, 0), territory="S")
+    b.technician("roamer", start=(50, 50))
+    b.job("n1", location=(0, 1), duration=30, territory="N")
+    b.job("s1", location=(0, 9), duration=30, territory="S")
+    result = solved(b.build())
+    owner = {v.job_id: r.technician_id for r in result.routes for v in r.visits}
+    assert owner["n1"] in {"north", "roamer"}
+    assert owner["s1"] in {"south", "roamer"}
+    assert result.is_feasible()
+
+
+def test_capacity_limits_the_load():
+    b = ProblemBuilder()
+    b.technician("van", start=(0, 0), capacity=5)
+    for i in range(3):
+        b.job(f"j{i}", location=(1, i), duration=10, demand=3, priority=1 + i)
+    result = solved(b.build())
+    assert result.routes[0].job_ids == ["j2"]
+    assert {u.job_id for u in result.unassigned} == {"j0", "j1"}
+
+
+def test_insertion_bumps_cheaper_work_when_nothing_fits():
+    b = ProblemBuilder()
+    b.technician("t", start=(0, 0), shift=("08:00", "10:00"))
+    b.job("routine", location=(0, 0), duration=110, priority=1)
+    first = solved(b.build())
+    assert first.served_job_ids == ["routine"]
+    urgent = Job(id="urgent", location=(0, 0), duration=60, priority=3)
+    result = insert_job(first, urgent, time_limit=2)
+    assert result.served_job_ids == ["urgent"]
+    assert [u.job_id for u in result.unassigned] == ["routine"]
+    assert result.is_feasible()
+
+
+def test_insertion_takes_a_cheap_feasible_position_fast():
+    first = solved(day(16))
+    urgent = Job(id="urgent", location=(3, 3), duration=20, skills={"elec"}, priority=3)
+    result = insert_job(first, urgent)
+    assert result.status == "inserted"
+    assert result.visit_of("urgent") is not None
+    for r in first.routes:
+        after = next(x for x in result.routes if x.technician_id == r.technician_id)
+        assert [j for j in after.job_ids if j != "urgent"] == r.job_ids
