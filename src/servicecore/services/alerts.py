@@ -1,0 +1,226 @@
+"""Alerts (seed 004, 预警): warnings computed from storage and the clock, sent once.
+
+Four kinds:
+
+- ``service-expiry``: a registered product's service expires within N days (主动服务);
+- ``response-due``: a request not yet responded to is due for response soon, or is late;
+- ``resolution-due``: a request not yet closed is due for resolution soon, or is late;
+- ``booking-unconfirmed``: a requested booking whose slot is near is still not confirmed.
+
+Each alert has a key made of its kind, its record and the due moment. It travels as a
+notification request in the outbox whose event id is that key, so raising it twice is refused by
+storage: running the job again (every few minutes, from several servers) never sends an alert
+twice. It is delivered after commit through the Notifier (see
+:class:`~servicecore.services.notifications.NotifyingPublisher`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from servicecore.errors import DuplicateId, ValidationError
+from servicecore.events import DomainEvent
+from servicecore.model.actor import SYSTEM, Actor
+from servicecore.ports import (
+    Clock,
+    Notification,
+    NotificationChannel,
+    Query,
+    Storage,
+    UnitOfWork,
+)
+from servicecore.serialization import unstructure
+from servicecore.services.common import NOTIFICATION_EVENT
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+
+__all__ = ["Alert", "AlertRun", "AlertSettings", "due_alerts", "run_alerts"]
+
+_OPEN_REQUEST = ["open", "assigned", "in_progress", "on_hold", "resolved"]
+
+
+@attrs.frozen
+class Alert:
+    """One warning.
+
+    Attributes:
+        kind: ``service-expiry``, ``response-due``, ``resolution-due`` or
+            ``booking-unconfirmed``.
+        entity_kind: The record it is about, e.g. ``"ServiceRequest"``.
+        entity_id: Its id.
+        due: The moment (or day, at midnight UTC) that is near or past.
+        overdue: Whether the moment has passed.
+        message: What to tell people.
+    """
+
+    kind: str
+    entity_kind: str
+    entity_id: str
+    due: datetime
+    overdue: bool
+    message: str
+
+    @property
+    def key(self) -> str:
+        """What makes the alert unique: kind, record and due moment."""
+        return f"alert:{self.kind}:{self.entity_id}:{self.due.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
+@attrs.frozen(kw_only=True)
+class AlertSettings:
+    """How far ahead to warn.
+
+    Attributes:
+        service_expiry: Warn this long before a product's service expires.
+        response: Warn this long before a response is due.
+        resolution: Warn this long before a resolution is due.
+        unconfirmed: Warn this long before the slot of an unconfirmed booking.
+    """
+
+    service_expiry: timedelta = timedelta(days=30)
+    response: timedelta = timedelta(hours=1)
+    resolution: timedelta = timedelta(hours=4)
+    unconfirmed: timedelta = timedelta(hours=24)
+
+
+@attrs.frozen
+class AlertRun:
+    """What one run of the alert job did.
+
+    Attributes:
+        raised: Alerts raised now (their notifications go out after commit).
+        already_raised: Alerts found again that an earlier run had raised.
+    """
+
+    raised: tuple[Alert, ...]
+    already_raised: tuple[Alert, ...]
+
+
+def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Iterator[Alert]:
+    """Yield every alert due at ``now``, whether or not it was raised before."""
+    today = now.date()
+    horizon = today + settings.service_expiry
+    for archive in uow.archives.iterate(
+        Query(
+            equals={"status": "registered"},
+            at_least={"service_expiry": today},
+            before={"service_expiry": horizon},
+        )
+    ):
+        assert archive.service_expiry is not None  # the query asks for it
+        due = datetime.combine(archive.service_expiry, datetime.min.time(), now.tzinfo)
+        yield Alert(
+            "service-expiry",
+            "ProductArchive",
+            archive.id,
+            due,
+            False,
+            f"Service of {archive.product_code} serial {archive.serial_number} (customer "
+            f"{archive.customer_id}) expires on {archive.service_expiry.isoformat()}",
+        )
+    for request in uow.requests.iterate(
+        Query(
+            equals={"status": ["open", "assigned"]},
+            before={"response_due": now + settings.response},
+        )
+    ):
+        if request.responded_at is None and request.response_due is not None:
+            late = request.response_due <= now
+            yield Alert(
+                "response-due",
+                "ServiceRequest",
+                request.id,
+                request.response_due,
+                late,
+                f"Request {request.id} ({request.priority.value}) "
+                f"{'missed' if late else 'must get a response by'} "
+                f"{request.response_due.isoformat()}",
+            )
+    for request in uow.requests.iterate(
+        Query(
+            equals={"status": _OPEN_REQUEST}, before={"resolution_due": now + settings.resolution}
+        )
+    ):
+        assert request.resolution_due is not None
+        late = request.resolution_due <= now
+        yield Alert(
+            "resolution-due",
+            "ServiceRequest",
+            request.id,
+            request.resolution_due,
+            late,
+            f"Request {request.id} ({request.status.value}) "
+            f"{'is past' if late else 'must be resolved by'} its resolution time "
+            f"{request.resolution_due.isoformat()}",
+        )
+    for booking in uow.bookings.iterate(
+        Query(equals={"status": "requested"}, before={"slot_start": now + settings.unconfirmed})
+    ):
+        late = booking.slot.start <= now
+        yield Alert(
+            "booking-unconfirmed",
+            "Booking",
+            booking.id,
+            booking.slot.start,
+            late,
+            f"Booking {booking.reference} for {booking.slot.start.isoformat()} is not confirmed",
+        )
+
+
+def run_alerts(
+    storage: Storage,
+    tenant: str,
+    clock: Clock,
+    recipients: Sequence[tuple[NotificationChannel, str]],
+    *,
+    settings: AlertSettings | None = None,
+    actor: Actor = SYSTEM,
+    policy: Policy = DEFAULT_POLICY,
+) -> AlertRun:
+    """Raise every due alert of ``tenant`` that was not raised before; notify ``recipients``.
+
+    Each alert commits in its own unit of work (its notification requests in the outbox, with
+    the alert key as event id), so one alert already raised does not hold back the others.
+
+    Raises:
+        PermissionDenied: The actor may not send alerts.
+        ValidationError: No recipients.
+    """
+    policy.check(actor, "send_alerts")
+    if not recipients:
+        raise ValidationError.single("recipients", recipients, "name at least one recipient")
+    settings = settings or AlertSettings()
+    now = clock.now()
+    with storage.unit_of_work(tenant) as uow:
+        found = list(due_alerts(uow, now, settings))
+    raised: list[Alert] = []
+    again: list[Alert] = []
+    for alert in found:
+        try:
+            with storage.unit_of_work(tenant) as uow:
+                for n, (channel, to) in enumerate(recipients):
+                    note = Notification(
+                        channel=channel,
+                        to=to,
+                        subject=f"[{alert.kind}] {alert.entity_kind} {alert.entity_id}",
+                        body=alert.message,
+                        key=alert.key,
+                    )
+                    uow.collect(
+                        DomainEvent(
+                            id=f"{alert.key}:{n}",
+                            name=NOTIFICATION_EVENT,
+                            entity_kind=alert.entity_kind,
+                            entity_id=alert.entity_id,
+                            occurred_at=now,
+                            payload=unstructure(note),
+                        )
+                    )
+                uow.commit()
+        except DuplicateId:
+            again.append(alert)
+        else:
+            raised.append(alert)
+    return AlertRun(tuple(raised), tuple(again))
