@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 import attrs
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from servicecore.errors import ServicecoreError, ValidationError
@@ -216,6 +217,7 @@ class _Model:
         for node, job in enumerate(self.jobs):
             if job.preferred_technician is not None and job.preference_cost > 0:
                 prefers.setdefault(job.preferred_technician, []).append(node)
+        base = np.array(self.travel, dtype=np.int64).reshape(n, n)
         cache: dict[tuple[int, str | None, frozenset[int]], int] = {}
         for v, veh in enumerate(self.vehicles):
             forbidden = (
@@ -229,19 +231,15 @@ class _Model:
                 forbidden,
             )
             if key not in cache:
-                cpm = veh.tech.cost_per_minute
-                matrix = [[cpm * x for x in row] for row in self.travel]
                 # Entering a job preferred by someone else costs its preference cost.
-                extra = [0] * n
+                extra = np.zeros(n, dtype=np.int64)
                 for tech_id, nodes in prefers.items():
                     if tech_id != key[1]:
                         for node in nodes:
                             extra[node] = self.jobs[node].preference_cost
-                for node in forbidden:
-                    extra[node] = _FORBID_COST
-                if any(extra):
-                    matrix = [[row[k] + extra[k] for k in range(n)] for row in matrix]
-                cache[key] = routing.RegisterTransitMatrix(matrix)
+                extra[list(forbidden)] = _FORBID_COST
+                matrix = base * veh.tech.cost_per_minute + extra[None, :]
+                cache[key] = routing.RegisterTransitMatrix(matrix.tolist())
             routing.SetArcCostEvaluatorOfVehicle(cache[key], v)
 
     # -- search --------------------------------------------------------------------------
