@@ -9,6 +9,7 @@ import pytest
 from servicecore.errors import (
     AuditChainError,
     ClosurePolicyError,
+    DuplicateId,
     InvalidTransition,
     TransitionRefused,
     ValidationError,
@@ -203,8 +204,10 @@ def test_create_records_the_first_entry_once():
         "closed",
         1,
     )
-    with pytest.raises(AuditChainError, match="created before"):
+    with pytest.raises(DuplicateId, match="created before"):
         DOOR.create(door, ctx(), trail)
+    with pytest.raises(DuplicateId, match="created before"):
+        DOOR.create(Door(id="D-1"), ctx(), trail)
 
 
 def test_create_refuses_an_entity_not_in_the_initial_state():

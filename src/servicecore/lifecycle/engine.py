@@ -25,6 +25,7 @@ from transitions import Machine
 
 from servicecore.errors import (
     AuditChainError,
+    DuplicateId,
     InvalidTransition,
     TransitionRefused,
     ValidationError,
@@ -321,7 +322,8 @@ class Lifecycle(Generic[E, S]):
         Raises:
             ValidationError: ``entity`` is not of this lifecycle's type or not in the initial state.
             TransitionRefused: A creation guard does not hold (nothing is recorded).
-            AuditChainError: The entity already has audit entries.
+            DuplicateId: The entity (or another with its id) was created before: it has audit
+                entries.
         """
         self._check_type(entity)
         if entity.status is not self.initial:
@@ -329,7 +331,7 @@ class Lifecycle(Generic[E, S]):
                 "status", entity.status, f"a new {self.kind} starts as {self.initial.value!r}"
             )
         if entity.audit_head is not None or audit.head(self.kind, entity.id) is not None:
-            raise AuditChainError(f"{self.label(entity)} has been created before")
+            raise DuplicateId(f"{self.label(entity)} has been created before")
         for guard in self.create_guards:
             refusal = guard.check(entity, ctx)
             if refusal is not None:
