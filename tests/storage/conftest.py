@@ -88,3 +88,25 @@ def fresh_sqlite(tmp_path: os.PathLike[str]) -> Iterator[Callable[[], sa.Engine]
     yield make
     for engine in engines:
         engine.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(
+    request: pytest.FixtureRequest, fresh_sqlite: Callable[[], sa.Engine]
+) -> sa.Engine:
+    """An engine on an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        return fresh_sqlite()
+    schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+    return schemas.new(migrate=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def shared_engine(request: pytest.FixtureRequest) -> sa.Engine:
+    """The session's migrated database of each backend (tests work in random tenants)."""
+    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    engine: sa.Engine = request.getfixturevalue(name)
+    return engine

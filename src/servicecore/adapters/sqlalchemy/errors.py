@@ -17,6 +17,7 @@ __all__ = ["is_unique_violation", "translate"]
 
 _UNIQUE = "23505"
 _EXCLUSION = "23P01"
+_SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
 _RETRY = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
 
 
@@ -27,12 +28,13 @@ def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
 
 def is_unique_violation(exc: sa.exc.DBAPIError) -> bool:
     """Whether ``exc`` is a unique or primary-key violation."""
-    if not isinstance(exc, sa.exc.IntegrityError):
-        return False
     state = _sqlstate(exc)
     if state is not None:
         return state == _UNIQUE
-    return "UNIQUE constraint failed" in str(exc.orig)
+    name = getattr(exc.orig, "sqlite_errorname", None)  # sqlite3, Python 3.11+
+    if isinstance(name, str):
+        return name in _SQLITE_UNIQUE
+    return isinstance(exc, sa.exc.IntegrityError) and "UNIQUE constraint failed" in str(exc.orig)
 
 
 def translate(

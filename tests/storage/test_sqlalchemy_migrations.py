@@ -1,0 +1,143 @@
+"""Migrations: from empty to current, reversible, matching tables.py; schema checks on opening."""
+
+import argparse
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from servicecore.adapters.sqlalchemy import (
+    SQLAlchemyStorage,
+    current_revision,
+    head_revision,
+    migrate,
+    upgrade,
+)
+from servicecore.adapters.sqlalchemy.cli import add_db_command
+from servicecore.adapters.sqlalchemy.tables import metadata
+from servicecore.errors import SchemaVersionError, StorageError, ValidationError
+
+TABLES = set(metadata.tables)
+
+
+def table_names(engine):
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_from_empty_creates_every_table_at_the_head(empty_engine):
+    assert current_revision(empty_engine) is None
+    assert table_names(empty_engine) == set()
+    assert upgrade(empty_engine) == head_revision()
+    assert current_revision(empty_engine) == head_revision()
+    assert table_names(empty_engine) == TABLES
+
+
+def test_upgrading_a_current_database_changes_nothing(empty_engine):
+    upgrade(empty_engine)
+    assert upgrade(empty_engine) == head_revision()
+    assert table_names(empty_engine) == TABLES
+
+
+def test_the_migrations_create_exactly_the_tables_the_adapter_uses(empty_engine):
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(empty_engine):
+    upgrade(empty_engine)
+    from alembic import command
+
+    with empty_engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "base")
+    assert table_names(empty_engine) == set()
+    assert current_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert table_names(empty_engine) == TABLES
+
+
+def test_opening_an_empty_database_names_both_revisions(empty_engine):
+    with pytest.raises(SchemaVersionError) as info:
+        SQLAlchemyStorage(empty_engine)
+    message = str(info.value)
+    assert "None" in message
+    assert head_revision() in message
+    assert "upgrade" in message
+
+
+def test_create_migrates_an_empty_database_first(empty_engine):
+    storage = SQLAlchemyStorage(empty_engine, create=True)
+    assert current_revision(storage.engine) == head_revision()
+    with storage.unit_of_work("t-1") as uow:
+        assert uow.requests.count() == 0
+
+
+def test_opening_a_database_behind_names_both_revisions(empty_engine, monkeypatch):
+    upgrade(empty_engine)
+    # A newer servicecore whose schema has moved on: its head is a revision this database lacks.
+    monkeypatch.setattr(migrate, "head_revision", lambda: "0099_newer")
+    with pytest.raises(SchemaVersionError, match="behind") as info:
+        SQLAlchemyStorage(empty_engine)
+    assert "'0001_initial'" in str(info.value)
+    assert "'0099_newer'" in str(info.value)
+
+
+def stamp(engine, revision):
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+def test_opening_a_database_ahead_names_both_revisions(empty_engine):
+    upgrade(empty_engine)
+    stamp(empty_engine, "0042_from_the_future")
+    with pytest.raises(SchemaVersionError, match="ahead") as info:
+        SQLAlchemyStorage(empty_engine)
+    assert "'0042_from_the_future'" in str(info.value)
+    assert repr(head_revision()) in str(info.value)
+
+
+def test_upgrade_refuses_a_database_ahead(empty_engine):
+    upgrade(empty_engine)
+    stamp(empty_engine, "0042_from_the_future")
+    with pytest.raises(SchemaVersionError, match="0042_from_the_future"):
+        upgrade(empty_engine)
+
+
+def test_an_unreachable_database_is_a_storage_error():
+    with pytest.raises(StorageError) as info:
+        SQLAlchemyStorage("postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=2")
+    assert isinstance(info.value.__cause__, sa.exc.DBAPIError)
+
+
+def test_in_memory_sqlite_is_refused():
+    with pytest.raises(ValidationError, match="in-memory"):
+        SQLAlchemyStorage("sqlite://")
+
+
+def run_cli(*argv):
+    parser = argparse.ArgumentParser()
+    add_db_command(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def test_cli_db_upgrade_and_current(tmp_path, capsys):
+    path = str(tmp_path / "cli.db")
+    assert run_cli("db", "current", path) == 1
+    assert "none" in capsys.readouterr().out
+    assert run_cli("db", "upgrade", path) == 0
+    assert f"to {head_revision()}" in capsys.readouterr().out
+    assert run_cli("db", "upgrade", f"sqlite:///{path}") == 0
+    assert "already at" in capsys.readouterr().out
+    assert run_cli("db", "current", path) == 0
+    assert capsys.readouterr().out.strip() == f"{head_revision()} (up to date)"
+    SQLAlchemyStorage(path).close()
+
+
+def test_cli_db_needs_a_subcommand_and_a_url():
+    with pytest.raises(SystemExit):
+        run_cli("db")
+    with pytest.raises(SystemExit):
+        run_cli("db", "upgrade")
