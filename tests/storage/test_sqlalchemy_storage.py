@@ -96,9 +96,7 @@ class TestStored:
         else:
             assert raw == reported  # TIMESTAMPTZ
 
-    def test_an_entity_whose_claim_is_released_frees_its_row_in_the_slot_table(
-        self, shared_engine
-    ):
+    def test_an_entity_whose_claim_is_released_frees_its_row_in_the_slot_table(self, shared_engine):
         storage = SQLAlchemyStorage(shared_engine)
         who = tenant()
         self.store(storage, who, booking("B-1", 1, 3))
@@ -290,9 +288,11 @@ def test_a_broken_database_is_a_storage_error_chained(fresh_sqlite):
     storage = SQLAlchemyStorage(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE requests")
-    with storage.unit_of_work("acme") as uow:
-        with pytest.raises(StorageError, match="reading ServiceRequest R-1") as info:
-            uow.requests.find("R-1")
+    with (
+        storage.unit_of_work("acme") as uow,
+        pytest.raises(StorageError, match="reading ServiceRequest R-1") as info,
+    ):
+        uow.requests.find("R-1")
     assert isinstance(info.value.__cause__, sa.exc.DBAPIError)
     with storage.unit_of_work("acme") as uow:
         uow.knowledge.add(f.make("knowledge"))
