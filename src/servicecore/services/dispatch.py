@@ -121,7 +121,7 @@ def assign_account_specialist(
 
     Raises:
         NotFound: No such request, or the customer has no such specialist.
-        As :func:`assign` otherwise.
+        DoubleBooking: The specialist is busy then (and as :func:`assign` otherwise).
     """
     request = uow.requests.get(request_id)
     for tech in uow.technicians.iterate(Query(equals={"active": True})):
@@ -150,8 +150,8 @@ def assign_from_plan(
 
     Raises:
         NotFound: A planned job is not a request, or a technician does not exist.
-        As :func:`assign` otherwise (nothing of the plan is kept if one visit fails: the caller's
-        unit of work rolls back).
+        DoubleBooking: A technician is busy at a planned time (and as :func:`assign` otherwise);
+            nothing of the plan is kept if one visit fails: the caller's unit of work rolls back.
     """
     zone = ZoneInfo(timezone)
     midnight = datetime.combine(day, time(0), zone)
