@@ -171,6 +171,27 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
     assert survey.sla_met
     assert survey.technician_id == "T-7"
     with storage.unit_of_work(tenant) as uow:
+        article = w.publish_knowledge(uow, TECH, clock, request.id, tags=("compressor",))
+        uow.commit()
+    assert article.cause == "Relay contacts burnt"
+    with storage.unit_of_work(tenant) as uow:
+        unit = f.archive(id="A-9", serial_number="SN-9")
+        ARCHIVE.create(unit, context(SUP, clock), uow.audit)
+        ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+        uow.archives.add(unit)
+        again = r.open_request(
+            uow,
+            CS,
+            clock,
+            customer_id="C-1",
+            service_type=ServiceType.REPAIR,
+            symptoms="cold room blowing warm air again",
+            archive_id="A-9",
+        )
+        (best, *_) = w.suggest_solutions(uow, again.id)
+        uow.commit()
+    assert best.article.id == article.id
+    with storage.unit_of_work(tenant) as uow:
         assert uow.bookings.get(booking.id).status is BookingStatus.COMPLETED
         archive = uow.archives.get("A-1")
         assert archive.parts == (ArchivePart(part_code="RELAY-7", quantity=1, serial="R-NEW"),)

@@ -19,6 +19,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from servicecore.basics import SystemClock
 from servicecore.errors import ValidationError
+from servicecore.knowledge import Suggestion
 from servicecore.model.actor import Actor
 from servicecore.model.booking import Booking
 from servicecore.model.closure import ClosurePolicy
@@ -26,6 +27,7 @@ from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import EvidenceKind
 from servicecore.model.evidence import Evidence
+from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.processing import ProcessingOrder
 from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaOutcome, SlaPolicy
@@ -262,7 +264,16 @@ class ServiceDesk:
             **self._std(),
         )
 
+    def publish_knowledge(self, actor: Actor, request_id: str) -> KnowledgeArticle:
+        """Turn a closed request into a knowledge article."""
+        return self.run(work.publish_knowledge, actor, request_id, **self._std())
+
     # -- reading and jobs ------------------------------------------------------------------------
+
+    def suggest_solutions(self, request_id: str, *, limit: int = 5) -> list[Suggestion]:
+        """Knowledge articles that may solve a request, best first."""
+        with self.storage.unit_of_work(self.tenant) as uow:
+            return work.suggest_solutions(uow, request_id, limit=limit)
 
     def sla_report(self, request_id: str, now: datetime | None = None) -> SlaOutcome | None:
         """How a request stands against its SLA (now by default), with the penalties."""

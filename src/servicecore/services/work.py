@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from servicecore.errors import ValidationError
+from servicecore.knowledge import Suggestion, article_from_request, suggest
 from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
 from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchivePart, ArchiveStatus
@@ -21,6 +22,7 @@ from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind
 from servicecore.model.evidence import Evidence
+from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.sla import SlaPolicy
@@ -37,8 +39,10 @@ __all__ = [
     "complete_processing",
     "evidence_of",
     "invoice_payload",
+    "publish_knowledge",
     "record_processing",
     "record_survey",
+    "suggest_solutions",
 ]
 
 
@@ -294,3 +298,55 @@ def record_survey(
     uow.requests.update(request)
     event(uow, ids, clock, "SurveyRecorded", survey, {"score": score, "sla_met": survey.sla_met})
     return survey
+
+
+def publish_knowledge(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    request_id: str,
+    *,
+    tags: Sequence[str] = (),
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> KnowledgeArticle:
+    """Turn a closed request into a knowledge article (生成知识) and link it from the request.
+
+    Raises:
+        NotFound: No such request.
+        PermissionDenied: The actor may not publish knowledge.
+        ValidationError: The request is not closed, already has an article, or has no recorded
+            cause or solution.
+    """
+    request = uow.requests.get(request_id)
+    policy.check(actor, "publish_knowledge", request)
+    if request.knowledge_id is not None:
+        raise ValidationError.single(
+            "request_id", request_id, f"already became article {request.knowledge_id}"
+        )
+    product = uow.archives.get(request.archive_id).product_code if request.archive_id else None
+    article = article_from_request(
+        request,
+        processing_of(uow, request.id),
+        article_id=ids.new_id("KnowledgeArticle"),
+        created_at=clock.now(),
+        product_code=product,
+        tags=tags,
+    )
+    uow.knowledge.add(article)
+    request.knowledge_id = article.id
+    uow.requests.update(request)
+    event(uow, ids, clock, "KnowledgePublished", article, {"request_id": request.id})
+    return article
+
+
+def suggest_solutions(uow: UnitOfWork, request_id: str, *, limit: int = 5) -> list[Suggestion]:
+    """Rank the knowledge base's articles for a request by symptoms and product.
+
+    Raises:
+        NotFound: No such request.
+    """
+    request = uow.requests.get(request_id)
+    product = uow.archives.get(request.archive_id).product_code if request.archive_id else None
+    articles = list(uow.knowledge.iterate())
+    return suggest(request.symptoms, product, articles, limit=limit)
