@@ -56,3 +56,16 @@ def test_the_console_script_runs_as_a_module():
     )
     assert done.returncode == 0
     assert __version__ in done.stdout
+
+
+def test_db_upgrade_then_current(tmp_path, capsys):
+    path = str(tmp_path / "service.db")
+    assert main(["db", "upgrade", path]) == 0
+    assert main(["db", "current", path]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_db_without_the_sql_extra_says_how_to_get_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "servicecore.adapters.sqlalchemy.cli", None)
+    assert main(["db", "upgrade", "x.db"]) == 2
+    assert "servicecore[sql]" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 Subcommands:
     demo      run the demo scenario and print what happened
     schedule  solve an FSM-JSON instance (see :mod:`servicecore.scheduling`)
+    db        create or migrate a SQL database, show its schema revision (the ``sql`` extra)
 """
 
 from __future__ import annotations
@@ -37,7 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo scenario and print what happened")
     demo.set_defaults(handler=_demo)
     add_schedule_command(sub)
+    try:
+        from servicecore.adapters.sqlalchemy.cli import add_db_command
+    except ImportError:
+        db = sub.add_parser("db", help="SQL databases (needs the sql extra)")
+        db.add_argument("rest", nargs="*")
+        db.set_defaults(handler=_no_sql)
+    else:
+        add_db_command(sub)
     return parser
+
+
+def _no_sql(args: argparse.Namespace) -> int:
+    print(
+        'servicecore: the db commands need the sql extra: pip install "servicecore[sql]"',
+        file=sys.stderr,
+    )
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
