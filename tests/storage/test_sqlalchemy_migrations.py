@@ -141,3 +141,18 @@ def test_cli_db_needs_a_subcommand_and_a_url():
         run_cli("db")
     with pytest.raises(SystemExit):
         run_cli("db", "upgrade")
+
+
+@pytest.mark.postgres
+def test_postgres_text_columns_order_by_code_point_whatever_the_database_collation(
+    postgres_engine,
+):
+    # Pages are merged with pending entities in Python, which orders str by code point.
+    with postgres_engine.connect() as conn:
+        collations = conn.execute(
+            sa.text(
+                "SELECT DISTINCT collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND data_type = 'text'"
+            )
+        ).scalars()
+        assert set(collations) == {"C"}
