@@ -4,9 +4,9 @@ Rows are written by this adapter from entities that passed every validator, so l
 again need not re-validate: for each entity class a structuring function is generated (as attrs
 and cattrs generate theirs) that converts each field from its JSON form and sets it on a new
 instance directly, without running validators or ``__attrs_post_init__`` (which only validate).
-Anything the generated function does not expect (a missing key, a value of another shape, as
-after a schema change) sends the whole entity through the validating converter of
-:mod:`servicecore.serialization` instead, so nothing unchecked is ever built from odd data.
+When the generated function cannot convert the data (a missing key, a value it cannot parse, as
+after a schema change), the whole entity goes through the validating converter of
+:mod:`servicecore.serialization` instead, which rebuilds it or says exactly what is wrong.
 
 Data from outside (a host's JSON, an API) never comes through here: it goes through
 :func:`servicecore.serialization.structure`, which validates everything.

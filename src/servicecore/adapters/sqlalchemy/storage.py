@@ -34,7 +34,8 @@ class SQLAlchemyStorage:
 
     Args:
         target: A database URL, a SQLite file path, or an engine (the storage then leaves its
-            disposal to the caller).
+            disposal to the caller; a SQLite engine gets WAL, foreign keys and the busy timeout
+            on the connections it opens from now on, so pass one that has not connected yet).
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
