@@ -15,6 +15,7 @@ ALLOWED = {
     "serialization": {"serialization", "errors"},
     "events": {"events", "model", "errors"},
     "basics": {"basics", "errors"},
+    "knowledge": {"knowledge", "model", "errors"},
     "services": {
         "services",
         "lifecycle",
@@ -25,6 +26,7 @@ ALLOWED = {
         "scheduling",
         "serialization",
         "basics",
+        "knowledge",
         "errors",
     },
     "catalog": {"catalog", "model", "errors"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicecore.basics import FixedClock, SystemClock, UuidIdGenerator
 from servicecore.adapters.memory import MemoryStorage
+from servicecore.basics import FixedClock, SystemClock, UuidIdGenerator
 
 __all__ = ["FixedClock", "MemoryStorage", "SystemClock", "UuidIdGenerator"]
