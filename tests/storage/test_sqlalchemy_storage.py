@@ -400,3 +400,35 @@ def test_odd_stored_data_goes_through_the_validating_converter():
         load(missing)
     fine = load({**data, "reported_at": "2026-03-02T08:00:00+08:00"})
     assert fine.reported_at == datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def test_a_failure_on_the_last_write_of_a_commit_leaves_nothing_of_it(shared_engine):
+    storage = SQLAlchemyStorage(shared_engine)
+    who = tenant()
+    event = DomainEvent(
+        id="ev-1", name="X", entity_kind="ServiceRequest", entity_id="R-1", occurred_at=f.NOW
+    )
+    with storage.unit_of_work(who) as uow:
+        uow.requests.add(f.request(id="R-1"))
+        uow.collect(event)
+        uow.commit()
+    with storage.unit_of_work(who) as uow:
+        request = uow.requests.get("R-1")
+        request.fault_cause = "worn bearing"
+        uow.requests.update(request)  # written first in the transaction...
+        uow.requests.add(f.request(id="R-2"))
+        uow.bookings.add(booking("B-1", 1, 3))
+        uow.audit.append(audit_entry())
+        uow.collect(event)  # ...and the outbox insert, written last, fails
+        with pytest.raises(DuplicateId, match="ev-1"):
+            uow.commit()
+        assert uow.pending == {}
+    with storage.unit_of_work(who) as uow:
+        assert uow.requests.get("R-1").fault_cause is None
+        assert uow.requests.get("R-1").version == 1
+        assert uow.requests.find("R-2") is None
+        assert uow.bookings.count() == 0
+        assert uow.audit.entries("ServiceRequest", "R-1") == ()
+    with shared_engine.connect() as conn:
+        assert conn.execute(sa.select(t.slots).where(t.slots.c.tenant == who)).first() is None
+    assert [e.id for e in storage.pending_events(who)] == ["ev-1"]
