@@ -126,7 +126,8 @@ def run_cli(*argv):
 def test_cli_db_upgrade_and_current(tmp_path, capsys):
     path = str(tmp_path / "cli.db")
     assert run_cli("db", "current", path) == 1
-    assert "none" in capsys.readouterr().out
+    assert "no database at" in capsys.readouterr().out
+    assert not (tmp_path / "cli.db").exists()
     assert run_cli("db", "upgrade", path) == 0
     assert f"to {head_revision()}" in capsys.readouterr().out
     assert run_cli("db", "upgrade", f"sqlite:///{path}") == 0
@@ -134,6 +135,15 @@ def test_cli_db_upgrade_and_current(tmp_path, capsys):
     assert run_cli("db", "current", path) == 0
     assert capsys.readouterr().out.strip() == f"{head_revision()} (up to date)"
     SQLAlchemyStorage(path).close()
+
+
+def test_cli_db_current_of_an_empty_database_says_what_is_needed(tmp_path, capsys):
+    path = tmp_path / "empty.db"
+    path.touch()
+    assert run_cli("db", "current", str(path)) == 1
+    out = capsys.readouterr().out
+    assert "none (no servicecore schema)" in out
+    assert head_revision() in out
 
 
 def test_cli_db_needs_a_subcommand_and_a_url():

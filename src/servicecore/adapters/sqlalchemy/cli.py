@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from servicecore.adapters.sqlalchemy.engine import to_url
 from servicecore.adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
 
 __all__ = ["add_db_command"]
@@ -23,6 +25,10 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
+    url = to_url(args.url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        print(f"no database at {url.database} (servicecore db upgrade creates one)")
+        return 1
     found = current_revision(args.url)
     head = head_revision()
     if found == head:
@@ -37,7 +43,8 @@ def add_db_command(subparsers: Any) -> None:
     """Register ``db upgrade URL`` and ``db current URL`` on an argparse subparsers object.
 
     Each sets ``handler``: a function of the parsed Namespace returning the exit code
-    (``db current`` returns 1 when the schema is not this servicecore's). The handlers raise
+    (``db current`` returns 1 when the schema is not this servicecore's, and never creates a
+    SQLite file that does not exist). The handlers raise
     :class:`~servicecore.errors.SchemaVersionError` for a database ahead of this servicecore and
     :class:`~servicecore.errors.StorageError` when it cannot be reached.
     """
