@@ -58,17 +58,17 @@ def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(empty_engi
     assert table_names(empty_engine) == TABLES
 
 
-def test_opening_an_empty_database_names_both_revisions(empty_engine):
+def test_opening_an_empty_database_without_create_names_both_revisions(empty_engine):
     with pytest.raises(SchemaVersionError) as info:
-        SQLAlchemyStorage(empty_engine)
+        SQLAlchemyStorage(empty_engine, create=False)
     message = str(info.value)
     assert "None" in message
     assert head_revision() in message
     assert "upgrade" in message
 
 
-def test_create_migrates_an_empty_database_first(empty_engine):
-    storage = SQLAlchemyStorage(empty_engine, create=True)
+def test_opening_an_empty_database_creates_the_schema(empty_engine):
+    storage = SQLAlchemyStorage(empty_engine)
     assert current_revision(storage.engine) == head_revision()
     with storage.unit_of_work("t-1") as uow:
         assert uow.requests.count() == 0
@@ -79,7 +79,8 @@ def test_opening_a_database_behind_names_both_revisions(empty_engine, monkeypatc
     # A newer servicecore whose schema has moved on: its head is a revision this database lacks.
     monkeypatch.setattr(migrate, "head_revision", lambda: "0099_newer")
     with pytest.raises(SchemaVersionError, match="behind") as info:
-        SQLAlchemyStorage(empty_engine)
+        SQLAlchemyStorage(empty_engine)  # never migrated on opening
+    assert current_revision(empty_engine) == "0001_initial"
     assert "'0001_initial'" in str(info.value)
     assert "'0099_newer'" in str(info.value)
 
@@ -93,7 +94,7 @@ def test_opening_a_database_ahead_names_both_revisions(empty_engine):
     upgrade(empty_engine)
     stamp(empty_engine, "0042_from_the_future")
     with pytest.raises(SchemaVersionError, match="ahead") as info:
-        SQLAlchemyStorage(empty_engine)
+        SQLAlchemyStorage(empty_engine, create=True)
     assert "'0042_from_the_future'" in str(info.value)
     assert repr(head_revision()) in str(info.value)
 

@@ -55,7 +55,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqlite_eng
 
 def test_a_plain_file_path_is_an_embedded_sqlite_database(tmp_path):
     path = tmp_path / "service.db"
-    with SQLAlchemyStorage(str(path), create=True) as storage:
+    with SQLAlchemyStorage(str(path)) as storage:  # a new file: the schema is created
         assert storage.engine.dialect.name == "sqlite"
         TestStored.store(storage, "acme", f.request(id="R-1"))
     with SQLAlchemyStorage(path) as storage, storage.unit_of_work("acme") as uow:

@@ -14,9 +14,15 @@ from servicecore.adapters.memory import _check_tenant
 from servicecore.adapters.sqlalchemy import tables
 from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine, read_options
 from servicecore.adapters.sqlalchemy.errors import translate
-from servicecore.adapters.sqlalchemy.migrate import check_schema, upgrade
+from servicecore.adapters.sqlalchemy.migrate import (
+    check_schema,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from servicecore.adapters.sqlalchemy.rows import event_from_row
 from servicecore.adapters.sqlalchemy.unit_of_work import SQLAlchemyUnitOfWork
+from servicecore.errors import StorageError
 from servicecore.events import DomainEvent
 from servicecore.ports import Publisher
 
@@ -29,7 +35,7 @@ class SQLAlchemyStorage:
     """Records in a SQL database through SQLAlchemy Core: SQLite or PostgreSQL (psycopg 3).
 
     Example:
-        ``SQLAlchemyStorage("service.db", create=True)`` (a file path means SQLite) or
+        ``SQLAlchemyStorage("service.db")`` (a file path means SQLite) or
         ``SQLAlchemyStorage("postgresql+psycopg://user@host/db")``.
 
     Args:
@@ -39,12 +45,15 @@ class SQLAlchemyStorage:
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
-        create: Migrate the database to this servicecore's schema first (creating it in an
-            empty database). Without it, the schema must already be current.
+        create: Create servicecore's schema in an empty database (the default, so that a file
+            path is all an embedded user gives). A database whose schema is behind is never
+            migrated on opening: that is :func:`~servicecore.adapters.sqlalchemy.upgrade`'s
+            job (or ``servicecore db upgrade URL``). With ``create=False`` an empty database is
+            refused too.
 
     Raises:
-        SchemaVersionError: The database's schema is missing, behind or ahead of this
-            servicecore (the message names both revisions).
+        SchemaVersionError: The database's schema is behind or ahead of this servicecore, or
+            missing with ``create=False`` (the message names both revisions).
         StorageError: The database cannot be reached.
         ValidationError: ``target`` is not a usable URL.
     """
@@ -54,19 +63,27 @@ class SQLAlchemyStorage:
         target: str | PathLike[str] | sa.Engine,
         *,
         publisher: Publisher | None = None,
-        create: bool = False,
+        create: bool = True,
     ) -> None:
         self._owned = not isinstance(target, sa.Engine)
         self.engine = make_engine(target)
         self.read_options = read_options(self.engine)
         self.publisher = publisher
         try:
-            if create:
-                upgrade(self.engine)
+            if create and current_revision(self.engine) is None:
+                self._create_schema()
             check_schema(self.engine)
         except BaseException:
             self.close()
             raise
+
+    def _create_schema(self) -> None:
+        try:
+            upgrade(self.engine)
+        except StorageError:
+            # Another process opening the same empty database at the same time may have won.
+            if current_revision(self.engine) != head_revision():
+                raise
 
     def unit_of_work(self, tenant: str) -> SQLAlchemyUnitOfWork:
         """Open a unit of work for ``tenant``.
