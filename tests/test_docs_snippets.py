@@ -28,7 +28,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("path", "index", "code"), CASES, ids=lambda v: str(v)[-30:])
-def test_snippet_runs(path, index, code, capsys):
+def test_snippet_runs(path, index, code, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # snippets may create files such as service.db
     exec(compile(code, f"{path.name}[{index}]", "exec"), {})
 
 
