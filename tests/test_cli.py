@@ -8,20 +8,31 @@ from servicecore.cli import main
 from servicecore.demo import run_demo
 
 
-def test_the_demo_tells_the_story_and_verifies_every_chain():
+def test_the_demo_tells_the_story_on_sqlite_and_verifies_every_chain(tmp_path):
     lines: list[str] = []
-    summary = run_demo(lines.append)
-    assert summary.request_status == "closed"
-    assert summary.quote_versions == 2
-    assert summary.chains_verified == 6
-    assert len(summary.refusals) == 3
-    assert summary.refusals[2].startswith("ClosurePolicyError")
-    assert any("3 photos before and 3 after" in line for line in lines)
+    summary = run_demo(tmp_path / "demo.db", lines.append)
+    assert summary.database.exists()
+    assert [r.split(":")[0] for r in summary.refusals] == [
+        "DoubleBooking",
+        "PermissionDenied",
+        "ClosurePolicyError",
+    ]
+    assert summary.chains_verified >= 8
+    assert summary.invoice_total == "185000 IDR"
+    assert str(summary.penalty) == "1500000 IDR"
+    assert summary.alerts == 3
+    assert any("closure refused with 1 photo after, accepted with 3" in line for line in lines)
 
 
-def test_servicecore_demo_exits_zero(capsys):
-    assert main(["demo"]) == 0
-    assert "chains verified; request closed" in capsys.readouterr().out
+def test_the_demo_replaces_an_earlier_database(tmp_path):
+    first = run_demo(tmp_path / "demo.db", lambda _line: None)
+    second = run_demo(tmp_path / "demo.db", lambda _line: None)
+    assert first.audit_entries == second.audit_entries
+
+
+def test_servicecore_demo_exits_zero(tmp_path, capsys):
+    assert main(["demo", "--db", str(tmp_path / "d.db")]) == 0
+    assert "verified chains" in capsys.readouterr().out
 
 
 def test_version_is_printed(capsys):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from servicecore import __version__
 from servicecore.errors import ServicecoreError
@@ -22,10 +23,11 @@ __all__ = ["build_parser", "main"]
 def _demo(args: argparse.Namespace) -> int:
     from servicecore.demo import run_demo
 
-    summary = run_demo(print)
+    summary = run_demo(Path(args.db), print)
     print(
-        f"done: {summary.transitions} audited transitions, {len(summary.refusals)} refusals, "
-        f"{summary.chains_verified} chains verified; request {summary.request_status}"
+        f"done: {summary.audit_entries} audit entries in {summary.chains_verified} verified "
+        f"chains, {len(summary.refusals)} refusals, {summary.notifications} notifications, "
+        f"{summary.alerts} alerts; stored in {summary.database}"
     )
     return 0
 
@@ -36,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"servicecore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the demo scenario and print what happened")
+    demo.add_argument(
+        "--db",
+        default="servicecore-demo.db",
+        help="the SQLite file to write (replaced; default: servicecore-demo.db here)",
+    )
     demo.set_defaults(handler=_demo)
     add_schedule_command(sub)
     try:

@@ -1,55 +1,72 @@
-"""The demo scenario: one service request from the call to the closed, audited record.
+"""The demo: a day at an air-conditioning service company in Jakarta, on embedded SQLite.
 
-A scripted day at an air-conditioning service company in Jakarta (the seeds' setting), run
-in memory on the domain model and the lifecycles: a registered unit breaks down, the request is
-opened, the first technician rejects the dispatch, the second accepts and fixes it, the closure
-is refused for missing photos (seed 001's customer demands three before and three after), then
-accepted; a quote goes through two versions; finally every audit chain is verified.
-
-Later issues grow this into the full demo on embedded SQLite (storage, scheduler, reports).
+It runs the real use cases through a :class:`~servicecore.services.desk.ServiceDesk` on a SQLite
+file: a call-centre booking is confirmed with a QR check-in code and a clashing booking refused;
+the first technician rejects the dispatch and the second does the work with photos; the closure is
+refused for a missing photo, then accepted, the product's parts list updated and finance told
+what to invoice; the customer answers the survey and the case becomes knowledge; an emergency
+whose SLA is breached is priced under the contract; a quote goes through two versions; alerts
+fire; every audit chain is verified. Later versions grow it into the full demo with reports.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import attrs
 
+from servicecore.adapters.evidence import FilesystemEvidenceStore
+from servicecore.adapters.notifiers import RecordingNotifier
+from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
+from servicecore.basics import FixedClock
+from servicecore.catalog import AGGREGATES
 from servicecore.errors import ServicecoreError
-from servicecore.lifecycle import ARCHIVE, DISPATCH, PROCESSING, QUOTE, REQUEST, TransitionContext
+from servicecore.events import DomainEvent
+from servicecore.lifecycle import ARCHIVE, CONTRACT, QUOTE
 from servicecore.model.actor import Actor, Role
-from servicecore.model.archive import ProductArchive
-from servicecore.model.audit import AuditLog, verify_chain
+from servicecore.model.archive import ArchivePart, ProductArchive
+from servicecore.model.audit import verify_chain
+from servicecore.model.booking import BookingPolicy, CustomerIdentity
+from servicecore.model.calendar import WeeklyWindow, WorkingCalendar
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import (
     ArchiveId,
+    ContractId,
     CustomerId,
-    DispatchId,
-    EvidenceId,
     GeoPoint,
     Money,
     PartCode,
-    ProcessingId,
     QuoteId,
-    RequestId,
     TechnicianId,
     TimeRange,
 )
-from servicecore.model.dispatch import DispatchOrder
-from servicecore.model.enums import EvidenceKind, Priority, ServiceType, SolutionType
-from servicecore.model.evidence import Evidence
-from servicecore.model.processing import PartUsage, ProcessingOrder
+from servicecore.model.contract import PenaltyTerm, ServiceContract, SlaTerm
+from servicecore.model.enums import Channel, EvidenceKind, Priority, ServiceType, SolutionType
+from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
-from servicecore.model.request import ServiceRequest
+from servicecore.model.technician import Shift, Technician
+from servicecore.ports import Clock, NotificationChannel, UnitOfWork
+from servicecore.services import bookings
+from servicecore.services.common import context
+from servicecore.services.desk import ServiceDesk
+from servicecore.services.notifications import NotifyingPublisher
+from servicecore.services.tokens import QR_SCHEME, TokenSigner
 
 __all__ = ["DemoSummary", "run_demo"]
 
-DAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 08:00 in Jakarta
+JAKARTA = ZoneInfo("Asia/Jakarta")
+MONDAY = date(2026, 3, 9)
+TENANT = "pt-sejuk-abadi"
 CUSTOMER = CustomerId("C-TOKO-MAJU")
 RELAY = PartCode("RELAY-7")
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), JAKARTA)
 
 
 @attrs.frozen
@@ -57,70 +74,47 @@ class DemoSummary:
     """What the demo did.
 
     Attributes:
-        transitions: Audit entries written (every create and every state change).
-        refusals: Commands refused, with the error each raised.
-        chains_verified: Entities whose audit chain verified.
-        request_status: The request's final state.
-        quote_versions: Versions the quote went through.
+        database: The SQLite file the demo wrote.
+        audit_entries: Audit entries written (every create and every state change).
+        refusals: Commands refused, each with the error it raised.
+        chains_verified: Records whose audit chain verified.
+        notifications: Notifications delivered after commit.
+        penalty: What the breached emergency costs under the contract.
+        invoice_total: What finance invoices for the repair.
+        alerts: Alerts raised by the alert job.
     """
 
-    transitions: int
+    database: Path
+    audit_entries: int
     refusals: tuple[str, ...]
     chains_verified: int
-    request_status: str
-    quote_versions: int
+    notifications: int
+    penalty: Money
+    invoice_total: str
+    alerts: int
 
 
-def _photo(n: int, kind: EvidenceKind, at: datetime) -> Evidence:
-    content = f"{kind.value}-{n}".encode()
-    return Evidence(
-        id=EvidenceId(f"E-{kind.value}-{n}"),
-        request_id=RequestId("R-1001"),
-        kind=kind,
-        content_hash=hashlib.sha256(content).hexdigest(),
-        uri=f"evidence://R-1001/{kind.value}-{n}.jpg",
-        taken_at=at,
-        taken_by="u-wayan",
+def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
+    office = WorkingCalendar(
+        timezone="Asia/Jakarta",
+        hours=tuple(WeeklyWindow(weekday=d, start=time(8), end=time(17)) for d in range(5)),
+        holidays=(date(2026, 3, 19),),  # Nyepi
     )
-
-
-def run_demo(say: Callable[[str], None] = print) -> DemoSummary:
-    """Run the scripted scenario, telling what happens through ``say``.
-
-    Returns:
-        A summary of what happened.
-
-    Raises:
-        ServicecoreError: Only if the library misbehaves; every refusal in the script is expected
-            and reported through ``say``.
-    """
-    trail = AuditLog()
-    refusals: list[str] = []
-    cs = Actor(id="cs-siti", roles={Role.CUSTOMER_SERVICE}, name="Siti (call centre)")
-    sup = Actor(id="sup-andi", roles={Role.SUPERVISOR}, name="Andi (supervisor)")
-    budi = Actor(
-        id="u-budi", roles={Role.TECHNICIAN}, technician_id=TechnicianId("T-BUDI"), name="Budi"
-    )
-    wayan = Actor(
-        id="u-wayan", roles={Role.TECHNICIAN}, technician_id=TechnicianId("T-WAYAN"), name="Wayan"
-    )
-
-    def at(minutes: int) -> datetime:
-        return DAY + timedelta(minutes=minutes)
-
-    def ctx(actor: Actor, minutes: int, reason: str = "", **facts: object) -> TransitionContext:
-        return TransitionContext(actor=actor, at=at(minutes), reason=reason, facts=facts)
-
-    def refused(what: str, action: Callable[[], object]) -> None:
-        try:
-            action()
-        except ServicecoreError as exc:
-            refusals.append(f"{type(exc).__name__}: {exc}")
-            say(f"  refused ({type(exc).__name__}): {exc}")
-        else:
-            raise AssertionError(f"{what} should have been refused")
-
-    say("servicecore demo: one air-conditioner repair, from the call to the audited record")
+    week = tuple(Shift(weekday=d, start=time(8), end=time(17)) for d in range(5))
+    for tid, name, lat, lon in (
+        ("T-BUDI", "Budi", -6.19, 106.82),
+        ("T-WAYAN", "Wayan", -6.23, 106.8),
+    ):
+        uow.technicians.add(
+            Technician(
+                id=TechnicianId(tid),
+                name=name,
+                home=GeoPoint(lat=lat, lon=lon),
+                timezone="Asia/Jakarta",
+                skills=("hvac", "refrigeration"),
+                shifts=week,
+            )
+        )
     unit = ProductArchive(
         id=ArchiveId("A-77"),
         serial_number="SN-AC9-000777",
@@ -129,109 +123,61 @@ def run_demo(say: Callable[[str], None] = print) -> DemoSummary:
         install_date=date(2025, 6, 1),
         warranty_start=date(2025, 6, 1),
         warranty_end=date(2027, 6, 1),
+        service_expiry=date(2026, 3, 31),
+        parts=(ArchivePart(part_code=RELAY, quantity=1, serial="R-0001"),),
     )
-    ARCHIVE.create(unit, ctx(sup, 0), trail)
-    ARCHIVE.fire(unit, "register", ctx(sup, 0), trail)
-    say(
-        f"- product archive {unit.id} ({unit.serial_number}) registered; in warranty: "
-        f"{unit.in_warranty(DAY.date())}"
-    )
-
-    request = ServiceRequest(
-        id=RequestId("R-1001"),
+    ARCHIVE.create(unit, context(actor, clock), uow.audit)
+    ARCHIVE.fire(unit, "register", context(actor, clock), uow.audit)
+    uow.archives.add(unit)
+    contract = ServiceContract(
+        id=ContractId("K-2026-01"),
         customer_id=CUSTOMER,
-        archive_id=unit.id,
-        service_type=ServiceType.REPAIR,
-        priority=Priority.URGENT,
-        symptoms="Cold room unit blows warm air, compressor clicks",
-        required_skills=("hvac",),
-        location=GeoPoint(lat=-6.2, lon=106.82, address="Jl. Sudirman 1, Jakarta"),
-        reported_at=at(5),
-    )
-    REQUEST.create(request, ctx(cs, 5, archive=unit), trail)
-    say(f"- {cs.name} opened request {request.id} ({request.priority.value}): {request.symptoms}")
-
-    first = DispatchOrder(
-        id=DispatchId("D-1"),
-        request_id=request.id,
-        technician_id=TechnicianId("T-BUDI"),
-        planned=TimeRange(at(60), at(180)),
-    )
-    DISPATCH.create(first, ctx(sup, 10, request=request), trail)
-    REQUEST.fire(request, "assign", ctx(sup, 10, dispatches=[first]), trail)
-    say(f"- {sup.name} dispatched {first.id} to Budi")
-    refused(
-        "Wayan accepting Budi's dispatch",
-        lambda: DISPATCH.fire(first, "accept", ctx(wayan, 12), trail),
-    )
-    DISPATCH.fire(first, "reject", ctx(budi, 15, "no refrigerant gauge with me today"), trail)
-    REQUEST.fire(request, "unassign", ctx(sup, 16, dispatches=[first]), trail)
-    say(f"- Budi rejected {first.id} ({first.reject_reason}); the request is assignable again")
-
-    second = DispatchOrder(
-        id=DispatchId("D-2"),
-        request_id=request.id,
-        technician_id=TechnicianId("T-WAYAN"),
-        planned=TimeRange(at(75), at(195)),
-    )
-    DISPATCH.create(second, ctx(sup, 20, request=request), trail)
-    REQUEST.fire(request, "assign", ctx(sup, 20, dispatches=[first, second]), trail)
-    DISPATCH.fire(second, "accept", ctx(wayan, 22), trail)
-    DISPATCH.fire(second, "start", ctx(wayan, 80), trail)
-    REQUEST.fire(request, "start", ctx(wayan, 80, dispatches=[first, second]), trail)
-    say(f"- Wayan accepted {second.id} and started work at 09:20 (response time met)")
-
-    order = ProcessingOrder(
-        id=ProcessingId("P-1"), request_id=request.id, dispatch_id=second.id, currency="IDR"
-    )
-    PROCESSING.create(order, ctx(wayan, 81), trail)
-    refused(
-        "completing an empty processing order",
-        lambda: PROCESSING.fire(order, "complete", ctx(wayan, 82), trail),
-    )
-    order.solution_type = SolutionType.REPLACEMENT
-    order.solution_text = "Replaced the burnt compressor start relay; refrigerant pressure normal"
-    order.fault_cause = "Start relay contacts burnt"
-    order.labour_hours = Decimal("1.5")
-    order.parts_used = (
-        PartUsage(part_code=RELAY, quantity=1, unit_price=Money("0", "IDR"), charged=False),
-    )
-    PROCESSING.fire(order, "complete", ctx(wayan, 170), trail)
-    DISPATCH.fire(second, "complete", ctx(wayan, 170), trail)
-    REQUEST.fire(request, "resolve", ctx(wayan, 171, processing_orders=[order]), trail)
-    say(f"- {order.id}: {order.solution_text} ({order.labour_hours} h, RELAY-7 free in warranty)")
-
-    policy = ClosurePolicy(min_photos_before=3, min_photos_after=3)
-    evidence = [_photo(i, EvidenceKind.PHOTO_BEFORE, at(85)) for i in range(3)]
-    evidence.append(_photo(0, EvidenceKind.PHOTO_AFTER, at(168)))
-
-    def close() -> object:
-        facts = {"processing_orders": [order], "evidence": evidence, "closure_policy": policy}
-        return REQUEST.fire(request, "close", ctx(wayan, 175, "relay replaced", **facts), trail)
-
-    refused("closing with one photo after", close)
-    evidence += [_photo(i, EvidenceKind.PHOTO_AFTER, at(172)) for i in (1, 2)]
-    close()
-    say(f"- request {request.id} closed with 3 photos before and 3 after")
-
-    quote = Quote(
-        id=QuoteId("Q-55"),
-        customer_id=CUSTOMER,
-        request_id=request.id,
-        currency="IDR",
-        valid_until=at(14 * 24 * 60),
-        service_lines=(
-            ServiceLine(
-                description="Annual preventive maintenance, 4 visits",
-                quantity=Decimal(4),
-                unit_price=Money("450000", "IDR"),
-                unit_cost=Money("260000", "IDR"),
+        archive_ids=(ArchiveId("A-77"),),
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        calendar=office,
+        sla_terms=(
+            SlaTerm(
+                priority=Priority.EMERGENCY,
+                response=timedelta(hours=2),
+                resolution=timedelta(hours=4),
+            ),
+            SlaTerm(
+                priority=Priority.URGENT,
+                response=timedelta(hours=4),
+                resolution=timedelta(hours=16),
+            ),
+        ),
+        penalty_terms=(
+            PenaltyTerm(
+                priority=Priority.EMERGENCY,
+                per_started_hour=Money("250000", "IDR"),
+                cap=Money("2000000", "IDR"),
             ),
         ),
     )
-    QUOTE.create(quote, ctx(cs, 200), trail)
-    QUOTE.fire(quote, "issue", ctx(cs, 200), trail)
-    QUOTE.fire(quote, "change", ctx(cs, 240, "customer wants a spare relay on the van"), trail)
+    CONTRACT.create(contract, context(actor, clock), uow.audit)
+    CONTRACT.fire(contract, "activate", context(actor, clock), uow.audit)
+    uow.contracts.add(contract)
+
+
+def _quote(uow: UnitOfWork, actor: Actor, clock: Clock) -> Quote:
+    line = ServiceLine(
+        description="Preventive maintenance, 4 visits a year",
+        quantity=Decimal(4),
+        unit_price=Money("450000", "IDR"),
+        unit_cost=Money("260000", "IDR"),
+    )
+    quote = Quote(
+        id=QuoteId("Q-55"),
+        customer_id=CUSTOMER,
+        currency="IDR",
+        valid_until=clock.now() + timedelta(days=14),
+        service_lines=(line,),
+    )
+    QUOTE.create(quote, context(actor, clock), uow.audit)
+    QUOTE.fire(quote, "issue", context(actor, clock), uow.audit)
+    QUOTE.fire(quote, "change", context(actor, clock, reason="a spare relay on the van"), uow.audit)
     quote.part_lines = (
         PartLine(
             part_code=RELAY,
@@ -241,32 +187,240 @@ def run_demo(say: Callable[[str], None] = print) -> DemoSummary:
             unit_cost=Money("95000", "IDR"),
         ),
     )
-    QUOTE.fire(quote, "issue", ctx(cs, 241), trail)
-    QUOTE.fire(quote, "accept", ctx(cs, 300), trail)
+    QUOTE.fire(quote, "issue", context(actor, clock), uow.audit)
+    QUOTE.fire(quote, "accept", context(actor, clock), uow.audit)
+    uow.quotes.add(quote)
+    return quote
+
+
+def run_demo(db: Path, say: Callable[[str], None] = print) -> DemoSummary:
+    """Run the day on a fresh SQLite database at ``db`` (replaced if it exists).
+
+    Returns:
+        A summary of what happened.
+
+    Raises:
+        ServicecoreError: Only if the library misbehaves: every refusal in the story is expected.
+    """
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    notifier = RecordingNotifier()
+    events: list[DomainEvent] = []
+    clock = FixedClock(_at(MONDAY, 7, 30))
+    storage = SQLAlchemyStorage(
+        db, publisher=NotifyingPublisher(notifier, then=lambda _t, evs: events.extend(evs))
+    )
+    desk = ServiceDesk(
+        storage,
+        TENANT,
+        clock=clock,
+        signer=TokenSigner(b"demo-secret-demo-secret-demo-secret!"),
+        evidence_store=FilesystemEvidenceStore(Path(f"{db}.evidence")),
+        closure_policy=ClosurePolicy(min_photos_before=3, min_photos_after=3),
+        currency="IDR",
+    )
+    siti = Actor(id="cs-siti", roles={Role.CUSTOMER_SERVICE}, name="Siti")
+    andi = Actor(id="sup-andi", roles={Role.SUPERVISOR}, name="Andi")
+    budi = Actor(
+        id="u-budi", roles={Role.TECHNICIAN}, technician_id=TechnicianId("T-BUDI"), name="Budi"
+    )
+    wayan = Actor(
+        id="u-wayan", roles={Role.TECHNICIAN}, technician_id=TechnicianId("T-WAYAN"), name="Wayan"
+    )
+    refusals: list[str] = []
+
+    def refused(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except ServicecoreError as exc:
+            refusals.append(f"{type(exc).__name__}: {exc}")
+            say(f"    refused ({type(exc).__name__}): {exc}")
+        else:
+            raise AssertionError("the story expected a refusal here")
+
+    def goto(hour: int, minute: int = 0, day: date = MONDAY) -> None:
+        clock.advance(_at(day, hour, minute) - clock.now())
+
+    say(f"servicecore demo: a day at PT Sejuk Abadi (Jakarta), stored in {db}")
+    desk.run(_seed, andi)
+    say("- master data: technicians Budi and Wayan, cold-room unit A-77 under contract K-2026-01")
+
+    policy = BookingPolicy(
+        change_cutoff=timedelta(hours=12),
+        cancellation_cutoff=timedelta(hours=6),
+        cancellation_fee=Money("50000", "IDR"),
+        no_show_grace=timedelta(minutes=30),
+        max_reschedules=2,
+    )
+    customer = CustomerIdentity(customer_id=CUSTOMER, name="Toko Maju", phone="+62 21 555 0199")
+    slot = TimeRange(_at(MONDAY, 9), _at(MONDAY, 11))
+    shop = GeoPoint(lat=-6.2, lon=106.82, address="Jl. Sudirman 1, Jakarta")
+    booking = desk.book(
+        siti,
+        customer=customer,
+        service_type=ServiceType.REPAIR,
+        channel=Channel.CALL_CENTRE,
+        slot=slot,
+        location=shop,
+        booking_policy=policy,
+        technician_id="T-BUDI",
+    )
+    booking = desk.confirm_booking(siti, booking.id)
+    say(
+        f"- 07:30 call-centre booking {booking.reference} for 09:00 with Budi, confirmed by SMS "
+        f"({len(notifier.sent)} notification sent after commit)"
+    )
+    other = CustomerIdentity(
+        customer_id=CustomerId("C-WARUNG"), name="Warung Sari", phone="+62 21 555 0142"
+    )
+    refused(
+        lambda: desk.book(
+            siti,
+            customer=other,
+            service_type=ServiceType.REPAIR,
+            channel=Channel.CALL_CENTRE,
+            slot=TimeRange(_at(MONDAY, 10), _at(MONDAY, 12)),
+            location=shop,
+            booking_policy=policy,
+            technician_id="T-BUDI",
+        )
+    )
+
+    goto(8, 50)
+    desk.check_in(siti, QR_SCHEME + (booking.check_in_token or ""))
+    request = desk.open_request(
+        siti,
+        from_booking=booking.id,
+        archive_id=ArchiveId("A-77"),
+        contract_id=ContractId("K-2026-01"),
+        priority=Priority.URGENT,
+        symptoms="Cold room unit blows warm air, compressor clicks",
+        required_skills=("hvac",),
+    )
+    desk.run(bookings.complete_booking, siti, booking.id)
+    assert request.resolution_due is not None  # the contract has a term for urgent requests
+    say(
+        f"- 08:50 checked in with the QR code; request {request.id[:22]}... opened, "
+        f"resolution due {request.resolution_due.astimezone(JAKARTA):%a %H:%M}"
+    )
+
+    first = desk.assign(andi, request.id, "T-BUDI", slot)
+    refused(lambda: desk.accept_dispatch(wayan, first.id))
+    desk.reject_dispatch(budi, first.id, "no refrigerant gauge with me today")
+    second = desk.assign(
+        andi, request.id, "T-WAYAN", TimeRange(_at(MONDAY, 9, 30), _at(MONDAY, 11, 30))
+    )
+    desk.accept_dispatch(wayan, second.id)
+    say("- Budi rejected the dispatch (no gauge); Andi sent Wayan, who accepted")
+
+    goto(9, 40)
+    work = desk.start_dispatch(wayan, second.id)
+    for i in range(3):
+        desk.add_evidence(
+            wayan,
+            request.id,
+            EvidenceKind.PHOTO_BEFORE,
+            f"before-{i}.jpg",
+            f"before photo {i} of A-77".encode(),
+        )
+    desk.record_processing(
+        wayan,
+        work.id,
+        {
+            "solution_type": SolutionType.REPLACEMENT,
+            "solution_text": "Replaced the burnt compressor start relay; pressures normal",
+            "fault_cause": "Start relay contacts burnt",
+            "labour_hours": Decimal("1.5"),
+            "parts_used": (
+                PartUsage(
+                    part_code=RELAY,
+                    quantity=1,
+                    serial="R-0932",
+                    unit_price=Money("185000", "IDR"),
+                    charged=True,
+                ),
+            ),
+            "returned_parts": (
+                ReturnedPart(
+                    part_code=RELAY,
+                    quantity=1,
+                    serial="R-0001",
+                    condition="contacts burnt",
+                ),
+            ),
+        },
+    )
+    desk.add_evidence(wayan, request.id, EvidenceKind.PHOTO_AFTER, "after-0.jpg", b"after 0")
+    desk.complete_processing(wayan, work.id)
+    goto(11, 10)
+    desk.complete_dispatch(wayan, second.id)
+    refused(lambda: desk.close_request(wayan, request.id, "relay replaced"))
+    for i in (1, 2):
+        desk.add_evidence(
+            wayan,
+            request.id,
+            EvidenceKind.PHOTO_AFTER,
+            f"after-{i}.jpg",
+            f"after photo {i}".encode(),
+        )
+    desk.close_request(wayan, request.id, "relay replaced, unit at -18 C again")
+    invoice = next(e for e in events if e.name == "RequestCompleted").payload["invoice_total"]
+    say(
+        "- 11:10 work done with 3 photos before; closure refused with 1 photo after, accepted "
+        f"with 3; finance is told to invoice {invoice['amount']} {invoice['currency']}"
+    )
+    desk.record_survey(siti, request.id, 5, "Fast, tidy, explained everything")
+    article = desk.publish_knowledge(wayan, request.id)
+    say(f"- survey 5/5 recorded; knowledge article {article.id[:26]}... published")
+
+    goto(15)
+    emergency = desk.open_request(
+        siti,
+        customer_id=CUSTOMER,
+        service_type=ServiceType.REPAIR,
+        archive_id=ArchiveId("A-77"),
+        contract_id=ContractId("K-2026-01"),
+        priority=Priority.EMERGENCY,
+        symptoms="Freezer room alarm: 12 degrees and rising",
+    )
+    goto(11, 30, MONDAY + timedelta(days=1))
+    outcome = desk.sla_report(emergency.id)
+    assert outcome is not None
+    say(
+        f"- 15:00 emergency opened; by Tuesday 11:30 nobody came: SLA breached, penalty "
+        f"{outcome.penalty} under the contract"
+    )
+
+    quote = desk.run(_quote, siti)
     say(
         f"- quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
         f"estimated profit {quote.estimated_profit()}"
     )
 
-    heads = [
-        (type(e).__name__, e.id, e.audit_head) for e in (unit, request, first, second, order)
-    ] + [("Quote", quote.id, quote.audit_head)]
+    run = desk.run_alerts([(NotificationChannel.EMAIL, "service-desk@sejuk-abadi.id")])
+    say(f"- alerts: {', '.join(sorted({a.kind for a in run.raised}))} ({len(run.raised)} raised)")
+
+    entries = 0
     verified = 0
-    for kind, entity_id, head in heads:
-        verdict = verify_chain(trail.entries(kind, entity_id), head=head)
-        verdict.raise_for_problems()
-        verified += 1
-    say(f"- audit trail: {len(trail)} entries, {verified} chains verified")
-    for entry in trail.entries("ServiceRequest", request.id):
-        local = entry.at + timedelta(hours=7)
-        say(
-            f"    {local:%H:%M} {entry.actor_id:<9} {entry.trigger:<9} "
-            f"{entry.from_state or '-':>11} -> {entry.to_state}"
-        )
+    with storage.unit_of_work(TENANT) as uow:
+        for spec in AGGREGATES:
+            for entity in uow.repository(spec.name).iterate():
+                head = getattr(entity, "audit_head", None)
+                if head is None:
+                    continue
+                chain = uow.audit.entries(spec.kind, entity.id)
+                verify_chain(chain, head=head).raise_for_problems()
+                entries += len(chain)
+                verified += 1
+    say(f"- audit trail: {entries} entries, {verified} chains verified")
+    storage.close()
     return DemoSummary(
-        transitions=len(trail),
+        database=db,
+        audit_entries=entries,
         refusals=tuple(refusals),
         chains_verified=verified,
-        request_status=request.status.value,
-        quote_versions=quote.quote_version,
+        notifications=len(notifier.sent),
+        penalty=outcome.penalty,
+        invoice_total=f"{invoice['amount']} {invoice['currency']}",
+        alerts=len(run.raised),
     )

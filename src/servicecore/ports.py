@@ -267,8 +267,15 @@ class UnitOfWork(Protocol):
     ``dispatches``, ``bookings``...; see :data:`servicecore.catalog.AGGREGATES`).
     """
 
-    tenant: str
-    audit: AuditRepository
+    @property
+    def tenant(self) -> str:
+        """The tenant this unit of work reads and changes."""
+        ...
+
+    @property
+    def audit(self) -> AuditRepository:
+        """The tenant's audit trail (an append-only sink the lifecycles write to)."""
+        ...
 
     @property
     def archives(self) -> Repository[ProductArchive]:

@@ -12,7 +12,7 @@ import copy
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from servicecore.adapters.outbox import hand_over
 from servicecore.adapters.query import iterate_pages, run_query, unpaged
@@ -28,7 +28,7 @@ from servicecore.errors import (
 from servicecore.events import DomainEvent
 from servicecore.model import _validate as v
 from servicecore.model.audit import GENESIS, AuditEntry
-from servicecore.ports import Page, Publisher, Query
+from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
 
 __all__ = ["MemoryStorage", "MemoryUnitOfWork"]
 
@@ -370,3 +370,8 @@ class MemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+
+if TYPE_CHECKING:  # the type checker proves the adapter meets the ports
+    _storage: Storage = MemoryStorage()
+    _uow: UnitOfWork = MemoryStorage().unit_of_work("t")
