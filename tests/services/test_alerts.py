@@ -139,3 +139,45 @@ def test_the_logging_notifier_delivers_alerts_to_the_log(open_storage, tenant, c
         a.run_alerts(storage, tenant, clock, TEAM[:1])
     assert "service-desk@example.id" in caplog.text
     assert storage.pending_events(tenant) == ()
+
+
+def test_alerts_reach_a_real_smtp_server_once(open_storage, tenant, clock):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from servicecore.adapters.notifiers import KEY_HEADER, SmtpNotifier
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+            import email
+            import email.policy
+
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
+            return "250 Message accepted"
+
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        smtp = SmtpNotifier("127.0.0.1", port, sender="alerts@sejuk-abadi.id")
+        storage = open_storage(publisher=NotifyingPublisher(smtp))
+        seed(storage, tenant, clock)
+        a.run_alerts(storage, tenant, clock, TEAM[:1])
+        a.run_alerts(storage, tenant, clock, TEAM[:1])
+    finally:
+        server.stop()
+    subjects = sorted(m["Subject"] for m in inbox.messages)
+    assert subjects == [
+        "[booking-unconfirmed] Booking B-1",
+        "[service-expiry] ProductArchive A-1",
+    ]
+    assert all(m[KEY_HEADER].startswith("alert:") for m in inbox.messages)
