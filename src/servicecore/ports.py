@@ -25,6 +25,7 @@ from servicecore.model.archive import ProductArchive
 from servicecore.model.audit import AuditEntry
 from servicecore.model.booking import Booking
 from servicecore.model.care import CarePlan
+from servicecore.model.common import Money
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.evidence import Evidence
@@ -38,17 +39,25 @@ from servicecore.model.technician import Technician
 
 __all__ = [
     "AuditRepository",
+    "BillOfMaterials",
+    "BomLine",
     "Clock",
     "Cursor",
     "EvidenceStore",
     "IdGenerator",
+    "Inventory",
     "Notification",
     "NotificationChannel",
     "Notifier",
     "Page",
     "Publisher",
     "Query",
+    "Receivable",
+    "Receivables",
     "Repository",
+    "Shipment",
+    "ShipmentHistory",
+    "StockMovement",
     "Storage",
     "StoredContent",
     "UnitOfWork",
@@ -508,5 +517,130 @@ class EvidenceStore(Protocol):
 
         Raises:
             NotFound: Nothing is stored there.
+        """
+        ...
+
+
+# -- host ERP ports (the ERP holds these records; servicecore reads or asks) -----------------
+
+
+@attrs.frozen(kw_only=True)
+class Shipment:
+    """One outbound delivery line from the ERP (出库): what went to whom, with which serial.
+
+    Attributes:
+        document: The ERP's delivery document number.
+        customer_id: Who received it.
+        product_code: What was shipped.
+        serial_number: The unit's serial, if serialised.
+        batch: The batch, if any.
+        shipped_on: When it left.
+        quantity: How many.
+    """
+
+    document: str
+    customer_id: str
+    product_code: str
+    serial_number: str | None
+    batch: str | None
+    shipped_on: date
+    quantity: int = 1
+
+
+class ShipmentHistory(Protocol):
+    """The ERP's outbound history: where each product and serial went (出库查询, S/N 查询)."""
+
+    def by_serial(self, serial_number: str) -> Sequence[Shipment]:
+        """Return the shipments of ``serial_number``, oldest first (empty if unknown)."""
+        ...
+
+    def for_customer(self, customer_id: str, product_code: str | None = None) -> Sequence[Shipment]:
+        """Return what was shipped to ``customer_id`` (of ``product_code`` if given), oldest first."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class BomLine:
+    """One component of a product as built (生成配件, 查看BOM).
+
+    Attributes:
+        part_code: The component.
+        quantity: How many per unit.
+        serial: The component's serial in this unit, if production recorded one.
+    """
+
+    part_code: str
+    quantity: int
+    serial: str | None = None
+
+
+class BillOfMaterials(Protocol):
+    """The ERP's bill of materials and production records."""
+
+    def parts_of(self, product_code: str, serial_number: str | None = None) -> Sequence[BomLine]:
+        """Return the parts of a product; of the very unit when its serial is known.
+
+        Raises:
+            NotFound: The product is unknown.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Receivable:
+    """An open item the customer owes (客户应收账款).
+
+    Attributes:
+        document: The invoice number.
+        amount: What is still owed.
+        due_on: When it is due.
+    """
+
+    document: str
+    amount: Money
+    due_on: date
+
+
+class Receivables(Protocol):
+    """The ERP's accounts receivable."""
+
+    def open_items(self, customer_id: str) -> Sequence[Receivable]:
+        """Return the customer's unpaid items (empty if none)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class StockMovement:
+    """A request to the ERP to move stock (transfer, sales outbound, other outbound, return).
+
+    Attributes:
+        kind: ``"transfer"``, ``"sales_outbound"``, ``"other_outbound"`` or ``"return"``.
+        reference: The servicecore record it comes from (requisition or transfer id).
+        part_code: The part.
+        quantity: How many.
+        from_warehouse: Where from (``None`` for a return from the field).
+        to_warehouse: Where to (``None`` for an outbound to the customer).
+    """
+
+    kind: str
+    reference: str
+    part_code: str
+    quantity: int
+    from_warehouse: str | None
+    to_warehouse: str | None
+
+
+class Inventory(Protocol):
+    """The ERP's stock: levels, and the movements servicecore asks for."""
+
+    def on_hand(self, warehouse_id: str, part_code: str) -> int:
+        """Return the quantity of ``part_code`` on hand in ``warehouse_id`` (0 if none)."""
+        ...
+
+    def move(self, movement: StockMovement) -> str:
+        """Carry out ``movement``; return the ERP's document number.
+
+        Raises:
+            ValidationError: Not enough stock, or an unknown warehouse or part.
         """
         ...
