@@ -555,7 +555,7 @@ class ShipmentHistory(Protocol):
         ...
 
     def for_customer(self, customer_id: str, product_code: str | None = None) -> Sequence[Shipment]:
-        """Return what was shipped to ``customer_id`` (of ``product_code`` if given), oldest first."""
+        """Return what went to ``customer_id`` (only ``product_code`` if given), oldest first."""
         ...
 
 
