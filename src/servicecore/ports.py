@@ -43,6 +43,8 @@ __all__ = [
     "BomLine",
     "Clock",
     "Cursor",
+    "CustomerContact",
+    "CustomerDirectory",
     "EvidenceStore",
     "IdGenerator",
     "Inventory",
@@ -642,5 +644,42 @@ class Inventory(Protocol):
 
         Raises:
             ValidationError: Not enough stock, or an unknown warehouse or part.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class CustomerContact:
+    """How to reach a customer, from the host's CRM.
+
+    Attributes:
+        customer_id: The host's id.
+        name: Display name.
+        category: The customer category care plans target (e.g. ``"gold"``).
+        email: E-mail address, if any.
+        phone: Phone number (SMS, calls), if any.
+        postal_address: Where letters go, if any.
+    """
+
+    customer_id: str
+    name: str
+    category: str
+    email: str | None = None
+    phone: str | None = None
+    postal_address: str | None = None
+
+
+class CustomerDirectory(Protocol):
+    """The host's customers, as customer care needs them."""
+
+    def in_category(self, category: str) -> Sequence[CustomerContact]:
+        """Return the customers of ``category`` (empty if none), by id."""
+        ...
+
+    def get(self, customer_id: str) -> CustomerContact:
+        """Return one customer.
+
+        Raises:
+            NotFound: No such customer.
         """
         ...
