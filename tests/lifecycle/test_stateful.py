@@ -41,7 +41,9 @@ from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import EvidenceKind
-from servicecore.model.processing import ProcessingStatus
+from servicecore.model.parts import TransferStatus
+from servicecore.model.processing import ProcessingStatus, ReturnedPart
+from servicecore.testing.factories import parts_requisition, spare_part_plan, transfer
 
 ACTORS = st.sampled_from([CS, SUPERVISOR, TECH, OTHER_TECH])
 WHEN = st.integers(min_value=-3 * 24, max_value=500 * 24).map(lambda h: NOW + timedelta(hours=h))
@@ -83,6 +85,26 @@ FACTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
         "request": st.sampled_from([request(), request(id="R-2")]),
         "new_slot": st.integers(-24, 24 * 10).map(_slot),
         "new_end": st.dates(date(2026, 1, 1), date(2028, 12, 31)),
+        "on_hand": st.fixed_dictionaries(
+            {"RELAY-7": st.integers(0, 6)}, optional={"FUSE-2": st.integers(0, 6)}
+        ),
+        "returned": st.lists(
+            st.builds(
+                ReturnedPart,
+                part_code=st.sampled_from(["RELAY-7", "FUSE-2"]),
+                quantity=st.integers(1, 2),
+                condition=st.just("faulty"),
+            ),
+            max_size=2,
+        ),
+        "transfers": st.lists(
+            st.builds(
+                transfer,
+                status=st.sampled_from(list(TransferStatus)),
+                plan_id=st.sampled_from([None, "SP-1", "SP-2"]),
+            ),
+            max_size=2,
+        ),
     },
 )
 
@@ -95,6 +117,9 @@ FACTORIES = {
     "booking": booking,
     "archive": archive,
     "contract": contract,
+    "requisition": parts_requisition,
+    "transfer": transfer,
+    "spare_part_plan": spare_part_plan,
 }
 
 
@@ -188,6 +213,9 @@ TestCareLifecycle = machine_for("care").TestCase
 TestBookingLifecycle = machine_for("booking").TestCase
 TestArchiveLifecycle = machine_for("archive").TestCase
 TestContractLifecycle = machine_for("contract").TestCase
+TestRequisitionLifecycle = machine_for("requisition").TestCase
+TestTransferLifecycle = machine_for("transfer").TestCase
+TestSparePartPlanLifecycle = machine_for("spare_part_plan").TestCase
 for _case in (
     TestRequestLifecycle,
     TestDispatchLifecycle,
@@ -197,6 +225,9 @@ for _case in (
     TestBookingLifecycle,
     TestArchiveLifecycle,
     TestContractLifecycle,
+    TestRequisitionLifecycle,
+    TestTransferLifecycle,
+    TestSparePartPlanLifecycle,
 ):
     _case.settings = _SETTINGS
 del _case

@@ -20,6 +20,9 @@ from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, Stateful, Trans
 from servicecore.lifecycle.processing import PROCESSING
 from servicecore.lifecycle.quote import QUOTE
 from servicecore.lifecycle.request import REQUEST
+from servicecore.lifecycle.requisition import REQUISITION
+from servicecore.lifecycle.spare_part_plan import SPARE_PART_PLAN
+from servicecore.lifecycle.transfer import TRANSFER
 
 __all__ = [
     "ARCHIVE",
@@ -31,6 +34,9 @@ __all__ = [
     "PROCESSING",
     "QUOTE",
     "REQUEST",
+    "REQUISITION",
+    "SPARE_PART_PLAN",
+    "TRANSFER",
     "Guard",
     "Lifecycle",
     "Rule",
@@ -49,6 +55,9 @@ LIFECYCLES: dict[str, Lifecycle[Any, Any]] = {
     "booking": BOOKING,
     "archive": ARCHIVE,
     "contract": CONTRACT,
+    "requisition": REQUISITION,
+    "transfer": TRANSFER,
+    "spare_part_plan": SPARE_PART_PLAN,
 }
 """Every lifecycle by short name."""
 
