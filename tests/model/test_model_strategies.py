@@ -36,6 +36,7 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.quote_revisions(), model.QuoteRevision),
     (sst.care_plans(), model.CarePlan),
     (sst.care_effectiveness(), model.CareEffectiveness),
+    (sst.care_tasks(), model.CareTask),
     (sst.technicians(), model.Technician),
     (sst.shifts(), model.Shift),
     (sst.knowledge_articles(), model.KnowledgeArticle),

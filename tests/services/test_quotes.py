@@ -383,6 +383,9 @@ def test_draft_refusals(storage, tenant, clock):
         with pytest.raises(ValidationError) as raised:
             draft(uow, clock, valid_until=clock.now())
         assert raised.value.errors[0].path == "valid_until"
+        with pytest.raises(ValidationError) as raised:
+            draft(uow, clock, quote_id="Q" * 51)
+        assert raised.value.errors[0].path == "quote_id"
         assert uow.quotes.find("Q-1") is None
 
 

@@ -10,7 +10,14 @@ from servicecore.model.actor import SYSTEM, Actor, Role
 from servicecore.model.archive import ArchivePart, ArchiveStatus, ProductArchive
 from servicecore.model.booking import Booking, BookingPolicy, BookingStatus, CustomerIdentity
 from servicecore.model.calendar import WeeklyWindow, WorkingCalendar, check_no_overlap
-from servicecore.model.care import CareEffectiveness, CarePlan, CareStatus
+from servicecore.model.care import (
+    CareEffectiveness,
+    CareOutcome,
+    CarePlan,
+    CareStatus,
+    CareTask,
+    CareTaskStatus,
+)
 from servicecore.model.common import (
     ArchiveId,
     BookingId,
@@ -90,9 +97,12 @@ __all__ = [
     "BookingStatus",
     "CareEffectiveness",
     "CareMethod",
+    "CareOutcome",
     "CarePlan",
     "CarePlanId",
     "CareStatus",
+    "CareTask",
+    "CareTaskStatus",
     "Channel",
     "Closure",
     "ContractExtension",

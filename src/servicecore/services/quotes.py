@@ -60,6 +60,9 @@ __all__ = [
     "void_quote",
 ]
 
+_MAX_QUOTE_ID = 50
+"""Longest quote id: income lines are categorised ``"quote <id> v<n>"`` in at most 64 characters."""
+
 _QUOTED = frozenset(
     {QuoteStatus.ISSUED, QuoteStatus.ACCEPTED, QuoteStatus.EXPIRED, QuoteStatus.REJECTED}
 )
@@ -442,10 +445,17 @@ def draft_quote(
         PermissionDenied: The actor may not quote.
         NotFound: ``request_id`` names no request.
         ValidationError: A bad field; a line in another currency (naming e.g. ``part_lines[0]``);
-            the request is another customer's; ``valid_until`` is not after now.
+            the request is another customer's; ``valid_until`` is not after now; ``quote_id``
+            is longer than 50 characters.
         DuplicateId: ``quote_id`` is taken.
     """
     policy.check(actor, "quote")
+    if quote_id is not None and len(quote_id) > _MAX_QUOTE_ID:
+        raise ValidationError.single(
+            "quote_id",
+            quote_id,
+            f"must be at most {_MAX_QUOTE_ID} characters (its income lines name it)",
+        )
     if request_id is not None:
         request = uow.requests.get(request_id)
         if request.customer_id != customer_id:
@@ -708,9 +718,9 @@ def accept_quote(
     """
     quote = uow.quotes.get(quote_id)
     policy.check(actor, "quote", quote)
+    lines = _income_lines(quote)
     QUOTE.fire(quote, "accept", context(actor, clock, payload=_amounts(quote)), uow.audit)
     uow.quotes.update(quote)
-    lines = _income_lines(quote)
     order = _open_order(uow, quote)
     if order is not None:
         changes = {"income_lines": (*order.income_lines, *lines)}

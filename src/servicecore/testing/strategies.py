@@ -29,8 +29,11 @@ from servicecore.model import (
     BookingStatus,
     CareEffectiveness,
     CareMethod,
+    CareOutcome,
     CarePlan,
     CareStatus,
+    CareTask,
+    CareTaskStatus,
     Channel,
     Closure,
     ContractExtension,
@@ -88,6 +91,7 @@ __all__ = [
     "bookings",
     "care_effectiveness",
     "care_plans",
+    "care_tasks",
     "closures",
     "contract_extensions",
     "contracts",
@@ -621,9 +625,32 @@ def care_effectiveness(currency: str = "EUR") -> st.SearchStrategy[CareEffective
 
 
 @st.composite
+def care_tasks(draw: st.DrawFn, assignees: tuple[str, ...] = ("sales-1",)) -> CareTask:
+    """Care tasks (phone, visit, other), open or done, assigned to one of ``assignees``."""
+    done = draw(st.booleans())
+    return CareTask(
+        id=draw(_ids()),
+        customer_id=draw(_ids()),
+        method=draw(st.sampled_from([CareMethod.PHONE, CareMethod.VISIT, CareMethod.OTHER])),
+        due=draw(aware_datetimes()),
+        assignee=draw(st.sampled_from(assignees)),
+        status=CareTaskStatus.DONE if done else CareTaskStatus.OPEN,
+        outcome=draw(st.sampled_from(CareOutcome)) if done else None,
+        done_at=draw(aware_datetimes()) if done else None,
+        note=draw(st.just("") | texts(100)),
+    )
+
+
+@st.composite
 def care_plans(draw: st.DrawFn) -> CarePlan:
-    """Care plans in any status, every amount in the plan's currency."""
+    """Care plans in any status, every amount in the plan's currency, tasks for participants."""
     cur = draw(currencies())
+    participants = tuple(draw(st.lists(_ids(), max_size=4, unique=True)))
+    tasks = (
+        draw(st.lists(care_tasks(participants), max_size=3, unique_by=lambda t: t.id))
+        if participants
+        else []
+    )
     return CarePlan(
         id=draw(_ids()),
         customer_category=draw(texts(30)),
@@ -631,9 +658,10 @@ def care_plans(draw: st.DrawFn) -> CarePlan:
         content=draw(texts(200)),
         schedule=draw(time_ranges()),
         currency=cur,
-        participants=tuple(draw(st.lists(_ids(), max_size=4, unique=True))),
+        participants=participants,
         cost_lines=tuple(draw(st.lists(money_lines(cur), max_size=3))),
         effectiveness=draw(st.none() | care_effectiveness(cur)),
+        tasks=tuple(tasks),
         status=draw(st.sampled_from(CareStatus)),
         version=draw(st.integers(0, 1000)),
     )
