@@ -438,3 +438,52 @@ def test_expiry_job(open_storage, tenant, clock):
 def test_expiry_job_needs_permission(storage, tenant, clock):
     with pytest.raises(PermissionDenied):
         q.expire_quotes(storage, tenant, clock, actor=TECH, policy=JOB_POLICY)
+
+
+def test_accept_records_on_one_open_order_only(storage, tenant, clock):
+    with storage.unit_of_work(tenant) as uow:
+        seed_request(uow, clock)
+        second = f.processing(id="P-2", dispatch_id="D-2")
+        PROCESSING.create(second, context(TECH, clock), uow.audit)
+        uow.processing.add(second)
+        draft(uow, clock, request_id="R-1")
+        q.issue_quote(uow, CS, clock, "Q-1")
+        done = q.accept_quote(uow, CS, clock, "Q-1")
+        uow.commit()
+    assert done.processing_id == "P-1"
+    with storage.unit_of_work(tenant) as uow:
+        assert len(uow.processing.get("P-1").income_lines) == 2
+        assert uow.processing.get("P-2").income_lines == ()
+
+
+class AcceptedMeanwhile:
+    """A storage on which another process accepts Q-1 right after the job has listed it."""
+
+    def __init__(self, storage, clock):
+        self.storage = storage
+        self.clock = clock
+        self.opened = 0
+
+    def unit_of_work(self, tenant):
+        self.opened += 1
+        if self.opened == 2:
+            with self.storage.unit_of_work(tenant) as uow:
+                q.accept_quote(uow, CS, self.clock, "Q-1")
+                uow.commit()
+        return self.storage.unit_of_work(tenant)
+
+
+def test_expiry_job_skips_a_quote_answered_meanwhile(storage, tenant, clock):
+    with storage.unit_of_work(tenant) as uow:
+        draft(uow, clock, "Q-1", valid_until=clock.now() + DAY)
+        q.issue_quote(uow, CS, clock, "Q-1")
+        draft(uow, clock, "Q-2", valid_until=clock.now() + HOUR)
+        q.issue_quote(uow, CS, clock, "Q-2")
+        uow.commit()
+    # Both are due by then; Q-1 is still acceptable to the other process at its own clock.
+    later = type(clock)(clock.now() + 2 * DAY)
+    run = q.expire_quotes(AcceptedMeanwhile(storage, clock), tenant, later, policy=JOB_POLICY)
+    assert run == q.ExpiryRun(("Q-2",), ("Q-1",))
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.quotes.get("Q-1").status is QuoteStatus.ACCEPTED
+        assert uow.quotes.get("Q-2").status is QuoteStatus.EXPIRED
