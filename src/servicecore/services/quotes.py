@@ -389,6 +389,7 @@ def quote_context(
 
     Raises:
         ValidationError: ``limit`` < 1.
+        Exception: Whatever the host's receivables port raises passes through unchanged.
     """
     items = tuple(receivables.open_items(customer_id))
     totals: dict[str, Money] = {}
