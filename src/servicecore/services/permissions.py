@@ -64,6 +64,12 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "send_alerts": frozenset({SYS, SUP}),
     # commercial (issue 6 reuses the same policy)
     "quote": frozenset({CS, SALES, SUP}),
+    "expire_quotes": frozenset({SYS, SUP}),
+    "expire_contracts": frozenset({SYS, SUP}),
+    "generate_maintenance": frozenset({SYS, SUP}),
+    "register_archive": frozenset({CS, SUP}),
+    "manage_contract": frozenset({SALES, SUP}),
+    "plan_parts": frozenset({WH, SUP}),
     "requisition_parts": frozenset({TECH, WH, SUP}),
     "care": frozenset({SALES, CS, SUP}),
 }
