@@ -477,6 +477,8 @@ def test_transfer_refusals_write_nothing(storage, tenant, clock):
         assert caught.value.errors[0].path == "plan_id"
         with pytest.raises(PermissionDenied):
             p.approve_spare_part_plan(uow, CUSTOMER, clock, "SP-1")
+        with pytest.raises(PermissionDenied):  # planning stock is the warehouse's job
+            p.approve_spare_part_plan(uow, TECH, clock, "SP-1")
         p.approve_spare_part_plan(uow, SUP, clock, "SP-1")
         (made,) = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
         uow.commit()

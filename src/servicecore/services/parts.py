@@ -13,7 +13,8 @@
   (stock arrives), each through ``transfer`` movements.
 * :func:`parts_demand` estimates what bookings and open requests will need.
 
-Commands check the policy under the command name ``"requisition_parts"``; they never commit.
+Requisition commands check the policy under the command name ``"requisition_parts"``, plan and
+transfer commands under ``"plan_parts"``; they never commit.
 Stock movements are made in the ERP while the command runs: when one of several movements fails,
 those already made are reversed (under the same reference) before the error is raised, so a
 refused command leaves neither servicecore nor the ERP changed.
@@ -66,6 +67,7 @@ from servicecore.services.permissions import DEFAULT_POLICY, Policy
 __all__ = [
     "COMMAND",
     "FAILURE_TYPES",
+    "PLAN_COMMAND",
     "DemandLine",
     "approve_spare_part_plan",
     "cancel_requisition",
@@ -83,7 +85,10 @@ __all__ = [
 ]
 
 COMMAND = "requisition_parts"
-"""The policy command every parts command checks."""
+"""The policy command the requisition commands check."""
+
+PLAN_COMMAND = "plan_parts"
+"""The policy command the plan and transfer commands check."""
 
 FAILURE_TYPES = frozenset({ServiceType.REPAIR, ServiceType.WARRANTY_CLAIM})
 """Service types whose parts count as failures (maintenance visits are planned separately)."""
@@ -412,11 +417,11 @@ def transfers_for_plan(
 
     Raises:
         NotFound: No such plan.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         ValidationError: The plan is not approved, or a bad warehouse id.
     """
     plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, COMMAND, plan)
+    policy.check(actor, PLAN_COMMAND, plan)
     if plan.status is not SparePartPlanStatus.APPROVED:
         raise ValidationError.single(
             "plan_id", plan_id, f"is {plan.status.value}; only an approved plan is pushed down"
@@ -492,13 +497,13 @@ def dispatch_transfer(
 
     Raises:
         NotFound: No such transfer request.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         InvalidTransition: The transfer is not ``requested``.
         TransitionRefused: A part is short at the source (``stock_at_source``).
         ValidationError: The ERP refused a movement (those made are reversed; nothing recorded).
     """
     transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, COMMAND, transfer)
+    policy.check(actor, PLAN_COMMAND, transfer)
     on_hand = {
         x.part_code: inventory.on_hand(transfer.from_warehouse, x.part_code) for x in transfer.lines
     }
@@ -533,12 +538,12 @@ def receive_transfer(
 
     Raises:
         NotFound: No such transfer request.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         InvalidTransition: The transfer is not ``in_transit``.
         ValidationError: The ERP refused a movement (those made are reversed; nothing recorded).
     """
     transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, COMMAND, transfer)
+    policy.check(actor, PLAN_COMMAND, transfer)
     TRANSFER.fire(transfer, "receive", context(actor, clock), uow.audit)
     movements = _transfer_moves(transfer, leaving=False)
     documents = _move_all(inventory, movements)
@@ -568,12 +573,12 @@ def cancel_transfer(
 
     Raises:
         NotFound: No such transfer request.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         InvalidTransition: The transfer is already in transit, received or cancelled.
         TransitionRefused: No reason given.
     """
     transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, COMMAND, transfer)
+    policy.check(actor, PLAN_COMMAND, transfer)
     TRANSFER.fire(transfer, "cancel", context(actor, clock, reason=reason), uow.audit)
     uow.transfers.update(transfer)
     event(uow, ids, clock, "TransferCancelled", transfer, {"reason": reason})
@@ -863,11 +868,11 @@ def save_spare_part_plan(
     """Record a plan (e.g. from :func:`plan_spare_parts`) as a draft.
 
     Raises:
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         ValidationError: Not a draft :class:`~servicecore.model.parts.SparePartPlan`.
         DuplicateId: A plan with its id exists.
     """
-    policy.check(actor, COMMAND, plan)
+    policy.check(actor, PLAN_COMMAND, plan)
     SPARE_PART_PLAN.create(plan, context(actor, clock, payload={"lines": plan.lines}), uow.audit)
     uow.spare_part_plans.add(plan)
     event(
@@ -894,12 +899,12 @@ def approve_spare_part_plan(
 
     Raises:
         NotFound: No such plan.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         InvalidTransition: The plan is not a draft.
         TransitionRefused: The plan's period is over (``period_not_over``).
     """
     plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, COMMAND, plan)
+    policy.check(actor, PLAN_COMMAND, plan)
     SPARE_PART_PLAN.fire(plan, "approve", context(actor, clock), uow.audit)
     uow.spare_part_plans.update(plan)
     event(uow, ids, clock, "SparePartPlanApproved", plan)
@@ -919,12 +924,12 @@ def close_spare_part_plan(
 
     Raises:
         NotFound: No such plan.
-        PermissionDenied: The actor may not requisition parts.
+        PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         InvalidTransition: The plan is not approved.
         TransitionRefused: A transfer made from it is still open (``no_open_transfers``).
     """
     plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, COMMAND, plan)
+    policy.check(actor, PLAN_COMMAND, plan)
     warehouses = sorted({x.warehouse_id for x in plan.lines})
     query = Query(equals={"to_warehouse": warehouses, "status": _OPEN_TRANSFER})
     transfers = [t for t in uow.transfers.iterate(query) if t.plan_id == plan.id]
