@@ -87,6 +87,7 @@ def test_the_package_re_exports_every_public_name_of_its_modules_once() -> None:
         "evidence",
         "knowledge",
         "lines",
+        "maintenance",
         "parts",
         "processing",
         "quote",

@@ -62,6 +62,14 @@ from servicecore.model.enums import (
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.lines import MoneyLine, check_currency
+from servicecore.model.maintenance import (
+    MaintenancePlan,
+    Recurrence,
+    RecurrenceKind,
+    SeasonWindow,
+    add_months,
+    due_visits,
+)
 from servicecore.model.parts import (
     PartsRequisition,
     PlanLine,
@@ -120,6 +128,7 @@ __all__ = [
     "KnowledgeArticle",
     "KnowledgeId",
     "Loaner",
+    "MaintenancePlan",
     "Money",
     "MoneyLine",
     "PartCode",
@@ -137,6 +146,8 @@ __all__ = [
     "QuoteId",
     "QuoteRevision",
     "QuoteStatus",
+    "Recurrence",
+    "RecurrenceKind",
     "RequestId",
     "RequestStatus",
     "RequisitionId",
@@ -144,6 +155,7 @@ __all__ = [
     "RequisitionStatus",
     "ReturnedPart",
     "Role",
+    "SeasonWindow",
     "ServiceContract",
     "ServiceLine",
     "ServiceRequest",
@@ -167,7 +179,9 @@ __all__ = [
     "WarehouseId",
     "WeeklyWindow",
     "WorkingCalendar",
+    "add_months",
     "check_currency",
     "check_no_overlap",
+    "due_visits",
     "utc",
 ]

@@ -13,6 +13,7 @@ from servicecore.model import _validate as v
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.common import ArchiveId, ContractId, CustomerId, Money
 from servicecore.model.enums import Priority
+from servicecore.model.maintenance import MaintenancePlan
 
 __all__ = [
     "ContractExtension",
@@ -142,13 +143,16 @@ class ServiceContract:
         penalty_terms: At most one term per priority.
         extensions: Every extension so far, oldest first; they chain (each starts where the
             previous ended) and the last one ends on :attr:`end`.
+        maintenance_plans: Preventive visits the contract promises, with unique ids; a plan
+            names only products the contract covers.
         status: Lifecycle state.
         version: Optimistic-locking counter.
         audit_head: Hash of the contract's last audit entry.
 
     Raises:
         ValidationError: A bad field, ``end`` before ``start``, a priority with two terms, or
-            extensions that do not chain to :attr:`end`.
+            extensions that do not chain to :attr:`end`, two plans with one id, or a plan naming
+            a product the contract does not cover.
     """
 
     id: ContractId = attrs.field(validator=v.identifier)
@@ -169,6 +173,10 @@ class ServiceContract:
     )
     extensions: tuple[ContractExtension, ...] = attrs.field(
         default=(), validator=v.items(v.instance(ContractExtension))
+    )
+    maintenance_plans: tuple[MaintenancePlan, ...] = attrs.field(
+        default=(),
+        validator=[v.items(v.instance(MaintenancePlan)), v.unique(lambda p: p.id, "plan id")],
     )
     status: ContractStatus = attrs.field(
         default=ContractStatus.DRAFT, validator=v.member(ContractStatus)
@@ -191,6 +199,12 @@ class ServiceContract:
                 self.extensions[-1],
                 f"must end on the contract end {self.end}",
             )
+        for i, plan in enumerate(self.maintenance_plans):
+            stray = [a for a in plan.archive_ids if a not in self.archive_ids]
+            if stray:
+                raise ValidationError.single(
+                    f"maintenance_plans[{i}].archive_ids", stray, "are not covered by the contract"
+                )
 
     def sla_for(self, priority: Priority) -> SlaTerm:
         """Return the SLA term for ``priority``.

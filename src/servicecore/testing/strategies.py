@@ -15,6 +15,7 @@ Datetimes are aware (UTC or a fixed offset), amounts have at most two decimals, 
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ from servicecore.model import (
     GeoPoint,
     KnowledgeArticle,
     Loaner,
+    MaintenancePlan,
     Money,
     MoneyLine,
     PartLine,
@@ -60,10 +62,13 @@ from servicecore.model import (
     Quote,
     QuoteRevision,
     QuoteStatus,
+    Recurrence,
+    RecurrenceKind,
     RequestStatus,
     RequisitionLine,
     RequisitionStatus,
     ReturnedPart,
+    SeasonWindow,
     ServiceContract,
     ServiceLine,
     ServiceRequest,
@@ -104,6 +109,7 @@ __all__ = [
     "identifiers",
     "knowledge_articles",
     "loaners",
+    "maintenance_plans",
     "money",
     "money_lines",
     "part_lines",
@@ -114,8 +120,10 @@ __all__ = [
     "processing_orders",
     "quote_revisions",
     "quotes",
+    "recurrences",
     "requisition_lines",
     "returned_parts",
+    "season_windows",
     "service_lines",
     "service_requests",
     "shifts",
@@ -321,8 +329,59 @@ def contract_extensions(draw: st.DrawFn) -> ContractExtension:
 
 
 @st.composite
+def season_windows(draw: st.DrawFn) -> SeasonWindow:
+    """Yearly windows, some across the year end; 29 February may be a boundary."""
+    start_month, end_month = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    return SeasonWindow(
+        start_month=start_month,
+        start_day=draw(st.integers(1, calendar.monthrange(2000, start_month)[1])),
+        end_month=end_month,
+        end_day=draw(st.integers(1, calendar.monthrange(2000, end_month)[1])),
+    )
+
+
+@st.composite
+def recurrences(draw: st.DrawFn, kind: RecurrenceKind | None = None) -> Recurrence:
+    """Recurrences of any kind (or ``kind``), with only that kind's field, maybe an ``until``."""
+    kind = draw(st.sampled_from(RecurrenceKind)) if kind is None else kind
+    start = draw(dates())
+    return Recurrence(
+        kind=kind,
+        start=start,
+        interval=draw(st.integers(1, 4)),
+        until=draw(st.none() | st.integers(0, 2000).map(lambda d: start + timedelta(days=d))),
+        weekday=draw(st.integers(0, 6)) if kind is RecurrenceKind.WEEKLY else None,
+        day_of_month=draw(st.integers(1, 31)) if kind is RecurrenceKind.MONTHLY else None,
+        season=draw(season_windows()) if kind is RecurrenceKind.SEASONAL else None,
+    )
+
+
+@st.composite
+def maintenance_plans(draw: st.DrawFn, archive_ids: tuple[str, ...] = ()) -> MaintenancePlan:
+    """Maintenance plans visiting some of ``archive_ids`` (none: every covered product)."""
+    early, late = draw(st.integers(0, 30)), draw(st.integers(0, 30))
+    return MaintenancePlan(
+        id=draw(_ids()),
+        recurrence=draw(recurrences()),
+        archive_ids=tuple(draw(st.lists(st.sampled_from(archive_ids), unique=True)))
+        if archive_ids
+        else (),
+        service_type=draw(st.sampled_from([t for t in ServiceType if t.needs_archive])),
+        description=draw(texts(100)),
+        early_tolerance_days=early,
+        late_tolerance_days=late,
+        duration_minutes=draw(st.integers(1, 8 * 60)),
+        required_skills=tuple(draw(st.lists(_ids(), max_size=3, unique=True))),
+        priority=draw(st.sampled_from(Priority)),
+    )
+
+
+@st.composite
 def contracts(draw: st.DrawFn) -> ServiceContract:
-    """Service contracts in any status, with chained extensions ending on the contract end."""
+    """Service contracts in any status, with chained extensions and maintenance plans.
+
+    Extensions end on the contract end; plans name only products the contract covers.
+    """
     start = draw(dates())
     end = start + draw(_durations(max_value=timedelta(days=1000)))
     extensions: list[ContractExtension] = []
@@ -340,16 +399,19 @@ def contracts(draw: st.DrawFn) -> ServiceContract:
     priorities = draw(st.lists(st.sampled_from(Priority), unique=True))
     penalised = draw(st.lists(st.sampled_from(Priority), unique=True))
     cur = draw(currencies())
+    archive_ids = tuple(draw(st.lists(_ids(), max_size=5, unique=True)))
+    plans = draw(st.lists(maintenance_plans(archive_ids), max_size=2, unique_by=lambda p: p.id))
     return ServiceContract(
         id=draw(_ids()),
         customer_id=draw(_ids()),
-        archive_ids=tuple(draw(st.lists(_ids(), max_size=5, unique=True))),
+        archive_ids=archive_ids,
         start=start,
         end=end,
         calendar=draw(working_calendars()),
         sla_terms=tuple(draw(sla_terms(p)) for p in priorities),
         penalty_terms=tuple(draw(penalty_terms(p, cur)) for p in penalised),
         extensions=tuple(extensions),
+        maintenance_plans=tuple(plans),
         status=draw(st.sampled_from(ContractStatus)),
         version=draw(st.integers(0, 1000)),
     )

@@ -1,0 +1,327 @@
+"""The installed base (seed 004, 产品档案): product archives, their shipments, parts and coverage.
+
+A product archive is registered by hand or from the ERP's outbound record of its serial number
+(the host :class:`~servicecore.ports.ShipmentHistory`), with its parts list taken from production
+(the host :class:`~servicecore.ports.BillOfMaterials`). Only a registered archive can take service
+requests; an invalidated one (scrapped, service ended) takes none. :func:`coverage` tells whether
+a product is in warranty, under an active contract, or chargeable on a given day.
+
+Commands check the policy command ``manage_installed_base`` (see :data:`RULES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import attrs
+
+from servicecore.errors import ValidationError
+from servicecore.lifecycle import ARCHIVE
+from servicecore.model.actor import Actor, Role
+from servicecore.model.archive import ArchivePart, ProductArchive
+from servicecore.model.common import ArchiveId, PartCode
+from servicecore.model.contract import ContractStatus
+from servicecore.model.maintenance import add_months
+from servicecore.ports import (
+    BillOfMaterials,
+    BomLine,
+    Clock,
+    IdGenerator,
+    Query,
+    Shipment,
+    ShipmentHistory,
+    UnitOfWork,
+)
+from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+
+__all__ = [
+    "RULES",
+    "Coverage",
+    "archives_by_serial",
+    "archives_of_customer",
+    "archives_of_product",
+    "coverage",
+    "invalidate_archive",
+    "parts_from_bom",
+    "register_archive",
+    "register_from_shipment",
+    "shipment_history",
+]
+
+RULES = {
+    "manage_installed_base": frozenset(
+        {Role.CUSTOMER_SERVICE, Role.SUPERVISOR, Role.SALES, Role.SYSTEM}
+    ),
+}
+"""The policy commands of this module and the roles that run them by default."""
+
+_LIVE = ["draft", "registered"]
+
+
+@attrs.frozen
+class Coverage:
+    """How a product stands on one day.
+
+    Attributes:
+        archive_id: The product.
+        on: The day.
+        in_warranty: Whether the day lies in the warranty period.
+        contract_ids: The active contracts covering the product that day, by id.
+        chargeable: Neither in warranty nor under contract: the customer pays.
+    """
+
+    archive_id: str
+    on: date
+    in_warranty: bool
+    contract_ids: tuple[str, ...]
+    chargeable: bool
+
+    @property
+    def under_contract(self) -> bool:
+        """Whether an active contract covers the product that day."""
+        return bool(self.contract_ids)
+
+
+def _refuse_duplicate_serial(uow: UnitOfWork, serial_number: str, product_code: str) -> None:
+    for other in uow.archives.iterate(
+        Query(equals={"serial_number": serial_number, "product_code": product_code})
+    ):
+        if other.status.value in _LIVE:
+            raise ValidationError.single(
+                "serial_number",
+                serial_number,
+                f"{product_code} with this serial is already archive {other.id}",
+            )
+
+
+def register_archive(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    *,
+    serial_number: str,
+    product_code: str,
+    customer_id: str,
+    warranty_start: date,
+    warranty_end: date,
+    batch: str | None = None,
+    site_id: str | None = None,
+    install_date: date | None = None,
+    service_expiry: date | None = None,
+    parts: Sequence[ArchivePart] = (),
+    archive_id: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProductArchive:
+    """Create a product archive and register it, so that it can take service requests.
+
+    Raises:
+        PermissionDenied: The actor may not manage the installed base.
+        ValidationError: A bad field, or a live archive (draft or registered) already holds this
+            product and serial number.
+        DuplicateId: ``archive_id`` is taken (at the write or at commit).
+    """
+    policy.check(actor, "manage_installed_base")
+    archive = ProductArchive(
+        id=ArchiveId(archive_id or ids.new_id("ProductArchive")),
+        serial_number=serial_number,
+        batch=batch,
+        product_code=product_code,  # type: ignore[arg-type]
+        customer_id=customer_id,  # type: ignore[arg-type]
+        site_id=site_id,  # type: ignore[arg-type]
+        install_date=install_date,
+        warranty_start=warranty_start,
+        warranty_end=warranty_end,
+        service_expiry=service_expiry,
+        parts=tuple(parts),
+    )
+    _refuse_duplicate_serial(uow, serial_number, product_code)
+    ARCHIVE.create(archive, context(actor, clock), uow.audit)
+    ARCHIVE.fire(archive, "register", context(actor, clock), uow.audit)
+    uow.archives.add(archive)
+    event(
+        uow,
+        ids,
+        clock,
+        "ArchiveRegistered",
+        archive,
+        {"serial_number": serial_number, "customer_id": customer_id},
+    )
+    return archive
+
+
+def parts_from_bom(lines: Sequence[BomLine]) -> tuple[ArchivePart, ...]:
+    """Turn the ERP's BOM lines into a parts list: unserialised lines of one part add up.
+
+    Raises:
+        ValidationError: A serialised line of more than one part, a serial twice, or a bad part
+            code or quantity (``bom[i]``).
+    """
+    counts: dict[tuple[str, str | None], int] = {}
+    for i, line in enumerate(lines):
+        key = (line.part_code, line.serial)
+        if line.serial is not None and (line.quantity != 1 or key in counts):
+            raise ValidationError.single(
+                f"bom[{i}]", line, "a serialised part must appear once, with quantity 1"
+            )
+        if line.quantity < 1:
+            raise ValidationError.single(f"bom[{i}]", line, "quantity must be at least 1")
+        counts[key] = counts.get(key, 0) + line.quantity
+    try:
+        return tuple(
+            ArchivePart(part_code=PartCode(code), quantity=n, serial=serial)
+            for (code, serial), n in counts.items()
+        )
+    except ValidationError as exc:
+        raise ValidationError.single("bom", lines, str(exc)) from exc
+
+
+def register_from_shipment(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    shipments: ShipmentHistory,
+    bom: BillOfMaterials,
+    serial_number: str,
+    *,
+    warranty_months: int = 12,
+    warranty_end: date | None = None,
+    install_date: date | None = None,
+    site_id: str | None = None,
+    service_expiry: date | None = None,
+    archive_id: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProductArchive:
+    """Register the unit the ERP shipped under ``serial_number``, with its parts from production.
+
+    The customer, product and batch come from the serial's latest shipment; the install date is
+    the shipping date unless given; warranty runs from the install date for ``warranty_months``
+    calendar months (the day before the same day ``warranty_months`` later), or until
+    ``warranty_end`` when given. The parts list is ``bom.parts_of(product, serial)``.
+
+    Raises:
+        PermissionDenied: The actor may not manage the installed base.
+        ValidationError: The ERP shipped no unit with this serial; ``warranty_months`` is below
+            1; the BOM lines are malformed (see :func:`parts_from_bom`); or as
+            :func:`register_archive`.
+        NotFound: The BOM does not know the product.
+    """
+    policy.check(actor, "manage_installed_base")
+    if warranty_months < 1:
+        raise ValidationError.single("warranty_months", warranty_months, "must be at least 1")
+    found = shipments.by_serial(serial_number)
+    if not found:
+        raise ValidationError.single(
+            "serial_number", serial_number, "the ERP has no shipment with this serial number"
+        )
+    latest = found[-1]
+    installed = install_date or latest.shipped_on
+    end = warranty_end or add_months(installed, warranty_months) - timedelta(days=1)
+    parts = parts_from_bom(bom.parts_of(latest.product_code, serial_number))
+    return register_archive(
+        uow,
+        actor,
+        clock,
+        serial_number=serial_number,
+        product_code=latest.product_code,
+        customer_id=latest.customer_id,
+        batch=latest.batch,
+        site_id=site_id,
+        install_date=installed,
+        warranty_start=installed,
+        warranty_end=end,
+        service_expiry=service_expiry,
+        parts=parts,
+        archive_id=archive_id,
+        policy=policy,
+        ids=ids,
+    )
+
+
+def invalidate_archive(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    archive_id: str,
+    reason: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    ids: IdGenerator = DEFAULT_IDS,
+) -> ProductArchive:
+    """Invalidate a registered archive (scrapped, service ended): it takes no new requests.
+
+    Raises:
+        NotFound: No such archive.
+        PermissionDenied: The actor may not manage the installed base.
+        InvalidTransition: It is not registered.
+        TransitionRefused: No reason given.
+    """
+    archive = uow.archives.get(archive_id)
+    policy.check(actor, "manage_installed_base", archive)
+    ARCHIVE.fire(archive, "invalidate", context(actor, clock, reason=reason), uow.audit)
+    uow.archives.update(archive)
+    event(uow, ids, clock, "ArchiveInvalidated", archive, {"reason": reason})
+    return archive
+
+
+def archives_by_serial(uow: UnitOfWork, serial_number: str) -> list[ProductArchive]:
+    """Return the archives with ``serial_number`` (any product, any status), by id."""
+    return list(uow.archives.iterate(Query(equals={"serial_number": serial_number})))
+
+
+def archives_of_customer(
+    uow: UnitOfWork, customer_id: str, *, registered_only: bool = False
+) -> list[ProductArchive]:
+    """Return the customer's archives, by id; only registered ones if ``registered_only``."""
+    equals: dict[str, object] = {"customer_id": customer_id}
+    if registered_only:
+        equals["status"] = "registered"
+    return list(uow.archives.iterate(Query(equals=equals)))
+
+
+def archives_of_product(
+    uow: UnitOfWork, product_code: str, *, registered_only: bool = False
+) -> list[ProductArchive]:
+    """Return the archives of ``product_code``, by id; only registered ones if asked."""
+    equals: dict[str, object] = {"product_code": product_code}
+    if registered_only:
+        equals["status"] = "registered"
+    return list(uow.archives.iterate(Query(equals=equals)))
+
+
+def shipment_history(
+    shipments: ShipmentHistory, customer_id: str, product_code: str | None = None
+) -> Sequence[Shipment]:
+    """Return what the ERP shipped to ``customer_id`` (only ``product_code`` if given)."""
+    return shipments.for_customer(customer_id, product_code)
+
+
+def coverage(uow: UnitOfWork, archive_id: str, on: date) -> Coverage:
+    """Return whether the product is in warranty, under contract, or chargeable on ``on``.
+
+    A contract counts when it is active, lists the product and its period includes ``on``.
+
+    Raises:
+        NotFound: No such archive.
+    """
+    archive = uow.archives.get(archive_id)
+    covering = tuple(
+        contract.id
+        for contract in uow.contracts.iterate(
+            Query(
+                equals={"customer_id": archive.customer_id, "status": ContractStatus.ACTIVE.value}
+            )
+        )
+        if contract.covers(archive.id, on)
+    )
+    in_warranty = archive.in_warranty(on)
+    return Coverage(
+        archive_id=archive.id,
+        on=on,
+        in_warranty=in_warranty,
+        contract_ids=covering,
+        chargeable=not in_warranty and not covering,
+    )
