@@ -273,6 +273,10 @@ def test_a_template_failing_at_render_names_the_template_and_the_field(storage, 
 def test_the_sandbox_refuses_unsafe_templates():
     with pytest.raises(ValidationError, match="content"):
         c.render_template("{{ name.__class__.__mro__ }}", {"name": "x"})
+    with pytest.raises(ValidationError, match="division"):
+        c.render_template("{{ 1 / 0 }}", {})
+    with pytest.raises(ValidationError, match="the template names 'name'"):
+        c.render_template("{{ name }}", {})
     with pytest.raises(ValidationError, match="letter_template"):
         c.LetterLayout(letter_template="{{ secret }}")
 

@@ -193,13 +193,14 @@ def render_template(
     Raises:
         ValidationError: Naming ``label``: the template does not parse, names a field that
             ``fields`` lacks, or fails while rendering (an undefined attribute, an unsafe
-            operation refused by the sandbox).
+            operation refused by the sandbox, a division by zero).
     """
     env = _HTML_ENV if html else _TEXT_ENV
     template = _template(env, label, source, tuple(fields))
     try:
         return str(template.render(**fields))
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+        # Templates are data maintained by staff: any failure inside one is bad input.
         raise ValidationError.single(label, source, f"the template failed: {exc}") from exc
 
 
