@@ -581,3 +581,24 @@ def test_demand_needs_an_aware_forward_period(storage, tenant, clock):
                 p.parts_demand(uow, **kw)
             assert caught.value.errors[0].path == path
         assert p.parts_demand(uow, since=now, until=now + timedelta(days=1)) == []
+
+
+def test_a_transfer_the_erp_cannot_receive_stays_in_transit(storage, tenant, clock):
+    erp = InMemoryInventory({"W-MAIN": {RELAY: 5, FILTER: 5}})  # the ERP knows no W-GONE
+    saved_plan(storage, tenant, clock, (line(RELAY, 2, 2, "W-GONE"), line(FILTER, 1, 2, "W-GONE")))
+    with storage.unit_of_work(tenant) as uow:
+        (made,) = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
+        p.dispatch_transfer(uow, WH, clock, made.id, erp)
+        uow.commit()
+    with storage.unit_of_work(tenant) as uow:
+        with pytest.raises(ValidationError) as caught:
+            p.receive_transfer(uow, WH, clock, made.id, erp)
+        assert caught.value.errors[0].path == "to_warehouse"
+        uow.commit()
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.transfers.get(made.id).status is TransferStatus.IN_TRANSIT
+        assert [e.trigger for e in uow.audit.entries("TransferRequest", made.id)] == [
+            "create",
+            "dispatch",
+        ]
+    assert (erp.on_hand("W-MAIN", RELAY), erp.on_hand("W-MAIN", FILTER)) == (3, 4)

@@ -15,9 +15,12 @@
 
 Requisition commands check the policy under the command name ``"requisition_parts"``, plan and
 transfer commands under ``"plan_parts"``; they never commit.
-Stock movements are made in the ERP while the command runs: when one of several movements fails,
-those already made are reversed (under the same reference) before the error is raised, so a
-refused command leaves neither servicecore nor the ERP changed.
+Stock movements are made in the ERP while the command runs, after the lifecycle's checks passed
+and before its audit entry is appended: when one of several movements fails (or the entry cannot
+be appended), those already made are reversed under the same reference before the error is
+raised, so a refused command leaves neither servicecore nor the ERP changed. The movements are
+not undone if the caller later fails to commit (e.g. a concurrent change of the same record):
+hosts may use the movement's ``reference`` to reconcile.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ from typing import Any
 import attrs
 
 from servicecore.errors import ValidationError
-from servicecore.lifecycle import REQUISITION, SPARE_PART_PLAN, TRANSFER
+from servicecore.lifecycle import (
+    REQUISITION,
+    SPARE_PART_PLAN,
+    TRANSFER,
+    Lifecycle,
+    TransitionContext,
+)
 from servicecore.lifecycle.requisition import requested_quantities
 from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchiveStatus, ProductArchive
@@ -127,6 +136,32 @@ def _move_all(inventory: Inventory, movements: Sequence[StockMovement]) -> list[
             done.append(movement)
     except BaseException:
         for movement in reversed(done):
+            inventory.move(_reverse(movement))
+        raise
+    return documents
+
+
+def _fire_and_move(
+    lifecycle: Lifecycle[Any, Any],
+    entity: Any,
+    trigger: str,
+    ctx: TransitionContext,
+    uow: UnitOfWork,
+    inventory: Inventory,
+    movements: Sequence[StockMovement],
+) -> list[str]:
+    """Fire ``trigger`` and make ``movements`` in the ERP: both, or neither.
+
+    The lifecycle's checks run first and record nothing; then the ERP moves; the audit entry comes
+    last, and if appending it fails the movements are reversed.
+    """
+    if trigger not in lifecycle.available_triggers(entity, ctx):
+        lifecycle.fire(entity, trigger, ctx, uow.audit)  # raises the precise refusal
+    documents = _move_all(inventory, movements)
+    try:
+        lifecycle.fire(entity, trigger, ctx, uow.audit)
+    except BaseException:
+        for movement in reversed(movements):
             inventory.move(_reverse(movement))
         raise
     return documents
@@ -238,7 +273,6 @@ def issue_requisition(
         code: inventory.on_hand(warehouse, code) for code in requested_quantities(requisition)
     }
     ctx = context(actor, clock, facts={"request": request, "on_hand": on_hand})
-    REQUISITION.fire(requisition, "issue", ctx, uow.audit)
     by_kind: dict[str, list[StockMovement]] = {"sales_outbound": [], "other_outbound": []}
     for line in requisition.lines:
         kind = "sales_outbound" if line.charged else "other_outbound"
@@ -253,7 +287,7 @@ def issue_requisition(
             )
         )
     movements = [*by_kind["sales_outbound"], *by_kind["other_outbound"]]
-    documents = _move_all(inventory, movements)
+    documents = _fire_and_move(REQUISITION, requisition, "issue", ctx, uow, inventory, movements)
     uow.requisitions.update(requisition)
     split = len(by_kind["sales_outbound"])
     for kind, moved, docs in (
@@ -315,7 +349,6 @@ def return_parts(
             raise ValidationError.single(f"returned[{i}]", item, "must be a ReturnedPart")
     warehouse = warehouse_id if warehouse_id is not None else _warehouse_of(requisition)
     ctx = context(actor, clock, payload={"returned": items}, facts={"returned": items})
-    REQUISITION.fire(requisition, "return", ctx, uow.audit)
     movements = [
         StockMovement(
             kind="return",
@@ -327,7 +360,7 @@ def return_parts(
         )
         for item in items
     ]
-    documents = _move_all(inventory, movements)
+    documents = _fire_and_move(REQUISITION, requisition, "return", ctx, uow, inventory, movements)
     uow.requisitions.update(requisition)
     lines = [
         {**line, "condition": item.condition, "serial": item.serial}
@@ -507,11 +540,9 @@ def dispatch_transfer(
     on_hand = {
         x.part_code: inventory.on_hand(transfer.from_warehouse, x.part_code) for x in transfer.lines
     }
-    TRANSFER.fire(
-        transfer, "dispatch", context(actor, clock, facts={"on_hand": on_hand}), uow.audit
-    )
+    ctx = context(actor, clock, facts={"on_hand": on_hand})
     movements = _transfer_moves(transfer, leaving=True)
-    documents = _move_all(inventory, movements)
+    documents = _fire_and_move(TRANSFER, transfer, "dispatch", ctx, uow, inventory, movements)
     uow.transfers.update(transfer)
     event(
         uow,
@@ -544,9 +575,9 @@ def receive_transfer(
     """
     transfer = uow.transfers.get(transfer_id)
     policy.check(actor, PLAN_COMMAND, transfer)
-    TRANSFER.fire(transfer, "receive", context(actor, clock), uow.audit)
     movements = _transfer_moves(transfer, leaving=False)
-    documents = _move_all(inventory, movements)
+    ctx = context(actor, clock)
+    documents = _fire_and_move(TRANSFER, transfer, "receive", ctx, uow, inventory, movements)
     uow.transfers.update(transfer)
     event(
         uow,
