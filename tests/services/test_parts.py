@@ -340,6 +340,24 @@ def test_the_plan_has_the_known_answer(storage, tenant, clock):
     assert found.status is SparePartPlanStatus.DRAFT
 
 
+def test_retired_units_count_in_the_history_but_are_not_stocked_for(storage, tenant, clock):
+    seed_base(storage, tenant, clock)
+    with storage.unit_of_work(tenant) as uow:
+        unit = registered(uow, clock, id="A-8", serial_number="SN-8")  # no parts list: holds all
+        ARCHIVE.fire(unit, "invalidate", context(SUP, clock, reason="scrapped"), uow.audit)
+        uow.archives.update(unit)
+        uow.commit()
+    with storage.unit_of_work(tenant) as uow:
+        found = plan(uow)
+    # AC relays now fail at 4 / 500 unit-days: 108 x 4/500 + 0.93 = 1.794 -> 2 by the 1st;
+    # A-1's visit: 2.294 -> 3 on the 10th; A-2's: 2.794, still 3
+    assert summary(found) == [(1, RELAY, 2), (10, FILTER, 2), (10, RELAY, 1), (20, FILTER, 3)]
+    assert "A-8" not in found.archive_ids
+    with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError) as caught:
+        plan(uow, expected_visits=[("A-8", date(2026, 3, 5))])
+    assert "invalidated" in str(caught.value)
+
+
 def test_the_safety_factor_scales_the_expectation_before_rounding(storage, tenant, clock):
     seed_base(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
