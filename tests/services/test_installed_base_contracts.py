@@ -543,3 +543,31 @@ def test_covers_request(storage, tenant, clock) -> None:
         c.terminate_contract(uow, SUP, clock, "K-1", "Breach", policy=POLICY)
         assert c.covers_request(uow, covered) is False
         assert c.covers_request(uow, consult) is False
+
+
+def test_a_contract_not_yet_begun_plans_nothing_until_it_begins(storage, tenant) -> None:
+    early = FixedClock(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
+    _install(storage, tenant, early)
+    _contract(storage, tenant, early, plans=(FORTNIGHTLY,), archive_ids=("A-1",))
+    run = m.generate_maintenance_requests(storage, tenant, early, horizon_days=30, policy=POLICY)
+    assert run == m.MaintenanceRun((), (), ())
+    early.advance(timedelta(days=9))  # 1 March: the contract has begun
+    run = m.generate_maintenance_requests(storage, tenant, early, horizon_days=15, policy=POLICY)
+    assert [v.request_id for v in run.generated] == [
+        "PM:K-1:fortnightly:A-1:20260302",
+        "PM:K-1:fortnightly:A-1:20260316",
+    ]
+
+
+def test_visit_request_ids_are_stable_unambiguous_and_short_enough() -> None:
+    day = date(2026, 3, 31)
+    assert m.visit_request_id("K-1", "P", "A-1", day) == "PM:K-1:P:A-1:20260331"
+    assert m.visit_request_id("K-1", "P", "A-1", day) == m.visit_request_id("K-1", "P", "A-1", day)
+    # "a:b" + "c" and "a" + "b:c" would read alike: such ids become distinct digests.
+    one, two = m.visit_request_id("a:b", "c", "A", day), m.visit_request_id("a", "b:c", "A", day)
+    assert one != two
+    assert one.startswith("PM:")
+    assert len(one) == 3 + 64
+    long = m.visit_request_id("K" * 60, "P" * 60, "A" * 60, day)
+    assert len(long) <= 128
+    assert long != m.visit_request_id("K" * 60, "P" * 60, "A" * 60, date(2026, 4, 1))

@@ -101,8 +101,12 @@ def planned_visits(
     """Return the visits of ``plan`` to open on ``today``, by date then product.
 
     Those are the visits due from ``today`` up to ``today + horizon_days`` (inclusive), plus
-    earlier ones whose window is still open today, within the contract's period.
+    earlier ones whose window is still open today, within the contract's period. A contract
+    whose period has not begun plans nothing yet (it covers nothing today, so a request could
+    not be opened under it).
     """
+    if today < contract.start:
+        return []
     reach_back = plan.late_tolerance_days
     if plan.recurrence.season is not None:
         reach_back = max(reach_back, 366)
