@@ -125,7 +125,7 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
     with storage.unit_of_work(tenant) as uow:
         # the returned burnt relay is on hand at W-SVC, so nothing is missing there
         assert p.transfers_for_plan(uow, WH, clock, plan.id, erp, from_warehouse="W-MAIN") == []
-        erp.move(  # the burnt relays are scrapped
+        erp.move(  # both relays at W-SVC leave (the burnt one for scrap)
             StockMovement(
                 kind="other_outbound",
                 reference="SCRAP-1",
