@@ -571,3 +571,50 @@ def test_visit_request_ids_are_stable_unambiguous_and_short_enough() -> None:
     long = m.visit_request_id("K" * 60, "P" * 60, "A" * 60, day)
     assert len(long) <= 128
     assert long != m.visit_request_id("K" * 60, "P" * 60, "A" * 60, date(2026, 4, 1))
+
+
+class _BlindStorage:
+    """A storage whose look-up misses every request: plays a run racing another one."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def unit_of_work(self, tenant):
+        uow = self.inner.unit_of_work(tenant)
+        requests = uow.requests
+
+        class _Blind:
+            def __getattr__(self, name):
+                return getattr(requests, name)
+
+            def find(self, _id):
+                return None
+
+        blind = _Blind()
+
+        class _Uow:
+            def __getattr__(self, name):
+                return blind if name == "requests" else getattr(uow, name)
+
+            def __enter__(self):
+                uow.__enter__()
+                return self
+
+            def __exit__(self, *exc):
+                return uow.__exit__(*exc)
+
+        return _Uow()
+
+
+def test_a_racing_run_is_refused_by_storage_and_reports_the_visit_as_existing(
+    storage, tenant, clock
+) -> None:
+    _install(storage, tenant, clock)
+    _contract(storage, tenant, clock, plans=(MONTHLY,))
+    first = m.generate_maintenance_requests(storage, tenant, clock, policy=POLICY)
+    assert [v.request_id for v in first.generated] == ["PM:K-1:monthly:A-1:20260331"]
+    racing = m.generate_maintenance_requests(_BlindStorage(storage), tenant, clock, policy=POLICY)
+    assert racing.generated == racing.skipped == ()
+    assert [v.request_id for v in racing.existing] == ["PM:K-1:monthly:A-1:20260331"]
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.requests.count() == 1
