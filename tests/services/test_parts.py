@@ -338,6 +338,9 @@ def test_the_plan_has_the_known_answer(storage, tenant, clock):
     assert {x.warehouse_id for x in found.lines} == {"W-SVC"}
     assert found.archive_ids == ("A-1", "A-2", "A-3", "A-4", "A-5", "B-1")
     assert found.status is SparePartPlanStatus.DRAFT
+    with storage.unit_of_work(tenant) as uow:  # visits may name archives or hand them over
+        handed = [(uow.archives.get(a), day) for a, day in VISITS]
+        assert summary(plan(uow, expected_visits=handed)) == summary(found)
 
 
 def test_retired_units_count_in_the_history_but_are_not_stocked_for(storage, tenant, clock):
@@ -388,6 +391,12 @@ def test_a_plan_needs_history_or_visits_and_sound_arguments(storage, tenant, clo
             ({"expected_visits": [("A-1", date(2026, 4, 1))]}, "expected_visits[0]"),
             ({"expected_visits": [("A-9", date(2026, 3, 5))]}, "expected_visits[0]"),
             ({"expected_visits": [("A-1", MARCH[0]), ("NOPE", MARCH[0])]}, "expected_visits[1]"),
+            ({"expected_visits": [("A-1",)]}, "expected_visits[0]"),
+            ({"expected_visits": [(42, MARCH[0])]}, "expected_visits[0]"),
+            (
+                {"expected_visits": [("A-1", datetime(2026, 3, 5, tzinfo=UTC))]},
+                "expected_visits[0]",
+            ),
         ]
         for kw, path in bad:
             with pytest.raises(ValidationError) as caught:

@@ -703,9 +703,19 @@ def _days_installed(archive: ProductArchive, first: date, last: date) -> int:
 
 
 def _visit_archive(
-    uow: UnitOfWork, i: int, archive: ProductArchive | str, on: date, first: date, last: date
-) -> ProductArchive:
-    found = archive if isinstance(archive, ProductArchive) else uow.archives.find(archive)
+    uow: UnitOfWork, i: int, visit: object, first: date, last: date
+) -> tuple[ProductArchive, date]:
+    if not isinstance(visit, tuple | list) or len(visit) != 2:
+        raise ValidationError.single(f"expected_visits[{i}]", visit, "must be an (archive, date)")
+    archive, on = visit
+    if isinstance(archive, ProductArchive):
+        found: ProductArchive | None = archive
+    elif isinstance(archive, str) and archive:
+        found = uow.archives.find(archive)
+    else:
+        raise ValidationError.single(
+            f"expected_visits[{i}]", archive, "must name an archive (id or ProductArchive)"
+        )
     if found is None:
         raise ValidationError.single(f"expected_visits[{i}]", archive, "no such archive")
     if found.status is not ArchiveStatus.REGISTERED:
@@ -716,7 +726,7 @@ def _visit_archive(
         raise ValidationError.single(
             f"expected_visits[{i}]", on, f"the visit date must be a date within {first}..{last}"
         )
-    return found
+    return found, on
 
 
 def _holds(archive: ProductArchive, part_code: str) -> bool:
@@ -845,8 +855,8 @@ def plan_spare_parts(
             if _holds(archive, code):
                 expected[code][period_start] += Fraction(qty * days, denominator) * factor
                 contributors.add(archive.id)
-    for i, (target, on) in enumerate(expected_visits):
-        archive = _visit_archive(uow, i, target, on, period_start, period_end)
+    for i, visit in enumerate(expected_visits):
+        archive, on = _visit_archive(uow, i, visit, period_start, period_end)
         per_visit = history.per_visit((archive.product_code, ServiceType.MAINTENANCE))
         for code, share in per_visit.items():
             if _holds(archive, code):
