@@ -65,11 +65,10 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     # commercial (issue 6 reuses the same policy)
     "quote": frozenset({CS, SALES, SUP}),
     "expire_quotes": frozenset({SYS, SUP}),
+    "manage_installed_base": frozenset({CS, SUP, SALES, SYS}),
+    "manage_contracts": frozenset({CS, SALES, SUP}),
     "expire_contracts": frozenset({SYS, SUP}),
     "generate_maintenance": frozenset({SYS, SUP}),
-    "register_archive": frozenset({CS, SUP}),
-    "manage_contract": frozenset({SALES, SUP}),
-    "plan_parts": frozenset({WH, SUP}),
     "requisition_parts": frozenset({TECH, WH, SUP}),
     "care": frozenset({SALES, CS, SUP}),
 }
