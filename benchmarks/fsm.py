@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from _scheduling_common import add_common_options, emit_json, load_fsm_checker, print_table
 
-from servicecore.scheduling import fsm_to_problem, solve
+from servicecore.scheduling import fsm_to_problem, solve, solve_decomposed
 
 
 def travel_matrix(inst: dict[str, Any], points: list[list[float]]) -> np.ndarray:
@@ -151,7 +151,7 @@ def run_pyvrp(inst: dict[str, Any], time_limit: float, seed: int) -> tuple[dict[
     routes = []
     served = set()
     for route in res.best.routes():
-        ids = [jobs[a.idx]["id"] for a in route.schedule() if a.is_client]
+        ids = [jobs[a.idx]["id"] for a in route.schedule() if a.is_client()]
         served.update(ids)
         routes.append({"technician": techs[route.vehicle_type()]["id"], "jobs": ids})
     return {
@@ -174,6 +174,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", help="instance name(s) to run")
     parser.add_argument("--no-pyvrp", action="store_true")
+    parser.add_argument(
+        "--max-jobs-per-part",
+        type=int,
+        default=0,
+        help="decompose larger instances into parts of this many jobs, solved "
+        "one after another in one process (default 0: never)",
+    )
     args = parser.parse_args()
     checker = load_fsm_checker(args.data_dir)
     files = sorted(
@@ -188,7 +195,18 @@ def main() -> None:
         v = checker.evaluate(inst, vroom_sol)
         limit = args.time_limit or max(0.5, vroom_wall * args.time_factor)
         t0 = time.perf_counter()
-        result = solve(fsm_to_problem(inst), time_limit=limit, seed=args.seed)
+        problem = fsm_to_problem(inst)
+        if args.max_jobs_per_part and len(problem.jobs) > args.max_jobs_per_part:
+            # One thread, like VROOM: the parts are solved one after another.
+            result = solve_decomposed(
+                problem,
+                time_limit=limit,
+                seed=args.seed,
+                max_jobs_per_part=args.max_jobs_per_part,
+                workers=1,
+            )
+        else:
+            result = solve(problem, time_limit=limit, seed=args.seed)
         ours_wall = time.perf_counter() - t0
         o = checker.evaluate(inst, result.to_fsm_solution())
         entry: dict[str, Any] = {
