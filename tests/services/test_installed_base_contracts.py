@@ -35,7 +35,7 @@ from servicecore.services import requests as r
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing.erp_sales import BomEntry, InMemoryBillOfMaterials, InMemoryShipmentHistory
 
-POLICY = RolePolicy({**DEFAULT_RULES, **ib.RULES, **c.RULES, **m.RULES})
+POLICY = RolePolicy(DEFAULT_RULES)
 JAKARTA = WorkingCalendar.always("Asia/Jakarta")
 SLA = tuple(
     SlaTerm(priority=p, response=timedelta(hours=4), resolution=timedelta(days=3)) for p in Priority

@@ -26,7 +26,7 @@ from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing import factories as f
 from servicecore.testing import strategies as sst
 
-POLICY = RolePolicy({**DEFAULT_RULES, **m.RULES})
+POLICY = RolePolicy(DEFAULT_RULES)
 ADMIN = Actor(id="admin", roles={Role.ADMIN})
 START, END = date(2026, 1, 1), date(2026, 12, 31)
 ARCHIVES = ("A-1", "A-2")

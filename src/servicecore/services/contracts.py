@@ -6,7 +6,7 @@ keeps every earlier end date in :attr:`~servicecore.model.contract.ServiceContra
 :func:`expire_contracts` is run by the clock.
 
 Commands check the policy command ``manage_contracts``; the expiry job checks
-``expire_contracts`` (see :data:`RULES`).
+``expire_contracts`` (see :data:`~servicecore.services.permissions.DEFAULT_RULES`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import CONTRACT
-from servicecore.model.actor import SYSTEM, Actor, Role
+from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.common import ContractId
@@ -28,7 +28,6 @@ from servicecore.services.common import DEFAULT_IDS, context, event
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
-    "RULES",
     "activate_contract",
     "contracts_of_customer",
     "covers_request",
@@ -37,12 +36,6 @@ __all__ = [
     "extend_contract",
     "terminate_contract",
 ]
-
-RULES = {
-    "manage_contracts": frozenset({Role.CUSTOMER_SERVICE, Role.SALES, Role.SUPERVISOR}),
-    "expire_contracts": frozenset({Role.SYSTEM, Role.SUPERVISOR}),
-}
-"""The policy commands of this module and the roles that run them by default."""
 
 
 def create_contract(

@@ -6,7 +6,8 @@ A product archive is registered by hand or from the ERP's outbound record of its
 requests; an invalidated one (scrapped, service ended) takes none. :func:`coverage` tells whether
 a product is in warranty, under an active contract, or chargeable on a given day.
 
-Commands check the policy command ``manage_installed_base`` (see :data:`RULES`).
+Commands check the policy command ``manage_installed_base``
+(see :data:`~servicecore.services.permissions.DEFAULT_RULES`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import ARCHIVE
-from servicecore.model.actor import Actor, Role
+from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchivePart, ProductArchive
 from servicecore.model.common import ArchiveId, PartCode
 from servicecore.model.contract import ContractStatus
@@ -37,7 +38,6 @@ from servicecore.services.common import DEFAULT_IDS, context, event
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
-    "RULES",
     "Coverage",
     "archives_by_serial",
     "archives_of_customer",
@@ -50,12 +50,6 @@ __all__ = [
     "shipment_history",
 ]
 
-RULES = {
-    "manage_installed_base": frozenset(
-        {Role.CUSTOMER_SERVICE, Role.SUPERVISOR, Role.SALES, Role.SYSTEM}
-    ),
-}
-"""The policy commands of this module and the roles that run them by default."""
 
 _LIVE = ["draft", "registered"]
 

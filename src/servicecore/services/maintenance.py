@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import attrs
 
 from servicecore.errors import DuplicateId, ServicecoreError, ValidationError
-from servicecore.model.actor import SYSTEM, Actor, Role
+from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.contract import ContractStatus, ServiceContract
 from servicecore.model.maintenance import MaintenancePlan, due_visits
@@ -27,7 +27,6 @@ from servicecore.services.permissions import DEFAULT_POLICY, Policy
 from servicecore.services.requests import open_request
 
 __all__ = [
-    "RULES",
     "MaintenanceRun",
     "MaintenanceVisit",
     "generate_maintenance_requests",
@@ -35,8 +34,6 @@ __all__ = [
     "visit_request_id",
 ]
 
-RULES = {"generate_maintenance": frozenset({Role.SYSTEM, Role.SUPERVISOR})}
-"""The policy commands of this module and the roles that run them by default."""
 
 _MAX_ID = 128
 _EXISTING = "existing"
