@@ -69,6 +69,7 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "manage_contracts": frozenset({CS, SALES, SUP}),
     "expire_contracts": frozenset({SYS, SUP}),
     "generate_maintenance": frozenset({SYS, SUP}),
+    "plan_parts": frozenset({WH, SUP}),
     "requisition_parts": frozenset({TECH, WH, SUP}),
     "care": frozenset({SALES, CS, SUP}),
 }
