@@ -29,7 +29,7 @@ from servicecore.ports import (
     Query,
     UnitOfWork,
 )
-from servicecore.services.common import DEFAULT_IDS, context, event, notify
+from servicecore.services.common import DEFAULT_IDS, context, event, move, notify
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 from servicecore.services.references import new_reference
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
@@ -336,12 +336,21 @@ def cancel_booking(
         InvalidTransition: It is checked in, completed or already ended.
         TransitionRefused: No reason given.
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "cancel_booking", booking)
-    BOOKING.fire(booking, "cancel", context(actor, clock, reason=reason), uow.audit)
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "BookingCancelled", booking, {"fee": booking.cancellation_fee})
-    return booking
+    cancelled: Booking = move(
+        uow,
+        actor,
+        clock,
+        BOOKING,
+        booking_id,
+        "cancel",
+        command="cancel_booking",
+        policy=policy,
+        ids=ids,
+        event_name="BookingCancelled",
+        reason=reason,
+        event_payload=lambda b: {"fee": b.cancellation_fee},
+    )
+    return cancelled
 
 
 def record_payment(
@@ -362,18 +371,22 @@ def record_payment(
         TransitionRefused: Blank reference, or a payment is already recorded.
         InvalidTransition: The booking was cancelled or not shown.
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "record_payment", booking)
-    ctx = context(
+    paid: Booking = move(
+        uow,
         actor,
         clock,
+        BOOKING,
+        booking_id,
+        "record_payment",
+        command="record_payment",
+        policy=policy,
+        ids=ids,
+        event_name="PaymentRecorded",
         payload={"payment_reference": payment_reference},
         facts={"payment_reference": payment_reference},
+        event_payload=lambda _b: {"payment_reference": payment_reference},
     )
-    BOOKING.fire(booking, "record_payment", ctx, uow.audit)
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "PaymentRecorded", booking, {"payment_reference": payment_reference})
-    return booking
+    return paid
 
 
 def check_in(
@@ -423,12 +436,19 @@ def complete_booking(
     Raises:
         NotFound, PermissionDenied, InvalidTransition: As for the other commands.
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "complete_booking", booking)
-    BOOKING.fire(booking, "complete", context(actor, clock), uow.audit)
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "BookingCompleted", booking)
-    return booking
+    completed: Booking = move(
+        uow,
+        actor,
+        clock,
+        BOOKING,
+        booking_id,
+        "complete",
+        command="complete_booking",
+        policy=policy,
+        ids=ids,
+        event_name="BookingCompleted",
+    )
+    return completed
 
 
 def mark_no_show(
@@ -446,9 +466,17 @@ def mark_no_show(
         NotFound, PermissionDenied, InvalidTransition: As for the other commands.
         TransitionRefused: The grace period is not over.
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "mark_no_show", booking)
-    BOOKING.fire(booking, "no_show", context(actor, clock), uow.audit)
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "BookingNoShow", booking, {"fee": booking.policy.cancellation_fee})
-    return booking
+    missed: Booking = move(
+        uow,
+        actor,
+        clock,
+        BOOKING,
+        booking_id,
+        "no_show",
+        command="mark_no_show",
+        policy=policy,
+        ids=ids,
+        event_name="BookingNoShow",
+        event_payload=lambda b: {"fee": b.policy.cancellation_fee},
+    )
+    return missed

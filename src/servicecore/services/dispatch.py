@@ -22,7 +22,7 @@ from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.technician import Technician
 from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
 from servicecore.scheduling import Result
-from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.common import DEFAULT_IDS, context, event, move
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 from servicecore.services.requests import dispatches_of
 
@@ -199,12 +199,19 @@ def accept_dispatch(
         PermissionDenied: The actor is not its technician.
         InvalidTransition: It is not assigned.
     """
-    order = _load(uow, dispatch_id)
-    policy.check(actor, "accept_dispatch", order)
-    DISPATCH.fire(order, "accept", context(actor, clock), uow.audit)
-    uow.dispatches.update(order)
-    event(uow, ids, clock, "DispatchAccepted", order)
-    return order
+    accepted: DispatchOrder = move(
+        uow,
+        actor,
+        clock,
+        DISPATCH,
+        dispatch_id,
+        "accept",
+        command="accept_dispatch",
+        policy=policy,
+        ids=ids,
+        event_name="DispatchAccepted",
+    )
+    return accepted
 
 
 def _release(uow: UnitOfWork, actor: Actor, clock: Clock, order: DispatchOrder) -> None:

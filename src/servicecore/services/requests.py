@@ -22,7 +22,7 @@ from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaOutcome, SlaPolicy, request_due_times, sla_outcome
 from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.common import DEFAULT_IDS, context, event, move
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -187,12 +187,21 @@ def hold_request(
         InvalidTransition: It is not in progress.
         TransitionRefused: No reason given.
     """
-    request = _load(uow, request_id)
-    policy.check(actor, "hold_request", request)
-    REQUEST.fire(request, "hold", context(actor, clock, reason=reason), uow.audit)
-    uow.requests.update(request)
-    event(uow, ids, clock, "RequestOnHold", request, {"reason": reason})
-    return request
+    held: ServiceRequest = move(
+        uow,
+        actor,
+        clock,
+        REQUEST,
+        request_id,
+        "hold",
+        command="hold_request",
+        policy=policy,
+        ids=ids,
+        event_name="RequestOnHold",
+        reason=reason,
+        event_payload=lambda _r: {"reason": reason},
+    )
+    return held
 
 
 def resume_request(
@@ -237,12 +246,21 @@ def close_consult(
         TransitionRefused: It is not a consult request, or no answer is given.
         InvalidTransition: It is not open.
     """
-    request = _load(uow, request_id)
-    policy.check(actor, "close_request", request)
-    REQUEST.fire(request, "close", context(actor, clock, reason=answer), uow.audit)
-    uow.requests.update(request)
-    event(uow, ids, clock, "RequestClosed", request, {"consult": True})
-    return request
+    closed: ServiceRequest = move(
+        uow,
+        actor,
+        clock,
+        REQUEST,
+        request_id,
+        "close",
+        command="close_request",
+        policy=policy,
+        ids=ids,
+        event_name="RequestClosed",
+        reason=answer,
+        event_payload=lambda _r: {"consult": True},
+    )
+    return closed
 
 
 def cancel_request(
@@ -262,13 +280,22 @@ def cancel_request(
         TransitionRefused: A dispatch order is still live (revoke it first), or no reason.
         InvalidTransition: Work has started.
     """
-    request = _load(uow, request_id)
-    policy.check(actor, "cancel_request", request)
-    ctx = context(actor, clock, reason=reason, facts={"dispatches": dispatches_of(uow, request.id)})
-    REQUEST.fire(request, "cancel", ctx, uow.audit)
-    uow.requests.update(request)
-    event(uow, ids, clock, "RequestCancelled", request, {"reason": reason})
-    return request
+    cancelled: ServiceRequest = move(
+        uow,
+        actor,
+        clock,
+        REQUEST,
+        request_id,
+        "cancel",
+        command="cancel_request",
+        policy=policy,
+        ids=ids,
+        event_name="RequestCancelled",
+        reason=reason,
+        facts={"dispatches": dispatches_of(uow, request_id)},
+        event_payload=lambda _r: {"reason": reason},
+    )
+    return cancelled
 
 
 def reopen_request(
@@ -288,12 +315,21 @@ def reopen_request(
         InvalidTransition: It is not resolved.
         TransitionRefused: No reason given.
     """
-    request = _load(uow, request_id)
-    policy.check(actor, "reopen_request", request)
-    REQUEST.fire(request, "reopen", context(actor, clock, reason=reason), uow.audit)
-    uow.requests.update(request)
-    event(uow, ids, clock, "RequestReopened", request, {"reason": reason})
-    return request
+    reopened: ServiceRequest = move(
+        uow,
+        actor,
+        clock,
+        REQUEST,
+        request_id,
+        "reopen",
+        command="reopen_request",
+        policy=policy,
+        ids=ids,
+        event_name="RequestReopened",
+        reason=reason,
+        event_payload=lambda _r: {"reason": reason},
+    )
+    return reopened
 
 
 def dispatches_of(uow: UnitOfWork, request_id: str) -> list[DispatchOrder]:
