@@ -70,7 +70,7 @@ from servicecore.model.parts import (
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus, ReturnedPart
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.ports import Clock, IdGenerator, Inventory, Query, StockMovement, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.services.common import DEFAULT_IDS, context, event, move
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -608,12 +608,21 @@ def cancel_transfer(
         InvalidTransition: The transfer is already in transit, received or cancelled.
         TransitionRefused: No reason given.
     """
-    transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, PLAN_COMMAND, transfer)
-    TRANSFER.fire(transfer, "cancel", context(actor, clock, reason=reason), uow.audit)
-    uow.transfers.update(transfer)
-    event(uow, ids, clock, "TransferCancelled", transfer, {"reason": reason})
-    return transfer
+    cancelled: TransferRequest = move(
+        uow,
+        actor,
+        clock,
+        TRANSFER,
+        transfer_id,
+        "cancel",
+        command=PLAN_COMMAND,
+        policy=policy,
+        ids=ids,
+        event_name="TransferCancelled",
+        reason=reason,
+        event_payload=lambda _t: {"reason": reason},
+    )
+    return cancelled
 
 
 # -- failure history ------------------------------------------------------------------------------
@@ -944,12 +953,19 @@ def approve_spare_part_plan(
         InvalidTransition: The plan is not a draft.
         TransitionRefused: The plan's period is over (``period_not_over``).
     """
-    plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, PLAN_COMMAND, plan)
-    SPARE_PART_PLAN.fire(plan, "approve", context(actor, clock), uow.audit)
-    uow.spare_part_plans.update(plan)
-    event(uow, ids, clock, "SparePartPlanApproved", plan)
-    return plan
+    approved: SparePartPlan = move(
+        uow,
+        actor,
+        clock,
+        SPARE_PART_PLAN,
+        plan_id,
+        "approve",
+        command=PLAN_COMMAND,
+        policy=policy,
+        ids=ids,
+        event_name="SparePartPlanApproved",
+    )
+    return approved
 
 
 def close_spare_part_plan(
