@@ -21,7 +21,7 @@ from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.contract import ContractStatus, ServiceContract
 from servicecore.model.maintenance import MaintenancePlan, due_visits
-from servicecore.ports import Clock, IdGenerator, Query, Storage
+from servicecore.ports import Clock, IdGenerator, Query, Storage, UnitOfWork
 from servicecore.services.common import DEFAULT_IDS
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 from servicecore.services.requests import open_request
@@ -30,6 +30,7 @@ __all__ = [
     "MaintenanceRun",
     "MaintenanceVisit",
     "generate_maintenance_requests",
+    "maintenance_visits",
     "planned_visits",
     "visit_request_id",
 ]
@@ -90,6 +91,23 @@ class MaintenanceRun:
     generated: tuple[MaintenanceVisit, ...]
     existing: tuple[MaintenanceVisit, ...]
     skipped: tuple[tuple[MaintenanceVisit, str], ...]
+
+
+def maintenance_visits(uow: UnitOfWork, start: date, end: date) -> list[tuple[str, date]]:
+    """Return the ``(archive id, due date)`` visits active contracts' plans promise in [start, end].
+
+    Visits outside a contract's period are left out. This is what the spare-part plan expects
+    from preventive maintenance (see :func:`servicecore.services.parts.plan_spare_parts`).
+    """
+    found: list[tuple[str, date]] = []
+    for contract in uow.contracts.iterate(Query(equals={"status": "active"})):
+        first, last = max(start, contract.start), min(end, contract.end)
+        if last < first:
+            continue
+        for plan in contract.maintenance_plans:
+            for due in due_visits(plan, first, last + timedelta(days=1)):
+                found.extend((a, due) for a in plan.applies_to(contract.archive_ids))
+    return sorted(found)
 
 
 def planned_visits(

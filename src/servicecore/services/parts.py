@@ -71,6 +71,7 @@ from servicecore.model.processing import ProcessingOrder, ProcessingStatus, Retu
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.ports import Clock, IdGenerator, Inventory, Query, StockMovement, UnitOfWork
 from servicecore.services.common import DEFAULT_IDS, context, event, move
+from servicecore.services.maintenance import maintenance_visits
 from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -773,7 +774,7 @@ def plan_spare_parts(
     period_start: date,
     period_end: date,
     warehouse_id: str,
-    expected_visits: Sequence[tuple[ProductArchive | str, date]] = (),
+    expected_visits: Sequence[tuple[ProductArchive | str, date]] | None = None,
     failure_window_days: int = 365,
     safety_factor: Decimal = Decimal(1),
     plan_id: str | None = None,
@@ -819,7 +820,9 @@ def plan_spare_parts(
         period_start: First day planned.
         period_end: Last day planned (inclusive).
         warehouse_id: The service warehouse to stock.
-        expected_visits: Maintenance visits expected in the period.
+        expected_visits: Maintenance visits expected in the period; by default those the
+            maintenance plans of active contracts promise
+            (:func:`~servicecore.services.maintenance.maintenance_visits`).
         failure_window_days: Length of the history window in days (>= 1).
         safety_factor: Multiplier on every expectation (> 0), e.g. ``Decimal("1.2")``.
         plan_id: The plan's id (default: a new one).
@@ -864,6 +867,8 @@ def plan_spare_parts(
             if _holds(archive, code):
                 expected[code][period_start] += Fraction(qty * days, denominator) * factor
                 contributors.add(archive.id)
+    if expected_visits is None:
+        expected_visits = maintenance_visits(uow, period_start, period_end)
     for i, visit in enumerate(expected_visits):
         archive, on = _visit_archive(uow, i, visit, period_start, period_end)
         per_visit = history.per_visit((archive.product_code, ServiceType.MAINTENANCE))
