@@ -22,6 +22,7 @@ CASES = [
         ROOT / "README.md",
         ROOT / "docs" / "getting-started.rst",
         ROOT / "docs" / "storage" / "index.rst",
+        ROOT / "docs" / "tutorials" / "planning-in-a-notebook.rst",
     )
     for i, block in enumerate(python_blocks(path))
 ]
