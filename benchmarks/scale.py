@@ -3,7 +3,7 @@
 Also times inserting one emergency into a solved 250-job day.
 
 For each size: time to a first feasible plan, and the cost after 60 s and 300 s (``--limits``).
-Up to ``--max-jobs-per-part`` jobs (default 1,000) one OR-Tools model is solved; above it the
+Up to ``--max-jobs-per-part`` jobs (default 250) one OR-Tools model is solved; above it the
 problem is decomposed by technician geography and the parts are solved in ``--workers`` parallel
 processes (``solve_decomposed``). Every plan is checked with the independent checker.
 
@@ -134,7 +134,7 @@ def main() -> None:
     add_common_options(parser)
     parser.add_argument("--sizes", nargs="*", default=["1000x140", "5000x600"])
     parser.add_argument("--limits", nargs="*", type=float, default=[60.0, 300.0])
-    parser.add_argument("--max-jobs-per-part", type=int, default=1000)
+    parser.add_argument("--max-jobs-per-part", type=int, default=250)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--insertion-jobs", type=int, default=250)

@@ -84,7 +84,7 @@ def solve_decomposed(
     *,
     time_limit: float,
     seed: int = 0,
-    max_jobs_per_part: int = 1000,
+    max_jobs_per_part: int = 250,
     workers: int = 2,
     solution_limit: int | None = None,
 ) -> Result:
