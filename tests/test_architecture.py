@@ -40,7 +40,9 @@ ALLOWED = {
         "errors",
         "serialization",
         "basics",
+        "reports",
     },
+    "reports": {"reports", "ports", "model", "catalog", "errors", "events"},
     "testing": {
         "testing",
         "model",

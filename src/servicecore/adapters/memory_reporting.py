@@ -1,0 +1,133 @@
+"""The reporting backend over memory storage, and the helper that picks a storage's backend.
+
+The memory backend reads every committed record of the tenant and counts in Python: memory
+storage holds little data, and this is the reference the SQL backend is tested against.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from servicecore.adapters.memory import MemoryStorage
+from servicecore.catalog import spec_for
+from servicecore.errors import ValidationError
+from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.reports.port import (
+    Bucket,
+    Condition,
+    CountRow,
+    Op,
+    ReportingBackend,
+    SlaCountRow,
+    bucket_start,
+    check_as_of,
+    check_query,
+    classify_target,
+)
+
+__all__ = ["MemoryReporting", "reporting_for"]
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _holds(value: object, cond: Condition) -> bool:
+    wanted = _plain(cond.value)
+    if cond.op is Op.EQ:
+        return value == wanted
+    if cond.op is Op.IN:
+        return value in {_plain(v) for v in cond.value}  # type: ignore[attr-defined]
+    if cond.op is Op.IS_NULL:
+        return value is None
+    if cond.op is Op.NOT_NULL:
+        return value is not None
+    if value is None:
+        return False
+    if cond.op is Op.GE:
+        return bool(value >= wanted)  # type: ignore[operator]
+    return bool(value < wanted)  # type: ignore[operator]
+
+
+class MemoryReporting:
+    """:class:`~servicecore.reports.port.ReportingBackend` over a :class:`MemoryStorage`.
+
+    Args:
+        storage: The storage whose committed records are counted.
+    """
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self.storage = storage
+
+    def _records(self, tenant: str, aggregate: str) -> list[Any]:
+        with self.storage.unit_of_work(tenant) as uow:
+            return list(uow.repository(spec_for(aggregate).name).iterate())
+
+    def count_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        where: Sequence[Condition] = (),
+    ) -> list[CountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        check_query(aggregate, group_by, where)
+        fields = spec_for(aggregate).fields
+        counts: Counter[tuple[object, ...]] = Counter()
+        for entity in self._records(tenant, aggregate):
+            if not all(_holds(fields[c.field].read(entity), c) for c in where):
+                continue
+            key: list[object] = []
+            for g in group_by:
+                if isinstance(g, Bucket):
+                    value = fields[g.field].read(entity)
+                    key.append(
+                        None if value is None else bucket_start(value, g.unit)  # type: ignore[arg-type]
+                    )
+                else:
+                    key.append(fields[g].read(entity))
+            counts[tuple(key)] += 1
+        return [CountRow(key, n) for key, n in counts.items()]
+
+    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`."""
+        check_as_of(as_of)
+        counts: Counter[tuple[Any, str, Any]] = Counter()
+        request: ServiceRequest
+        for request in self._records(tenant, "requests"):
+            if request.reported_at > as_of:
+                continue
+            cancelled = request.status is RequestStatus.CANCELLED
+            closed_at = request.closure.closed_at if request.closure is not None else None
+            for target, done, due in (
+                ("response", request.responded_at, request.response_due),
+                ("resolution", closed_at, request.resolution_due),
+            ):
+                known = done if done is not None and done <= as_of else None
+                status = classify_target(known, due, cancelled, as_of)
+                counts[(request.priority, target, status)] += 1
+        return [SlaCountRow(p, t, s, n) for (p, t, s), n in counts.items()]
+
+
+def reporting_for(storage: object) -> ReportingBackend:
+    """Return the reporting backend for a storage servicecore ships (memory or SQLAlchemy).
+
+    Raises:
+        ValidationError: ``storage`` is another kind of storage (``storage`` is named).
+    """
+    if isinstance(storage, MemoryStorage):
+        return MemoryReporting(storage)
+    try:
+        from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
+        from servicecore.adapters.sqlalchemy.reporting import SqlReporting
+    except ImportError as exc:  # SQLAlchemy is an optional extra
+        raise ValidationError.single(
+            "storage", type(storage).__name__, "has no reporting backend"
+        ) from exc
+    if isinstance(storage, SQLAlchemyStorage):
+        return SqlReporting(storage.engine)
+    raise ValidationError.single("storage", type(storage).__name__, "has no reporting backend")

@@ -1,0 +1,183 @@
+"""The reporting backend on SQLAlchemy Core: every count is a ``GROUP BY`` in the database.
+
+Queries run on the aggregate tables of :mod:`servicecore.adapters.sqlalchemy.tables`, on their
+indexed columns; only the SLA counts read two times out of the JSON ``data`` (``responded_at``
+and ``closure.closed_at``), with the database's JSON functions. Time buckets are computed in SQL
+in UTC: on SQLite from the fixed-width UTC text the datetime columns hold, on PostgreSQL with
+``date_trunc`` on the ``timestamptz`` taken at time zone UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
+from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES
+from servicecore.catalog import spec_for
+from servicecore.model.enums import Priority
+from servicecore.reports.port import (
+    Bucket,
+    Condition,
+    CountRow,
+    Op,
+    SlaCountRow,
+    SlaTargetStatus,
+    TimeUnit,
+    check_as_of,
+    check_query,
+)
+
+__all__ = ["SqlReporting"]
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _condition(column: sa.ColumnElement[Any], cond: Condition) -> sa.ColumnElement[bool]:
+    if cond.op is Op.EQ:
+        return column == _plain(cond.value)
+    if cond.op is Op.IN:
+        return column.in_([_plain(v) for v in cond.value])  # type: ignore[attr-defined]
+    if cond.op is Op.IS_NULL:
+        return column.is_(None)
+    if cond.op is Op.NOT_NULL:
+        return column.is_not(None)
+    if cond.op is Op.GE:
+        return column >= _plain(cond.value)
+    return column < _plain(cond.value)
+
+
+def _sqlite_iso(text: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """Turn a JSON ISO datetime (``...T09:00:00+00:00``, UTC) into the columns' 26-char form."""
+    return sa.case(
+        (sa.func.substr(text, 20, 1) == ".", sa.func.substr(text, 1, 26)),
+        else_=sa.func.substr(text, 1, 19) + ".000000",
+    )
+
+
+class SqlReporting:
+    """:class:`~servicecore.reports.port.ReportingBackend` on a SQLite or PostgreSQL database.
+
+    Args:
+        target: An engine (e.g. ``SQLAlchemyStorage.engine``), a URL or a SQLite file path; the
+            schema must be servicecore's (see :func:`servicecore.adapters.sqlalchemy.upgrade`).
+
+    Raises:
+        ValidationError: ``target`` is not a usable database URL.
+    """
+
+    def __init__(self, target: str | sa.Engine) -> None:
+        self.engine = make_engine(target)
+        self.postgres = self.engine.dialect.name == "postgresql"
+
+    def _bucket(self, column: sa.ColumnElement[Any], unit: TimeUnit) -> sa.ColumnElement[Any]:
+        if self.postgres:
+            local = sa.func.timezone("UTC", column) if _is_datetime(column) else column
+            return sa.cast(sa.func.date_trunc(unit.value, local), sa.Date)
+        day = sa.func.substr(column, 1, 10)
+        if unit is TimeUnit.DAY:
+            return day
+        if unit is TimeUnit.WEEK:
+            # 'weekday 0' moves to the next Sunday (or stays on one); six days back is Monday.
+            return sa.func.date(day, "weekday 0", "-6 days")
+        return sa.func.substr(column, 1, 7) + "-01"
+
+    def _rows(self, statement: sa.Select[Any]) -> list[sa.Row[Any]]:
+        with self.engine.connect().execution_options(**read_options(self.engine)) as conn:
+            return list(conn.execute(statement))
+
+    def count_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        where: Sequence[Condition] = (),
+    ) -> list[CountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        check_query(aggregate, group_by, where)
+        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        keys: list[sa.ColumnElement[Any]] = []
+        buckets: list[bool] = []
+        for i, g in enumerate(group_by):
+            if isinstance(g, Bucket):
+                keys.append(self._bucket(table.c[g.field], g.unit).label(f"k{i}"))
+                buckets.append(True)
+            else:
+                keys.append(table.c[g].label(f"k{i}"))
+                buckets.append(False)
+        statement = (
+            sa.select(*keys, sa.func.count().label("n"))
+            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
+            .group_by(*keys)
+        )
+        found = []
+        for row in self._rows(statement):
+            values: tuple[object, ...] = tuple(row)
+            key = tuple(
+                _to_date(v) if is_bucket else v
+                for v, is_bucket in zip(values[:-1], buckets, strict=True)
+            )
+            count = int(values[-1])  # type: ignore[call-overload]
+            if count:  # without GROUP BY keys, SQL answers 0 where there is no group
+                found.append(CountRow(key, count))
+        return found
+
+    def _json_time(self, table: sa.Table, *path: str) -> sa.ColumnElement[Any]:
+        if self.postgres:
+            text = sa.func.jsonb_extract_path_text(table.c.data, *path)
+            return sa.cast(text, sa.DateTime(timezone=True))
+        return _sqlite_iso(sa.func.json_extract(table.c.data, "$." + ".".join(path)))
+
+    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`."""
+        at = check_as_of(as_of).astimezone(UTC)
+        table = AGGREGATE_TABLES["ServiceRequest"]
+        cancelled = table.c.status == "cancelled"
+        bound: sa.ColumnElement[Any] = (
+            sa.literal(at, sa.DateTime(timezone=True))
+            if self.postgres
+            else sa.literal(at.replace(tzinfo=None).isoformat(timespec="microseconds"), sa.String)
+        )
+        found: list[SlaCountRow] = []
+        for target, due, done_at in (
+            ("response", table.c.response_due, self._json_time(table, "responded_at")),
+            ("resolution", table.c.resolution_due, self._json_time(table, "closure", "closed_at")),
+        ):
+            done = sa.case((done_at <= bound, done_at), else_=sa.null())
+            status = sa.case(
+                (due.is_(None), SlaTargetStatus.UNMEASURED.value),
+                (done.is_not(None) & (done <= due), SlaTargetStatus.MET.value),
+                (done.is_not(None), SlaTargetStatus.BREACHED.value),
+                (cancelled, SlaTargetStatus.CANCELLED.value),
+                (due < at, SlaTargetStatus.BREACHED.value),
+                else_=SlaTargetStatus.PENDING.value,
+            ).label("s")
+            statement = (
+                sa.select(table.c.priority, status, sa.func.count())
+                .where(table.c.tenant == tenant, table.c.reported_at <= at)
+                .group_by(table.c.priority, status)
+            )
+            for row in self._rows(statement):
+                priority, state, n = tuple(row)
+                found.append(
+                    SlaCountRow(Priority(priority), target, SlaTargetStatus(state), int(n))
+                )
+        return found
+
+
+def _is_datetime(column: sa.ColumnElement[Any]) -> bool:
+    return not isinstance(column.type, sa.Date)
+
+
+def _to_date(value: object) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value))

@@ -1,0 +1,53 @@
+"""Read-side reports over a reporting port; rows convertible to pandas, CSV and Excel.
+
+Build a report from a :class:`~servicecore.reports.port.ReportingBackend` (for a storage
+servicecore ships, ``servicecore.adapters.memory_reporting.reporting_for(storage)``)::
+
+    report = booking_report(backend, "acme", period=TimeUnit.WEEK)
+    report.to_csv("bookings.csv")
+"""
+
+from servicecore.reports.port import (
+    Bucket,
+    Condition,
+    CountRow,
+    Op,
+    ReportingBackend,
+    SlaCountRow,
+    SlaTargetStatus,
+    TimeUnit,
+)
+from servicecore.reports.report import MissingExtra, Report
+from servicecore.reports.standard import (
+    AGE_BANDS,
+    BookingRow,
+    DispatchRow,
+    RequestMonitoringRow,
+    SlaComplianceRow,
+    booking_report,
+    dispatch_table,
+    request_monitoring,
+    sla_compliance,
+)
+
+__all__ = [
+    "AGE_BANDS",
+    "BookingRow",
+    "Bucket",
+    "Condition",
+    "CountRow",
+    "DispatchRow",
+    "MissingExtra",
+    "Op",
+    "Report",
+    "ReportingBackend",
+    "RequestMonitoringRow",
+    "SlaComplianceRow",
+    "SlaCountRow",
+    "SlaTargetStatus",
+    "TimeUnit",
+    "booking_report",
+    "dispatch_table",
+    "request_monitoring",
+    "sla_compliance",
+]

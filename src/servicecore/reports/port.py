@@ -1,0 +1,240 @@
+"""The reporting port: a few aggregate queries over the stored aggregates' indexed fields.
+
+Reports are built from these queries only, so that on SQL storage the counting happens in the
+database (``GROUP BY`` / ``COUNT`` on the indexed columns) and only the groups travel back. The
+queries name aggregates by their repository name (``"requests"``) and fields by their indexed
+name in :mod:`servicecore.catalog`; time buckets are computed in UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+import attrs
+
+from servicecore.catalog import spec_for
+from servicecore.errors import ValidationError
+from servicecore.model.enums import Priority
+
+__all__ = [
+    "Bucket",
+    "Condition",
+    "CountRow",
+    "Op",
+    "ReportingBackend",
+    "SlaCountRow",
+    "SlaTargetStatus",
+    "TimeUnit",
+    "bucket_start",
+    "check_as_of",
+    "check_query",
+    "classify_target",
+]
+
+
+class TimeUnit(enum.Enum):
+    """The length of a time bucket (in UTC)."""
+
+    DAY = "day"
+    WEEK = "week"
+    """ISO weeks: a bucket starts on Monday."""
+    MONTH = "month"
+
+
+class Op(enum.Enum):
+    """How a :class:`Condition` compares an indexed field with its value."""
+
+    EQ = "eq"
+    IN = "in"
+    GE = "ge"
+    """Field not ``None`` and ``>=`` the value."""
+    LT = "lt"
+    """Field not ``None`` and ``<`` the value."""
+    IS_NULL = "is_null"
+    NOT_NULL = "not_null"
+
+
+@attrs.frozen
+class Bucket:
+    """A group key: the start (a :class:`~datetime.date`) of the time bucket a field falls in.
+
+    Attributes:
+        field: An indexed ``datetime`` or ``date`` field.
+        unit: Day, week (starting Monday) or month, in UTC.
+    """
+
+    field: str
+    unit: TimeUnit
+
+
+@attrs.frozen
+class Condition:
+    """A filter on an indexed field.
+
+    Attributes:
+        field: The indexed field.
+        op: The comparison.
+        value: The value (enums are compared by value; a tuple for :attr:`Op.IN`; ignored by
+            the null tests).
+    """
+
+    field: str
+    op: Op
+    value: object = None
+
+
+@attrs.frozen
+class CountRow:
+    """One group of :meth:`ReportingBackend.count_by`.
+
+    Attributes:
+        key: The group's values, in the order of ``group_by`` (``None`` for an absent value).
+        count: How many records are in the group.
+    """
+
+    key: tuple[object, ...]
+    count: int
+
+
+class SlaTargetStatus(enum.Enum):
+    """Where an SLA target of a request stands, judged on its stored due time."""
+
+    MET = "met"
+    BREACHED = "breached"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+    UNMEASURED = "unmeasured"
+    """The request has no due time for the target (no SLA applied)."""
+
+
+@attrs.frozen
+class SlaCountRow:
+    """One group of :meth:`ReportingBackend.sla_counts`.
+
+    Attributes:
+        priority: The requests' priority.
+        target: ``"response"`` or ``"resolution"``.
+        status: Where the target stands.
+        count: How many requests.
+    """
+
+    priority: Priority
+    target: str
+    status: SlaTargetStatus
+    count: int
+
+
+class ReportingBackend(Protocol):
+    """Aggregate queries for reports; one implementation per storage.
+
+    Implementations: ``servicecore.adapters.memory_reporting.MemoryReporting`` and
+    ``servicecore.adapters.sqlalchemy.reporting.SqlReporting``.
+    """
+
+    def count_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        where: Sequence[Condition] = (),
+    ) -> list[CountRow]:
+        """Count ``aggregate``'s records matching every condition, grouped by the keys.
+
+        Args:
+            tenant: Whose records.
+            aggregate: The repository name, e.g. ``"bookings"``.
+            group_by: Indexed fields and time buckets; may be empty (one row, the total).
+            where: Conditions on indexed fields, all of which must hold.
+
+        Returns:
+            One row per non-empty group, in no particular order (no row at all when nothing
+            matches).
+
+        Raises:
+            ValidationError: An unknown aggregate or field, a bucket over a field that is not a
+                date or datetime, or a bad condition value.
+        """
+        ...
+
+    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
+        """Count service requests by priority, SLA target and target status at ``as_of``.
+
+        A target is *met* when done (response: ``responded_at``; resolution: the closure's
+        ``closed_at``; a time after ``as_of`` counts as not done) no later than its stored due
+        time (``response_due``, ``resolution_due``), *breached* when done later or not done and
+        due before ``as_of``, *cancelled* when not done and the request is cancelled, *pending*
+        when not done and not yet due, and *unmeasured* when it has no due time. Requests
+        reported after ``as_of`` are not counted.
+
+        Raises:
+            ValidationError: ``as_of`` is not an aware datetime.
+        """
+        ...
+
+
+def bucket_start(value: date | datetime, unit: TimeUnit) -> date:
+    """Return the first day of the ``unit`` bucket ``value`` falls in (datetimes taken in UTC)."""
+    day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
+    if unit is TimeUnit.DAY:
+        return day
+    if unit is TimeUnit.WEEK:
+        return date.fromordinal(day.toordinal() - day.weekday())
+    return day.replace(day=1)
+
+
+def check_query(
+    aggregate: str, group_by: Sequence[str | Bucket], where: Sequence[Condition]
+) -> None:
+    """Check that a :meth:`ReportingBackend.count_by` query names real indexed fields.
+
+    Raises:
+        ValidationError: An unknown aggregate or field, a bucket over a field that is not a date
+            or datetime, a condition whose op is not an :class:`Op`, or an ``in`` condition
+            whose value is not a tuple.
+    """
+    spec = spec_for(aggregate)
+    for i, key in enumerate(group_by):
+        name = key.field if isinstance(key, Bucket) else key
+        field = spec.fields.get(name)
+        if field is None:
+            raise ValidationError.single(
+                f"group_by[{i}]", name, f"is not an indexed field of {spec.name}"
+            )
+        if isinstance(key, Bucket) and field.type not in (date, datetime):
+            raise ValidationError.single(f"group_by[{i}]", name, "is not a date or datetime")
+    for i, cond in enumerate(where):
+        if cond.field not in spec.fields:
+            raise ValidationError.single(
+                f"where[{i}].field", cond.field, f"is not an indexed field of {spec.name}"
+            )
+        if not isinstance(cond.op, Op):
+            raise ValidationError.single(f"where[{i}].op", cond.op, "must be an Op")
+        if cond.op is Op.IN and not isinstance(cond.value, tuple):
+            raise ValidationError.single(f"where[{i}].value", cond.value, "must be a tuple")
+
+
+def check_as_of(as_of: object) -> datetime:
+    """Return ``as_of`` if it is an aware datetime.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
+        raise ValidationError.single("as_of", as_of, "must be a timezone-aware datetime")
+    return as_of
+
+
+def classify_target(
+    done_at: datetime | None, due: datetime | None, cancelled: bool, as_of: datetime
+) -> SlaTargetStatus:
+    """Return where one SLA target stands, as :meth:`ReportingBackend.sla_counts` defines it."""
+    if due is None:
+        return SlaTargetStatus.UNMEASURED
+    if done_at is not None:
+        return SlaTargetStatus.MET if done_at <= due else SlaTargetStatus.BREACHED
+    if cancelled:
+        return SlaTargetStatus.CANCELLED
+    return SlaTargetStatus.BREACHED if due < as_of else SlaTargetStatus.PENDING

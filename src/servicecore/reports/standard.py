@@ -1,0 +1,348 @@
+"""The standard reports, each built from a few reporting-port queries.
+
+On SQL storage the counting therefore happens in the database.
+
+Every report takes the backend and the tenant first. Time buckets (``period``) are UTC days,
+ISO weeks (starting Monday) or calendar months, identified by their first day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import attrs
+
+from servicecore.errors import ValidationError
+from servicecore.model.booking import BookingStatus
+from servicecore.model.dispatch import DispatchStatus
+from servicecore.model.enums import Channel, Priority, ServiceType
+from servicecore.model.request import RequestStatus
+from servicecore.reports.port import (
+    Bucket,
+    Condition,
+    Op,
+    ReportingBackend,
+    SlaTargetStatus,
+    TimeUnit,
+    check_as_of,
+)
+from servicecore.reports.report import Report
+
+__all__ = [
+    "AGE_BANDS",
+    "BookingRow",
+    "DispatchRow",
+    "RequestMonitoringRow",
+    "SlaComplianceRow",
+    "booking_report",
+    "dispatch_table",
+    "request_monitoring",
+    "sla_compliance",
+]
+
+_PRIORITY_ORDER = {p: i for i, p in enumerate(Priority)}
+
+
+def _range(field: str, start: datetime | None, end: datetime | None) -> list[Condition]:
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            raise ValidationError.single(name, value, "must be a timezone-aware datetime")
+    if start is not None and end is not None and end <= start:
+        raise ValidationError.single("end", end, f"must be after start {start}")
+    found = []
+    if start is not None:
+        found.append(Condition(field, Op.GE, start))
+    if end is not None:
+        found.append(Condition(field, Op.LT, end))
+    return found
+
+
+def _unit(period: object) -> TimeUnit:
+    if not isinstance(period, TimeUnit):
+        raise ValidationError.single("period", period, "must be a TimeUnit")
+    return period
+
+
+def _none_last(value: str | None) -> tuple[bool, str]:
+    return (value is None, value or "")
+
+
+@attrs.frozen
+class BookingRow:
+    """Bookings of one status, service type, technician and channel in one period.
+
+    Attributes:
+        period: First day of the bucket the booked slot starts in (UTC).
+        status: The bookings' lifecycle state.
+        service_type: The service booked.
+        technician_id: The technician assigned, or ``None`` while unassigned.
+        channel: How the bookings came in (online, call centre, walk-in: the location).
+        count: How many bookings.
+    """
+
+    period: date
+    status: BookingStatus
+    service_type: ServiceType
+    technician_id: str | None
+    channel: Channel
+    count: int
+
+
+def booking_report(
+    backend: ReportingBackend,
+    tenant: str,
+    *,
+    period: TimeUnit = TimeUnit.DAY,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report[BookingRow]:
+    """The booking report (seed 000): bookings counted by period, status, type, technician, channel.
+
+    A booking counts in the period its slot starts in; ``start`` and ``end`` keep the bookings
+    whose slot starts in ``[start, end)``. One query, grouped in the database.
+
+    Returns:
+        One row per non-empty group, ordered by period, status, service type, technician
+        (unassigned last) and channel.
+
+    Raises:
+        ValidationError: ``period`` is not a :class:`TimeUnit`, ``start`` or ``end`` is not an
+            aware datetime, or ``end`` is not after ``start``.
+    """
+    unit = _unit(period)
+    rows = [
+        BookingRow(
+            period=r.key[0],  # type: ignore[arg-type]
+            status=BookingStatus(r.key[1]),
+            service_type=ServiceType(r.key[2]),
+            technician_id=r.key[3],  # type: ignore[arg-type]
+            channel=Channel(r.key[4]),
+            count=r.count,
+        )
+        for r in backend.count_by(
+            tenant,
+            "bookings",
+            [Bucket("slot_start", unit), "status", "service_type", "technician_id", "channel"],
+            _range("slot_start", start, end),
+        )
+    ]
+    statuses = list(BookingStatus)
+    types = list(ServiceType)
+    channels = list(Channel)
+    rows.sort(
+        key=lambda r: (
+            r.period,
+            statuses.index(r.status),
+            types.index(r.service_type),
+            _none_last(r.technician_id),
+            channels.index(r.channel),
+        )
+    )
+    return Report.of("Bookings", BookingRow, rows)
+
+
+@attrs.frozen
+class SlaComplianceRow:
+    """How one SLA target stands over the requests of one priority.
+
+    Attributes:
+        priority: The requests' priority.
+        target: ``"response"`` or ``"resolution"``.
+        met: Done no later than the stored due time.
+        breached: Done after the due time, or not done and the due time passed.
+        pending: Not done, not yet due.
+        cancelled: Not done, and the request was cancelled (not measured).
+        unmeasured: No due time (no SLA applied to the request).
+        compliance: ``met / (met + breached)``, or ``None`` when both are zero.
+    """
+
+    priority: Priority
+    target: str
+    met: int
+    breached: int
+    pending: int
+    cancelled: int
+    unmeasured: int
+    compliance: float | None
+
+
+def sla_compliance(
+    backend: ReportingBackend, tenant: str, as_of: datetime
+) -> Report[SlaComplianceRow]:
+    """SLA compliance at ``as_of``: requests by priority, met / breached / pending per target.
+
+    The requests reported no later than ``as_of`` are judged on their *stored* due times
+    (``response_due``, ``resolution_due``): response is done at ``responded_at``, resolution at
+    the closure's ``closed_at`` (a time after ``as_of`` counts as not yet done). Instants are
+    compared, so a target done after its due time but outside working hours counts as breached
+    here, where :func:`servicecore.model.sla.sla_outcome` (which counts lateness in working
+    time) would call it met. Two grouped queries in the database.
+
+    Returns:
+        Two rows per priority that has requests (response, then resolution), most urgent first.
+
+    Raises:
+        ValidationError: ``as_of`` is not an aware datetime.
+    """
+    counts: dict[tuple[Priority, str], dict[SlaTargetStatus, int]] = defaultdict(
+        lambda: dict.fromkeys(SlaTargetStatus, 0)
+    )
+    for r in backend.sla_counts(tenant, check_as_of(as_of)):
+        counts[(r.priority, r.target)][r.status] += r.count
+    rows = []
+    for (priority, target), c in counts.items():
+        met, breached = c[SlaTargetStatus.MET], c[SlaTargetStatus.BREACHED]
+        rows.append(
+            SlaComplianceRow(
+                priority=priority,
+                target=target,
+                met=met,
+                breached=breached,
+                pending=c[SlaTargetStatus.PENDING],
+                cancelled=c[SlaTargetStatus.CANCELLED],
+                unmeasured=c[SlaTargetStatus.UNMEASURED],
+                compliance=met / (met + breached) if met + breached else None,
+            )
+        )
+    rows.sort(key=lambda r: (_PRIORITY_ORDER[r.priority], r.target != "response"))
+    return Report.of("SLA compliance", SlaComplianceRow, rows)
+
+
+AGE_BANDS: tuple[tuple[str, timedelta, timedelta | None], ...] = (
+    ("under 1 day", timedelta(0), timedelta(days=1)),
+    ("1-3 days", timedelta(days=1), timedelta(days=3)),
+    ("3-7 days", timedelta(days=3), timedelta(days=7)),
+    ("7 days or more", timedelta(days=7), None),
+)
+"""The age bands of :func:`request_monitoring`: ``(label, from, to)``, age in ``[from, to)``."""
+
+_OPEN = (
+    RequestStatus.OPEN,
+    RequestStatus.ASSIGNED,
+    RequestStatus.IN_PROGRESS,
+    RequestStatus.ON_HOLD,
+    RequestStatus.RESOLVED,
+)
+
+
+@attrs.frozen
+class RequestMonitoringRow:
+    """Unfinished service requests of one status, type and priority in one age band.
+
+    Attributes:
+        status: Open, assigned, in progress, on hold or resolved (not yet closed).
+        service_type: The service asked for.
+        priority: Their priority.
+        age: The :data:`AGE_BANDS` label of ``as_of - reported_at``.
+        count: How many requests.
+    """
+
+    status: RequestStatus
+    service_type: ServiceType
+    priority: Priority
+    age: str
+    count: int
+
+
+def request_monitoring(
+    backend: ReportingBackend, tenant: str, as_of: datetime
+) -> Report[RequestMonitoringRow]:
+    """Service request monitoring: unfinished requests by status, type, priority and age.
+
+    Unfinished means not closed and not cancelled; requests reported after ``as_of`` are left
+    out. One grouped query per age band.
+
+    Returns:
+        Rows ordered by status (lifecycle order), service type, priority (most urgent first) and
+        age band (youngest first).
+
+    Raises:
+        ValidationError: ``as_of`` is not an aware datetime.
+    """
+    at = check_as_of(as_of)
+    rows = []
+    for label, low, high in AGE_BANDS:
+        where = [
+            Condition("status", Op.IN, tuple(s.value for s in _OPEN)),
+            Condition("reported_at", Op.LT, at - low + timedelta.resolution),
+        ]
+        if high is not None:
+            where.append(Condition("reported_at", Op.GE, at - high + timedelta.resolution))
+        for r in backend.count_by(
+            tenant, "requests", ["status", "service_type", "priority"], where
+        ):
+            rows.append(
+                RequestMonitoringRow(
+                    status=RequestStatus(r.key[0]),
+                    service_type=ServiceType(r.key[1]),
+                    priority=Priority(r.key[2]),
+                    age=label,
+                    count=r.count,
+                )
+            )
+    statuses, types = list(RequestStatus), list(ServiceType)
+    bands = [b[0] for b in AGE_BANDS]
+    rows.sort(
+        key=lambda r: (
+            statuses.index(r.status),
+            types.index(r.service_type),
+            _PRIORITY_ORDER[r.priority],
+            bands.index(r.age),
+        )
+    )
+    return Report.of("Service request monitoring", RequestMonitoringRow, rows)
+
+
+@attrs.frozen
+class DispatchRow:
+    """One technician's dispatch orders of one status planned to start on one day.
+
+    Attributes:
+        technician_id: The technician.
+        day: The UTC day the planned work starts.
+        status: The orders' lifecycle state.
+        count: How many orders.
+    """
+
+    technician_id: str
+    day: date
+    status: DispatchStatus
+    count: int
+
+
+def dispatch_table(
+    backend: ReportingBackend,
+    tenant: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report[DispatchRow]:
+    """The technician dispatch table: dispatch orders by technician, day and status.
+
+    ``start`` and ``end`` keep the orders planned to start in ``[start, end)``. One grouped query.
+
+    Returns:
+        Rows ordered by technician, day and status (lifecycle order).
+
+    Raises:
+        ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not after
+            ``start``.
+    """
+    statuses = list(DispatchStatus)
+    rows = [
+        DispatchRow(
+            technician_id=r.key[0],  # type: ignore[arg-type]
+            day=r.key[1],  # type: ignore[arg-type]
+            status=DispatchStatus(r.key[2]),
+            count=r.count,
+        )
+        for r in backend.count_by(
+            tenant,
+            "dispatches",
+            ["technician_id", Bucket("planned_start", TimeUnit.DAY), "status"],
+            _range("planned_start", start, end),
+        )
+    ]
+    rows.sort(key=lambda r: (r.technician_id, r.day, statuses.index(r.status)))
+    return Report.of("Technician dispatch table", DispatchRow, rows)
