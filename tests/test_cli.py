@@ -21,6 +21,8 @@ def test_the_demo_tells_the_story_on_sqlite_and_verifies_every_chain(tmp_path):
     assert summary.invoice_total == "185000 IDR"
     assert str(summary.penalty) == "1500000 IDR"
     assert summary.alerts == 3
+    assert summary.planned_visits == 5
+    assert summary.care_responses == 3
     assert any("closure refused with 1 photo after, accepted with 3" in line for line in lines)
 
 
@@ -80,3 +82,15 @@ def test_db_without_the_sql_extra_says_how_to_get_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "servicecore.adapters.sqlalchemy.cli", None)
     assert main(["db", "upgrade", "x.db"]) == 2
     assert "servicecore[sql]" in capsys.readouterr().err
+
+
+def test_the_demo_plans_as_many_days_as_asked(tmp_path):
+    summary = run_demo(tmp_path / "demo.db", lambda _line: None, days=2, seed=3)
+    assert summary.planned_visits == 10
+
+
+def test_the_demo_refuses_an_unreasonable_number_of_days(tmp_path):
+    from servicecore.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="days"):
+        run_demo(tmp_path / "demo.db", lambda _line: None, days=0)

@@ -23,11 +23,12 @@ __all__ = ["build_parser", "main"]
 def _demo(args: argparse.Namespace) -> int:
     from servicecore.demo import run_demo
 
-    summary = run_demo(Path(args.db), print)
+    summary = run_demo(Path(args.db), print, seed=args.seed, days=args.days)
     print(
         f"done: {summary.audit_entries} audit entries in {summary.chains_verified} verified "
         f"chains, {len(summary.refusals)} refusals, {summary.notifications} notifications, "
-        f"{summary.alerts} alerts; stored in {summary.database}"
+        f"{summary.alerts} alerts, {summary.planned_visits} visits planned; "
+        f"stored in {summary.database}"
     )
     return 0
 
@@ -42,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         default="servicecore-demo.db",
         help="the SQLite file to write (replaced; default: servicecore-demo.db here)",
+    )
+    demo.add_argument("--seed", type=int, default=7, help="varies the maintenance day (default 7)")
+    demo.add_argument(
+        "--days", type=int, default=1, help="days of maintenance the scheduler plans (1-14)"
     )
     demo.set_defaults(handler=_demo)
     add_schedule_command(sub)

@@ -1,16 +1,18 @@
-"""The demo: a day at an air-conditioning service company in Jakarta, on embedded SQLite.
+"""The demo: days at an air-conditioning service company in Jakarta, on embedded SQLite.
 
 It runs the real use cases through a :class:`~servicecore.services.desk.ServiceDesk` on a SQLite
 file: a call-centre booking is confirmed with a QR check-in code and a clashing booking refused;
 the first technician rejects the dispatch and the second does the work with photos; the closure is
 refused for a missing photo, then accepted, the product's parts list updated and finance told
 what to invoice; the customer answers the survey and the case becomes knowledge; an emergency
-whose SLA is breached is priced under the contract; a quote goes through two versions; alerts
-fire; every audit chain is verified. Later versions grow it into the full demo with reports.
+whose SLA is breached is priced under the contract; the scheduler plans days of preventive
+maintenance; parts are requisitioned and issued; a care plan e-mails and calls the best customers;
+a quote goes through two versions; alerts fire; every audit chain is verified.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,7 +26,7 @@ from servicecore.adapters.notifiers import RecordingNotifier
 from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.basics import FixedClock
 from servicecore.catalog import AGGREGATES
-from servicecore.errors import ServicecoreError
+from servicecore.errors import ServicecoreError, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import ARCHIVE, CONTRACT, QUOTE
 from servicecore.model.actor import Actor, Role
@@ -32,6 +34,7 @@ from servicecore.model.archive import ArchivePart, ProductArchive
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingPolicy, CustomerIdentity
 from servicecore.model.calendar import WeeklyWindow, WorkingCalendar
+from servicecore.model.care import CareOutcome
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import (
     ArchiveId,
@@ -45,16 +48,26 @@ from servicecore.model.common import (
     TimeRange,
 )
 from servicecore.model.contract import PenaltyTerm, ServiceContract, SlaTerm
-from servicecore.model.enums import Channel, EvidenceKind, Priority, ServiceType, SolutionType
+from servicecore.model.enums import (
+    CareMethod,
+    Channel,
+    EvidenceKind,
+    Priority,
+    ServiceType,
+    SolutionType,
+)
+from servicecore.model.parts import RequisitionLine
 from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
 from servicecore.model.technician import Shift, Technician
-from servicecore.ports import Clock, NotificationChannel, UnitOfWork
-from servicecore.services import bookings
+from servicecore.ports import Clock, CustomerContact, NotificationChannel, UnitOfWork
+from servicecore.services import bookings, care, parts
 from servicecore.services.common import context
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
+from servicecore.testing.erp_crm import InMemoryCustomerDirectory
+from servicecore.testing.erp_stock import InMemoryInventory
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -82,6 +95,8 @@ class DemoSummary:
         penalty: What the breached emergency costs under the contract.
         invoice_total: What finance invoices for the repair.
         alerts: Alerts raised by the alert job.
+        planned_visits: Maintenance visits the scheduler dispatched.
+        care_responses: Customers who responded to the care plan.
     """
 
     database: Path
@@ -92,6 +107,8 @@ class DemoSummary:
     penalty: Money
     invoice_total: str
     alerts: int
+    planned_visits: int
+    care_responses: int
 
 
 def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
@@ -193,15 +210,26 @@ def _quote(uow: UnitOfWork, actor: Actor, clock: Clock) -> Quote:
     return quote
 
 
-def run_demo(db: Path, say: Callable[[str], None] = print) -> DemoSummary:
-    """Run the day on a fresh SQLite database at ``db`` (replaced if it exists).
+def run_demo(
+    db: Path, say: Callable[[str], None] = print, *, seed: int = 7, days: int = 1
+) -> DemoSummary:
+    """Run the story on a fresh SQLite database at ``db`` (replaced if it exists).
+
+    Args:
+        db: The SQLite file.
+        say: Where the story is told.
+        seed: Varies where the preventive-maintenance visits are and the scheduler's search.
+        days: How many days of preventive maintenance the scheduler plans (1-14).
 
     Returns:
         A summary of what happened.
 
     Raises:
+        ValidationError: ``days`` is outside 1-14.
         ServicecoreError: Only if the library misbehaves: every refusal in the story is expected.
     """
+    if not 1 <= days <= 14:
+        raise ValidationError.single("days", days, "must be from 1 to 14")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     notifier = RecordingNotifier()
@@ -315,6 +343,7 @@ def run_demo(db: Path, say: Callable[[str], None] = print) -> DemoSummary:
 
     goto(9, 40)
     work = desk.start_dispatch(wayan, second.id)
+    _requisition(desk, wayan, request.id, say)
     for i in range(3):
         desk.add_evidence(
             wayan,
@@ -391,6 +420,9 @@ def run_demo(db: Path, say: Callable[[str], None] = print) -> DemoSummary:
         f"{outcome.penalty} under the contract"
     )
 
+    planned = _plan_maintenance(desk, andi, siti, clock, seed, days, say)
+    responses = _care(desk, andi, siti, clock, say)
+
     quote = desk.run(_quote, siti)
     say(
         f"- quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
@@ -423,4 +455,129 @@ def run_demo(db: Path, say: Callable[[str], None] = print) -> DemoSummary:
         penalty=outcome.penalty,
         invoice_total=f"{invoice['amount']} {invoice['currency']}",
         alerts=len(run.raised),
+        planned_visits=planned,
+        care_responses=responses,
     )
+
+
+def _plan_maintenance(
+    desk: ServiceDesk,
+    supervisor: Actor,
+    agent: Actor,
+    clock: FixedClock,
+    seed: int,
+    days: int,
+    say: Callable[[str], None],
+) -> int:
+    """Open preventive-maintenance visits around Jakarta and let the scheduler plan each day."""
+    rng = random.Random(seed)
+    planned = 0
+    for n in range(days):
+        day = MONDAY + timedelta(days=2 + n)
+        for i in range(5):
+            unit_id = f"A-PM-{n}-{i}"
+            place = GeoPoint(
+                lat=-6.2 + rng.uniform(-0.08, 0.08), lon=106.82 + rng.uniform(-0.1, 0.1)
+            )
+
+            def register(uow: UnitOfWork, actor: Actor, c: Clock, uid: str = unit_id) -> None:
+                unit = ProductArchive(
+                    id=ArchiveId(uid),
+                    serial_number=f"SN-{uid}",
+                    product_code=PartCode("AC-9000"),
+                    customer_id=CustomerId(f"C-{uid}"),
+                    warranty_start=date(2025, 1, 1),
+                    warranty_end=date(2027, 1, 1),
+                )
+                ARCHIVE.create(unit, context(actor, c), uow.audit)
+                ARCHIVE.fire(unit, "register", context(actor, c), uow.audit)
+                uow.archives.add(unit)
+
+            desk.run(register, supervisor)
+            desk.open_request(
+                agent,
+                customer_id=f"C-{unit_id}",
+                service_type=ServiceType.MAINTENANCE,
+                archive_id=unit_id,
+                location=place,
+                required_skills=("hvac",),
+                symptoms="Quarterly coil cleaning and refrigerant check",
+            )
+        result, orders = desk.plan_day(supervisor, day, "Asia/Jakarta", time_limit=2, seed=seed)
+        planned += len(orders)
+        travel = sum(route.travel_minutes for route in result.routes)
+        say(
+            f"- {day:%a %d %b}: the scheduler planned {len(orders)} maintenance visits "
+            f"({travel} min of driving, {len(result.unassigned)} left unassigned)"
+        )
+    return planned
+
+
+def _requisition(
+    desk: ServiceDesk, technician: Actor, request_id: str, say: Callable[[str], None]
+) -> None:
+    """The relay fitted in the repair is requisitioned and issued (charged: a sales outbound)."""
+    stock = InMemoryInventory({"W-SVC": {"RELAY-7": 6}})
+    requisition = desk.run(
+        parts.requisition_parts,
+        technician,
+        request_id,
+        [RequisitionLine(part_code=RELAY, quantity=1, charged=True)],
+        warehouse_id="W-SVC",
+    )
+    desk.run(parts.issue_requisition, technician, requisition.id, stock)
+    say(
+        f"- parts: relay requisitioned and issued from W-SVC as a sales outbound "
+        f"({stock.on_hand('W-SVC', 'RELAY-7')} left on hand)"
+    )
+
+
+def _care(
+    desk: ServiceDesk, sales: Actor, agent: Actor, clock: FixedClock, say: Callable[[str], None]
+) -> int:
+    """A thank-you e-mail to gold customers and a follow-up call, with effectiveness evaluated."""
+    directory = InMemoryCustomerDirectory(
+        [
+            CustomerContact(
+                customer_id="C-TOKO-MAJU",
+                name="Toko Maju",
+                category="gold",
+                email="owner@tokomaju.id",
+                phone="+62 21 555 0199",
+            ),
+            CustomerContact(
+                customer_id="C-HOTEL-INDAH",
+                name="Hotel Indah",
+                category="gold",
+                email="gm@hotelindah.id",
+                phone="+62 21 555 0777",
+            ),
+        ]
+    )
+    window = TimeRange(clock.now(), clock.now() + timedelta(days=7))
+    for method, text in (
+        (CareMethod.EMAIL, "Dear {{ name }}, thank you for trusting PT Sejuk Abadi this year."),
+        (CareMethod.PHONE, "Call {{ name }}: satisfied with the last visit?"),
+    ):
+        plan = desk.run(
+            care.plan_care,
+            sales,
+            customer_category="gold",
+            method=method,
+            content=text,
+            schedule=window,
+            currency="IDR",
+            participants=[agent.id],
+        )
+        desk.run(care.activate_care, sales, plan.id)
+        done = desk.run(care.execute_care, sales, plan.id, directory)
+        for task in done.tasks:
+            desk.run(care.complete_care_task, agent, plan.id, task.id, CareOutcome.POSITIVE)
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        called = uow.care_plans.get(plan.id)
+    evaluation = care.evaluate_care(called, replies=1, leads=1)
+    say(
+        f"- customer care: thank-you e-mails to 2 gold customers and follow-up calls; "
+        f"{evaluation.effectiveness.responses} customer responses"
+    )
+    return evaluation.effectiveness.responses
