@@ -193,6 +193,16 @@ def data(storage: Storage, tenant: str) -> None:
         f.dispatch(
             id="D-5", technician_id="T-2", planned=_at(5, 14), status=DispatchStatus.ACCEPTED
         ),
+        f.dispatch(
+            id="D-6", technician_id="T-2", planned=_at(7, 9), status=DispatchStatus.REJECTED
+        ),
+    ]
+    surveys = [
+        f.survey(id="S-1", request_id="R-1", technician_id="T-1", score=5, sla_met=True),
+        f.survey(id="S-2", request_id="R-2", technician_id="T-1", score=3, sla_met=False),
+        f.survey(id="S-3", request_id="R-3", technician_id="T-2", score=4, sla_met=True),
+        f.survey(id="S-4", request_id="R-4", technician_id=None, score=1, sla_met=False),
+        f.survey(id="S-5", request_id="R-5", technician_id="T-3", score=2, sla_met=False),
     ]
     with storage.unit_of_work(tenant) as uow:
         for b in bookings:
@@ -201,4 +211,6 @@ def data(storage: Storage, tenant: str) -> None:
             uow.requests.add(r)
         for d in dispatches:
             uow.dispatches.add(d)
+        for survey in surveys:
+            uow.surveys.add(survey)
         uow.commit()

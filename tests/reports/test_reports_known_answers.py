@@ -20,11 +20,13 @@ from servicecore.reports import (
     Op,
     RequestMonitoringRow,
     SlaComplianceRow,
+    TechnicianPerformanceRow,
     TimeUnit,
     booking_report,
     dispatch_table,
     request_monitoring,
     sla_compliance,
+    technician_performance,
 )
 
 pytestmark = pytest.mark.usefixtures("data")
@@ -109,9 +111,36 @@ def test_dispatch_table(backend, tenant):
         DispatchRow("T-1", day(6), DS.ASSIGNED, 1),
         DispatchRow("T-2", day(5), DS.ASSIGNED, 1),
         DispatchRow("T-2", day(5), DS.ACCEPTED, 1),
+        DispatchRow("T-2", day(7), DS.REJECTED, 1),
     )
     later = dispatch_table(backend, tenant, start=dt.datetime(2026, 3, 6, tzinfo=dt.UTC))
-    assert later.rows == (DispatchRow("T-1", day(6), DS.ASSIGNED, 1),)
+    assert later.rows == (
+        DispatchRow("T-1", day(6), DS.ASSIGNED, 1),
+        DispatchRow("T-2", day(7), DS.REJECTED, 1),
+    )
+    window = dispatch_table(backend, tenant, start=NOW, end=dt.datetime(2026, 3, 6, tzinfo=dt.UTC))
+    assert sum(r.count for r in window.rows) == 4
+
+
+def test_technician_performance(backend, tenant):
+    assert technician_performance(backend, tenant).rows == (
+        TechnicianPerformanceRow("T-1", 3, 1, 0, 2, 2, 4.0, 0.5),
+        TechnicianPerformanceRow("T-2", 3, 0, 1, 2, 1, 4.0, 1.0),
+        TechnicianPerformanceRow("T-3", 0, 0, 0, 0, 1, 2.0, 0.0),
+    )
+    later = technician_performance(backend, tenant, start=dt.datetime(2026, 3, 6, tzinfo=dt.UTC))
+    assert later.rows == (
+        TechnicianPerformanceRow("T-1", 1, 0, 0, 1, 0, None, None),
+        TechnicianPerformanceRow("T-2", 1, 0, 1, 0, 0, None, None),
+    )
+
+
+def test_sum_by_skips_missing_values(backend, tenant):
+    rows = backend.sum_by(tenant, "surveys", [], ("comment",))
+    assert [(r.count, r.valued, r.total) for r in rows] == [(5, 0, 0.0)]
+    with pytest.raises(ValidationError) as info:
+        backend.sum_by(tenant, "surveys", [], ())
+    assert info.value.errors[0].path == "value"
 
 
 def test_count_by_filters_and_totals(backend, tenant):

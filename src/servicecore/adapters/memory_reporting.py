@@ -23,8 +23,10 @@ from servicecore.reports.port import (
     Op,
     ReportingBackend,
     SlaCountRow,
+    SumRow,
     bucket_start,
     check_as_of,
+    check_path,
     check_query,
     classify_target,
 )
@@ -67,6 +69,54 @@ class MemoryReporting:
         with self.storage.unit_of_work(tenant) as uow:
             return list(uow.repository(spec_for(aggregate).name).iterate())
 
+    def _key(
+        self, aggregate: str, entity: Any, group_by: Sequence[str | Bucket]
+    ) -> tuple[object, ...]:
+        fields = spec_for(aggregate).fields
+        key: list[object] = []
+        for g in group_by:
+            if isinstance(g, Bucket):
+                value = fields[g.field].read(entity)
+                key.append(
+                    None if value is None else bucket_start(value, g.unit)  # type: ignore[arg-type]
+                )
+            else:
+                key.append(fields[g].read(entity))
+        return tuple(key)
+
+    def _matching(self, tenant: str, aggregate: str, where: Sequence[Condition]) -> list[Any]:
+        fields = spec_for(aggregate).fields
+        return [
+            e
+            for e in self._records(tenant, aggregate)
+            if all(_holds(fields[c.field].read(e), c) for c in where)
+        ]
+
+    def sum_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        value: Sequence[str],
+        where: Sequence[Condition] = (),
+    ) -> list[SumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_by`."""
+        check_query(aggregate, group_by, where)
+        path = check_path(value)
+        groups: dict[tuple[object, ...], list[float]] = {}
+        for entity in self._matching(tenant, aggregate, where):
+            found: Any = entity
+            for name in path:
+                found = getattr(found, name, None)
+                if found is None:
+                    break
+            acc = groups.setdefault(self._key(aggregate, entity, group_by), [0, 0, 0.0])
+            acc[0] += 1
+            if isinstance(found, bool | int | float):
+                acc[1] += 1
+                acc[2] += float(found)
+        return [SumRow(k, int(n), int(v), t) for k, (n, v, t) in groups.items()]
+
     def count_by(
         self,
         tenant: str,
@@ -76,21 +126,9 @@ class MemoryReporting:
     ) -> list[CountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
         check_query(aggregate, group_by, where)
-        fields = spec_for(aggregate).fields
-        counts: Counter[tuple[object, ...]] = Counter()
-        for entity in self._records(tenant, aggregate):
-            if not all(_holds(fields[c.field].read(entity), c) for c in where):
-                continue
-            key: list[object] = []
-            for g in group_by:
-                if isinstance(g, Bucket):
-                    value = fields[g.field].read(entity)
-                    key.append(
-                        None if value is None else bucket_start(value, g.unit)  # type: ignore[arg-type]
-                    )
-                else:
-                    key.append(fields[g].read(entity))
-            counts[tuple(key)] += 1
+        counts: Counter[tuple[object, ...]] = Counter(
+            self._key(aggregate, e, group_by) for e in self._matching(tenant, aggregate, where)
+        )
         return [CountRow(key, n) for key, n in counts.items()]
 
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:

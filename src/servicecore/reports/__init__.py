@@ -15,6 +15,7 @@ from servicecore.reports.port import (
     ReportingBackend,
     SlaCountRow,
     SlaTargetStatus,
+    SumRow,
     TimeUnit,
 )
 from servicecore.reports.report import MissingExtra, Report
@@ -24,10 +25,12 @@ from servicecore.reports.standard import (
     DispatchRow,
     RequestMonitoringRow,
     SlaComplianceRow,
+    TechnicianPerformanceRow,
     booking_report,
     dispatch_table,
     request_monitoring,
     sla_compliance,
+    technician_performance,
 )
 
 __all__ = [
@@ -45,9 +48,12 @@ __all__ = [
     "SlaComplianceRow",
     "SlaCountRow",
     "SlaTargetStatus",
+    "SumRow",
+    "TechnicianPerformanceRow",
     "TimeUnit",
     "booking_report",
     "dispatch_table",
     "request_monitoring",
     "sla_compliance",
+    "technician_performance",
 ]

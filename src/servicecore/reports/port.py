@@ -27,9 +27,11 @@ __all__ = [
     "ReportingBackend",
     "SlaCountRow",
     "SlaTargetStatus",
+    "SumRow",
     "TimeUnit",
     "bucket_start",
     "check_as_of",
+    "check_path",
     "check_query",
     "classify_target",
 ]
@@ -84,6 +86,23 @@ class Condition:
     field: str
     op: Op
     value: object = None
+
+
+@attrs.frozen
+class SumRow:
+    """One group of :meth:`ReportingBackend.sum_by`.
+
+    Attributes:
+        key: The group's values, in the order of ``group_by``.
+        count: How many records are in the group.
+        valued: How many of them have a value at the summed path.
+        total: The sum of those values (``True`` counts 1, ``False`` 0); ``0.0`` when none.
+    """
+
+    key: tuple[object, ...]
+    count: int
+    valued: int
+    total: float
 
 
 @attrs.frozen
@@ -156,6 +175,34 @@ class ReportingBackend(Protocol):
         Raises:
             ValidationError: An unknown aggregate or field, a bucket over a field that is not a
                 date or datetime, or a bad condition value.
+        """
+        ...
+
+    def sum_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        value: Sequence[str],
+        where: Sequence[Condition] = (),
+    ) -> list[SumRow]:
+        """Like :meth:`count_by`, and also sum a number or boolean stored in the records.
+
+        Args:
+            tenant: Whose records.
+            aggregate: The repository name, e.g. ``"surveys"``.
+            group_by: Indexed fields and time buckets.
+            value: The path of the value in the stored record, e.g. ``("score",)``: attribute
+                names, as in :mod:`servicecore.serialization`'s JSON (on SQL storage the sum is
+                taken in the database from the JSON ``data`` column).
+            where: Conditions on indexed fields.
+
+        Returns:
+            One row per non-empty group, in no particular order.
+
+        Raises:
+            ValidationError: As for :meth:`count_by`, or an empty ``value`` path or one with a
+                name that is not an identifier.
         """
         ...
 
@@ -238,3 +285,15 @@ def classify_target(
     if cancelled:
         return SlaTargetStatus.CANCELLED
     return SlaTargetStatus.BREACHED if due < as_of else SlaTargetStatus.PENDING
+
+
+def check_path(value: Sequence[str]) -> tuple[str, ...]:
+    """Return a :meth:`ReportingBackend.sum_by` value path as a tuple, checked.
+
+    Raises:
+        ValidationError: The path is empty or a name in it is not an identifier.
+    """
+    path = tuple(value) if not isinstance(value, str) else (value,)
+    if not path or not all(isinstance(p, str) and p.isidentifier() for p in path):
+        raise ValidationError.single("value", value, "must be a non-empty path of field names")
+    return path

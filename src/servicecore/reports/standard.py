@@ -35,10 +35,12 @@ __all__ = [
     "DispatchRow",
     "RequestMonitoringRow",
     "SlaComplianceRow",
+    "TechnicianPerformanceRow",
     "booking_report",
     "dispatch_table",
     "request_monitoring",
     "sla_compliance",
+    "technician_performance",
 ]
 
 _PRIORITY_ORDER = {p: i for i, p in enumerate(Priority)}
@@ -346,3 +348,87 @@ def dispatch_table(
     ]
     rows.sort(key=lambda r: (r.technician_id, r.day, statuses.index(r.status)))
     return Report.of("Technician dispatch table", DispatchRow, rows)
+
+
+@attrs.frozen
+class TechnicianPerformanceRow:
+    """One technician's jobs and ratings.
+
+    Attributes:
+        technician_id: The technician.
+        jobs: Dispatch orders given to them, in any state.
+        completed: Of those, completed.
+        rejected: Of those, rejected by the technician.
+        open: Of those, still assigned, accepted or in progress.
+        surveys: Satisfaction surveys that rate them.
+        average_score: The surveys' mean score (1 to 5), or ``None`` without surveys.
+        sla_hit_rate: The share of those surveys whose request met its SLA (the survey's
+            ``sla_met``), or ``None`` without surveys.
+    """
+
+    technician_id: str
+    jobs: int
+    completed: int
+    rejected: int
+    open: int
+    surveys: int
+    average_score: float | None
+    sla_hit_rate: float | None
+
+
+_OPEN_DISPATCH = frozenset(
+    {DispatchStatus.ASSIGNED.value, DispatchStatus.ACCEPTED.value, DispatchStatus.IN_PROGRESS.value}
+)
+
+
+def technician_performance(
+    backend: ReportingBackend,
+    tenant: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report[TechnicianPerformanceRow]:
+    """Technician performance: jobs by outcome, satisfaction score and SLA hit rate.
+
+    Jobs are the dispatch orders planned to start in ``[start, end)``; surveys are those
+    answered in ``[start, end)`` that name a technician (the score and ``sla_met`` are summed in
+    the database from the survey's stored data). Three grouped queries.
+
+    Returns:
+        One row per technician with a job or a survey, ordered by technician id.
+
+    Raises:
+        ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not after
+            ``start``.
+    """
+    jobs: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in backend.count_by(
+        tenant, "dispatches", ["technician_id", "status"], _range("planned_start", start, end)
+    ):
+        jobs[str(r.key[0])][str(r.key[1])] = r.count
+    rated = [*_range("answered_at", start, end), Condition("technician_id", Op.NOT_NULL)]
+    scores = {
+        str(r.key[0]): r
+        for r in backend.sum_by(tenant, "surveys", ["technician_id"], ("score",), rated)
+    }
+    hits = {
+        str(r.key[0]): r
+        for r in backend.sum_by(tenant, "surveys", ["technician_id"], ("sla_met",), rated)
+    }
+    rows = []
+    for technician in sorted(jobs.keys() | scores.keys()):
+        states = jobs.get(technician, {})
+        score, hit = scores.get(technician), hits.get(technician)
+        rows.append(
+            TechnicianPerformanceRow(
+                technician_id=technician,
+                jobs=sum(states.values()),
+                completed=states.get(DispatchStatus.COMPLETED.value, 0),
+                rejected=states.get(DispatchStatus.REJECTED.value, 0),
+                open=sum(n for s, n in states.items() if s in _OPEN_DISPATCH),
+                surveys=score.count if score is not None else 0,
+                average_score=score.total / score.valued if score and score.valued else None,
+                sla_hit_rate=hit.total / hit.valued if hit and hit.valued else None,
+            )
+        )
+    return Report.of("Technician performance", TechnicianPerformanceRow, rows)

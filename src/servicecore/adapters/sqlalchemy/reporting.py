@@ -27,8 +27,10 @@ from servicecore.reports.port import (
     Op,
     SlaCountRow,
     SlaTargetStatus,
+    SumRow,
     TimeUnit,
     check_as_of,
+    check_path,
     check_query,
 )
 
@@ -92,6 +94,70 @@ class SqlReporting:
         with self.engine.connect().execution_options(**read_options(self.engine)) as conn:
             return list(conn.execute(statement))
 
+    def _keys(
+        self, table: sa.Table, group_by: Sequence[str | Bucket]
+    ) -> tuple[list[sa.ColumnElement[Any]], list[bool]]:
+        keys: list[sa.ColumnElement[Any]] = []
+        buckets: list[bool] = []
+        for i, g in enumerate(group_by):
+            if isinstance(g, Bucket):
+                keys.append(self._bucket(table.c[g.field], g.unit).label(f"k{i}"))
+                buckets.append(True)
+            else:
+                keys.append(table.c[g].label(f"k{i}"))
+                buckets.append(False)
+        return keys, buckets
+
+    def _number(self, table: sa.Table, path: tuple[str, ...]) -> sa.ColumnElement[Any]:
+        """The number (or boolean as 1 / 0) at ``path`` in ``data``; NULL for anything else."""
+        if self.postgres:
+            kind = sa.func.jsonb_typeof(sa.func.jsonb_extract_path(table.c.data, *path))
+            text = sa.func.jsonb_extract_path_text(table.c.data, *path)
+            return sa.case(
+                (kind == "number", sa.cast(text, sa.Float)),
+                (kind == "boolean", sa.case((text == "true", 1.0), else_=0.0)),
+                else_=sa.null(),
+            )
+        json_path = "$." + ".".join(path)
+        kind = sa.func.json_type(table.c.data, json_path)
+        return sa.case(
+            (kind.in_(["integer", "real"]), sa.func.json_extract(table.c.data, json_path)),
+            (kind == "true", 1),
+            (kind == "false", 0),
+            else_=sa.null(),
+        )
+
+    def sum_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[str | Bucket],
+        value: Sequence[str],
+        where: Sequence[Condition] = (),
+    ) -> list[SumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_by`."""
+        check_query(aggregate, group_by, where)
+        path = check_path(value)
+        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        keys, buckets = self._keys(table, group_by)
+        number = self._number(table, path)
+        statement = (
+            sa.select(*keys, sa.func.count(), sa.func.count(number), sa.func.sum(number))
+            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
+            .group_by(*keys)
+        )
+        found = []
+        for row in self._rows(statement):
+            values: tuple[Any, ...] = tuple(row)
+            n, valued, total = values[-3:]
+            if n:
+                key = tuple(
+                    _to_date(v) if is_bucket else v
+                    for v, is_bucket in zip(values[:-3], buckets, strict=True)
+                )
+                found.append(SumRow(key, int(n), int(valued), float(total or 0)))
+        return found
+
     def count_by(
         self,
         tenant: str,
@@ -102,15 +168,7 @@ class SqlReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
         check_query(aggregate, group_by, where)
         table = AGGREGATE_TABLES[spec_for(aggregate).kind]
-        keys: list[sa.ColumnElement[Any]] = []
-        buckets: list[bool] = []
-        for i, g in enumerate(group_by):
-            if isinstance(g, Bucket):
-                keys.append(self._bucket(table.c[g.field], g.unit).label(f"k{i}"))
-                buckets.append(True)
-            else:
-                keys.append(table.c[g].label(f"k{i}"))
-                buckets.append(False)
+        keys, buckets = self._keys(table, group_by)
         statement = (
             sa.select(*keys, sa.func.count().label("n"))
             .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
