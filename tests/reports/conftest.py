@@ -14,6 +14,7 @@ from servicecore.model.booking import BookingStatus
 from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, Priority, ServiceType
+from servicecore.model.parts import RequisitionLine, RequisitionStatus
 from servicecore.model.request import Closure, RequestStatus
 from servicecore.ports import Storage
 from servicecore.reports import ReportingBackend
@@ -204,7 +205,29 @@ def data(storage: Storage, tenant: str) -> None:
         f.survey(id="S-4", request_id="R-4", technician_id=None, score=1, sla_met=False),
         f.survey(id="S-5", request_id="R-5", technician_id="T-3", score=2, sla_met=False),
     ]
+
+    def line(part: str, quantity: int, charged: bool) -> RequisitionLine:
+        return RequisitionLine(part_code=part, quantity=quantity, charged=charged)
+
+    requisitions = [
+        f.parts_requisition(
+            id="PR-1",
+            lines=(line("P-A", 2, True), line("P-B", 1, False)),
+            status=RequisitionStatus.ISSUED,
+        ),
+        f.parts_requisition(
+            id="PR-2",
+            lines=(line("P-A", 3, True), line("P-C", 1, False)),
+            status=RequisitionStatus.ISSUED,
+        ),
+        f.parts_requisition(id="PR-3", lines=(line("P-A", 5, False),)),
+        f.parts_requisition(
+            id="PR-4", lines=(line("P-B", 4, True),), status=RequisitionStatus.CANCELLED
+        ),
+    ]
     with storage.unit_of_work(tenant) as uow:
+        for requisition in requisitions:
+            uow.requisitions.add(requisition)
         for b in bookings:
             uow.bookings.add(b)
         for r in requests:

@@ -11,6 +11,7 @@ from servicecore.model.dispatch import DispatchStatus as DS  # noqa: N817
 from servicecore.model.enums import Channel as C  # noqa: N817
 from servicecore.model.enums import Priority as P  # noqa: N817
 from servicecore.model.enums import ServiceType as T
+from servicecore.model.parts import RequisitionStatus as PRS  # noqa: N814
 from servicecore.model.request import RequestStatus as RS  # noqa: N817
 from servicecore.reports import (
     BookingRow,
@@ -18,12 +19,14 @@ from servicecore.reports import (
     Condition,
     DispatchRow,
     Op,
+    PartsUsageRow,
     RequestMonitoringRow,
     SlaComplianceRow,
     TechnicianPerformanceRow,
     TimeUnit,
     booking_report,
     dispatch_table,
+    parts_usage,
     request_monitoring,
     sla_compliance,
     technician_performance,
@@ -133,6 +136,22 @@ def test_technician_performance(backend, tenant):
         TechnicianPerformanceRow("T-1", 1, 0, 0, 1, 0, None, None),
         TechnicianPerformanceRow("T-2", 1, 0, 1, 0, 0, None, None),
     )
+
+
+def test_parts_usage(backend, tenant):
+    assert parts_usage(backend, tenant).rows == (
+        PartsUsageRow("P-A", PRS.REQUESTED, False, 1, 5),
+        PartsUsageRow("P-A", PRS.ISSUED, True, 2, 5),
+        PartsUsageRow("P-B", PRS.ISSUED, False, 1, 1),
+        PartsUsageRow("P-B", PRS.CANCELLED, True, 1, 4),
+        PartsUsageRow("P-C", PRS.ISSUED, False, 1, 1),
+    )
+
+
+def test_sum_items_checks_names(backend, tenant):
+    with pytest.raises(ValidationError) as info:
+        backend.sum_items(tenant, "requisitions", "lines", [], ("part code",), "quantity")
+    assert info.value.errors[0].path == "item_keys[0]"
 
 
 def test_sum_by_skips_missing_values(backend, tenant):

@@ -20,12 +20,14 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    ItemSumRow,
     Op,
     ReportingBackend,
     SlaCountRow,
     SumRow,
     bucket_start,
     check_as_of,
+    check_item_query,
     check_path,
     check_query,
     classify_target,
@@ -116,6 +118,31 @@ class MemoryReporting:
                 acc[1] += 1
                 acc[2] += float(found)
         return [SumRow(k, int(n), int(v), t) for k, (n, v, t) in groups.items()]
+
+    def sum_items(
+        self,
+        tenant: str,
+        aggregate: str,
+        items: str,
+        group_by: Sequence[str],
+        item_keys: Sequence[str],
+        value: str,
+        where: Sequence[Condition] = (),
+    ) -> list[ItemSumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_items`."""
+        check_query(aggregate, group_by, where)
+        check_item_query(items, item_keys, value)
+        groups: dict[tuple[object, ...], list[float]] = {}
+        for entity in self._matching(tenant, aggregate, where):
+            record_key = self._key(aggregate, entity, group_by)
+            for item in getattr(entity, items, None) or ():
+                key = record_key + tuple(_plain(getattr(item, k, None)) for k in item_keys)
+                acc = groups.setdefault(key, [0, 0.0])
+                acc[0] += 1
+                number = getattr(item, value, None)
+                if isinstance(number, bool | int | float):
+                    acc[1] += float(number)
+        return [ItemSumRow(k, int(n), t) for k, (n, t) in groups.items()]
 
     def count_by(
         self,

@@ -23,6 +23,7 @@ __all__ = [
     "Bucket",
     "Condition",
     "CountRow",
+    "ItemSumRow",
     "Op",
     "ReportingBackend",
     "SlaCountRow",
@@ -31,6 +32,7 @@ __all__ = [
     "TimeUnit",
     "bucket_start",
     "check_as_of",
+    "check_item_query",
     "check_path",
     "check_query",
     "classify_target",
@@ -102,6 +104,22 @@ class SumRow:
     key: tuple[object, ...]
     count: int
     valued: int
+    total: float
+
+
+@attrs.frozen
+class ItemSumRow:
+    """One group of :meth:`ReportingBackend.sum_items`.
+
+    Attributes:
+        key: The record fields' values, then the item fields' values, in the query's order
+            (item values as the JSON holds them: a boolean may come back as ``1`` / ``0``).
+        count: How many items are in the group.
+        total: The sum of the items' summed field (``0.0`` when none has a number there).
+    """
+
+    key: tuple[object, ...]
+    count: int
     total: float
 
 
@@ -206,6 +224,40 @@ class ReportingBackend(Protocol):
         """
         ...
 
+    def sum_items(
+        self,
+        tenant: str,
+        aggregate: str,
+        items: str,
+        group_by: Sequence[str],
+        item_keys: Sequence[str],
+        value: str,
+        where: Sequence[Condition] = (),
+    ) -> list[ItemSumRow]:
+        """Count and sum the items of a list stored in each record, grouped.
+
+        For example the lines of parts requisitions by status and part code, summing their
+        quantities. On SQL storage the list is unnested in the database (``json_each`` on
+        SQLite, ``jsonb_array_elements`` on PostgreSQL).
+
+        Args:
+            tenant: Whose records.
+            aggregate: The repository name, e.g. ``"requisitions"``.
+            items: The list attribute of the record, e.g. ``"lines"``.
+            group_by: Indexed fields of the record.
+            item_keys: Attributes of the items to group by, e.g. ``("part_code",)``.
+            value: The numeric attribute of the items to sum, e.g. ``"quantity"``.
+            where: Conditions on the record's indexed fields.
+
+        Returns:
+            :class:`ItemSumRow` s, one per non-empty group, in no particular order.
+
+        Raises:
+            ValidationError: As for :meth:`count_by`, or ``items``, an item key or ``value``
+                that is not an identifier.
+        """
+        ...
+
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
         """Count service requests by priority, SLA target and target status at ``as_of``.
 
@@ -297,3 +349,16 @@ def check_path(value: Sequence[str]) -> tuple[str, ...]:
     if not path or not all(isinstance(p, str) and p.isidentifier() for p in path):
         raise ValidationError.single("value", value, "must be a non-empty path of field names")
     return path
+
+
+def check_item_query(items: str, item_keys: Sequence[str], value: str) -> None:
+    """Check the list and item attribute names of a :meth:`ReportingBackend.sum_items` query.
+
+    Raises:
+        ValidationError: ``items``, an item key or ``value`` is not an identifier.
+    """
+    names = [("items", items), ("value", value)]
+    names += [(f"item_keys[{i}]", k) for i, k in enumerate(item_keys)]
+    for path, name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValidationError.single(path, name, "must be an attribute name")

@@ -17,6 +17,7 @@ from servicecore.errors import ValidationError
 from servicecore.model.booking import BookingStatus
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, Priority, ServiceType
+from servicecore.model.parts import RequisitionStatus
 from servicecore.model.request import RequestStatus
 from servicecore.reports.port import (
     Bucket,
@@ -33,11 +34,13 @@ __all__ = [
     "AGE_BANDS",
     "BookingRow",
     "DispatchRow",
+    "PartsUsageRow",
     "RequestMonitoringRow",
     "SlaComplianceRow",
     "TechnicianPerformanceRow",
     "booking_report",
     "dispatch_table",
+    "parts_usage",
     "request_monitoring",
     "sla_compliance",
     "technician_performance",
@@ -432,3 +435,54 @@ def technician_performance(
             )
         )
     return Report.of("Technician performance", TechnicianPerformanceRow, rows)
+
+
+@attrs.frozen
+class PartsUsageRow:
+    """Requisitioned quantities of one part, in one requisition state, charged or free.
+
+    Attributes:
+        part_code: The part.
+        status: The requisitions' state: *requested* is demand not yet met, *issued* is parts
+            used (left the warehouse), *returned* came back, *cancelled* was never issued.
+        charged: Whether the lines are charged to the customer (a sales outbound) or free.
+        lines: How many requisition lines.
+        quantity: Their total quantity.
+    """
+
+    part_code: str
+    status: RequisitionStatus
+    charged: bool
+    lines: int
+    quantity: int
+
+
+def _flag(value: object) -> bool:
+    # JSON booleans come back as 1 / 0 from SQLite and as "true" / "false" text from PostgreSQL.
+    return value in (True, 1, "true")
+
+
+def parts_usage(backend: ReportingBackend, tenant: str) -> Report[PartsUsageRow]:
+    """Parts usage and demand: requisition lines by part, requisition state and charging.
+
+    Usage is the ``issued`` rows, open demand the ``requested`` ones; demand in all is every
+    state but ``cancelled``. One grouped query; the lines are unnested in the database.
+
+    Returns:
+        Rows ordered by part code, state (lifecycle order) and free before charged.
+    """
+    statuses = list(RequisitionStatus)
+    rows = [
+        PartsUsageRow(
+            part_code=str(r.key[1]),
+            status=RequisitionStatus(r.key[0]),
+            charged=_flag(r.key[2]),
+            lines=r.count,
+            quantity=int(r.total),
+        )
+        for r in backend.sum_items(
+            tenant, "requisitions", "lines", ["status"], ("part_code", "charged"), "quantity"
+        )
+    ]
+    rows.sort(key=lambda r: (r.part_code, statuses.index(r.status), r.charged))
+    return Report.of("Parts usage and demand", PartsUsageRow, rows)

@@ -24,12 +24,14 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    ItemSumRow,
     Op,
     SlaCountRow,
     SlaTargetStatus,
     SumRow,
     TimeUnit,
     check_as_of,
+    check_item_query,
     check_path,
     check_query,
 )
@@ -156,6 +158,51 @@ class SqlReporting:
                     for v, is_bucket in zip(values[:-3], buckets, strict=True)
                 )
                 found.append(SumRow(key, int(n), int(valued), float(total or 0)))
+        return found
+
+    def sum_items(
+        self,
+        tenant: str,
+        aggregate: str,
+        items: str,
+        group_by: Sequence[str],
+        item_keys: Sequence[str],
+        value: str,
+        where: Sequence[Condition] = (),
+    ) -> list[ItemSumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_items`."""
+        check_query(aggregate, group_by, where)
+        check_item_query(items, item_keys, value)
+        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        keys, _ = self._keys(table, group_by)
+        if self.postgres:
+            element = sa.func.jsonb_array_elements(
+                sa.func.jsonb_extract_path(table.c.data, items)
+            ).table_valued("value")
+            item_values = [
+                sa.func.jsonb_extract_path_text(element.c.value, k).label(f"i{i}")
+                for i, k in enumerate(item_keys)
+            ]
+            number: sa.ColumnElement[Any] = sa.cast(
+                sa.func.jsonb_extract_path_text(element.c.value, value), sa.Float
+            )
+        else:
+            element = sa.func.json_each(table.c.data, f"$.{items}").table_valued("value")
+            item_values = [
+                sa.func.json_extract(element.c.value, f"$.{k}").label(f"i{i}")
+                for i, k in enumerate(item_keys)
+            ]
+            number = sa.func.json_extract(element.c.value, f"$.{value}")
+        statement = (
+            sa.select(*keys, *item_values, sa.func.count(), sa.func.sum(number))
+            .select_from(table.join(element, sa.true()))
+            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
+            .group_by(*keys, *item_values)
+        )
+        found = []
+        for row in self._rows(statement):
+            values: tuple[Any, ...] = tuple(row)
+            found.append(ItemSumRow(values[:-2], int(values[-2]), float(values[-1] or 0)))
         return found
 
     def count_by(
