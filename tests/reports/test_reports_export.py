@@ -95,3 +95,20 @@ def test_missing_pandas_is_a_servicecore_error(monkeypatch):
         REPORT.to_pandas()
     assert info.value.package == "pandas"
     assert "servicecore[analysis]" in str(info.value)
+
+
+def test_sql_backend_from_a_path(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
+    from servicecore.adapters.sqlalchemy.reporting import SqlReporting
+    from servicecore.testing import factories as f
+
+    path = str(tmp_path / "r.db")
+    with SQLAlchemyStorage(path) as storage, storage.unit_of_work("acme") as uow:
+        uow.bookings.add(f.booking())
+        uow.commit()
+    backend = SqlReporting(path)
+    try:
+        assert [r.count for r in backend.count_by("acme", "bookings", ["status"])] == [1]
+    finally:
+        backend.close()

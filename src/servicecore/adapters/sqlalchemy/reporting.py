@@ -79,6 +79,12 @@ class SqlReporting:
     def __init__(self, target: str | sa.Engine) -> None:
         self.engine = make_engine(target)
         self.postgres = self.engine.dialect.name == "postgresql"
+        self._owns_engine = not isinstance(target, sa.Engine)
+
+    def close(self) -> None:
+        """Close the database connections of an engine this backend created (not a given one)."""
+        if self._owns_engine:
+            self.engine.dispose()
 
     def _bucket(self, column: sa.ColumnElement[Any], unit: TimeUnit) -> sa.ColumnElement[Any]:
         if self.postgres:
