@@ -155,10 +155,17 @@ def data(storage: Storage, tenant: str) -> None:
             **urgent,
             responded_at=NOW + H / 2,
             closure=_closure(NOW + 5 * H),
+            fault_cause="relay burnt",
             status=RequestStatus.CLOSED,
         ),
-        _request(2, **urgent, responded_at=NOW + 2 * H, status=RequestStatus.IN_PROGRESS),
-        _request(3, **normal),
+        _request(
+            2,
+            **urgent,
+            responded_at=NOW + 2 * H,
+            status=RequestStatus.IN_PROGRESS,
+            fault_cause="relay burnt",
+        ),
+        _request(3, **normal, archive_id="A-2", fault_cause="seal leak"),
         _request(4, **normal, status=RequestStatus.CANCELLED),
         _request(5, priority=Priority.LOW, reported_at=NOW - 10 * D),
         _request(
@@ -225,7 +232,13 @@ def data(storage: Storage, tenant: str) -> None:
             id="PR-4", lines=(line("P-B", 4, True),), status=RequisitionStatus.CANCELLED
         ),
     ]
+    archives = [
+        f.archive(id="A-1", product_code="PX-100"),
+        f.archive(id="A-2", serial_number="SN-0002", product_code="PX-200"),
+    ]
     with storage.unit_of_work(tenant) as uow:
+        for archive in archives:
+            uow.archives.add(archive)
         for requisition in requisitions:
             uow.requisitions.add(requisition)
         for b in bookings:

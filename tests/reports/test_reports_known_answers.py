@@ -18,14 +18,18 @@ from servicecore.reports import (
     Bucket,
     Condition,
     DispatchRow,
+    FailureCauseRow,
     Op,
     PartsUsageRow,
+    Related,
     RequestMonitoringRow,
     SlaComplianceRow,
+    Stored,
     TechnicianPerformanceRow,
     TimeUnit,
     booking_report,
     dispatch_table,
+    failure_causes,
     parts_usage,
     request_monitoring,
     sla_compliance,
@@ -146,6 +150,28 @@ def test_parts_usage(backend, tenant):
         PartsUsageRow("P-B", PRS.CANCELLED, True, 1, 4),
         PartsUsageRow("P-C", PRS.ISSUED, False, 1, 1),
     )
+
+
+def test_failure_causes(backend, tenant):
+    assert failure_causes(backend, tenant).rows == (
+        FailureCauseRow("PX-100", "relay burnt", T.REPAIR, 2),
+        FailureCauseRow("PX-100", None, T.REPAIR, 6),
+        FailureCauseRow("PX-200", "seal leak", T.REPAIR, 1),
+        FailureCauseRow(None, None, T.CONSULT, 1),
+    )
+    late = failure_causes(backend, tenant, start=AS_OF)
+    assert late.rows == (FailureCauseRow("PX-100", None, T.REPAIR, 1),)
+
+
+def test_bad_group_keys_name_the_field(backend, tenant):
+    for key, path in [
+        (Related("archives", "colour", "product_code"), "group_by[0].via"),
+        (Related("archives", "archive_id", "colour"), "group_by[0].field"),
+        (Stored(()), "group_by[0].path"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            backend.count_by(tenant, "requests", [key])
+        assert info.value.errors[0].path == path
 
 
 def test_sum_items_checks_names(backend, tenant):

@@ -20,10 +20,13 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    GroupKey,
     ItemSumRow,
     Op,
+    Related,
     ReportingBackend,
     SlaCountRow,
+    Stored,
     SumRow,
     bucket_start,
     check_as_of,
@@ -38,6 +41,15 @@ __all__ = ["MemoryReporting", "reporting_for"]
 
 def _plain(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
+
+
+def _walk(entity: Any, path: Sequence[str]) -> Any:
+    found = entity
+    for name in path:
+        found = getattr(found, name, None)
+        if found is None:
+            break
+    return found
 
 
 def _holds(value: object, cond: Condition) -> bool:
@@ -72,19 +84,36 @@ class MemoryReporting:
             return list(uow.repository(spec_for(aggregate).name).iterate())
 
     def _key(
-        self, aggregate: str, entity: Any, group_by: Sequence[str | Bucket]
+        self,
+        aggregate: str,
+        entity: Any,
+        group_by: Sequence[GroupKey],
+        related: dict[int, dict[str, Any]],
     ) -> tuple[object, ...]:
         fields = spec_for(aggregate).fields
         key: list[object] = []
-        for g in group_by:
+        for i, g in enumerate(group_by):
             if isinstance(g, Bucket):
                 value = fields[g.field].read(entity)
                 key.append(
                     None if value is None else bucket_start(value, g.unit)  # type: ignore[arg-type]
                 )
+            elif isinstance(g, Stored):
+                key.append(_plain(_walk(entity, g.path)))
+            elif isinstance(g, Related):
+                other = related[i].get(fields[g.via].read(entity))  # type: ignore[call-overload]
+                other_fields = spec_for(g.aggregate).fields
+                key.append(None if other is None else other_fields[g.field].read(other))
             else:
                 key.append(fields[g].read(entity))
         return tuple(key)
+
+    def _related(self, tenant: str, group_by: Sequence[GroupKey]) -> dict[int, dict[str, Any]]:
+        return {
+            i: {e.id: e for e in self._records(tenant, g.aggregate)}
+            for i, g in enumerate(group_by)
+            if isinstance(g, Related)
+        }
 
     def _matching(self, tenant: str, aggregate: str, where: Sequence[Condition]) -> list[Any]:
         fields = spec_for(aggregate).fields
@@ -98,7 +127,7 @@ class MemoryReporting:
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         value: Sequence[str],
         where: Sequence[Condition] = (),
     ) -> list[SumRow]:
@@ -106,13 +135,10 @@ class MemoryReporting:
         check_query(aggregate, group_by, where)
         path = check_path(value)
         groups: dict[tuple[object, ...], list[float]] = {}
+        related = self._related(tenant, group_by)
         for entity in self._matching(tenant, aggregate, where):
-            found: Any = entity
-            for name in path:
-                found = getattr(found, name, None)
-                if found is None:
-                    break
-            acc = groups.setdefault(self._key(aggregate, entity, group_by), [0, 0, 0.0])
+            found = _walk(entity, path)
+            acc = groups.setdefault(self._key(aggregate, entity, group_by, related), [0, 0, 0.0])
             acc[0] += 1
             if isinstance(found, bool | int | float):
                 acc[1] += 1
@@ -134,7 +160,7 @@ class MemoryReporting:
         check_item_query(items, item_keys, value)
         groups: dict[tuple[object, ...], list[float]] = {}
         for entity in self._matching(tenant, aggregate, where):
-            record_key = self._key(aggregate, entity, group_by)
+            record_key = self._key(aggregate, entity, group_by, {})
             for item in getattr(entity, items, None) or ():
                 key = record_key + tuple(_plain(getattr(item, k, None)) for k in item_keys)
                 acc = groups.setdefault(key, [0, 0.0])
@@ -148,13 +174,15 @@ class MemoryReporting:
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         where: Sequence[Condition] = (),
     ) -> list[CountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
         check_query(aggregate, group_by, where)
+        related = self._related(tenant, group_by)
         counts: Counter[tuple[object, ...]] = Counter(
-            self._key(aggregate, e, group_by) for e in self._matching(tenant, aggregate, where)
+            self._key(aggregate, e, group_by, related)
+            for e in self._matching(tenant, aggregate, where)
         )
         return [CountRow(key, n) for key, n in counts.items()]
 

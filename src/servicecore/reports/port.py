@@ -23,11 +23,14 @@ __all__ = [
     "Bucket",
     "Condition",
     "CountRow",
+    "GroupKey",
     "ItemSumRow",
     "Op",
+    "Related",
     "ReportingBackend",
     "SlaCountRow",
     "SlaTargetStatus",
+    "Stored",
     "SumRow",
     "TimeUnit",
     "bucket_start",
@@ -72,6 +75,44 @@ class Bucket:
 
     field: str
     unit: TimeUnit
+
+
+@attrs.frozen
+class Stored:
+    """A group key: a text value stored in the record but not indexed, e.g. ``("fault_cause",)``.
+
+    On SQL storage it is read from the JSON ``data`` column in the database. Use it for text
+    (and enum) values: other JSON values come back in each database's own text form.
+
+    Attributes:
+        path: Attribute names from the record down to the value.
+    """
+
+    path: tuple[str, ...]
+
+
+@attrs.frozen
+class Related:
+    """A group key: an indexed field of another record that this record points to.
+
+    For example ``Related("archives", "archive_id", "product_code")`` groups service requests
+    by the product code of their product archive (``None`` when there is none). On SQL storage
+    this is an outer join in the database.
+
+    Attributes:
+        aggregate: The other aggregate's repository name.
+        via: The indexed field of the record that holds the other record's id.
+        field: The indexed field of the other record to group by.
+    """
+
+    aggregate: str
+    via: str
+    field: str
+
+
+GroupKey = str | Bucket | Stored | Related
+"""What :meth:`ReportingBackend.count_by` may group by: an indexed field's name, a time bucket, a
+stored value, or a related record's indexed field."""
 
 
 @attrs.frozen
@@ -175,7 +216,7 @@ class ReportingBackend(Protocol):
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         where: Sequence[Condition] = (),
     ) -> list[CountRow]:
         """Count ``aggregate``'s records matching every condition, grouped by the keys.
@@ -183,7 +224,8 @@ class ReportingBackend(Protocol):
         Args:
             tenant: Whose records.
             aggregate: The repository name, e.g. ``"bookings"``.
-            group_by: Indexed fields and time buckets; may be empty (one row, the total).
+            group_by: :data:`GroupKey` s: indexed fields, time buckets, stored values and
+                related records' fields; may be empty (one row, the total).
             where: Conditions on indexed fields, all of which must hold.
 
         Returns:
@@ -200,7 +242,7 @@ class ReportingBackend(Protocol):
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         value: Sequence[str],
         where: Sequence[Condition] = (),
     ) -> list[SumRow]:
@@ -284,9 +326,7 @@ def bucket_start(value: date | datetime, unit: TimeUnit) -> date:
     return day.replace(day=1)
 
 
-def check_query(
-    aggregate: str, group_by: Sequence[str | Bucket], where: Sequence[Condition]
-) -> None:
+def check_query(aggregate: str, group_by: Sequence[GroupKey], where: Sequence[Condition]) -> None:
     """Check that a :meth:`ReportingBackend.count_by` query names real indexed fields.
 
     Raises:
@@ -296,6 +336,23 @@ def check_query(
     """
     spec = spec_for(aggregate)
     for i, key in enumerate(group_by):
+        if isinstance(key, Stored):
+            if not key.path or not all(isinstance(p, str) and p.isidentifier() for p in key.path):
+                raise ValidationError.single(
+                    f"group_by[{i}].path", key.path, "must be a non-empty path of field names"
+                )
+            continue
+        if isinstance(key, Related):
+            other = spec_for(key.aggregate)
+            if key.via not in spec.fields:
+                raise ValidationError.single(
+                    f"group_by[{i}].via", key.via, f"is not an indexed field of {spec.name}"
+                )
+            if key.field not in other.fields:
+                raise ValidationError.single(
+                    f"group_by[{i}].field", key.field, f"is not an indexed field of {other.name}"
+                )
+            continue
         name = key.field if isinstance(key, Bucket) else key
         field = spec.fields.get(name)
         if field is None:

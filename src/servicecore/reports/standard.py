@@ -23,8 +23,10 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     Op,
+    Related,
     ReportingBackend,
     SlaTargetStatus,
+    Stored,
     TimeUnit,
     check_as_of,
 )
@@ -34,12 +36,14 @@ __all__ = [
     "AGE_BANDS",
     "BookingRow",
     "DispatchRow",
+    "FailureCauseRow",
     "PartsUsageRow",
     "RequestMonitoringRow",
     "SlaComplianceRow",
     "TechnicianPerformanceRow",
     "booking_report",
     "dispatch_table",
+    "failure_causes",
     "parts_usage",
     "request_monitoring",
     "sla_compliance",
@@ -486,3 +490,70 @@ def parts_usage(backend: ReportingBackend, tenant: str) -> Report[PartsUsageRow]
     ]
     rows.sort(key=lambda r: (r.part_code, statuses.index(r.status), r.charged))
     return Report.of("Parts usage and demand", PartsUsageRow, rows)
+
+
+@attrs.frozen
+class FailureCauseRow:
+    """Service requests of one product, fault cause and service type.
+
+    Attributes:
+        product_code: The product code of the request's product archive, or ``None`` for a
+            request without one (e.g. a consultation).
+        fault_cause: The request's recorded fault cause, or ``None`` while none is recorded.
+        service_type: The service asked for.
+        count: How many requests.
+    """
+
+    product_code: str | None
+    fault_cause: str | None
+    service_type: ServiceType
+    count: int
+
+
+def failure_causes(
+    backend: ReportingBackend,
+    tenant: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report[FailureCauseRow]:
+    """Failure cause analysis by product: requests by product code, fault cause and type.
+
+    Counts the requests reported in ``[start, end)``. The product code comes from the request's
+    product archive (an outer join in the database), the cause from the request's
+    ``fault_cause`` as recorded (read from the stored record in the database). One grouped query.
+
+    Returns:
+        Rows ordered by product code, fault cause (each with unknown last) and service type.
+
+    Raises:
+        ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not after
+            ``start``.
+    """
+    types = list(ServiceType)
+    rows = [
+        FailureCauseRow(
+            product_code=r.key[0],  # type: ignore[arg-type]
+            fault_cause=r.key[1],  # type: ignore[arg-type]
+            service_type=ServiceType(r.key[2]),
+            count=r.count,
+        )
+        for r in backend.count_by(
+            tenant,
+            "requests",
+            [
+                Related("archives", "archive_id", "product_code"),
+                Stored(("fault_cause",)),
+                "service_type",
+            ],
+            _range("reported_at", start, end),
+        )
+    ]
+    rows.sort(
+        key=lambda r: (
+            _none_last(r.product_code),
+            _none_last(r.fault_cause),
+            types.index(r.service_type),
+        )
+    )
+    return Report.of("Failure causes by product", FailureCauseRow, rows)

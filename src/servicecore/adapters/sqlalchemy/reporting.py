@@ -24,10 +24,13 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    GroupKey,
     ItemSumRow,
     Op,
+    Related,
     SlaCountRow,
     SlaTargetStatus,
+    Stored,
     SumRow,
     TimeUnit,
     check_as_of,
@@ -103,18 +106,32 @@ class SqlReporting:
             return list(conn.execute(statement))
 
     def _keys(
-        self, table: sa.Table, group_by: Sequence[str | Bucket]
-    ) -> tuple[list[sa.ColumnElement[Any]], list[bool]]:
+        self, table: sa.Table, group_by: Sequence[GroupKey]
+    ) -> tuple[list[sa.ColumnElement[Any]], list[bool], sa.FromClause]:
+        """Return the group-by columns, which of them are buckets, and what to select from."""
         keys: list[sa.ColumnElement[Any]] = []
         buckets: list[bool] = []
+        source: sa.FromClause = table
         for i, g in enumerate(group_by):
             if isinstance(g, Bucket):
                 keys.append(self._bucket(table.c[g.field], g.unit).label(f"k{i}"))
-                buckets.append(True)
+            elif isinstance(g, Stored):
+                text = (
+                    sa.func.jsonb_extract_path_text(table.c.data, *g.path)
+                    if self.postgres
+                    else sa.func.json_extract(table.c.data, "$." + ".".join(g.path))
+                )
+                keys.append(text.label(f"k{i}"))
+            elif isinstance(g, Related):
+                other = AGGREGATE_TABLES[spec_for(g.aggregate).kind].alias(f"related_{i}")
+                source = source.outerjoin(
+                    other, (other.c.tenant == table.c.tenant) & (other.c.id == table.c[g.via])
+                )
+                keys.append(other.c[g.field].label(f"k{i}"))
             else:
                 keys.append(table.c[g].label(f"k{i}"))
-                buckets.append(False)
-        return keys, buckets
+            buckets.append(isinstance(g, Bucket))
+        return keys, buckets, source
 
     def _number(self, table: sa.Table, path: tuple[str, ...]) -> sa.ColumnElement[Any]:
         """The number (or boolean as 1 / 0) at ``path`` in ``data``; NULL for anything else."""
@@ -139,7 +156,7 @@ class SqlReporting:
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         value: Sequence[str],
         where: Sequence[Condition] = (),
     ) -> list[SumRow]:
@@ -147,10 +164,11 @@ class SqlReporting:
         check_query(aggregate, group_by, where)
         path = check_path(value)
         table = AGGREGATE_TABLES[spec_for(aggregate).kind]
-        keys, buckets = self._keys(table, group_by)
+        keys, buckets, source = self._keys(table, group_by)
         number = self._number(table, path)
         statement = (
             sa.select(*keys, sa.func.count(), sa.func.count(number), sa.func.sum(number))
+            .select_from(source)
             .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
             .group_by(*keys)
         )
@@ -180,7 +198,7 @@ class SqlReporting:
         check_query(aggregate, group_by, where)
         check_item_query(items, item_keys, value)
         table = AGGREGATE_TABLES[spec_for(aggregate).kind]
-        keys, _ = self._keys(table, group_by)
+        keys, _, _ = self._keys(table, group_by)
         if self.postgres:
             element = sa.func.jsonb_array_elements(
                 sa.func.jsonb_extract_path(table.c.data, items)
@@ -215,15 +233,16 @@ class SqlReporting:
         self,
         tenant: str,
         aggregate: str,
-        group_by: Sequence[str | Bucket],
+        group_by: Sequence[GroupKey],
         where: Sequence[Condition] = (),
     ) -> list[CountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
         check_query(aggregate, group_by, where)
         table = AGGREGATE_TABLES[spec_for(aggregate).kind]
-        keys, buckets = self._keys(table, group_by)
+        keys, buckets, source = self._keys(table, group_by)
         statement = (
             sa.select(*keys, sa.func.count().label("n"))
+            .select_from(source)
             .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
             .group_by(*keys)
         )
