@@ -25,9 +25,9 @@ class MissingExtra(ServicecoreError, ImportError):
         package: The missing package, e.g. ``"pandas"``.
     """
 
-    def __init__(self, package: str, purpose: str) -> None:
+    def __init__(self, package: str, purpose: str, extra: str = "analysis") -> None:
         super().__init__(
-            f"{purpose} needs the optional package {package!r}: pip install 'servicecore[analysis]'"
+            f"{purpose} needs the optional package {package!r}: pip install 'servicecore[{extra}]'"
         )
         self.package = package
 
