@@ -32,9 +32,12 @@ def test_the_demo_replaces_an_earlier_database(tmp_path):
     assert first.audit_entries == second.audit_entries
 
 
-def test_servicecore_demo_exits_zero(tmp_path, capsys):
-    assert main(["demo", "--db", str(tmp_path / "d.db")]) == 0
+def test_servicecore_demo_exits_zero_and_writes_the_report(tmp_path, capsys):
+    assert main(["demo", "--db", str(tmp_path / "d.db"), "--out", str(tmp_path / "out")]) == 0
     assert "verified chains" in capsys.readouterr().out
+    page = (tmp_path / "out" / "servicecore-report.html").read_text()
+    assert "Bookings by status" in page
+    assert "data:image/png;base64," in page
 
 
 def test_version_is_printed(capsys):

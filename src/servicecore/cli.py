@@ -23,7 +23,7 @@ __all__ = ["build_parser", "main"]
 def _demo(args: argparse.Namespace) -> int:
     from servicecore.demo import run_demo
 
-    summary = run_demo(Path(args.db), print, seed=args.seed, days=args.days)
+    summary = run_demo(Path(args.db), print, seed=args.seed, days=args.days, out=Path(args.out))
     print(
         f"done: {summary.audit_entries} audit entries in {summary.chains_verified} verified "
         f"chains, {len(summary.refusals)} refusals, {summary.notifications} notifications, "
@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the SQLite file to write (replaced; default: servicecore-demo.db here)",
     )
     demo.add_argument("--seed", type=int, default=7, help="varies the maintenance day (default 7)")
+    demo.add_argument(
+        "--out", default=".", help="folder for the HTML report (default: the current folder)"
+    )
     demo.add_argument(
         "--days", type=int, default=1, help="days of maintenance the scheduler plans (1-14)"
     )

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
+from servicecore.adapters.memory_reporting import reporting_for
 from servicecore.adapters.notifiers import RecordingNotifier
 from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.basics import FixedClock
@@ -61,6 +62,7 @@ from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
 from servicecore.model.technician import Shift, Technician
 from servicecore.ports import Clock, CustomerContact, NotificationChannel, UnitOfWork
+from servicecore.reports.html import standard_sections, write_html
 from servicecore.services import bookings, care, parts
 from servicecore.services.common import context
 from servicecore.services.desk import ServiceDesk
@@ -97,6 +99,7 @@ class DemoSummary:
         alerts: Alerts raised by the alert job.
         planned_visits: Maintenance visits the scheduler dispatched.
         care_responses: Customers who responded to the care plan.
+        report: The HTML report written, if any.
     """
 
     database: Path
@@ -109,6 +112,7 @@ class DemoSummary:
     alerts: int
     planned_visits: int
     care_responses: int
+    report: Path | None
 
 
 def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
@@ -211,7 +215,12 @@ def _quote(uow: UnitOfWork, actor: Actor, clock: Clock) -> Quote:
 
 
 def run_demo(
-    db: Path, say: Callable[[str], None] = print, *, seed: int = 7, days: int = 1
+    db: Path,
+    say: Callable[[str], None] = print,
+    *,
+    seed: int = 7,
+    days: int = 1,
+    out: Path | None = None,
 ) -> DemoSummary:
     """Run the story on a fresh SQLite database at ``db`` (replaced if it exists).
 
@@ -220,6 +229,8 @@ def run_demo(
         say: Where the story is told.
         seed: Varies where the preventive-maintenance visits are and the scheduler's search.
         days: How many days of preventive maintenance the scheduler plans (1-14).
+        out: A folder to write the managers' HTML report into (``servicecore-report.html``);
+            ``None`` writes none. Charts need the ``plot`` extra.
 
     Returns:
         A summary of what happened.
@@ -445,6 +456,14 @@ def run_demo(
                 entries += len(chain)
                 verified += 1
     say(f"- audit trail: {entries} entries, {verified} chains verified")
+    report: Path | None = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        report = out / "servicecore-report.html"
+        backend = reporting_for(storage)
+        sections = standard_sections(backend, TENANT, clock.now())
+        write_html(report, sections, title="PT Sejuk Abadi: service report")
+        say(f"- report for managers written to {report}")
     storage.close()
     return DemoSummary(
         database=db,
@@ -457,6 +476,7 @@ def run_demo(
         alerts=len(run.raised),
         planned_visits=planned,
         care_responses=responses,
+        report=report,
     )
 
 
