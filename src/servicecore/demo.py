@@ -241,6 +241,7 @@ def run_demo(
     """
     if not 1 <= days <= 14:
         raise ValidationError.single("days", days, "must be from 1 to 14")
+    db.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     notifier = RecordingNotifier()
