@@ -45,6 +45,7 @@ ALLOWED = {
     "reports": {"reports", "ports", "model", "catalog", "errors", "events"},
     "testing": {
         "testing",
+        "adapters",
         "model",
         "errors",
         "lifecycle",

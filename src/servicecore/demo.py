@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from servicecore.adapters.erp_memory import InMemoryCustomerDirectory, InMemoryInventory
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.adapters.memory_reporting import reporting_for
 from servicecore.adapters.notifiers import RecordingNotifier
@@ -68,8 +69,6 @@ from servicecore.services.common import context
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
-from servicecore.testing.erp_crm import InMemoryCustomerDirectory
-from servicecore.testing.erp_stock import InMemoryInventory
 
 __all__ = ["DemoSummary", "run_demo"]
 

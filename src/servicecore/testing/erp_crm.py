@@ -19,59 +19,15 @@ The factory receives the customers the test needs and returns a directory holdin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
-from servicecore.errors import NotFound, ValidationError
+from servicecore.adapters.erp_memory import InMemoryCustomerDirectory
+from servicecore.errors import NotFound
 from servicecore.ports import CustomerContact, CustomerDirectory
 
 __all__ = ["CustomerDirectoryContract", "InMemoryCustomerDirectory"]
-
-
-class InMemoryCustomerDirectory:
-    """A :class:`~servicecore.ports.CustomerDirectory` over contacts held in memory.
-
-    Args:
-        contacts: The customers.
-
-    Raises:
-        ValidationError: A contact is not a ``CustomerContact``, or two share a customer id.
-    """
-
-    def __init__(self, contacts: Iterable[CustomerContact] = ()) -> None:
-        self._by_id: dict[str, CustomerContact] = {}
-        for contact in contacts:
-            self.add(contact)
-
-    def add(self, contact: CustomerContact) -> None:
-        """Add one customer.
-
-        Raises:
-            ValidationError: ``contact`` is not a ``CustomerContact`` or its id is taken.
-        """
-        if not isinstance(contact, CustomerContact):
-            raise ValidationError.single("contact", contact, "must be a CustomerContact")
-        if contact.customer_id in self._by_id:
-            raise ValidationError.single(
-                "contact.customer_id", contact.customer_id, "is already in the directory"
-            )
-        self._by_id[contact.customer_id] = contact
-
-    def in_category(self, category: str) -> Sequence[CustomerContact]:
-        """Return the customers of ``category`` (empty if none), by id."""
-        return [c for _, c in sorted(self._by_id.items()) if c.category == category]
-
-    def get(self, customer_id: str) -> CustomerContact:
-        """Return one customer.
-
-        Raises:
-            NotFound: No such customer (kind ``"Customer"``).
-        """
-        try:
-            return self._by_id[customer_id]
-        except KeyError:
-            raise NotFound("Customer", customer_id) from None
 
 
 _GOLD_B = CustomerContact(

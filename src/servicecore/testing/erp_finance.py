@@ -19,13 +19,13 @@ own :class:`~servicecore.ports.Receivables` adapter keeps the same promises by s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from servicecore.errors import ValidationError
+from servicecore.adapters.erp_memory import InMemoryReceivables
 from servicecore.model.common import Money
 from servicecore.ports import Receivable, Receivables
 
@@ -43,53 +43,6 @@ KNOWN_RECEIVABLES: Mapping[str, tuple[Receivable, ...]] = {
 }
 """The data a host loads into its test ERP for :class:`ReceivablesContract`: customer ``C-1`` owes
 three items in two currencies, ``C-2`` one cent, ``C-3`` nothing."""
-
-
-class InMemoryReceivables:
-    """Open items per customer, kept in memory.
-
-    Args:
-        items: Open items per customer id, loaded at start.
-
-    Raises:
-        ValidationError: An item is not a :class:`~servicecore.ports.Receivable`, or a document
-            number repeats for a customer.
-    """
-
-    def __init__(self, items: Mapping[str, Iterable[Receivable]] | None = None) -> None:
-        self._items: dict[str, list[Receivable]] = {}
-        for customer_id, found in (items or {}).items():
-            for item in found:
-                self.post(customer_id, item)
-
-    def post(self, customer_id: str, item: Receivable) -> None:
-        """Record an open item of ``customer_id`` (an invoice the ERP posted).
-
-        Raises:
-            ValidationError: ``item`` is not a Receivable, or its document is already open.
-        """
-        if not isinstance(item, Receivable):
-            raise ValidationError.single("item", item, "must be a Receivable")
-        held = self._items.setdefault(customer_id, [])
-        if any(x.document == item.document for x in held):
-            raise ValidationError.single("document", item.document, "is already open")
-        held.append(item)
-
-    def settle(self, customer_id: str, document: str) -> None:
-        """Remove a paid item.
-
-        Raises:
-            ValidationError: The customer has no open item with that document number.
-        """
-        held = self._items.get(customer_id, [])
-        kept = [x for x in held if x.document != document]
-        if len(kept) == len(held):
-            raise ValidationError.single("document", document, f"is not open for {customer_id}")
-        self._items[customer_id] = kept
-
-    def open_items(self, customer_id: str) -> Sequence[Receivable]:
-        """Return the customer's unpaid items, in the order posted (empty if none)."""
-        return tuple(self._items.get(customer_id, ()))
 
 
 class ReceivablesContract:

@@ -33,13 +33,16 @@ built). Each test calls the factory once with its own data.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
-import attrs
 import pytest
 
+from servicecore.adapters.erp_memory import (
+    BomEntry,
+    InMemoryBillOfMaterials,
+    InMemoryShipmentHistory,
+)
 from servicecore.errors import NotFound
 from servicecore.ports import BillOfMaterials, BomLine, Shipment, ShipmentHistory
 
@@ -52,93 +55,6 @@ __all__ = [
     "InMemoryShipmentHistory",
     "ShipmentHistoryContract",
 ]
-
-
-class InMemoryShipmentHistory:
-    """The ERP's outbound history held in a list.
-
-    Args:
-        shipments: The delivery lines, in any order.
-    """
-
-    def __init__(self, shipments: Iterable[Shipment] = ()) -> None:
-        self._lock = threading.Lock()
-        self._shipments = list(shipments)
-
-    def add(self, shipment: Shipment) -> None:
-        """Record one more delivery line (as the ERP would after a sale)."""
-        with self._lock:
-            self._shipments.append(shipment)
-
-    def _sorted(self, keep: Callable[[Shipment], bool]) -> list[Shipment]:
-        with self._lock:
-            found = [s for s in self._shipments if keep(s)]
-        # Stable: lines shipped the same day keep the order they were recorded in.
-        return sorted(found, key=lambda s: s.shipped_on)
-
-    def by_serial(self, serial_number: str) -> Sequence[Shipment]:
-        """Return the shipments of ``serial_number``, oldest first (empty if unknown)."""
-        return self._sorted(lambda s: s.serial_number == serial_number)
-
-    def for_customer(self, customer_id: str, product_code: str | None = None) -> Sequence[Shipment]:
-        """Return what went to ``customer_id`` (only ``product_code`` if given), oldest first."""
-        return self._sorted(
-            lambda s: (
-                s.customer_id == customer_id
-                and (product_code is None or s.product_code == product_code)
-            )
-        )
-
-
-@attrs.frozen(kw_only=True)
-class BomEntry:
-    """One row of BOM data: a product's standard line, or a line of one unit as built.
-
-    Attributes:
-        product_code: The product.
-        line: The component line.
-        serial_number: The unit the line belongs to; ``None`` for the product's standard BOM.
-    """
-
-    product_code: str
-    line: BomLine
-    serial_number: str | None = None
-
-
-class InMemoryBillOfMaterials:
-    """Bills of materials and per-unit production records held in a list.
-
-    ``parts_of(product, serial)`` returns the unit's own lines when production recorded any,
-    else the product's standard lines.
-
-    Args:
-        entries: The BOM rows, in the order lines are returned.
-    """
-
-    def __init__(self, entries: Iterable[BomEntry] = ()) -> None:
-        self._lock = threading.Lock()
-        self._entries = list(entries)
-
-    def add(self, entry: BomEntry) -> None:
-        """Record one more BOM row."""
-        with self._lock:
-            self._entries.append(entry)
-
-    def parts_of(self, product_code: str, serial_number: str | None = None) -> Sequence[BomLine]:
-        """Return the parts of a product; of the very unit when its serial is known.
-
-        Raises:
-            NotFound: The product is unknown (kind ``"Product"``).
-        """
-        with self._lock:
-            rows = [e for e in self._entries if e.product_code == product_code]
-        if not rows:
-            raise NotFound("Product", product_code)
-        if serial_number is not None:
-            unit = [e.line for e in rows if e.serial_number == serial_number]
-            if unit:
-                return unit
-        return [e.line for e in rows if e.serial_number is None]
 
 
 def _shipment(doc: str, customer: str, product: str, serial: str | None, day: date) -> Shipment:

@@ -36,19 +36,17 @@ transit is on hand nowhere.
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from servicecore.adapters.erp_memory import MOVEMENT_KINDS, InMemoryInventory
 from servicecore.errors import ValidationError
 from servicecore.ports import Inventory, StockMovement
 
 __all__ = ["KNOWN_STOCK", "MOVEMENT_KINDS", "InMemoryInventory", "InventoryContract"]
 
-MOVEMENT_KINDS = ("sales_outbound", "other_outbound", "return", "transfer")
 """The kinds of :class:`~servicecore.ports.StockMovement` servicecore asks for."""
 
 KNOWN_STOCK: Mapping[str, Mapping[str, int]] = {
@@ -58,129 +56,6 @@ KNOWN_STOCK: Mapping[str, Mapping[str, int]] = {
 }
 """The stock a host loads into its test ERP for :class:`InventoryContract`: a main warehouse, a
 service warehouse holding two relays and an empty warehouse."""
-
-_PREFIX = {"sales_outbound": "SO", "other_outbound": "OO", "return": "RT", "transfer": "TF"}
-
-
-def _check(movement: object) -> StockMovement:
-    if not isinstance(movement, StockMovement):
-        raise ValidationError.single("movement", movement, "must be a StockMovement")
-    if movement.kind not in MOVEMENT_KINDS:
-        raise ValidationError.single("kind", movement.kind, f"must be one of {MOVEMENT_KINDS}")
-    for name in ("reference", "part_code"):
-        value = getattr(movement, name)
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError.single(name, value, "must be a non-empty string")
-    qty = movement.quantity
-    if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
-        raise ValidationError.single("quantity", qty, "must be a whole number of at least 1")
-    source, dest = movement.from_warehouse, movement.to_warehouse
-    if movement.kind in ("sales_outbound", "other_outbound"):
-        if source is None or dest is not None:
-            raise ValidationError.single(
-                "from_warehouse", source, f"a {movement.kind} leaves a warehouse for the customer"
-            )
-    elif movement.kind == "return":
-        if dest is None or source is not None:
-            raise ValidationError.single(
-                "to_warehouse", dest, "a return comes from the field into a warehouse"
-            )
-    elif source is None and dest is None:
-        raise ValidationError.single("from_warehouse", None, "a transfer needs at least one end")
-    elif source == dest:
-        raise ValidationError.single("to_warehouse", dest, "must differ from from_warehouse")
-    return movement
-
-
-class InMemoryInventory:
-    """Stock per warehouse and part, kept in memory and safe to use from several threads.
-
-    Only the warehouses given at start (or added with :meth:`add_warehouse`) exist. Each accepted
-    movement is recorded with the document number it returned.
-
-    Args:
-        stock: Opening quantities per warehouse id and part code.
-
-    Raises:
-        ValidationError: An opening quantity is negative or not a whole number.
-    """
-
-    def __init__(self, stock: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._stock: dict[str, dict[str, int]] = {}
-        self._moves: list[tuple[str, StockMovement]] = []
-        self._numbers = itertools.count(1)
-        for warehouse_id, parts in (stock or {}).items():
-            self.add_warehouse(warehouse_id, parts)
-
-    def add_warehouse(self, warehouse_id: str, parts: Mapping[str, int] | None = None) -> None:
-        """Create a warehouse (if new) and add opening quantities to it.
-
-        Raises:
-            ValidationError: A quantity is negative or not a whole number (nothing is added).
-        """
-        for code, qty in (parts or {}).items():
-            if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
-                raise ValidationError.single(f"stock.{warehouse_id}.{code}", qty, "must be >= 0")
-        with self._lock:
-            held = self._stock.setdefault(warehouse_id, {})
-            for code, qty in (parts or {}).items():
-                held[code] = held.get(code, 0) + qty
-
-    def on_hand(self, warehouse_id: str, part_code: str) -> int:
-        """Return the quantity of ``part_code`` on hand in ``warehouse_id`` (0 if none)."""
-        with self._lock:
-            return self._stock.get(warehouse_id, {}).get(part_code, 0)
-
-    def move(self, movement: StockMovement) -> str:
-        """Carry out ``movement`` all at once and return its document number (e.g. ``SO-000001``).
-
-        Raises:
-            ValidationError: A malformed movement (unknown kind, quantity below 1, ends that do
-                not fit the kind), an unknown warehouse, or more than is on hand at the source.
-                Nothing moves then.
-        """
-        found = _check(movement)
-        source, dest = found.from_warehouse, found.to_warehouse
-        with self._lock:
-            for name, warehouse in (("from_warehouse", source), ("to_warehouse", dest)):
-                if warehouse is not None and warehouse not in self._stock:
-                    raise ValidationError.single(name, warehouse, "is not a known warehouse")
-            if source is not None:
-                have = self._stock[source].get(found.part_code, 0)
-                if have < found.quantity:
-                    raise ValidationError.single(
-                        "quantity",
-                        found.quantity,
-                        f"only {have} of {found.part_code} on hand in {source}",
-                    )
-                self._stock[source][found.part_code] = have - found.quantity
-            if dest is not None:
-                held = self._stock[dest]
-                held[found.part_code] = held.get(found.part_code, 0) + found.quantity
-            document = f"{_PREFIX[found.kind]}-{next(self._numbers):06d}"
-            self._moves.append((document, found))
-            return document
-
-    def movements(self, reference: str | None = None) -> tuple[tuple[str, StockMovement], ...]:
-        """Return ``(document, movement)`` for every accepted movement, oldest first.
-
-        Args:
-            reference: Only the movements of this servicecore record, if given.
-        """
-        with self._lock:
-            return tuple(
-                (doc, m) for doc, m in self._moves if reference is None or m.reference == reference
-            )
-
-    def totals(self) -> dict[str, int]:
-        """Return the quantity on hand per part over every warehouse."""
-        totals: dict[str, int] = {}
-        with self._lock:
-            for parts in self._stock.values():
-                for code, qty in parts.items():
-                    totals[code] = totals.get(code, 0) + qty
-        return totals
 
 
 def _mv(
