@@ -98,3 +98,17 @@ def test_only_adapters_import_sqlalchemy_and_only_scheduling_imports_ortools(pat
 def test_the_rule_is_checked_on_real_files():
     assert len(SOURCES) > 20
     assert imports_of(SRC / "lifecycle" / "engine.py") >= {"transitions", "servicecore.model.audit"}
+
+
+def test_the_library_and_the_demo_need_no_test_tools():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('pytest', '_pytest', 'hypothesis'): sys.modules[m] = None\n"
+        "import servicecore, servicecore.cli, servicecore.demo, servicecore.adapters\n"
+        "import servicecore.services.desk, servicecore.reports.html\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
