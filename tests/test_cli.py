@@ -97,3 +97,11 @@ def test_the_demo_refuses_an_unreasonable_number_of_days(tmp_path):
 
     with pytest.raises(ValidationError, match="days"):
         run_demo(tmp_path / "demo.db", lambda _line: None, days=0)
+
+
+def test_the_demo_numbers_its_steps_as_it_goes(tmp_path):
+    lines: list[str] = []
+    run_demo(tmp_path / "demo.db", lines.append, days=1, out=tmp_path)
+    steps = [line for line in lines if line.startswith("[")]
+    assert steps[0].startswith("[ 1/14]")
+    assert steps[-1].startswith("[14/14]")

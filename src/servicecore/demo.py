@@ -280,9 +280,17 @@ def run_demo(
     def goto(hour: int, minute: int = 0, day: date = MONDAY) -> None:
         clock.advance(_at(day, hour, minute) - clock.now())
 
-    say(f"servicecore demo: a day at PT Sejuk Abadi (Jakarta), stored in {db}")
+    total = 12 + days + (1 if out is not None else 0)
+    done = [0]
+
+    def step(text: str) -> None:
+        # The story is the progress display: each step numbered out of the total.
+        done[0] += 1
+        say(f"[{done[0]:>2}/{total}] {text}")
+
+    say(f"servicecore demo: PT Sejuk Abadi (Jakarta), {days} day(s) planned, stored in {db}")
     desk.run(_seed, andi)
-    say("- master data: technicians Budi and Wayan, cold-room unit A-77 under contract K-2026-01")
+    step("master data: technicians Budi and Wayan, cold-room unit A-77 under contract K-2026-01")
 
     policy = BookingPolicy(
         change_cutoff=timedelta(hours=12),
@@ -305,8 +313,8 @@ def run_demo(
         technician_id="T-BUDI",
     )
     booking = desk.confirm_booking(siti, booking.id)
-    say(
-        f"- 07:30 call-centre booking {booking.reference} for 09:00 with Budi, confirmed by SMS "
+    step(
+        f"07:30 call-centre booking {booking.reference} for 09:00 with Budi, confirmed by SMS "
         f"({len(notifier.sent)} notification sent after commit)"
     )
     other = CustomerIdentity(
@@ -338,8 +346,8 @@ def run_demo(
     )
     desk.run(bookings.complete_booking, siti, booking.id)
     assert request.resolution_due is not None  # the contract has a term for urgent requests
-    say(
-        f"- 08:50 checked in with the QR code; request {request.id[:22]}... opened, "
+    step(
+        f"08:50 checked in with the QR code; request {request.id[:22]}... opened, "
         f"resolution due {request.resolution_due.astimezone(JAKARTA):%a %H:%M}"
     )
 
@@ -350,11 +358,11 @@ def run_demo(
         andi, request.id, "T-WAYAN", TimeRange(_at(MONDAY, 9, 30), _at(MONDAY, 11, 30))
     )
     desk.accept_dispatch(wayan, second.id)
-    say("- Budi rejected the dispatch (no gauge); Andi sent Wayan, who accepted")
+    step("Budi rejected the dispatch (no gauge); Andi sent Wayan, who accepted")
 
     goto(9, 40)
     work = desk.start_dispatch(wayan, second.id)
-    _requisition(desk, wayan, request.id, say)
+    _requisition(desk, wayan, request.id, step)
     for i in range(3):
         desk.add_evidence(
             wayan,
@@ -405,13 +413,13 @@ def run_demo(
         )
     desk.close_request(wayan, request.id, "relay replaced, unit at -18 C again")
     invoice = next(e for e in events if e.name == "RequestCompleted").payload["invoice_total"]
-    say(
-        "- 11:10 work done with 3 photos before; closure refused with 1 photo after, accepted "
+    step(
+        "11:10 work done with 3 photos before; closure refused with 1 photo after, accepted "
         f"with 3; finance is told to invoice {invoice['amount']} {invoice['currency']}"
     )
     desk.record_survey(siti, request.id, 5, "Fast, tidy, explained everything")
     article = desk.publish_knowledge(wayan, request.id)
-    say(f"- survey 5/5 recorded; knowledge article {article.id[:26]}... published")
+    step(f"survey 5/5 recorded; knowledge article {article.id[:26]}... published")
 
     goto(15)
     emergency = desk.open_request(
@@ -426,22 +434,22 @@ def run_demo(
     goto(11, 30, MONDAY + timedelta(days=1))
     outcome = desk.sla_report(emergency.id)
     assert outcome is not None
-    say(
-        f"- 15:00 emergency opened; by Tuesday 11:30 nobody came: SLA breached, penalty "
+    step(
+        f"15:00 emergency opened; by Tuesday 11:30 nobody came: SLA breached, penalty "
         f"{outcome.penalty} under the contract"
     )
 
-    planned = _plan_maintenance(desk, andi, siti, clock, seed, days, say)
-    responses = _care(desk, andi, siti, clock, say)
+    planned = _plan_maintenance(desk, andi, siti, clock, seed, days, step)
+    responses = _care(desk, andi, siti, clock, step)
 
     quote = desk.run(_quote, siti)
-    say(
-        f"- quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
+    step(
+        f"quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
         f"estimated profit {quote.estimated_profit()}"
     )
 
     run = desk.run_alerts([(NotificationChannel.EMAIL, "service-desk@sejuk-abadi.id")])
-    say(f"- alerts: {', '.join(sorted({a.kind for a in run.raised}))} ({len(run.raised)} raised)")
+    step(f"alerts: {', '.join(sorted({a.kind for a in run.raised}))} ({len(run.raised)} raised)")
 
     entries = 0
     verified = 0
@@ -455,7 +463,7 @@ def run_demo(
                 verify_chain(chain, head=head).raise_for_problems()
                 entries += len(chain)
                 verified += 1
-    say(f"- audit trail: {entries} entries, {verified} chains verified")
+    step(f"audit trail: {entries} entries, {verified} chains verified")
     report: Path | None = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -463,7 +471,7 @@ def run_demo(
         backend = reporting_for(storage)
         sections = standard_sections(backend, TENANT, clock.now())
         write_html(report, sections, title="PT Sejuk Abadi: service report")
-        say(f"- report for managers written to {report}")
+        step(f"report for managers written to {report}")
     storage.close()
     return DemoSummary(
         database=db,
@@ -527,7 +535,7 @@ def _plan_maintenance(
         planned += len(orders)
         travel = sum(route.travel_minutes for route in result.routes)
         say(
-            f"- {day:%a %d %b}: the scheduler planned {len(orders)} maintenance visits "
+            f"{day:%a %d %b}: the scheduler planned {len(orders)} maintenance visits "
             f"({travel} min of driving, {len(result.unassigned)} left unassigned)"
         )
     return planned
@@ -547,7 +555,7 @@ def _requisition(
     )
     desk.run(parts.issue_requisition, technician, requisition.id, stock)
     say(
-        f"- parts: relay requisitioned and issued from W-SVC as a sales outbound "
+        f"parts: relay requisitioned and issued from W-SVC as a sales outbound "
         f"({stock.on_hand('W-SVC', 'RELAY-7')} left on hand)"
     )
 
@@ -597,7 +605,7 @@ def _care(
         called = uow.care_plans.get(plan.id)
     evaluation = care.evaluate_care(called, replies=1, leads=1)
     say(
-        f"- customer care: thank-you e-mails to 2 gold customers and follow-up calls; "
+        f"customer care: thank-you e-mails to 2 gold customers and follow-up calls; "
         f"{evaluation.effectiveness.responses} customer responses"
     )
     return evaluation.effectiveness.responses
