@@ -347,3 +347,27 @@ def test_a_dispatch_completes_only_after_its_processing(storage, tenant, clock):
         d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
         with pytest.raises(TransitionRefused, match="processing"):
             d.complete_dispatch(uow, TECH, clock, order.id)
+
+
+def test_rejections_and_revocations_are_told_to_the_host(open_storage, tenant, clock):
+    seen: list[str] = []
+    storage = open_storage(publisher=lambda _t, events: seen.extend(e.name for e in events))
+    setup_master_data(storage, tenant, clock)
+    plan = TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
+    with storage.unit_of_work(tenant) as uow:
+        request = r.open_request(
+            uow,
+            CS,
+            clock,
+            customer_id="C-1",
+            service_type=ServiceType.REPAIR,
+            symptoms="Noise",
+            archive_id="A-1",
+        )
+        first = d.assign(uow, SUP, clock, request.id, "T-8", plan)
+        d.reject_dispatch(uow, TECH8, clock, first.id, "no ladder")
+        second = d.assign(uow, SUP, clock, request.id, "T-7", plan)
+        d.revoke_dispatch(uow, SUP, clock, second.id, "technician left")
+        uow.commit()
+    assert "DispatchRejected" in seen
+    assert "DispatchRevoked" in seen

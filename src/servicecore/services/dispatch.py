@@ -225,6 +225,38 @@ def _release(uow: UnitOfWork, actor: Actor, clock: Clock, order: DispatchOrder) 
         uow.requests.update(request)
 
 
+_WITHDRAWN = {"reject": "DispatchRejected", "revoke": "DispatchRevoked"}
+
+
+def _withdraw(
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    dispatch_id: str,
+    trigger: str,
+    reason: str,
+    policy: Policy,
+    ids: IdGenerator,
+) -> DispatchOrder:
+    """Reject or revoke an order, then make its request assignable if nothing else is live."""
+    order: DispatchOrder = move(
+        uow,
+        actor,
+        clock,
+        DISPATCH,
+        dispatch_id,
+        trigger,
+        command=f"{trigger}_dispatch",
+        policy=policy,
+        ids=ids,
+        event_name=_WITHDRAWN[trigger],
+        reason=reason,
+        event_payload=lambda _o: {"reason": reason},
+    )
+    _release(uow, actor, clock, order)
+    return order
+
+
 def reject_dispatch(
     uow: UnitOfWork,
     actor: Actor,
@@ -243,13 +275,7 @@ def reject_dispatch(
         InvalidTransition: It is not assigned (accepted orders are revoked, not rejected).
         TransitionRefused: No reason given.
     """
-    order = _load(uow, dispatch_id)
-    policy.check(actor, "reject_dispatch", order)
-    DISPATCH.fire(order, "reject", context(actor, clock, reason=reason), uow.audit)
-    uow.dispatches.update(order)
-    _release(uow, actor, clock, order)
-    event(uow, ids, clock, "DispatchRejected", order, {"reason": reason})
-    return order
+    return _withdraw(uow, actor, clock, dispatch_id, "reject", reason, policy, ids)
 
 
 def revoke_dispatch(
@@ -270,13 +296,7 @@ def revoke_dispatch(
         InvalidTransition: Work on it has started or it has ended.
         TransitionRefused: No reason given.
     """
-    order = _load(uow, dispatch_id)
-    policy.check(actor, "revoke_dispatch", order)
-    DISPATCH.fire(order, "revoke", context(actor, clock, reason=reason), uow.audit)
-    uow.dispatches.update(order)
-    _release(uow, actor, clock, order)
-    event(uow, ids, clock, "DispatchRevoked", order, {"reason": reason})
-    return order
+    return _withdraw(uow, actor, clock, dispatch_id, "revoke", reason, policy, ids)
 
 
 def start_dispatch(
