@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from servicecore.adapters.memory import MemoryStorage
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
+from servicecore.model.common import Money
+from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.reports.port import (
     Bucket,
@@ -22,18 +25,23 @@ from servicecore.reports.port import (
     CountRow,
     GroupKey,
     ItemSumRow,
+    MoneyKind,
+    MoneyRow,
     Op,
     Related,
     ReportingBackend,
     SlaCountRow,
     Stored,
     SumRow,
+    TimeUnit,
     bucket_start,
     check_as_of,
     check_item_query,
     check_path,
     check_query,
+    check_range,
     classify_target,
+    money_refused,
 )
 
 __all__ = ["MemoryReporting", "reporting_for"]
@@ -185,6 +193,38 @@ class MemoryReporting:
             for e in self._matching(tenant, aggregate, where)
         )
         return [CountRow(key, n) for key, n in counts.items()]
+
+    def money_totals(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[MoneyRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.money_totals`."""
+        check_range(start, end)
+        planned = {d.id: d.planned.start for d in self._records(tenant, "dispatches")}
+        groups: dict[tuple[str, str | None, Any, MoneyKind], list[Any]] = {}
+        order: ProcessingOrder
+        for order in self._records(tenant, "processing"):
+            when = planned.get(order.dispatch_id)
+            if order.status is not ProcessingStatus.COMPLETED or when is None:
+                continue
+            if (start is not None and when < start) or (end is not None and when >= end):
+                continue
+            month = bucket_start(when, TimeUnit.MONTH)
+            solution = None if order.solution_type is None else order.solution_type.value
+            amounts: list[tuple[MoneyKind, Money, int]] = [
+                (MoneyKind.INCOME, x.amount, 1) for x in order.income_lines
+            ]
+            amounts += [(MoneyKind.COST, x.amount, 1) for x in order.cost_lines]
+            amounts += [
+                (MoneyKind.PARTS, p.unit_price, p.quantity) for p in order.parts_used if p.charged
+            ]
+            for kind, money, times in amounts:
+                acc = groups.setdefault((order.currency, solution, month, kind), [0, Decimal(0), 0])
+                acc[0] += 1
+                if money_refused(str(money.amount)):
+                    acc[2] += 1
+                else:
+                    acc[1] += money.amount * times
+        return [MoneyRow(c, s, m, k, n, t, r) for (c, s, m, k), (n, t, r) in groups.items()]
 
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`."""

@@ -7,12 +7,15 @@ servicecore ships, ``servicecore.adapters.memory_reporting.reporting_for(storage
     report.to_csv("bookings.csv")
 """
 
+from servicecore.reports.money import IncomeCostMarginRow, income_cost_margin
 from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
     GroupKey,
     ItemSumRow,
+    MoneyKind,
+    MoneyRow,
     Op,
     Related,
     ReportingBackend,
@@ -50,8 +53,11 @@ __all__ = [
     "DispatchRow",
     "FailureCauseRow",
     "GroupKey",
+    "IncomeCostMarginRow",
     "ItemSumRow",
     "MissingExtra",
+    "MoneyKind",
+    "MoneyRow",
     "Op",
     "PartsUsageRow",
     "Related",
@@ -68,6 +74,7 @@ __all__ = [
     "booking_report",
     "dispatch_table",
     "failure_causes",
+    "income_cost_margin",
     "parts_usage",
     "request_monitoring",
     "sla_compliance",

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from servicecore.errors import ValidationError
+from servicecore.reports.money import income_cost_margin
 from servicecore.reports.port import ReportingBackend, TimeUnit, check_as_of
 from servicecore.reports.report import MissingExtra, Report, _text
 from servicecore.reports.standard import (
@@ -199,5 +200,11 @@ def standard_sections(backend: ReportingBackend, tenant: str, as_of: datetime) -
             failure_causes(backend, tenant),
             (Chart("fault_cause", "count", "Requests by fault cause"),),
             "Requests by product and recorded fault cause.",
+        ),
+        Section(
+            income_cost_margin(backend, tenant),
+            (),
+            "Completed processing orders' income (lines and charged parts), cost and margin, "
+            "in each order's own currency (never converted).",
         ),
     ]

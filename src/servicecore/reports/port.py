@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 import attrs
@@ -20,11 +21,15 @@ from servicecore.errors import ValidationError
 from servicecore.model.enums import Priority
 
 __all__ = [
+    "MONEY_LIMIT",
+    "MONEY_PLACES",
     "Bucket",
     "Condition",
     "CountRow",
     "GroupKey",
     "ItemSumRow",
+    "MoneyKind",
+    "MoneyRow",
     "Op",
     "Related",
     "ReportingBackend",
@@ -38,8 +43,20 @@ __all__ = [
     "check_item_query",
     "check_path",
     "check_query",
+    "check_range",
     "classify_target",
+    "money_refused",
 ]
+
+MONEY_PLACES = 4
+"""Amounts summed by :meth:`ReportingBackend.money_totals` may have at most this many decimals."""
+
+MONEY_LIMIT = Decimal(10) ** 11
+"""Amounts summed by :meth:`ReportingBackend.money_totals` must be below this in absolute value.
+
+SQLite sums text decimals through floats; the SQLite backend sums integers of 1/10,000 units
+instead, converted from a double: ``ROUND(amount * 10000)`` is exact while the product stays
+below 10^15 (the double's rounding error there is under 0.25), hence 10^11 at 4 decimals."""
 
 
 class TimeUnit(enum.Enum):
@@ -205,6 +222,56 @@ class SlaCountRow:
     count: int
 
 
+class MoneyKind(enum.Enum):
+    """Which amounts of a processing order a :class:`MoneyRow` sums."""
+
+    INCOME = "income"
+    """The income lines."""
+    COST = "cost"
+    """The cost lines."""
+    PARTS = "parts"
+    """The charged parts used: quantity x unit price."""
+
+
+@attrs.frozen
+class MoneyRow:
+    """One group of :meth:`ReportingBackend.money_totals`.
+
+    Attributes:
+        currency: The processing orders' currency.
+        solution_type: The orders' solution type value, ``None`` when not recorded.
+        month: First day of the UTC month the orders' dispatch orders were planned to start in.
+        kind: Which amounts are summed.
+        lines: How many lines (or charged parts) are in the group.
+        total: Their exact sum (only of the amounts not refused).
+        refused: How many amounts could not be summed exactly: more than
+            :data:`MONEY_PLACES` decimals, an exponent in the stored text, or an absolute
+            value of :data:`MONEY_LIMIT` or more.
+    """
+
+    currency: str
+    solution_type: str | None
+    month: date
+    kind: MoneyKind
+    lines: int
+    total: Decimal
+    refused: int
+
+
+def money_refused(text: str) -> bool:
+    """Return whether a stored decimal amount cannot be summed exactly by every backend.
+
+    Refused: text in exponent form, more than :data:`MONEY_PLACES` decimals, or an absolute
+    value of :data:`MONEY_LIMIT` or more.
+    """
+    if "e" in text.lower():
+        return True
+    point = text.find(".")
+    if point >= 0 and len(text) - point - 1 > MONEY_PLACES:
+        return True
+    return abs(Decimal(text)) >= MONEY_LIMIT
+
+
 class ReportingBackend(Protocol):
     """Aggregate queries for reports; one implementation per storage.
 
@@ -300,6 +367,26 @@ class ReportingBackend(Protocol):
         """
         ...
 
+    def money_totals(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[MoneyRow]:
+        """Sum the money of completed processing orders exactly, grouped.
+
+        A processing order is dated by the planned start of its dispatch order (joined in the
+        database); orders dated in ``[start, end)`` count (``None``: no bound). Amounts are
+        grouped by currency, solution type, month and :class:`MoneyKind`. On SQL storage the
+        lines are unnested and summed in the database: PostgreSQL sums ``NUMERIC``, SQLite
+        sums integers of 1/10,000 units (see :data:`MONEY_LIMIT`); amounts that could not be
+        summed exactly are counted in :attr:`MoneyRow.refused`, not summed.
+
+        Returns:
+            One row per non-empty group, in no particular order.
+
+        Raises:
+            ValidationError: ``start`` or ``end`` is not an aware datetime.
+        """
+        ...
+
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
         """Count service requests by priority, SLA target and target status at ``as_of``.
 
@@ -381,6 +468,19 @@ def check_as_of(as_of: object) -> datetime:
     if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
         raise ValidationError.single("as_of", as_of, "must be a timezone-aware datetime")
     return as_of
+
+
+def check_range(start: object, end: object) -> None:
+    """Check a ``[start, end)`` range whose bounds may be ``None``.
+
+    Raises:
+        ValidationError: A bound is not an aware datetime, or ``end`` is not after ``start``.
+    """
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            raise ValidationError.single(name, value, "must be a timezone-aware datetime")
+    if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
+        raise ValidationError.single("end", end, f"must be after start {start}")
 
 
 def classify_target(

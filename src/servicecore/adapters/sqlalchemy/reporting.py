@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -21,11 +22,15 @@ from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES
 from servicecore.catalog import spec_for
 from servicecore.model.enums import Priority
 from servicecore.reports.port import (
+    MONEY_LIMIT,
+    MONEY_PLACES,
     Bucket,
     Condition,
     CountRow,
     GroupKey,
     ItemSumRow,
+    MoneyKind,
+    MoneyRow,
     Op,
     Related,
     SlaCountRow,
@@ -37,6 +42,7 @@ from servicecore.reports.port import (
     check_item_query,
     check_path,
     check_query,
+    check_range,
 )
 
 __all__ = ["SqlReporting"]
@@ -256,6 +262,114 @@ class SqlReporting:
             count = int(values[-1])  # type: ignore[call-overload]
             if count:  # without GROUP BY keys, SQL answers 0 where there is no group
                 found.append(CountRow(key, count))
+        return found
+
+    def _money_query(
+        self, kind: MoneyKind, dispatch: sa.FromClause, where: list[sa.ColumnElement[bool]]
+    ) -> sa.Select[Any]:
+        """One kind of amounts of completed processing orders, unnested and summed in SQL."""
+        table = AGGREGATE_TABLES["ProcessingOrder"]
+        items = {
+            MoneyKind.INCOME: "income_lines",
+            MoneyKind.COST: "cost_lines",
+            MoneyKind.PARTS: "parts_used",
+        }[kind]
+        price = "unit_price" if kind is MoneyKind.PARTS else "amount"
+        if self.postgres:
+            element = sa.func.jsonb_array_elements(
+                sa.func.jsonb_extract_path(table.c.data, items)
+            ).table_valued("value")
+            text = sa.func.jsonb_extract_path_text(element.c.value, price, "amount")
+            quantity: sa.ColumnElement[Any] = sa.cast(
+                sa.func.jsonb_extract_path_text(element.c.value, "quantity"), sa.Numeric
+            )
+            charged = sa.func.jsonb_extract_path_text(element.c.value, "charged") == "true"
+            point = sa.func.strpos(text, ".")
+            number = sa.cast(text, sa.Numeric)
+            currency = sa.func.jsonb_extract_path_text(table.c.data, "currency")
+            solution = sa.func.jsonb_extract_path_text(table.c.data, "solution_type")
+        else:
+            element = sa.func.json_each(table.c.data, f"$.{items}").table_valued("value")
+            text = sa.func.json_extract(element.c.value, f"$.{price}.amount")
+            quantity = sa.func.json_extract(element.c.value, "$.quantity")
+            charged = sa.func.json_extract(element.c.value, "$.charged") == 1
+            point = sa.func.instr(text, ".")
+            number = sa.cast(text, sa.Float)
+            currency = sa.func.json_extract(table.c.data, "$.currency")
+            solution = sa.func.json_extract(table.c.data, "$.solution_type")
+        refused = (
+            text.ilike("%e%")
+            | ((point > 0) & (sa.func.length(text) - point > MONEY_PLACES))
+            | (sa.func.abs(number) >= float(MONEY_LIMIT))
+        )
+        # SQLite: integers of 1/10,000 units, exact below MONEY_LIMIT (see its docstring).
+        units = (
+            number
+            if self.postgres
+            else sa.cast(sa.func.round(number * 10**MONEY_PLACES), sa.Integer)
+        )
+        amount = units * quantity if kind is MoneyKind.PARTS else units
+        month = self._bucket(dispatch.c.planned_start, TimeUnit.MONTH)
+        keys = [currency.label("currency"), solution.label("solution"), month.label("month")]
+        conditions = [table.c.tenant == dispatch.c.tenant, *where]
+        if kind is MoneyKind.PARTS:
+            conditions.append(charged)
+        return (
+            sa.select(
+                *keys,
+                sa.func.count(),
+                sa.func.sum(sa.case((refused, None), else_=amount)),
+                sa.func.sum(sa.case((refused, 1), else_=0)),
+            )
+            .select_from(
+                table.join(
+                    dispatch,
+                    (dispatch.c.tenant == table.c.tenant) & (dispatch.c.id == table.c.dispatch_id),
+                ).join(element, sa.true())
+            )
+            .where(*conditions)
+            .group_by(*keys)
+        )
+
+    def money_totals(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[MoneyRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.money_totals`.
+
+        Three grouped queries (income lines, cost lines, charged parts), each unnesting the
+        lists in the database and joining the dispatch order for the date.
+        """
+        check_range(start, end)
+        table = AGGREGATE_TABLES["ProcessingOrder"]
+        dispatch = AGGREGATE_TABLES["DispatchOrder"].alias("money_dispatch")
+        planned = dispatch.c.planned_start
+        where: list[sa.ColumnElement[bool]] = [
+            table.c.tenant == tenant,
+            table.c.status == "completed",
+        ]
+        if start is not None:
+            where.append(_condition(planned, Condition("planned_start", Op.GE, start)))
+        if end is not None:
+            where.append(_condition(planned, Condition("planned_start", Op.LT, end)))
+        found = []
+        for kind in MoneyKind:
+            for row in self._rows(self._money_query(kind, dispatch, where)):
+                currency, solution, month, n, total, refused = tuple(row)
+                found.append(
+                    MoneyRow(
+                        currency=str(currency),
+                        solution_type=None if solution is None else str(solution),
+                        month=_to_date(month),  # type: ignore[arg-type]
+                        kind=kind,
+                        lines=int(n),
+                        total=(
+                            Decimal(total or 0)
+                            if self.postgres
+                            else Decimal(int(total or 0)).scaleb(-MONEY_PLACES)
+                        ),
+                        refused=int(refused or 0),
+                    )
+                )
         return found
 
     def _json_time(self, table: sa.Table, *path: str) -> sa.ColumnElement[Any]:
