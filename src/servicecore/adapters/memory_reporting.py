@@ -17,12 +17,14 @@ from servicecore.adapters.memory import MemoryStorage
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
 from servicecore.model.common import Money
+from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    FixRow,
     GroupKey,
     ItemSumRow,
     MoneyKind,
@@ -193,6 +195,32 @@ class MemoryReporting:
             for e in self._matching(tenant, aggregate, where)
         )
         return [CountRow(key, n) for key, n in counts.items()]
+
+    def first_time_fixes(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[FixRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.first_time_fixes`."""
+        check_range(start, end)
+        closed = {
+            r.id
+            for r in self._records(tenant, "requests")
+            if r.status is RequestStatus.CLOSED
+            and (start is None or r.reported_at >= start)
+            and (end is None or r.reported_at < end)
+        }
+        orders: Counter[str] = Counter()
+        fixes: set[tuple[str, str]] = set()
+        dispatch: DispatchOrder
+        for dispatch in self._records(tenant, "dispatches"):
+            orders[dispatch.request_id] += 1
+            if dispatch.status is DispatchStatus.COMPLETED and dispatch.request_id in closed:
+                fixes.add((dispatch.technician_id, dispatch.request_id))
+        rows: dict[str, list[int]] = {}
+        for technician, request_id in fixes:
+            acc = rows.setdefault(technician, [0, 0])
+            acc[0] += 1
+            acc[1] += orders[request_id] == 1
+        return [FixRow(t, n, first) for t, (n, first) in rows.items()]
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None

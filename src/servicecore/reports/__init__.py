@@ -12,6 +12,7 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    FixRow,
     GroupKey,
     ItemSumRow,
     MoneyKind,
@@ -43,6 +44,7 @@ from servicecore.reports.standard import (
     sla_compliance,
     technician_performance,
 )
+from servicecore.reports.technicians import FirstTimeFixRow, first_time_fix
 
 __all__ = [
     "AGE_BANDS",
@@ -52,6 +54,8 @@ __all__ = [
     "CountRow",
     "DispatchRow",
     "FailureCauseRow",
+    "FirstTimeFixRow",
+    "FixRow",
     "GroupKey",
     "IncomeCostMarginRow",
     "ItemSumRow",
@@ -74,6 +78,7 @@ __all__ = [
     "booking_report",
     "dispatch_table",
     "failure_causes",
+    "first_time_fix",
     "income_cost_margin",
     "parts_usage",
     "request_monitoring",

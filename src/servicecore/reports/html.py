@@ -29,6 +29,7 @@ from servicecore.reports.standard import (
     sla_compliance,
     technician_performance,
 )
+from servicecore.reports.technicians import first_time_fix
 
 __all__ = ["Chart", "Section", "render_html", "standard_sections", "write_html"]
 
@@ -189,6 +190,11 @@ def standard_sections(backend: ReportingBackend, tenant: str, as_of: datetime) -
             technician_performance(backend, tenant),
             (Chart("technician_id", "completed", "Completed jobs by technician"),),
             "Dispatch orders by outcome, and satisfaction surveys.",
+        ),
+        Section(
+            first_time_fix(backend, tenant),
+            (Chart("technician_id", "rate", "First-time-fix rate by technician"),),
+            "Closed requests each technician fixed, and those fixed with a single dispatch order.",
         ),
         Section(dispatch_table(backend, tenant), (), "Dispatch orders by technician and day."),
         Section(

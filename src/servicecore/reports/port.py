@@ -26,6 +26,7 @@ __all__ = [
     "Bucket",
     "Condition",
     "CountRow",
+    "FixRow",
     "GroupKey",
     "ItemSumRow",
     "MoneyKind",
@@ -222,6 +223,21 @@ class SlaCountRow:
     count: int
 
 
+@attrs.frozen
+class FixRow:
+    """One technician's row of :meth:`ReportingBackend.first_time_fixes`.
+
+    Attributes:
+        technician_id: The technician.
+        fixed: Closed requests on which the technician completed a dispatch order.
+        first_time: Those of them with exactly one dispatch order in all (the completed one).
+    """
+
+    technician_id: str
+    fixed: int
+    first_time: int
+
+
 class MoneyKind(enum.Enum):
     """Which amounts of a processing order a :class:`MoneyRow` sums."""
 
@@ -364,6 +380,26 @@ class ReportingBackend(Protocol):
         Raises:
             ValidationError: As for :meth:`count_by`, or ``items``, an item key or ``value``
                 that is not an identifier.
+        """
+        ...
+
+    def first_time_fixes(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[FixRow]:
+        """Count, per technician, the closed requests they fixed and those fixed the first time.
+
+        Counts the ``closed`` requests reported in ``[start, end)`` (``None``: no bound). A
+        request is *fixed* by each technician who completed one of its dispatch orders, and
+        fixed *the first time* when it has exactly one dispatch order (of any status) and that
+        one is completed. On SQL storage: dispatch orders grouped by request in a subquery,
+        joined to the requests and the completed dispatch orders, grouped by technician.
+
+        Returns:
+            One row per technician with at least one fix, in no particular order.
+
+        Raises:
+            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
+                after ``start``.
         """
         ...
 

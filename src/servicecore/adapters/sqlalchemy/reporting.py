@@ -27,6 +27,7 @@ from servicecore.reports.port import (
     Bucket,
     Condition,
     CountRow,
+    FixRow,
     GroupKey,
     ItemSumRow,
     MoneyKind,
@@ -330,6 +331,53 @@ class SqlReporting:
             .where(*conditions)
             .group_by(*keys)
         )
+
+    def first_time_fixes(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[FixRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.first_time_fixes`."""
+        check_range(start, end)
+        requests = AGGREGATE_TABLES["ServiceRequest"]
+        dispatches = AGGREGATE_TABLES["DispatchOrder"]
+        per_request = (
+            sa.select(dispatches.c.request_id, sa.func.count().label("orders"))
+            .where(dispatches.c.tenant == tenant)
+            .group_by(dispatches.c.request_id)
+            .subquery("orders_per_request")
+        )
+        where = [
+            dispatches.c.tenant == tenant,
+            dispatches.c.status == "completed",
+            requests.c.status == "closed",
+        ]
+        for cond in (
+            Condition("reported_at", Op.GE, start) if start is not None else None,
+            Condition("reported_at", Op.LT, end) if end is not None else None,
+        ):
+            if cond is not None:
+                where.append(_condition(requests.c.reported_at, cond))
+        statement = (
+            sa.select(
+                dispatches.c.technician_id,
+                sa.func.count(sa.distinct(dispatches.c.request_id)),
+                sa.func.count(
+                    sa.distinct(sa.case((per_request.c.orders == 1, dispatches.c.request_id)))
+                ),
+            )
+            .select_from(
+                dispatches.join(
+                    requests,
+                    (requests.c.tenant == dispatches.c.tenant)
+                    & (requests.c.id == dispatches.c.request_id),
+                ).join(per_request, per_request.c.request_id == dispatches.c.request_id)
+            )
+            .where(*where)
+            .group_by(dispatches.c.technician_id)
+        )
+        return [
+            FixRow(str(technician), int(n), int(first))
+            for technician, n, first in (tuple(r) for r in self._rows(statement))
+        ]
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None
