@@ -20,6 +20,7 @@ from servicecore.model.common import Money
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.model.technician import Technician
 from servicecore.reports.port import (
     Bucket,
     Condition,
@@ -30,6 +31,7 @@ from servicecore.reports.port import (
     MoneyKind,
     MoneyRow,
     Op,
+    PlannedRow,
     Related,
     ReportingBackend,
     SlaCountRow,
@@ -221,6 +223,35 @@ class MemoryReporting:
             acc[0] += 1
             acc[1] += orders[request_id] == 1
         return [FixRow(t, n, first) for t, (n, first) in rows.items()]
+
+    def planned_time(
+        self,
+        tenant: str,
+        statuses: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[PlannedRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.planned_time`."""
+        check_range(start, end)
+        wanted = set(statuses)
+        groups: dict[tuple[str, Any], list[int]] = {}
+        dispatch: DispatchOrder
+        for dispatch in self._records(tenant, "dispatches"):
+            begin = dispatch.planned.start
+            if dispatch.status.value not in wanted:
+                continue
+            if (start is not None and begin < start) or (end is not None and begin >= end):
+                continue
+            key = (dispatch.technician_id, bucket_start(begin, TimeUnit.DAY))
+            acc = groups.setdefault(key, [0, 0])
+            acc[0] += 1
+            acc[1] += int((dispatch.planned.end - begin).total_seconds())
+        return [PlannedRow(t, d, n, sec) for (t, d), (n, sec) in groups.items()]
+
+    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
+        wanted = set(ids)
+        return [t for t in self._records(tenant, "technicians") if t.id in wanted]
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None

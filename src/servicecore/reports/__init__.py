@@ -18,6 +18,7 @@ from servicecore.reports.port import (
     MoneyKind,
     MoneyRow,
     Op,
+    PlannedRow,
     Related,
     ReportingBackend,
     SlaCountRow,
@@ -44,7 +45,12 @@ from servicecore.reports.standard import (
     sla_compliance,
     technician_performance,
 )
-from servicecore.reports.technicians import FirstTimeFixRow, first_time_fix
+from servicecore.reports.technicians import (
+    FirstTimeFixRow,
+    UtilisationRow,
+    first_time_fix,
+    technician_utilisation,
+)
 
 __all__ = [
     "AGE_BANDS",
@@ -64,6 +70,7 @@ __all__ = [
     "MoneyRow",
     "Op",
     "PartsUsageRow",
+    "PlannedRow",
     "Related",
     "Report",
     "ReportingBackend",
@@ -75,6 +82,7 @@ __all__ = [
     "SumRow",
     "TechnicianPerformanceRow",
     "TimeUnit",
+    "UtilisationRow",
     "booking_report",
     "dispatch_table",
     "failure_causes",
@@ -84,4 +92,5 @@ __all__ = [
     "request_monitoring",
     "sla_compliance",
     "technician_performance",
+    "technician_utilisation",
 ]

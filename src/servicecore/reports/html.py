@@ -29,7 +29,7 @@ from servicecore.reports.standard import (
     sla_compliance,
     technician_performance,
 )
-from servicecore.reports.technicians import first_time_fix
+from servicecore.reports.technicians import first_time_fix, technician_utilisation
 
 __all__ = ["Chart", "Section", "render_html", "standard_sections", "write_html"]
 
@@ -195,6 +195,11 @@ def standard_sections(backend: ReportingBackend, tenant: str, as_of: datetime) -
             first_time_fix(backend, tenant),
             (Chart("technician_id", "rate", "First-time-fix rate by technician"),),
             "Closed requests each technician fixed, and those fixed with a single dispatch order.",
+        ),
+        Section(
+            technician_utilisation(backend, tenant),
+            (Chart("technician_id", "planned_minutes", "Planned minutes by technician"),),
+            "Planned minutes of dispatch orders in progress or completed, over shift minutes.",
         ),
         Section(dispatch_table(backend, tenant), (), "Dispatch orders by technician and day."),
         Section(

@@ -19,6 +19,7 @@ import attrs
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
 from servicecore.model.enums import Priority
+from servicecore.model.technician import Technician
 
 __all__ = [
     "MONEY_LIMIT",
@@ -32,6 +33,7 @@ __all__ = [
     "MoneyKind",
     "MoneyRow",
     "Op",
+    "PlannedRow",
     "Related",
     "ReportingBackend",
     "SlaCountRow",
@@ -238,6 +240,23 @@ class FixRow:
     first_time: int
 
 
+@attrs.frozen
+class PlannedRow:
+    """One group of :meth:`ReportingBackend.planned_time`.
+
+    Attributes:
+        technician_id: The technician.
+        day: The UTC day the dispatch orders were planned to start on.
+        orders: How many dispatch orders.
+        seconds: Their planned time in all (``planned_end - planned_start``), in whole seconds.
+    """
+
+    technician_id: str
+    day: date
+    orders: int
+    seconds: int
+
+
 class MoneyKind(enum.Enum):
     """Which amounts of a processing order a :class:`MoneyRow` sums."""
 
@@ -400,6 +419,36 @@ class ReportingBackend(Protocol):
         Raises:
             ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
                 after ``start``.
+        """
+        ...
+
+    def planned_time(
+        self,
+        tenant: str,
+        statuses: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[PlannedRow]:
+        """Sum the planned time of dispatch orders per technician and UTC day of planned start.
+
+        Counts the dispatch orders in one of ``statuses`` (status values) planned to start in
+        ``[start, end)`` (``None``: no bound); on SQL storage the differences are summed in the
+        database (``strftime('%s', ...)`` on SQLite, ``EXTRACT(EPOCH ...)`` on PostgreSQL).
+
+        Returns:
+            One row per technician and day with orders, in no particular order.
+
+        Raises:
+            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
+                after ``start``.
+        """
+        ...
+
+    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
+        """Return the technicians with these ids (a handful: those in a report's rows).
+
+        Returns:
+            The technicians found, in no particular order; unknown ids are skipped.
         """
         ...
 

@@ -21,6 +21,7 @@ from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
 from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES
 from servicecore.catalog import spec_for
 from servicecore.model.enums import Priority
+from servicecore.model.technician import Technician
 from servicecore.reports.port import (
     MONEY_LIMIT,
     MONEY_PLACES,
@@ -33,6 +34,7 @@ from servicecore.reports.port import (
     MoneyKind,
     MoneyRow,
     Op,
+    PlannedRow,
     Related,
     SlaCountRow,
     SlaTargetStatus,
@@ -45,6 +47,7 @@ from servicecore.reports.port import (
     check_query,
     check_range,
 )
+from servicecore.serialization import structure
 
 __all__ = ["SqlReporting"]
 
@@ -378,6 +381,47 @@ class SqlReporting:
             FixRow(str(technician), int(n), int(first))
             for technician, n, first in (tuple(r) for r in self._rows(statement))
         ]
+
+    def planned_time(
+        self,
+        tenant: str,
+        statuses: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[PlannedRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.planned_time`."""
+        check_range(start, end)
+        table = AGGREGATE_TABLES["DispatchOrder"]
+        begin, finish = table.c.planned_start, table.c.planned_end
+        seconds: sa.ColumnElement[Any] = (
+            sa.extract("epoch", finish) - sa.extract("epoch", begin)
+            if self.postgres
+            else sa.cast(sa.func.strftime("%s", finish), sa.Integer)
+            - sa.cast(sa.func.strftime("%s", begin), sa.Integer)
+        )
+        day = self._bucket(begin, TimeUnit.DAY).label("day")
+        where = [table.c.tenant == tenant, table.c.status.in_(list(statuses))]
+        if start is not None:
+            where.append(_condition(begin, Condition("planned_start", Op.GE, start)))
+        if end is not None:
+            where.append(_condition(begin, Condition("planned_start", Op.LT, end)))
+        statement = (
+            sa.select(table.c.technician_id, day, sa.func.count(), sa.func.sum(seconds))
+            .where(*where)
+            .group_by(table.c.technician_id, day)
+        )
+        return [
+            PlannedRow(str(t), _to_date(d), int(n), round(sec or 0))  # type: ignore[arg-type]
+            for t, d, n, sec in (tuple(r) for r in self._rows(statement))
+        ]
+
+    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
+        table = AGGREGATE_TABLES["Technician"]
+        statement = sa.select(table.c.data).where(
+            table.c.tenant == tenant, table.c.id.in_(list(ids))
+        )
+        return [structure(row[0], Technician) for row in self._rows(statement)]
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None
