@@ -22,7 +22,7 @@ def test_the_standard_page(backend, tenant, tmp_path):
     assert "<title>Service &lt;weekly&gt;</title>" in page
     titles = re.findall(r"<h2>(.*?)</h2>", page)
     assert titles == [s.report.title for s in sections]
-    assert len(titles) == 10
+    assert len(titles) == 11
     assert titles[-1] == "Service income, cost and margin"
     images = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,', page)
     assert "Bookings by status" in images

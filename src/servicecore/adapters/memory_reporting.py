@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -32,6 +32,7 @@ from servicecore.reports.port import (
     MoneyRow,
     Op,
     PlannedRow,
+    QualityCountRow,
     Related,
     ReportingBackend,
     SlaCountRow,
@@ -44,6 +45,7 @@ from servicecore.reports.port import (
     check_path,
     check_query,
     check_range,
+    check_window,
     classify_target,
     money_refused,
 )
@@ -252,6 +254,45 @@ class MemoryReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
         wanted = set(ids)
         return [t for t in self._records(tenant, "technicians") if t.id in wanted]
+
+    def quality_counts(
+        self,
+        tenant: str,
+        start: datetime | None,
+        end: datetime | None,
+        repeat_within: timedelta,
+    ) -> list[QualityCountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.quality_counts`."""
+        check_range(start, end)
+        window = check_window(repeat_within)
+        everything: list[ServiceRequest] = self._records(tenant, "requests")
+        products = {a.id: a.product_code for a in self._records(tenant, "archives")}
+        by_archive: dict[str, list[ServiceRequest]] = {}
+        for r in everything:
+            if r.archive_id is not None:
+                by_archive.setdefault(r.archive_id, []).append(r)
+        scores: dict[str, list[int]] = {}
+        for survey in self._records(tenant, "surveys"):
+            scores.setdefault(survey.request_id, []).append(survey.score)
+        groups: dict[tuple[str | None, str | None], list[int]] = {}
+        with self.storage.unit_of_work(tenant) as uow:
+            for r in everything:
+                if (start is not None and r.reported_at < start) or (
+                    end is not None and r.reported_at >= end
+                ):
+                    continue
+                product = None if r.archive_id is None else products.get(r.archive_id)
+                acc = groups.setdefault((product, r.fault_cause), [0, 0, 0, 0, 0])
+                acc[0] += 1
+                trail = uow.audit.entries("ServiceRequest", r.id)
+                acc[1] += any(e.trigger == "reopen" for e in trail)
+                acc[2] += any(
+                    o.id != r.id and r.reported_at - window < o.reported_at <= r.reported_at
+                    for o in by_archive.get(r.archive_id or "", ())
+                )
+                acc[3] += len(scores.get(r.id, ()))
+                acc[4] += sum(scores.get(r.id, ()))
+        return [QualityCountRow(p, c, *acc) for (p, c), acc in groups.items()]
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None

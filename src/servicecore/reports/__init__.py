@@ -19,6 +19,7 @@ from servicecore.reports.port import (
     MoneyRow,
     Op,
     PlannedRow,
+    QualityCountRow,
     Related,
     ReportingBackend,
     SlaCountRow,
@@ -27,6 +28,7 @@ from servicecore.reports.port import (
     SumRow,
     TimeUnit,
 )
+from servicecore.reports.quality import QualityRow, quality_tracking
 from servicecore.reports.report import MissingExtra, Report
 from servicecore.reports.standard import (
     AGE_BANDS,
@@ -71,6 +73,8 @@ __all__ = [
     "Op",
     "PartsUsageRow",
     "PlannedRow",
+    "QualityCountRow",
+    "QualityRow",
     "Related",
     "Report",
     "ReportingBackend",
@@ -89,6 +93,7 @@ __all__ = [
     "first_time_fix",
     "income_cost_margin",
     "parts_usage",
+    "quality_tracking",
     "request_monitoring",
     "sla_compliance",
     "technician_performance",

@@ -19,6 +19,7 @@ import attrs
 from servicecore.errors import ValidationError
 from servicecore.reports.money import income_cost_margin
 from servicecore.reports.port import ReportingBackend, TimeUnit, check_as_of
+from servicecore.reports.quality import quality_tracking
 from servicecore.reports.report import MissingExtra, Report, _text
 from servicecore.reports.standard import (
     booking_report,
@@ -211,6 +212,12 @@ def standard_sections(backend: ReportingBackend, tenant: str, as_of: datetime) -
             failure_causes(backend, tenant),
             (Chart("fault_cause", "count", "Requests by fault cause"),),
             "Requests by product and recorded fault cause.",
+        ),
+        Section(
+            quality_tracking(backend, tenant),
+            (Chart("fault_cause", "repeat_repairs", "Repeat repairs by fault cause"),),
+            "Requests by product and fault cause: reopened, repeat repairs within 30 days, "
+            "and the mean survey score.",
         ),
         Section(
             income_cost_margin(backend, tenant),

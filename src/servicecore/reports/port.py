@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -34,6 +34,7 @@ __all__ = [
     "MoneyRow",
     "Op",
     "PlannedRow",
+    "QualityCountRow",
     "Related",
     "ReportingBackend",
     "SlaCountRow",
@@ -47,6 +48,7 @@ __all__ = [
     "check_path",
     "check_query",
     "check_range",
+    "check_window",
     "classify_target",
     "money_refused",
 ]
@@ -257,6 +259,30 @@ class PlannedRow:
     seconds: int
 
 
+@attrs.frozen
+class QualityCountRow:
+    """One group of :meth:`ReportingBackend.quality_counts`.
+
+    Attributes:
+        product_code: The product code of the requests' product archive (``None`` without one).
+        fault_cause: The requests' recorded fault cause (``None`` while none is recorded).
+        requests: How many requests.
+        reopened: How many of them have a ``reopen`` entry in their audit trail.
+        repeats: How many of them are repeat repairs: another request on the same product
+            archive was reported less than the window before them (and not after them).
+        surveys: How many survey results rate these requests.
+        score_total: The sum of those surveys' scores.
+    """
+
+    product_code: str | None
+    fault_cause: str | None
+    requests: int
+    reopened: int
+    repeats: int
+    surveys: int
+    score_total: int
+
+
 class MoneyKind(enum.Enum):
     """Which amounts of a processing order a :class:`MoneyRow` sums."""
 
@@ -452,6 +478,29 @@ class ReportingBackend(Protocol):
         """
         ...
 
+    def quality_counts(
+        self,
+        tenant: str,
+        start: datetime | None,
+        end: datetime | None,
+        repeat_within: timedelta,
+    ) -> list[QualityCountRow]:
+        """Count reopened requests, repeat repairs and survey scores by product and fault cause.
+
+        Counts the service requests reported in ``[start, end)`` (``None``: no bound). On SQL
+        storage: one grouped query with correlated ``EXISTS`` tests on the audit table and on
+        the requests of the same archive (time differences in Julian days on SQLite), and one
+        grouped query over the surveys joined to their requests.
+
+        Returns:
+            One row per product code and fault cause with requests, in no particular order.
+
+        Raises:
+            ValidationError: ``start`` or ``end`` is not an aware datetime, ``end`` is not after
+                ``start``, or ``repeat_within`` is not a positive timedelta.
+        """
+        ...
+
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None
     ) -> list[MoneyRow]:
@@ -566,6 +615,17 @@ def check_range(start: object, end: object) -> None:
             raise ValidationError.single(name, value, "must be a timezone-aware datetime")
     if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
         raise ValidationError.single("end", end, f"must be after start {start}")
+
+
+def check_window(repeat_within: object) -> timedelta:
+    """Return ``repeat_within`` if it is a positive :class:`~datetime.timedelta`.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if not isinstance(repeat_within, timedelta) or repeat_within <= timedelta(0):
+        raise ValidationError.single("repeat_within", repeat_within, "must be a positive timedelta")
+    return repeat_within
 
 
 def classify_target(

@@ -10,7 +10,7 @@ in UTC: on SQLite from the fixed-width UTC text the datetime columns hold, on Po
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
-from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES
+from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES, audit
 from servicecore.catalog import spec_for
 from servicecore.model.enums import Priority
 from servicecore.model.technician import Technician
@@ -35,6 +35,7 @@ from servicecore.reports.port import (
     MoneyRow,
     Op,
     PlannedRow,
+    QualityCountRow,
     Related,
     SlaCountRow,
     SlaTargetStatus,
@@ -46,6 +47,7 @@ from servicecore.reports.port import (
     check_path,
     check_query,
     check_range,
+    check_window,
 )
 from servicecore.serialization import structure
 
@@ -422,6 +424,103 @@ class SqlReporting:
             table.c.tenant == tenant, table.c.id.in_(list(ids))
         )
         return [structure(row[0], Technician) for row in self._rows(statement)]
+
+    def quality_counts(
+        self,
+        tenant: str,
+        start: datetime | None,
+        end: datetime | None,
+        repeat_within: timedelta,
+    ) -> list[QualityCountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.quality_counts`."""
+        check_range(start, end)
+        window = check_window(repeat_within)
+        requests = AGGREGATE_TABLES["ServiceRequest"]
+        archives = AGGREGATE_TABLES["ProductArchive"].alias("quality_archive")
+        earlier = requests.alias("earlier_request")
+        surveys = AGGREGATE_TABLES["SurveyResult"]
+        if self.postgres:
+            cause = sa.func.jsonb_extract_path_text(requests.c.data, "fault_cause")
+            score: sa.ColumnElement[Any] = sa.cast(
+                sa.func.jsonb_extract_path_text(surveys.c.data, "score"), sa.Integer
+            )
+            after_start = (
+                sa.extract("epoch", earlier.c.reported_at)
+                > sa.extract("epoch", requests.c.reported_at) - window.total_seconds()
+            )
+        else:
+            cause = sa.func.json_extract(requests.c.data, "$.fault_cause")
+            score = sa.func.json_extract(surveys.c.data, "$.score")
+            after_start = sa.func.julianday(earlier.c.reported_at) > sa.func.julianday(
+                requests.c.reported_at
+            ) - window / timedelta(days=1)
+        reopened = (
+            sa.select(sa.literal(1))
+            .where(
+                audit.c.tenant == requests.c.tenant,
+                audit.c.entity_kind == "ServiceRequest",
+                audit.c.entity_id == requests.c.id,
+                audit.c.trigger == "reopen",
+            )
+            .exists()
+        )
+        repeat = (
+            sa.select(sa.literal(1))
+            .where(
+                earlier.c.tenant == requests.c.tenant,
+                earlier.c.archive_id == requests.c.archive_id,
+                earlier.c.id != requests.c.id,
+                earlier.c.reported_at <= requests.c.reported_at,
+                after_start,
+            )
+            .exists()
+        )
+        where = [requests.c.tenant == tenant]
+        if start is not None:
+            where.append(requests.c.reported_at >= start)
+        if end is not None:
+            where.append(requests.c.reported_at < end)
+        source = requests.outerjoin(
+            archives,
+            (archives.c.tenant == requests.c.tenant) & (archives.c.id == requests.c.archive_id),
+        )
+        keys = [archives.c.product_code.label("product"), cause.label("cause")]
+        counted = (
+            sa.select(
+                *keys,
+                sa.func.count(),
+                sa.func.sum(sa.case((reopened, 1), else_=0)),
+                sa.func.sum(sa.case((repeat, 1), else_=0)),
+            )
+            .select_from(source)
+            .where(*where)
+            .group_by(*keys)
+        )
+        rated = (
+            sa.select(*keys, sa.func.count(), sa.func.sum(score))
+            .select_from(
+                source.join(
+                    surveys,
+                    (surveys.c.tenant == requests.c.tenant)
+                    & (surveys.c.request_id == requests.c.id),
+                )
+            )
+            .where(*where)
+            .group_by(*keys)
+        )
+        ratings = {
+            (product, found_cause): (int(n), int(total or 0))
+            for product, found_cause, n, total in (tuple(r) for r in self._rows(rated))
+        }
+        found = []
+        for product, found_cause, n, reopens, repeats in (tuple(r) for r in self._rows(counted)):
+            surveyed, total = ratings.get((product, found_cause), (0, 0))
+            found.append(
+                QualityCountRow(
+                    product, found_cause, int(n), int(reopens), int(repeats), surveyed, total
+                )
+            )
+        return found
 
     def money_totals(
         self, tenant: str, start: datetime | None, end: datetime | None
