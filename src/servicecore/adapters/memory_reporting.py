@@ -16,7 +16,9 @@ from typing import Any
 from servicecore.adapters.memory import MemoryStorage
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
+from servicecore.model.audit import AuditEntry
 from servicecore.model.common import Money
+from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
@@ -35,7 +37,9 @@ from servicecore.reports.port import (
     QualityCountRow,
     Related,
     ReportingBackend,
+    SlaContractRow,
     SlaCountRow,
+    SlaTargetStatus,
     Stored,
     SumRow,
     TimeUnit,
@@ -325,6 +329,56 @@ class MemoryReporting:
                 else:
                     acc[1] += money.amount * times
         return [MoneyRow(c, s, m, k, n, t, r) for (c, s, m, k), (n, t, r) in groups.items()]
+
+    def _statuses(
+        self, request: ServiceRequest, as_of: datetime
+    ) -> tuple[SlaTargetStatus, SlaTargetStatus]:
+        cancelled = request.status is RequestStatus.CANCELLED
+        closed_at = request.closure.closed_at if request.closure is not None else None
+        found = []
+        for done, due in (
+            (request.responded_at, request.response_due),
+            (closed_at, request.resolution_due),
+        ):
+            known = done if done is not None and done <= as_of else None
+            found.append(classify_target(known, due, cancelled, as_of))
+        return found[0], found[1]
+
+    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_contract_counts`."""
+        check_as_of(as_of)
+        counts: Counter[tuple[str, Any, str, SlaTargetStatus]] = Counter()
+        request: ServiceRequest
+        for request in self._records(tenant, "requests"):
+            if request.reported_at > as_of or request.contract_id is None:
+                continue
+            response, resolution = self._statuses(request, as_of)
+            counts[(request.contract_id, request.priority, "response", response)] += 1
+            counts[(request.contract_id, request.priority, "resolution", resolution)] += 1
+        return [SlaContractRow(c, p, t, st, n) for (c, p, t, st), n in counts.items()]
+
+    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_breached`."""
+        check_as_of(as_of)
+        return [
+            r
+            for r in self._records(tenant, "requests")
+            if r.reported_at <= as_of
+            and r.contract_id is not None
+            and SlaTargetStatus.BREACHED in self._statuses(r, as_of)
+        ]
+
+    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.contracts`."""
+        wanted = set(ids)
+        return [c for c in self._records(tenant, "contracts") if c.id in wanted]
+
+    def audit_trails(
+        self, tenant: str, entity_kind: str, ids: Sequence[str]
+    ) -> dict[str, list[AuditEntry]]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.audit_trails`."""
+        with self.storage.unit_of_work(tenant) as uow:
+            return {i: list(uow.audit.entries(entity_kind, i)) for i in ids}
 
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`."""

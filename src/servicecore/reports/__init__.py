@@ -8,6 +8,7 @@ servicecore ships, ``servicecore.adapters.memory_reporting.reporting_for(storage
 """
 
 from servicecore.reports.money import IncomeCostMarginRow, income_cost_margin
+from servicecore.reports.penalties import SlaPenaltyRow, sla_penalties
 from servicecore.reports.port import (
     Bucket,
     Condition,
@@ -22,6 +23,7 @@ from servicecore.reports.port import (
     QualityCountRow,
     Related,
     ReportingBackend,
+    SlaContractRow,
     SlaCountRow,
     SlaTargetStatus,
     Stored,
@@ -80,7 +82,9 @@ __all__ = [
     "ReportingBackend",
     "RequestMonitoringRow",
     "SlaComplianceRow",
+    "SlaContractRow",
     "SlaCountRow",
+    "SlaPenaltyRow",
     "SlaTargetStatus",
     "Stored",
     "SumRow",
@@ -96,6 +100,7 @@ __all__ = [
     "quality_tracking",
     "request_monitoring",
     "sla_compliance",
+    "sla_penalties",
     "technician_performance",
     "technician_utilisation",
 ]

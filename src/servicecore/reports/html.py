@@ -18,6 +18,7 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.reports.money import income_cost_margin
+from servicecore.reports.penalties import sla_penalties
 from servicecore.reports.port import ReportingBackend, TimeUnit, check_as_of
 from servicecore.reports.quality import quality_tracking
 from servicecore.reports.report import MissingExtra, Report, _text
@@ -181,6 +182,12 @@ def standard_sections(backend: ReportingBackend, tenant: str, as_of: datetime) -
             sla_compliance(backend, tenant, at),
             (Chart("priority", "breached", "Breached SLA targets by priority"),),
             "Requests against their stored due times: met, breached, pending.",
+        ),
+        Section(
+            sla_penalties(backend, tenant, at),
+            (Chart("contract_id", "incurred", "Penalties incurred by contract"),),
+            "Penalties incurred by breached contract requests (priced in working time), and at "
+            "stake for the targets met: one started hour late each.",
         ),
         Section(
             request_monitoring(backend, tenant, at),

@@ -18,7 +18,10 @@ import attrs
 
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
+from servicecore.model.audit import AuditEntry
+from servicecore.model.contract import ServiceContract
 from servicecore.model.enums import Priority
+from servicecore.model.request import ServiceRequest
 from servicecore.model.technician import Technician
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "QualityCountRow",
     "Related",
     "ReportingBackend",
+    "SlaContractRow",
     "SlaCountRow",
     "SlaTargetStatus",
     "Stored",
@@ -333,6 +337,27 @@ def money_refused(text: str) -> bool:
     return abs(Decimal(text)) >= MONEY_LIMIT
 
 
+@attrs.frozen
+class SlaContractRow:
+    """One group of :meth:`ReportingBackend.sla_contract_counts`.
+
+    As :class:`SlaCountRow`, by contract too.
+
+    Attributes:
+        contract_id: The requests' contract.
+        priority: The requests' priority.
+        target: ``"response"`` or ``"resolution"``.
+        status: Where the target stands (judged on the stored due time).
+        count: How many requests.
+    """
+
+    contract_id: str
+    priority: Priority
+    target: str
+    status: SlaTargetStatus
+    count: int
+
+
 class ReportingBackend(Protocol):
     """Aggregate queries for reports; one implementation per storage.
 
@@ -519,6 +544,35 @@ class ReportingBackend(Protocol):
         Raises:
             ValidationError: ``start`` or ``end`` is not an aware datetime.
         """
+        ...
+
+    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
+        """Like :meth:`sla_counts`, for the requests under a contract, grouped by contract too.
+
+        Raises:
+            ValidationError: ``as_of`` is not an aware datetime.
+        """
+        ...
+
+    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
+        """Return the requests under a contract with a target breached at ``as_of``.
+
+        Breached as :meth:`sla_counts` judges it, on the stored due times; on SQL storage the
+        database selects them, so only the (few) breached requests are read.
+
+        Raises:
+            ValidationError: ``as_of`` is not an aware datetime.
+        """
+        ...
+
+    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
+        """Return the service contracts with these ids (unknown ids are skipped)."""
+        ...
+
+    def audit_trails(
+        self, tenant: str, entity_kind: str, ids: Sequence[str]
+    ) -> dict[str, list[AuditEntry]]:
+        """Return the audit trails of a few entities, by id, each in ``seq`` order."""
         ...
 
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:

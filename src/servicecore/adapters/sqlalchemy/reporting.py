@@ -15,12 +15,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
 from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES, audit
 from servicecore.catalog import spec_for
+from servicecore.model.audit import AuditEntry
+from servicecore.model.contract import ServiceContract
 from servicecore.model.enums import Priority
+from servicecore.model.request import ServiceRequest
 from servicecore.model.technician import Technician
 from servicecore.reports.port import (
     MONEY_LIMIT,
@@ -37,6 +41,7 @@ from servicecore.reports.port import (
     PlannedRow,
     QualityCountRow,
     Related,
+    SlaContractRow,
     SlaCountRow,
     SlaTargetStatus,
     Stored,
@@ -568,6 +573,121 @@ class SqlReporting:
             text = sa.func.jsonb_extract_path_text(table.c.data, *path)
             return sa.cast(text, sa.DateTime(timezone=True))
         return sa.func.json_extract(table.c.data, "$." + ".".join(path))
+
+    def _contract_sla(
+        self, tenant: str, as_of: datetime, *columns: sa.ColumnElement[Any]
+    ) -> tuple[Any, sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """The contract requests reported by ``as_of`` (a CTE) and both targets' statuses."""
+        at = check_as_of(as_of).astimezone(UTC)
+        table = AGGREGATE_TABLES["ServiceRequest"]
+        bound: sa.ColumnElement[Any] = (
+            sa.literal(at, sa.DateTime(timezone=True))
+            if self.postgres
+            else sa.literal(at.replace(tzinfo=None).isoformat(timespec="microseconds"), sa.String)
+        )
+        source = (
+            sa.select(
+                *columns,
+                table.c.contract_id,
+                table.c.priority,
+                table.c.status,
+                table.c.response_due,
+                table.c.resolution_due,
+                self._json_time(table, "responded_at").label("responded"),
+                self._json_time(table, "closure", "closed_at").label("closed"),
+            )
+            .where(
+                table.c.tenant == tenant,
+                table.c.reported_at <= at,
+                table.c.contract_id.is_not(None),
+            )
+            .cte("contract_sla")
+        )
+        cancelled = source.c.status == "cancelled"
+
+        def status(due: sa.ColumnElement[Any], raw: sa.ColumnElement[Any]) -> Any:
+            raw = raw if self.postgres else _sqlite_iso(raw)
+            return sa.case(
+                (due.is_(None), SlaTargetStatus.UNMEASURED.value),
+                ((raw <= bound) & (raw <= due), SlaTargetStatus.MET.value),
+                (raw <= bound, SlaTargetStatus.BREACHED.value),
+                (cancelled, SlaTargetStatus.CANCELLED.value),
+                (due < at, SlaTargetStatus.BREACHED.value),
+                else_=SlaTargetStatus.PENDING.value,
+            )
+
+        return (
+            source,
+            status(source.c.response_due, source.c.responded),
+            status(source.c.resolution_due, source.c.closed),
+        )
+
+    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_contract_counts`."""
+        source, response, resolution = self._contract_sla(tenant, as_of)
+        statement = sa.select(
+            source.c.contract_id,
+            source.c.priority,
+            response.label("response"),
+            resolution.label("resolution"),
+            sa.func.count(),
+        ).group_by(
+            source.c.contract_id,
+            source.c.priority,
+            sa.literal_column("response"),
+            sa.literal_column("resolution"),
+        )
+        counts: dict[tuple[str, str, str, str], int] = {}
+        for row in self._rows(statement):
+            contract, priority, response_state, resolution_state, n = tuple(row)
+            for key in (
+                (contract, priority, "response", response_state),
+                (contract, priority, "resolution", resolution_state),
+            ):
+                counts[key] = counts.get(key, 0) + int(n)
+        return [
+            SlaContractRow(str(c), Priority(p), target, SlaTargetStatus(state), n)
+            for (c, p, target, state), n in counts.items()
+        ]
+
+    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sla_breached`."""
+        table = AGGREGATE_TABLES["ServiceRequest"]
+        source, response, resolution = self._contract_sla(tenant, as_of, table.c.data)
+        breached = SlaTargetStatus.BREACHED.value
+        statement = sa.select(source.c.data).where(
+            (response == breached) | (resolution == breached)
+        )
+        return [structure(row[0], ServiceRequest) for row in self._rows(statement)]
+
+    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.contracts`."""
+        table = AGGREGATE_TABLES["ServiceContract"]
+        statement = sa.select(table.c.data).where(
+            table.c.tenant == tenant, table.c.id.in_(list(ids))
+        )
+        return [structure(row[0], ServiceContract) for row in self._rows(statement)]
+
+    def audit_trails(
+        self, tenant: str, entity_kind: str, ids: Sequence[str]
+    ) -> dict[str, list[AuditEntry]]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.audit_trails`."""
+        statement = (
+            sa.select(audit)
+            .where(
+                audit.c.tenant == tenant,
+                audit.c.entity_kind == entity_kind,
+                audit.c.entity_id.in_(list(ids)),
+            )
+            .order_by(audit.c.entity_id, audit.c.seq)
+        )
+        found: dict[str, list[AuditEntry]] = {i: [] for i in ids}
+        fields = [f.name for f in attrs.fields(AuditEntry)]
+        for row in self._rows(statement):
+            mapping = row._mapping
+            entry = AuditEntry(**{name: mapping[name] for name in fields})
+            found.setdefault(entry.entity_id, []).append(entry)
+        return found
 
     def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`.
