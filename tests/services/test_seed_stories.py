@@ -115,6 +115,23 @@ def work_done(uow, clock, processing_id):
     w.complete_processing(uow, TECH, clock, processing_id)
 
 
+def started_repair(uow, clock, symptoms):
+    """A repair of A-1 dispatched to T-7, accepted and started: (request, order, processing)."""
+    request = r.open_request(
+        uow,
+        CS,
+        clock,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms=symptoms,
+        archive_id="A-1",
+    )
+    order = d.assign(uow, SUP, clock, request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11)))
+    d.accept_dispatch(uow, TECH, clock, order.id)
+    processing = d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+    return request, order, processing
+
+
 def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_survey(
     storage, tenant, clock, tmp_path
 ):
@@ -295,20 +312,7 @@ def test_a_closure_refused_for_missing_photos_then_accepted(storage, tenant, clo
     store = FilesystemEvidenceStore(tmp_path / "evidence")
     setup_master_data(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        request = r.open_request(
-            uow,
-            CS,
-            clock,
-            customer_id="C-1",
-            service_type=ServiceType.REPAIR,
-            symptoms="Door broken",
-            archive_id="A-1",
-        )
-        order = d.assign(
-            uow, SUP, clock, request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
-        )
-        d.accept_dispatch(uow, TECH, clock, order.id)
-        processing = d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+        request, order, processing = started_repair(uow, clock, "Door broken")
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_BEFORE, 3)
         work_done(uow, clock, processing.id)
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 1)
@@ -331,20 +335,7 @@ def test_a_closure_refused_for_missing_photos_then_accepted(storage, tenant, clo
 def test_a_dispatch_completes_only_after_its_processing(storage, tenant, clock):
     setup_master_data(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        request = r.open_request(
-            uow,
-            CS,
-            clock,
-            customer_id="C-1",
-            service_type=ServiceType.REPAIR,
-            symptoms="x",
-            archive_id="A-1",
-        )
-        order = d.assign(
-            uow, SUP, clock, request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
-        )
-        d.accept_dispatch(uow, TECH, clock, order.id)
-        d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+        _, order, _ = started_repair(uow, clock, "Fan rattles")
         with pytest.raises(TransitionRefused, match="processing"):
             d.complete_dispatch(uow, TECH, clock, order.id)
 
