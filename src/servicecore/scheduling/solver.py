@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from servicecore.errors import ServicecoreError, ValidationError
 from servicecore.scheduling.problem import Job, Problem, Technician
+from servicecore.scheduling.repair import Repair, RouteSet, earliest_start, start_windows
 from servicecore.scheduling.result import (
     CostBreakdown,
     Result,
@@ -42,6 +44,11 @@ _PIN_WEIGHT = 100
 _FORBID_COST = 1_000_000
 # Feasible insertion positions compared in full by insert_job before it picks one.
 _INSERTIONS_COMPARED = 8
+# Share of a wall-clock limit kept for serving more jobs after the search (Repair) and the
+# descent that polishes its result; measured on the FSM days, 10% pays for itself.
+_REPAIR_SHARE = 0.1
+# Shortest limit given to that descent (seconds).
+_POLISH_FLOOR = 0.05
 
 
 class SchedulingError(ServicecoreError):
@@ -75,6 +82,7 @@ class _Model:
         keep: Mapping[str, tuple[str, int]] | None = None,
     ) -> None:
         self.problem = problem
+        self.seed = seed
         jobs = list(problem.jobs)
         if seed:
             random.Random(seed).shuffle(jobs)
@@ -91,10 +99,10 @@ class _Model:
         self.n_jobs = len(jobs)
         self.travel = problem.travel.matrix(self.points)
         self.duration = [j.duration for j in jobs] + [0] * len(depot_points)
-        starts = [depot_of[v.tech.start] for v in self.vehicles]
-        ends = [depot_of[v.tech.end_point] for v in self.vehicles]
+        self.starts = [depot_of[v.tech.start] for v in self.vehicles]
+        self.ends = [depot_of[v.tech.end_point] for v in self.vehicles]
         self.manager = pywrapcp.RoutingIndexManager(
-            len(self.points), len(self.vehicles), starts, ends
+            len(self.points), len(self.vehicles), self.starts, self.ends
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.keep = dict(keep or {})
@@ -151,6 +159,10 @@ class _Model:
             ]
             routing.AddDimensionWithVehicleCapacity(load, 0, caps, True, "load")
         tech_ids = {t.id for t in problem.technicians}
+        # What the repair needs to know per job node: who may serve it, and at what weight
+        # leaving it out counts in the objective.
+        self.allowed: list[list[int]] = []
+        self.penalty: list[int] = []
         for node, job in enumerate(self.jobs):
             index = manager.NodeToIndex(node)
             allowed = self.allowed_vehicles(job)
@@ -161,6 +173,8 @@ class _Model:
                     for v in allowed
                     if (self.vehicles[v].tech.id, self.vehicles[v].shift_index) == kept
                 ]
+            self.allowed.append(allowed)
+            self.penalty.append(self.problem.unserved_cost(job))
             if not allowed:
                 if job.in_progress:
                     raise SchedulingError(
@@ -188,6 +202,7 @@ class _Model:
                 self.time.SetCumulVarSoftUpperBound(index, job.sla_due, job.lateness_cost)
             if job.in_progress:
                 first = [v for v in allowed if self._shift_holds(v, job.pinned_start)]
+                self.allowed[node] = first
                 for v in allowed:
                     if v not in first:
                         routing.VehicleVar(index).RemoveValue(v)
@@ -201,6 +216,7 @@ class _Model:
             penalty = self.problem.unserved_cost(job)
             if job.pinned_technician is not None and job.pinned_technician in tech_ids:
                 penalty *= _PIN_WEIGHT
+            self.penalty[node] = penalty
             routing.AddDisjunction([index], penalty)
 
     def _shift_holds(self, v: int, minute: int | None) -> bool:
@@ -288,6 +304,83 @@ class _Model:
                     routes[v].append(self.manager.NodeToIndex(node))
         return routes
 
+    # -- repair --------------------------------------------------------------------------
+    def node_routes(self, result: Result) -> RouteSet:
+        """Return ``result``'s routes as job nodes, one list per vehicle."""
+        return [
+            [self.manager.IndexToNode(i) for i in route] for route in self.initial_routes(result)
+        ]
+
+    def feasible(self, routes: RouteSet) -> bool:
+        """Return whether the full model accepts ``routes`` (job nodes per vehicle).
+
+        Only on a model that has not searched yet: after a search OR-Tools refuses to read
+        routes into it.
+        """
+        indices = [[self.manager.NodeToIndex(n) for n in r] for r in routes]
+        return self.routing.ReadAssignmentFromRoutes(indices, True) is not None
+
+    def repair(self) -> Repair:
+        """Return the data :class:`Repair` works on, in this model's node numbering."""
+        return Repair(
+            travel=self.travel,
+            jobs=self.jobs,
+            vehicles=[(v.tech, v.tech.shifts[v.shift_index]) for v in self.vehicles],
+            starts=self.starts,
+            ends=self.ends,
+            unserved=self.penalty,
+            allowed=self.allowed,
+        )
+
+    def repaired(self, result: Result, deadline: float | None) -> Result:
+        """Serve more of ``result``'s unassigned jobs with :class:`Repair` when it pays.
+
+        ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` runs the repair
+        to its end and keeps the plan repeatable (no descent is timed out). Changes are checked
+        and the final plan is timed on a fresh copy of this model, built only when the repair
+        finds something.
+        """
+        if not result.unassigned:
+            return result
+        repair = self.repair()
+        if deadline is None:
+            params = self.parameters(_POLISH_FLOOR, 1, Metaheuristic.GREEDY_DESCENT)
+        else:
+            params = self.parameters(
+                max(_POLISH_FLOOR, deadline - time.perf_counter()),
+                None,
+                Metaheuristic.GREEDY_DESCENT,
+            )
+        fresh: list[_Model] = []
+
+        def validate(routes: RouteSet) -> bool:
+            if not fresh:
+                fresh.append(_Model(self.problem, self.seed, keep=self.keep))
+                fresh[0].routing.CloseModelWithParameters(params)
+            return fresh[0].feasible(routes)
+
+        routes, changed = repair.run(
+            self.node_routes(result), math.inf if deadline is None else deadline, validate
+        )
+        if not changed:
+            return result
+        model = fresh[0]
+        if deadline is not None:
+            params = self.parameters(
+                max(_POLISH_FLOOR, deadline - time.perf_counter()),
+                None,
+                Metaheuristic.GREEDY_DESCENT,
+            )
+        indices = [[model.manager.NodeToIndex(n) for n in r] for r in routes]
+        start = model.routing.ReadAssignmentFromRoutes(indices, True)
+        if start is None:
+            return result
+        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+        if solution is None:
+            return result
+        better = model.extract(solution, result.status, result.wall_time)
+        return better if better.objective < result.objective else result
+
     # -- extraction ----------------------------------------------------------------------
     def extract(self, solution: object, status: str, wall: float) -> Result:
         routing, manager = self.routing, self.manager
@@ -374,7 +467,7 @@ class _Model:
             s_node = self.manager.IndexToNode(self.routing.Start(v))
             e_node = self.manager.IndexToNode(self.routing.End(v))
             arrive = shift.start + self.travel[s_node][node]
-            start = _earliest_start(job, arrive)
+            start = earliest_start(start_windows(job), arrive)
             if start is None:
                 continue
             end = start + job.duration
@@ -389,18 +482,6 @@ class _Model:
             if back <= shift.end and span_ok and load_ok and jobs_ok:
                 return UnassignedReason.NO_CAPACITY
         return UnassignedReason.UNREACHABLE_WINDOW
-
-
-def _earliest_start(job: Job, arrive: int) -> int | None:
-    if job.pinned_start is not None:
-        return job.pinned_start if arrive <= job.pinned_start else None
-    windows = job.windows()
-    if not windows:
-        return arrive
-    for w in windows:
-        if arrive <= w.end:
-            return max(arrive, w.start)
-    return None
 
 
 def _overlap(breaks: Sequence[tuple[int, int]], a: int, b: int) -> int:
@@ -433,7 +514,9 @@ def _run(
     initial: Result | None,
 ) -> Result:
     t0 = time.perf_counter()
-    params = model.parameters(time_limit, solution_limit, metaheuristic)
+    # A work limit gives the search all of it and the repair runs to its end (repeatable).
+    search_limit = time_limit if solution_limit is not None else time_limit * (1 - _REPAIR_SHARE)
+    params = model.parameters(search_limit, solution_limit, metaheuristic)
     routing = model.routing
     solution = None
     if initial is not None:
@@ -453,7 +536,9 @@ def _run(
         )
     # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
     status = "optimal" if routing.status() == 7 else "optimised"
-    return model.extract(solution, status, time.perf_counter() - t0)
+    result = model.extract(solution, status, 0.0)
+    result = model.repaired(result, None if solution_limit is not None else t0 + time_limit)
+    return attrs.evolve(result, wall_time=time.perf_counter() - t0)
 
 
 def solve(

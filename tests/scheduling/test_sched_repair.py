@@ -1,0 +1,180 @@
+"""The repair that serves more jobs after the search (``servicecore.scheduling.repair``)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from servicecore.scheduling import Problem, ProblemBuilder, check, solve
+from servicecore.scheduling.repair import Repair, earliest_start
+from servicecore.scheduling.solver import _Model
+
+HERE = (0, 0)
+
+
+def two_technicians(*, y_priority: int = 1, ana_skills: tuple[str, ...] = ("x",)):
+    """Ana and Bo at one place with a two-hour shift; X fills a shift, so does Y (only Bo)."""
+    b = ProblemBuilder(name="tight")
+    b.technician("ana", skills=set(ana_skills), start=HERE, shift=("08:00", "10:00"))
+    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
+    b.job(
+        "Y",
+        location=HERE,
+        duration=120,
+        skills={"y"},
+        window=("08:00", "08:00"),
+        priority=y_priority,
+    )
+    return b.build()
+
+
+def repair_of(problem) -> tuple[Repair, dict[str, int], dict[str, int]]:
+    model = _Model(problem, 0)
+    nodes = {job.id: k for k, job in enumerate(model.jobs)}
+    vehicles = {v.tech.id: k for k, v in enumerate(model.vehicles)}
+    return model.repair(), nodes, vehicles
+
+
+def always(_routes) -> bool:
+    return True
+
+
+def test_a_job_that_fits_only_once_another_moves_is_served():
+    repair, n, v = repair_of(two_technicians())
+    routes = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    new, changed = repair.run(routes, math.inf, always)
+    assert changed
+    assert new[v["bo"]] == [n["Y"]]
+    assert new[v["ana"]] == [n["X"]]
+
+
+def test_a_cheaper_job_is_left_out_for_a_costlier_one_when_nobody_else_can_take_it():
+    repair, n, v = repair_of(two_technicians(y_priority=3, ana_skills=("z",)))
+    routes = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    new, changed = repair.run(routes, math.inf, always)
+    assert changed
+    assert new[v["bo"]] == [n["Y"]]
+    assert all(n["X"] not in r for r in new)
+
+
+def test_jobs_of_equal_worth_are_not_swapped_for_nothing():
+    repair, n, v = repair_of(two_technicians(ana_skills=("z",)))
+    routes = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    new, changed = repair.run(routes, math.inf, always)
+    assert not changed
+    assert new == routes
+
+
+def test_a_change_the_full_model_refuses_is_dropped():
+    repair, n, v = repair_of(two_technicians())
+    routes = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    seen = []
+
+    def refuse(trial) -> bool:
+        seen.append(trial)
+        return False
+
+    new, changed = repair.run(routes, math.inf, refuse)
+    assert seen, "the change was offered to the validator"
+    assert not changed
+    assert new == routes
+
+
+def test_nothing_is_tried_after_the_deadline():
+    repair, n, v = repair_of(two_technicians())
+    routes = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    new, changed = repair.run(routes, time.perf_counter() - 1, always)
+    assert not changed
+    assert new == routes
+
+
+def test_an_in_progress_job_is_neither_taken_out_nor_preceded():
+    b = ProblemBuilder(name="busy")
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
+    b.job(
+        "IP",
+        location=HERE,
+        duration=60,
+        skills={"x"},
+        pinned_technician="bo",
+        pinned_start=480,
+        in_progress=True,
+    )
+    b.job("Y", location=HERE, duration=60, skills={"x"}, window=("08:00", "08:30"), priority=3)
+    repair, n, _ = repair_of(b.build())
+    routes = [[n["IP"]]]
+    new, changed = repair.run(routes, math.inf, always)
+    assert not changed
+    assert new == [[n["IP"]]]
+
+
+def test_route_cost_counts_travel_lateness_and_preference():
+    b = ProblemBuilder(name="costs")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "17:00"), cost_per_minute=2)
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "17:00"))
+    b.job(
+        "A",
+        location=(5, 0),
+        duration=30,
+        skills={"x"},
+        sla_due="08:00",
+        lateness_cost=3,
+        preferred_technician="bo",
+        preference_cost=7,
+    )
+    problem = b.build()
+    repair, n, v = repair_of(problem)
+    leg = problem.travel.between(HERE, (5, 0))
+    late = 480 + leg - 480
+    assert repair.route_cost(v["ana"], [n["A"]]) == 2 * (2 * leg) + 3 * late + 7
+    assert repair.route_cost(v["bo"], [n["A"]]) == 2 * leg + 3 * late
+    assert repair.route_cost(v["bo"], []) == 0
+
+
+def test_route_cost_refuses_a_route_past_the_shift_or_over_the_job_count():
+    b = ProblemBuilder(name="limits")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "09:00"), max_jobs=1)
+    b.job("A", location=HERE, duration=40, skills={"x"})
+    b.job("B", location=HERE, duration=10, skills={"x"})
+    b.job("C", location=HERE, duration=30, skills={"x"})
+    repair, n, v = repair_of(b.build())
+    assert repair.route_cost(v["ana"], [n["A"]]) == 0
+    assert repair.route_cost(v["ana"], [n["A"], n["B"]]) is None  # two jobs, one allowed
+    b2 = ProblemBuilder(name="late")
+    b2.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "09:00"))
+    b2.job("A", location=HERE, duration=40, skills={"x"})
+    b2.job("C", location=HERE, duration=30, skills={"x"})
+    repair2, n2, v2 = repair_of(b2.build())
+    assert repair2.route_cost(v2["ana"], [n2["A"], n2["C"]]) is None  # back at 09:10
+
+
+def test_earliest_start_waits_for_the_next_window_or_gives_up():
+    windows = [(480, 540), (780, 840)]
+    assert earliest_start(windows, 400) == 480
+    assert earliest_start(windows, 500) == 500
+    assert earliest_start(windows, 600) == 780
+    assert earliest_start(windows, 900) is None
+    assert earliest_start([], 900) == 900
+
+
+def test_solve_serves_what_the_start_plan_left_out_and_stays_repeatable():
+    problem = two_technicians()
+    bo_only = Problem(
+        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
+    )
+    start = solve(bo_only, time_limit=10, solution_limit=1)
+    assert start.route_of("bo")[0].job_ids == ["X"]
+    # One solution only: the warm start as it is, then the repair (no clock involved).
+    result = solve(problem, time_limit=10, solution_limit=1, initial=start)
+    assert check(problem, result).ok
+    assert not result.unassigned
+    assert result.route_of("bo")[0].job_ids == ["Y"]
+    assert result.route_of("ana")[0].job_ids == ["X"]
+    again = solve(problem, time_limit=10, solution_limit=1, initial=start)
+    assert again.to_fsm_solution() == result.to_fsm_solution()
