@@ -512,10 +512,12 @@ def _run(
     solution_limit: int | None,
     metaheuristic: Metaheuristic,
     initial: Result | None,
+    started: float,
 ) -> Result:
-    t0 = time.perf_counter()
-    # A work limit gives the search all of it and the repair runs to its end (repeatable).
-    search_limit = time_limit if solution_limit is not None else time_limit * (1 - _REPAIR_SHARE)
+    # The limit counts from the caller's start (building the model included). A work limit
+    # gives the search all of it and the repair runs to its end (repeatable).
+    left = max(0.01, time_limit - (time.perf_counter() - started))
+    search_limit = left if solution_limit is not None else left * (1 - _REPAIR_SHARE)
     params = model.parameters(search_limit, solution_limit, metaheuristic)
     routing = model.routing
     solution = None
@@ -537,8 +539,9 @@ def _run(
     # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
     status = "optimal" if routing.status() == 7 else "optimised"
     result = model.extract(solution, status, 0.0)
-    result = model.repaired(result, None if solution_limit is not None else t0 + time_limit)
-    return attrs.evolve(result, wall_time=time.perf_counter() - t0)
+    deadline = started + time_limit - _POLISH_FLOOR
+    result = model.repaired(result, None if solution_limit is not None else deadline)
+    return attrs.evolve(result, wall_time=time.perf_counter() - started)
 
 
 def solve(
@@ -557,7 +560,8 @@ def solve(
 
     Args:
         problem: What to plan.
-        time_limit: Seconds the search may run.
+        time_limit: Seconds the whole call may take (building the model included); about a
+            tenth of it is kept for serving more jobs after the search.
         seed: Shuffles the order jobs enter the model, which changes the search path; 0 keeps
             the problem's order.
         solution_limit: Stop after this many solutions (a repeatable work limit).
@@ -573,6 +577,7 @@ def solve(
         SchedulingError: If no plan exists (only possible with in-progress jobs, which are
             mandatory).
     """
+    started = time.perf_counter()
     _check_limits(time_limit, seed, solution_limit)
     if not isinstance(problem, Problem):
         raise ValidationError.single("problem", problem, "must be a Problem")
@@ -583,6 +588,7 @@ def solve(
         solution_limit=solution_limit,
         metaheuristic=metaheuristic,
         initial=initial,
+        started=started,
     )
 
 
@@ -606,7 +612,7 @@ def insert_job(
     Args:
         result: The current plan.
         job: The new job (its id must be new).
-        time_limit: Seconds the fallback search may run.
+        time_limit: Seconds the whole call may take (the fallback search gets what is left).
         seed: As for :func:`solve`.
         candidates: How many insertion positions to try before falling back.
 
@@ -661,10 +667,11 @@ def insert_job(
     model = _Model(problem, seed, keep=keep)
     return _run(
         model,
-        time_limit=max(0.01, time_limit - (time.perf_counter() - t0)),
+        time_limit=time_limit,
         solution_limit=None,
         metaheuristic=Metaheuristic.GREEDY_DESCENT,
         initial=result,
+        started=t0,
     )
 
 
