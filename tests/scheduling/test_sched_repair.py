@@ -5,7 +5,19 @@ from __future__ import annotations
 import math
 import time
 
-from servicecore.scheduling import Problem, ProblemBuilder, check, solve
+import pytest
+
+from servicecore.errors import ValidationError
+from servicecore.scheduling import (
+    Problem,
+    ProblemBuilder,
+    check,
+    partition,
+    repair_plan,
+    solve,
+    solve_decomposed,
+)
+from servicecore.scheduling.decompose import merge
 from servicecore.scheduling.repair import Repair, earliest_start
 from servicecore.scheduling.solver import _Model
 
@@ -178,3 +190,52 @@ def test_solve_serves_what_the_start_plan_left_out_and_stays_repeatable():
     assert result.route_of("ana")[0].job_ids == ["X"]
     again = solve(problem, time_limit=10, solution_limit=1, initial=start)
     assert again.to_fsm_solution() == result.to_fsm_solution()
+
+
+def test_repair_plan_serves_a_job_the_merged_parts_left_out():
+    problem = two_technicians()
+    part_bo = Problem(
+        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
+    )
+    part_ana = Problem(
+        technicians=(problem.technician("ana"),), jobs=(problem.job("Y"),), travel=problem.travel
+    )
+    plan = merge(problem, [solve(p, time_limit=10, solution_limit=1) for p in (part_bo, part_ana)])
+    assert [u.job_id for u in plan.unassigned] == ["Y"]
+    repaired = repair_plan(plan)
+    assert check(problem, repaired).ok
+    assert not repaired.unassigned
+    assert repaired.cost.total < plan.cost.total
+    assert repair_plan(plan).to_fsm_solution() == repaired.to_fsm_solution()
+
+
+def test_repair_plan_returns_the_plan_itself_when_nothing_can_be_served():
+    problem = two_technicians(ana_skills=("z",))
+    plan = solve(problem, time_limit=10, solution_limit=1)
+    assert len(plan.unassigned) == 1
+    assert repair_plan(plan, time_limit=5) is plan
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "path"), [({"time_limit": 0}, "time_limit"), ({"seed": -1}, "seed")]
+)
+def test_repair_plan_refuses_bad_limits_naming_them(kwargs, path):
+    plan = solve(two_technicians(), time_limit=10, solution_limit=1)
+    with pytest.raises(ValidationError) as info:
+        repair_plan(plan, **kwargs)
+    assert info.value.errors[0].path == path
+
+
+def test_a_decomposed_day_offers_a_job_left_out_in_its_part_to_other_parts():
+    b = ProblemBuilder(name="split")
+    b.technician("ana", skills={"x"}, start=(0, 0), shift=("08:00", "18:00"))
+    b.technician("bo", skills={"x", "y"}, start=(20, 0), shift=("08:00", "10:00"))
+    b.job("X", location=(19, 0), duration=120, skills={"x"}, window=("08:00", "16:00"))
+    b.job("Y", location=(20, 0), duration=120, skills={"y"}, window=("08:00", "08:00"), priority=3)
+    problem = b.build()
+    parts = partition(problem, 2)
+    assert [sorted(j.id for j in p.jobs) for p in parts if p.jobs] == [["X", "Y"]]
+    result = solve_decomposed(problem, time_limit=10, max_jobs_per_part=1, workers=1)
+    assert check(problem, result).ok
+    assert not result.unassigned
+    assert result.route_of("ana")[0].job_ids == ["X"]

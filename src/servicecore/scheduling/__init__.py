@@ -36,6 +36,7 @@ from servicecore.scheduling.solver import (
     SchedulingError,
     insert_job,
     pin_jobs,
+    repair_plan,
     solve,
 )
 from servicecore.scheduling.travel import Point, Travel
@@ -71,6 +72,7 @@ __all__ = [
     "problem_to_fsm",
     "read_fsm_json",
     "read_solomon",
+    "repair_plan",
     "solution_to_fsm",
     "solve",
     "solve_decomposed",

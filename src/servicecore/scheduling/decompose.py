@@ -14,12 +14,18 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+import attrs
+
 from servicecore.errors import ValidationError
 from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.result import CostBreakdown, Result
-from servicecore.scheduling.solver import solve
+from servicecore.scheduling.solver import repair_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
+
+# Largest problem whose merged plan is repaired across parts: the repair checks its changes on
+# one model of the whole problem (about 2 s to build for 1,000 jobs and 140 technicians).
+_WHOLE_MODEL_JOBS = 1500
 
 
 def _bisect(techs: list[Technician], parts: int) -> list[list[Technician]]:
@@ -92,8 +98,10 @@ def solve_decomposed(
 
     Parts run ``workers`` at a time in separate processes; each wave of parts gets an equal
     share of ``time_limit``. With one part this is plain :func:`solve`. The merged plan is a
-    plan of the whole problem (check it with :meth:`Result.check`); a job is only ever offered
-    to the technicians of its part, so unassigned reasons refer to that part.
+    plan of the whole problem (check it with :meth:`Result.check`). Jobs a part left out are
+    then offered to every technician (:func:`~servicecore.scheduling.repair_plan`) when the
+    problem has at most 1,500 jobs; otherwise a job is only ever offered to the technicians
+    of its part, and unassigned reasons refer to that part.
 
     Args:
         problem: What to plan.
@@ -128,7 +136,12 @@ def solve_decomposed(
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             results = list(pool.map(_solve_part, jobs))
-    return merge(problem, results, wall=time.perf_counter() - t0)
+    merged = merge(problem, results, wall=time.perf_counter() - t0)
+    left = time_limit - (time.perf_counter() - t0)
+    if merged.unassigned and len(problem.jobs) <= _WHOLE_MODEL_JOBS and left > 0:
+        # A job left out in its part may fit a technician of another part.
+        merged = repair_plan(merged, time_limit=None if solution_limit else left, seed=seed)
+    return attrs.evolve(merged, wall_time=time.perf_counter() - t0)
 
 
 def merge(problem: Problem, results: Sequence[Result], *, wall: float = 0.0) -> Result:

@@ -34,7 +34,14 @@ from servicecore.scheduling.result import (
 )
 from servicecore.scheduling.travel import Point
 
-__all__ = ["Metaheuristic", "SchedulingError", "insert_job", "pin_jobs", "solve"]
+__all__ = [
+    "Metaheuristic",
+    "SchedulingError",
+    "insert_job",
+    "pin_jobs",
+    "repair_plan",
+    "solve",
+]
 
 # A pinned job left unserved costs this many times its unserved cost in the solver's objective,
 # so the search keeps pins whenever they can be kept; the reported cost uses the plain figure.
@@ -106,6 +113,8 @@ class _Model:
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.keep = dict(keep or {})
+        # OR-Tools refuses to read routes into a model once it has searched (see feasible).
+        self.searched = False
         self._build()
 
     # -- model ---------------------------------------------------------------------------
@@ -338,7 +347,7 @@ class _Model:
         ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` runs the repair
         to its end and keeps the plan repeatable (no descent is timed out). Changes are checked
         and the final plan is timed on a fresh copy of this model, built only when the repair
-        finds something.
+        finds something (or on this one, if it has not searched yet).
         """
         if not result.unassigned:
             return result
@@ -355,7 +364,9 @@ class _Model:
 
         def validate(routes: RouteSet) -> bool:
             if not fresh:
-                fresh.append(_Model(self.problem, self.seed, keep=self.keep))
+                fresh.append(
+                    _Model(self.problem, self.seed, keep=self.keep) if self.searched else self
+                )
                 fresh[0].routing.CloseModelWithParameters(params)
             return fresh[0].feasible(routes)
 
@@ -520,6 +531,7 @@ def _run(
     search_limit = left if solution_limit is not None else left * (1 - _REPAIR_SHARE)
     params = model.parameters(search_limit, solution_limit, metaheuristic)
     routing = model.routing
+    model.searched = True
     solution = None
     if initial is not None:
         routing.CloseModelWithParameters(params)
@@ -673,6 +685,37 @@ def insert_job(
         initial=result,
         started=t0,
     )
+
+
+def repair_plan(result: Result, *, time_limit: float | None = None, seed: int = 0) -> Result:
+    """Serve more of a plan's unassigned jobs, moving as little as it takes.
+
+    Each unassigned job (costliest first) is inserted where it adds least, or, when nothing
+    fits, one or two served jobs are moved to other technicians (or a cheaper one is left out)
+    to make room. Every change is checked against the full model, and the result is kept only
+    if its objective is lower. Useful after merging plans (:func:`solve_decomposed` does it) or
+    after editing a plan by hand.
+
+    Args:
+        result: The plan to improve; its problem is the whole problem.
+        time_limit: Seconds the call may take, or ``None`` to run to the end (the outcome is
+            then the same every time).
+        seed: As for :func:`solve` (the node order of the checking model).
+
+    Returns:
+        The improved plan, or ``result`` itself when nothing could be served.
+
+    Raises:
+        ValidationError: If ``time_limit`` or ``seed`` is out of range.
+    """
+    started = time.perf_counter()
+    _check_limits(1.0 if time_limit is None else time_limit, seed, None)
+    model = _Model(result.problem, seed)
+    deadline = None if time_limit is None else started + time_limit - _POLISH_FLOOR
+    repaired = model.repaired(result, deadline)
+    if repaired is result:
+        return result
+    return attrs.evolve(repaired, wall_time=result.wall_time + time.perf_counter() - started)
 
 
 def pin_jobs(result: Result, job_ids: Sequence[str], *, keep_start: bool = True) -> Problem:
