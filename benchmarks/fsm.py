@@ -177,9 +177,9 @@ def main() -> None:
     parser.add_argument(
         "--max-jobs-per-part",
         type=int,
-        default=0,
+        default=250,
         help="decompose larger instances into parts of this many jobs, solved "
-        "one after another in one process (default 0: never)",
+        "one after another in one process, then re-optimised whole (default 250; 0: never)",
     )
     args = parser.parse_args()
     checker = load_fsm_checker(args.data_dir)

@@ -239,3 +239,43 @@ def test_a_decomposed_day_offers_a_job_left_out_in_its_part_to_other_parts():
     assert check(problem, result).ok
     assert not result.unassigned
     assert result.route_of("ana")[0].job_ids == ["X"]
+
+
+def chain_of_four():
+    """Serving U takes moving A's job to B, B's to C and C's to D: a chain of three moves."""
+    b = ProblemBuilder(name="chain")
+    skills = {"A": {"s0", "s1"}, "B": {"s1", "s2"}, "C": {"s2", "s3"}, "D": {"s3"}}
+    for tech, held in skills.items():
+        b.technician(tech, skills=held, start=HERE, shift=("08:00", "10:00"))
+    for job, needs in {"U": "s0", "a1": "s1", "b1": "s2", "c1": "s3"}.items():
+        b.job(job, location=HERE, duration=120, skills={needs}, window=("08:00", "08:00"))
+    return b.build()
+
+
+def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_job():
+    problem = chain_of_four()
+    model = _Model(problem, 0)
+    n = {job.id: k for k, job in enumerate(model.jobs)}
+    v = {veh.tech.id: k for k, veh in enumerate(model.vehicles)}
+    routes: list[list[int]] = [[] for _ in model.vehicles]
+    routes[v["A"]], routes[v["B"]], routes[v["C"]] = [n["a1"]], [n["b1"]], [n["c1"]]
+    repair = model.repair()
+    assert repair.run(routes, math.inf, always) == (routes, False)
+    new, changed = model._resolve_around(routes, repair, time.perf_counter() + 10)
+    assert changed
+    assert sorted(k for r in new for k in r) == sorted(n.values())
+    assert new[v["A"]] == [n["U"]]
+    assert new[v["D"]] == [n["c1"]]
+
+
+def test_solving_around_a_job_stops_when_too_little_time_is_left():
+    problem = chain_of_four()
+    model = _Model(problem, 0)
+    n = {job.id: k for k, job in enumerate(model.jobs)}
+    v = {veh.tech.id: k for k, veh in enumerate(model.vehicles)}
+    routes: list[list[int]] = [[] for _ in model.vehicles]
+    routes[v["A"]], routes[v["B"]], routes[v["C"]] = [n["a1"]], [n["b1"]], [n["c1"]]
+    assert model._resolve_around(routes, model.repair(), time.perf_counter() + 0.01) == (
+        routes,
+        False,
+    )

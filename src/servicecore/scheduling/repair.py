@@ -28,9 +28,10 @@ __all__ = ["Repair", "RouteSet", "earliest_start", "start_windows"]
 RouteSet = list[list[int]]
 """Job nodes in visiting order, one list per vehicle (technician shift)."""
 
-# Routes offered to a job taken out of a route: the nearest few are enough, and the bound keeps
-# a 1,000-job day inside its time budget.
-_REINSERT_ROUTES = 12
+# Routes tried for a job at the top of a chain, and for a job moved aside deeper in it: the
+# nearest few are enough, and the bounds keep a 1,000-job day inside its time budget.
+_ROUTES_TRIED = 12
+_ROUTES_TRIED_DEEPER = 6
 # Longest chain of jobs moved to serve one more: the job served, then up to two moved aside.
 _MAX_DEPTH = 2
 
@@ -112,13 +113,14 @@ class Repair:
                     best = (cost - costs[v], v, trial)
         return best
 
-    def _nearest(self, k: int, routes: RouteSet, vehicles: Sequence[int]) -> list[int]:
+    def nearest(self, k: int, routes: RouteSet, vehicles: Sequence[int], count: int) -> list[int]:
+        """Return the ``count`` of ``vehicles`` whose route (or start) comes nearest job ``k``."""
         travel = self.travel
 
         def distance(v: int) -> int:
             return min(travel[n][k] for n in (self.starts[v], *routes[v]))
 
-        return sorted(vehicles, key=distance)[:_REINSERT_ROUTES]
+        return sorted(vehicles, key=distance)[:count]
 
     def place(
         self,
@@ -135,7 +137,8 @@ class Repair:
         ``frozen``) to make room, that job being placed the same way one level down (its
         route frozen) or left out at its unserved cost.
         """
-        vehicles = self._nearest(k, routes, [v for v in self.allowed[k] if v not in frozen])
+        count = _ROUTES_TRIED if not frozen else _ROUTES_TRIED_DEEPER
+        vehicles = self.nearest(k, routes, [v for v in self.allowed[k] if v not in frozen], count)
         direct = self.best_insertion(k, routes, costs, vehicles)
         best = None if direct is None else (direct[0], {direct[1]: direct[2]})
         if depth == 0:

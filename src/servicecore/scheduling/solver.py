@@ -56,6 +56,13 @@ _INSERTIONS_COMPARED = 8
 _REPAIR_SHARE = 0.1
 # Shortest limit given to that descent (seconds).
 _POLISH_FLOOR = 0.05
+# Re-solving around a job left out: routes taken (the nearest able ones and the nearest of
+# any kind; all shifts of their technicians come along), longest and shortest time for one
+# such search (seconds).
+_FOCUS_ABLE_ROUTES = 2
+_FOCUS_ROUTES = 4
+_FOCUS_SECONDS = 1.0
+_FOCUS_MIN_SECONDS = 0.2
 
 
 class SchedulingError(ServicecoreError):
@@ -88,6 +95,7 @@ class _Model:
         seed: int,
         keep: Mapping[str, tuple[str, int]] | None = None,
     ) -> None:
+        built = time.perf_counter()
         self.problem = problem
         self.seed = seed
         jobs = list(problem.jobs)
@@ -113,9 +121,12 @@ class _Model:
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.keep = dict(keep or {})
+        # How long building took: building the model again for the repair takes as long.
+        self.build_seconds = 0.0
         # OR-Tools refuses to read routes into a model once it has searched (see feasible).
         self.searched = False
         self._build()
+        self.build_seconds = time.perf_counter() - built
 
     # -- model ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -362,20 +373,26 @@ class _Model:
             )
         fresh: list[_Model] = []
 
-        def validate(routes: RouteSet) -> bool:
+        def checker() -> _Model:
             if not fresh:
                 fresh.append(
                     _Model(self.problem, self.seed, keep=self.keep) if self.searched else self
                 )
                 fresh[0].routing.CloseModelWithParameters(params)
-            return fresh[0].feasible(routes)
+            return fresh[0]
 
         routes, changed = repair.run(
-            self.node_routes(result), math.inf if deadline is None else deadline, validate
+            self.node_routes(result),
+            math.inf if deadline is None else deadline,
+            lambda trial: checker().feasible(trial),
         )
+        if deadline is not None:
+            # What is left of the time: search again around each job still left out.
+            routes, resolved = self._resolve_around(routes, repair, deadline)
+            changed = changed or resolved
         if not changed:
             return result
-        model = fresh[0]
+        model = checker()
         if deadline is not None:
             params = self.parameters(
                 max(_POLISH_FLOOR, deadline - time.perf_counter()),
@@ -391,6 +408,66 @@ class _Model:
             return result
         better = model.extract(solution, result.status, result.wall_time)
         return better if better.objective < result.objective else result
+
+    def _resolve_around(
+        self, routes: RouteSet, repair: Repair, deadline: float
+    ) -> tuple[RouteSet, bool]:
+        """Solve small problems around each unserved job; keep what serves work more cheaply.
+
+        For each job still left out (costliest first), the technicians of the nearest able
+        routes and of the nearest routes of any kind, their jobs and the job left out form a
+        sub-problem solved by :func:`solve` for
+        a second or less; when its plan costs less than what those routes and the unserved job
+        cost now, it replaces them. Sub-problems that would cut a job from its preferred or
+        pinned technician are skipped.
+        """
+        routes = [list(r) for r in routes]
+        costs = [repair.route_cost(v, r) for v, r in enumerate(routes)]
+        served = {k for r in routes for k in r}
+        node_of = {job.id: k for k, job in enumerate(self.jobs)}
+        vehicle_of = {(veh.tech.id, veh.shift_index): v for v, veh in enumerate(self.vehicles)}
+        waiting = sorted(
+            (k for k in range(self.n_jobs) if k not in served and self.allowed[k]),
+            key=lambda k: (-self.penalty[k], k),
+        )
+        changed = False
+        for u in waiting:
+            left = deadline - time.perf_counter()
+            if left < _FOCUS_MIN_SECONDS:
+                break
+            # Able routes nearest the job, and the nearest routes of any kind: work may have
+            # to shift along a chain of technicians with different skills.
+            near = set(repair.nearest(u, routes, self.allowed[u], _FOCUS_ABLE_ROUTES))
+            near.update(repair.nearest(u, routes, range(len(self.vehicles)), _FOCUS_ROUTES))
+            techs = {self.vehicles[v].tech.id: self.vehicles[v].tech for v in near}
+            vehicles = [v for v, veh in enumerate(self.vehicles) if veh.tech.id in techs]
+            jobs = [self.jobs[k] for v in vehicles for k in routes[v]] + [self.jobs[u]]
+            outside = {
+                t for j in jobs for t in (j.preferred_technician, j.pinned_technician) if t
+            } - set(techs)
+            current = [costs[v] for v in vehicles]
+            if outside or any(c is None for c in current):
+                continue
+            before = sum(c for c in current if c is not None) + self.penalty[u]
+            sub = Problem(
+                technicians=tuple(techs.values()),
+                jobs=tuple(jobs),
+                travel=self.problem.travel,
+                unserved_cost_per_priority=self.problem.unserved_cost_per_priority,
+                name=f"{self.problem.name}/around-{self.jobs[u].id}",
+            )
+            plan = solve(sub, time_limit=min(left, _FOCUS_SECONDS), seed=self.seed)
+            if plan.objective >= before:
+                continue
+            for v in vehicles:
+                routes[v] = []
+            for route in plan.routes:
+                v = vehicle_of[(route.technician_id, route.shift_index)]
+                routes[v] = [node_of[job_id] for job_id in route.job_ids]
+            for v in vehicles:
+                costs[v] = repair.route_cost(v, routes[v])
+            changed = True
+        return routes, changed
 
     # -- extraction ----------------------------------------------------------------------
     def extract(self, solution: object, status: str, wall: float) -> Result:
@@ -535,7 +612,14 @@ def _run(
     solution = None
     if initial is not None:
         routing.CloseModelWithParameters(params)
-        start = routing.ReadAssignmentFromRoutes(model.initial_routes(initial), True)
+        # Jobs the previous plan left out, or new since, get a place before the search starts.
+        routes, _ = model.repair().run(
+            model.node_routes(initial),
+            math.inf if solution_limit is not None else started + time_limit * _REPAIR_SHARE,
+            model.feasible,
+        )
+        indices = [[model.manager.NodeToIndex(n) for n in r] for r in routes]
+        start = routing.ReadAssignmentFromRoutes(indices, True)
         if start is not None:
             solution = routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None:
@@ -551,7 +635,8 @@ def _run(
     # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
     status = "optimal" if routing.status() == 7 else "optimised"
     result = model.extract(solution, status, 0.0)
-    deadline = started + time_limit - _POLISH_FLOOR
+    # The repair stops in time for a second model to be built and the plan polished on it.
+    deadline = started + time_limit - model.build_seconds - 2 * _POLISH_FLOOR
     result = model.repaired(result, None if solution_limit is not None else deadline)
     return attrs.evolve(result, wall_time=time.perf_counter() - started)
 
@@ -578,7 +663,9 @@ def solve(
             the problem's order.
         solution_limit: Stop after this many solutions (a repeatable work limit).
         initial: A previous plan to start from (warm start); jobs no longer in the problem are
-            skipped. If it cannot be loaded as a feasible start, the search starts afresh.
+            skipped, and jobs it left out (or new ones) are first given a place by the repair
+            of :func:`repair_plan`. If it cannot be loaded as a feasible start, the search
+            starts afresh.
         metaheuristic: The improvement method.
 
     Returns:
