@@ -148,7 +148,7 @@ class Repair:
                 break
             seq = routes[v]
             for pos, j in enumerate(seq):
-                if self.jobs[j].in_progress:
+                if self.jobs[j].in_progress or time.perf_counter() >= deadline:
                     continue
                 rest = [*seq[:pos], *seq[pos + 1 :]]
                 cost = self.route_cost(v, rest)

@@ -381,9 +381,11 @@ class _Model:
                 fresh[0].routing.CloseModelWithParameters(params)
             return fresh[0]
 
+        # Half of the time for the quick insertions, the rest for solving around what is left.
+        now = time.perf_counter()
         routes, changed = repair.run(
             self.node_routes(result),
-            math.inf if deadline is None else deadline,
+            math.inf if deadline is None else now + (deadline - now) / 2,
             lambda trial: checker().feasible(trial),
         )
         if deadline is not None:
