@@ -52,10 +52,16 @@ def always(_routes) -> bool:
     return True
 
 
-def test_a_job_that_fits_only_once_another_moves_is_served():
-    repair, n, v = repair_of(two_technicians())
-    routes = [[], []]
+def bo_serving_x(problem):
+    """The repair for ``problem`` and routes where Bo serves X and Ana nothing."""
+    repair, n, v = repair_of(problem)
+    routes: list[list[int]] = [[], []]
     routes[v["bo"]] = [n["X"]]
+    return repair, n, v, routes
+
+
+def test_a_job_that_fits_only_once_another_moves_is_served():
+    repair, n, v, routes = bo_serving_x(two_technicians())
     new, changed = repair.run(routes, math.inf, always)
     assert changed
     assert new[v["bo"]] == [n["Y"]]
@@ -63,9 +69,7 @@ def test_a_job_that_fits_only_once_another_moves_is_served():
 
 
 def test_a_cheaper_job_is_left_out_for_a_costlier_one_when_nobody_else_can_take_it():
-    repair, n, v = repair_of(two_technicians(y_priority=3, ana_skills=("z",)))
-    routes = [[], []]
-    routes[v["bo"]] = [n["X"]]
+    repair, n, v, routes = bo_serving_x(two_technicians(y_priority=3, ana_skills=("z",)))
     new, changed = repair.run(routes, math.inf, always)
     assert changed
     assert new[v["bo"]] == [n["Y"]]
@@ -73,18 +77,14 @@ def test_a_cheaper_job_is_left_out_for_a_costlier_one_when_nobody_else_can_take_
 
 
 def test_jobs_of_equal_worth_are_not_swapped_for_nothing():
-    repair, n, v = repair_of(two_technicians(ana_skills=("z",)))
-    routes = [[], []]
-    routes[v["bo"]] = [n["X"]]
+    repair, _, _, routes = bo_serving_x(two_technicians(ana_skills=("z",)))
     new, changed = repair.run(routes, math.inf, always)
     assert not changed
     assert new == routes
 
 
 def test_a_change_the_full_model_refuses_is_dropped():
-    repair, n, v = repair_of(two_technicians())
-    routes = [[], []]
-    routes[v["bo"]] = [n["X"]]
+    repair, _, _, routes = bo_serving_x(two_technicians())
     seen = []
 
     def refuse(trial) -> bool:
@@ -98,9 +98,7 @@ def test_a_change_the_full_model_refuses_is_dropped():
 
 
 def test_nothing_is_tried_after_the_deadline():
-    repair, n, v = repair_of(two_technicians())
-    routes = [[], []]
-    routes[v["bo"]] = [n["X"]]
+    repair, _, _, routes = bo_serving_x(two_technicians())
     new, changed = repair.run(routes, time.perf_counter() - 1, always)
     assert not changed
     assert new == routes
@@ -252,13 +250,18 @@ def chain_of_four():
     return b.build()
 
 
-def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_job():
-    problem = chain_of_four()
-    model = _Model(problem, 0)
+def chain_left_short():
+    """The chain's model and routes where A, B and C serve a1, b1, c1 and U is left out."""
+    model = _Model(chain_of_four(), 0)
     n = {job.id: k for k, job in enumerate(model.jobs)}
     v = {veh.tech.id: k for k, veh in enumerate(model.vehicles)}
     routes: list[list[int]] = [[] for _ in model.vehicles]
     routes[v["A"]], routes[v["B"]], routes[v["C"]] = [n["a1"]], [n["b1"]], [n["c1"]]
+    return model, n, v, routes
+
+
+def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_job():
+    model, n, v, routes = chain_left_short()
     repair = model.repair()
     assert repair.run(routes, math.inf, always) == (routes, False)
     new, changed = model._resolve_around(routes, repair, time.perf_counter() + 10)
@@ -269,12 +272,7 @@ def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_j
 
 
 def test_solving_around_a_job_stops_when_too_little_time_is_left():
-    problem = chain_of_four()
-    model = _Model(problem, 0)
-    n = {job.id: k for k, job in enumerate(model.jobs)}
-    v = {veh.tech.id: k for k, veh in enumerate(model.vehicles)}
-    routes: list[list[int]] = [[] for _ in model.vehicles]
-    routes[v["A"]], routes[v["B"]], routes[v["C"]] = [n["a1"]], [n["b1"]], [n["c1"]]
+    model, _, _, routes = chain_left_short()
     assert model._resolve_around(routes, model.repair(), time.perf_counter() + 0.01) == (
         routes,
         False,
