@@ -84,6 +84,24 @@ def test_an_unreachable_window_is_reported():
     assert result.unassigned[0].reason is UnassignedReason.UNREACHABLE_WINDOW
 
 
+def test_a_window_only_a_fixed_break_blocks_is_reported_unreachable():
+    b = ProblemBuilder()
+    b.technician("t", start=(0, 0), shift=("08:00", "17:00"), breaks=[("12:00", "12:00", 60)])
+    b.job("over-lunch", location=(0, 0), duration=60, window=("11:30", "11:30"))
+    result = solved(b.build())
+    assert result.unassigned[0].reason is UnassignedReason.UNREACHABLE_WINDOW
+
+
+def test_a_job_that_fits_around_the_break_but_not_the_day_is_no_capacity():
+    b = ProblemBuilder()
+    b.technician("t", start=(0, 0), shift=("08:00", "13:00"), breaks=[("08:00", "12:00", 60)])
+    for i in range(3):
+        b.job(f"j{i}", location=(0, 0), duration=120, priority=1 + i)
+    result = solved(b.build())
+    (left,) = result.unassigned
+    assert left.reason is UnassignedReason.NO_CAPACITY
+
+
 def test_no_capacity_when_the_day_is_full():
     b = ProblemBuilder()
     b.technician("t", start=(0, 0), shift=("08:00", "10:00"))

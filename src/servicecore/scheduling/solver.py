@@ -21,7 +21,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from servicecore.errors import ServicecoreError, ValidationError
-from servicecore.scheduling.problem import Job, Problem, Technician
+from servicecore.scheduling.problem import Break, Job, Problem, Technician
 from servicecore.scheduling.repair import Repair, RouteSet, earliest_start, start_windows
 from servicecore.scheduling.result import (
     CostBreakdown,
@@ -551,27 +551,53 @@ class _Model:
         if not vehicles:
             return UnassignedReason.NO_SKILLED_TECHNICIAN
         node = self.jobs.index(job)
-        for v in vehicles:
-            veh = self.vehicles[v]
-            shift = veh.tech.shifts[veh.shift_index]
-            s_node = self.manager.IndexToNode(self.routing.Start(v))
-            e_node = self.manager.IndexToNode(self.routing.End(v))
-            arrive = shift.start + self.travel[s_node][node]
-            start = earliest_start(start_windows(job), arrive)
+        if any(self._fits_alone(v, node) for v in vehicles):
+            return UnassignedReason.NO_CAPACITY
+        return UnassignedReason.UNREACHABLE_WINDOW
+
+    def _fits_alone(self, v: int, node: int) -> bool:
+        """Whether vehicle ``v`` could serve job ``node`` on an otherwise empty shift.
+
+        Each break is tried before and after the service, taken as early as it may be (which
+        never makes anything later); a break is never taken during service.
+        """
+        veh, job = self.vehicles[v], self.jobs[node]
+        tech, shift = veh.tech, veh.tech.shifts[veh.shift_index]
+        if (tech.capacity is not None and job.demand > tech.capacity) or tech.max_jobs == 0:
+            return False
+        to_job = self.travel[self.starts[v]][node]
+        to_end = self.travel[node][self.ends[v]]
+        windows = start_windows(job)
+        breaks = sorted(shift.breaks, key=lambda b: b.earliest)
+        for before in itertools.product((True, False), repeat=len(breaks)):
+            first = [b for b, x in zip(breaks, before, strict=True) if x]
+            after = [b for b, x in zip(breaks, before, strict=True) if not x]
+            ready = _take_breaks(shift.start, first)
+            if ready is None:
+                continue
+            start = earliest_start(windows, ready + to_job)
             if start is None:
                 continue
-            end = start + job.duration
-            back = end + self.travel[node][e_node]
-            span_ok = (
-                veh.tech.max_work_minutes is None
-                or back - max(shift.start, start - self.travel[s_node][node])
-                <= veh.tech.max_work_minutes
-            )
-            load_ok = veh.tech.capacity is None or job.demand <= veh.tech.capacity
-            jobs_ok = veh.tech.max_jobs is None or veh.tech.max_jobs >= 1
-            if back <= shift.end and span_ok and load_ok and jobs_ok:
-                return UnassignedReason.NO_CAPACITY
-        return UnassignedReason.UNREACHABLE_WINDOW
+            done = _take_breaks(start + job.duration, after)
+            if done is None:
+                continue
+            back = done + to_end
+            # Leaving as late as the window allows gives the shortest span.
+            leave = max(shift.start, start - to_job - sum(b.duration for b in first))
+            limit = tech.max_work_minutes
+            if back <= shift.end and (limit is None or back - leave <= limit):
+                return True
+        return False
+
+
+def _take_breaks(t: int, breaks: Sequence[Break]) -> int | None:
+    """Take ``breaks`` one after another from minute ``t``; return when they end, or ``None``."""
+    for b in breaks:
+        begin = max(t, b.earliest)
+        if begin > b.latest:
+            return None
+        t = begin + b.duration
+    return t
 
 
 def _overlap(breaks: Sequence[tuple[int, int]], a: int, b: int) -> int:
