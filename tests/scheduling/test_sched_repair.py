@@ -17,6 +17,7 @@ from servicecore.scheduling import (
     solve,
     solve_decomposed,
 )
+from servicecore.scheduling import repair as repair_module
 from servicecore.scheduling.decompose import merge
 from servicecore.scheduling.repair import Repair, earliest_start
 from servicecore.scheduling.solver import _Model
@@ -277,3 +278,9 @@ def test_solving_around_a_job_stops_when_too_little_time_is_left():
         routes,
         False,
     )
+
+
+def test_without_a_deadline_a_fixed_amount_of_work_bounds_the_repair(monkeypatch):
+    monkeypatch.setattr(repair_module, "_WORK", 1)
+    repair, _, _, routes = bo_serving_x(two_technicians())
+    assert repair.run(routes, math.inf, always) == (routes, False)

@@ -16,6 +16,7 @@ count and load; not breaks or the longest span), so every change the repair make
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -32,6 +33,8 @@ RouteSet = list[list[int]]
 # nearest few are enough, and the bounds keep a 1,000-job day inside its time budget.
 _ROUTES_TRIED = 12
 _ROUTES_TRIED_DEEPER = 6
+# Route evaluations one run may make when no deadline bounds it (about half a second).
+_WORK = 50_000
 # Longest chain of jobs moved to serve one more: the job served, then up to two moved aside.
 _MAX_DEPTH = 2
 
@@ -58,9 +61,15 @@ class Repair:
     unserved: Sequence[int]
     allowed: Sequence[Sequence[int]]
     _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
+    _evaluations: int = attrs.field(init=False, default=0)
+    _stop: tuple[float, float] = attrs.field(init=False, default=(math.inf, math.inf))
 
     def __attrs_post_init__(self) -> None:
         self._windows = [start_windows(j) for j in self.jobs]
+
+    def _spent(self) -> bool:
+        deadline, most = self._stop
+        return self._evaluations >= most or time.perf_counter() >= deadline
 
     def route_cost(self, v: int, seq: Sequence[int]) -> int | None:
         """Return the cost of vehicle ``v`` serving ``seq`` in order, or ``None`` if it cannot.
@@ -70,6 +79,7 @@ class Repair:
         """
         if not seq:
             return 0
+        self._evaluations += 1
         tech, shift = self.vehicles[v]
         if tech.max_jobs is not None and len(seq) > tech.max_jobs:
             return None
@@ -129,7 +139,6 @@ class Repair:
         costs: Sequence[int],
         depth: int,
         frozen: frozenset[int],
-        deadline: float,
     ) -> tuple[int, dict[int, list[int]]] | None:
         """Return the cheapest way found to serve job node ``k``: added cost and new routes.
 
@@ -144,11 +153,11 @@ class Repair:
         if depth == 0:
             return best
         for v in vehicles:
-            if time.perf_counter() >= deadline:
+            if self._spent():
                 break
             seq = routes[v]
             for pos, j in enumerate(seq):
-                if self.jobs[j].in_progress or time.perf_counter() >= deadline:
+                if self.jobs[j].in_progress or self._spent():
                     continue
                 rest = [*seq[:pos], *seq[pos + 1 :]]
                 cost = self.route_cost(v, rest)
@@ -166,7 +175,7 @@ class Repair:
                 options = [(added + self.unserved[j], {v: here[2]})]
                 trial[v] = here[2]
                 trial_costs[v] = cost + here[0]
-                moved = self.place(j, trial, trial_costs, depth - 1, frozen | {v}, deadline)
+                moved = self.place(j, trial, trial_costs, depth - 1, frozen | {v})
                 if moved is not None:
                     options.append((added + moved[0], {**moved[1], v: here[2]}))
                 for option in options:
@@ -184,7 +193,9 @@ class Repair:
 
         Args:
             routes: The current routes (not modified).
-            deadline: ``time.perf_counter()`` value at which to stop.
+            deadline: ``time.perf_counter()`` value at which to stop; ``math.inf`` bounds
+                the work instead (a fixed number of route evaluations), so the outcome is
+                the same every time.
             validate: Says whether a complete route set is feasible in the full model; a
                 change it refuses is dropped.
         """
@@ -196,7 +207,9 @@ class Repair:
         current = [c for c in costs if c is not None]
         changed, depth = False, 1
         # Deeper chains cost far more to search: go deeper only when the shallower one is spent.
-        while depth <= _MAX_DEPTH and time.perf_counter() < deadline:
+        most = self._evaluations + _WORK if math.isinf(deadline) else math.inf
+        self._stop = (deadline, most)
+        while depth <= _MAX_DEPTH and not self._spent():
             progress = False
             served = {k for r in routes for k in r}
             waiting = sorted(
@@ -204,11 +217,11 @@ class Repair:
                 key=lambda k: (-self.unserved[k], k),
             )
             for u in waiting:
-                if time.perf_counter() >= deadline:
+                if self._spent():
                     break
                 if any(u in r for r in routes):
                     continue
-                change = self.place(u, routes, current, depth, frozenset(), deadline)
+                change = self.place(u, routes, current, depth, frozenset())
                 if change is None or change[0] >= self.unserved[u]:
                     continue
                 trial = [change[1].get(v, r) for v, r in enumerate(routes)]
