@@ -19,7 +19,7 @@ import attrs
 from servicecore.errors import ValidationError
 from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.result import CostBreakdown, Result
-from servicecore.scheduling.solver import Metaheuristic, solve
+from servicecore.scheduling.solver import Metaheuristic, repair_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
 
@@ -30,6 +30,9 @@ _WHOLE_MODEL_JOBS = 1500
 # 1,000-job FSM day: parts alone left 5 jobs out; a whole-model search from their plan served
 # them all and cut travel where parts meet.
 _PARTS_SHARE = 0.5
+# Share of the rest for that whole-problem search; what remains goes to repair_plan when jobs
+# are still left out (a whole model of 1,000 jobs must be built again for it, about 2 s).
+_WHOLE_SEARCH_SHARE = 0.75
 
 
 def _bisect(techs: list[Technician], parts: int) -> list[list[Technician]]:
@@ -104,10 +107,11 @@ def solve_decomposed(
     share of ``time_limit``. With one part this is plain :func:`solve`. The merged plan is a
     plan of the whole problem (check it with :meth:`Result.check`). When the problem has at
     most 1,500 jobs, the parts get half of ``time_limit`` and one model of the whole problem
-    then searches from their merged plan (guided local search, then the repair of
-    :func:`~servicecore.scheduling.repair_plan`) for the rest, so jobs and routes also move
-    across part boundaries. Larger problems are only solved in parts: a job is then only ever
-    offered to the technicians of its part, and unassigned reasons refer to that part.
+    then searches from their merged plan (guided local search for three quarters of the rest,
+    then :func:`~servicecore.scheduling.repair_plan` if jobs are still left out), so jobs and
+    routes also move across part boundaries. Larger problems are only solved in parts: a job
+    is then only ever offered to the technicians of its part, and unassigned reasons refer to
+    that part.
 
     Args:
         problem: What to plan.
@@ -151,12 +155,15 @@ def solve_decomposed(
         # and neighbouring routes of different parts may trade jobs.
         merged = solve(
             problem,
-            time_limit=left,
+            time_limit=left * _WHOLE_SEARCH_SHARE,
             seed=seed,
             solution_limit=solution_limit,
             initial=merged,
             metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH,
         )
+        left = time_limit - (time.perf_counter() - t0)
+        if merged.unassigned and left > 0:
+            merged = repair_plan(merged, time_limit=None if solution_limit else left, seed=seed)
     return attrs.evolve(merged, status="decomposed", wall_time=time.perf_counter() - t0)
 
 
