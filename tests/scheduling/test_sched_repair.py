@@ -225,6 +225,12 @@ def test_repair_plan_refuses_bad_limits_naming_them(kwargs, path):
     assert info.value.errors[0].path == path
 
 
+def test_repair_plan_refuses_what_is_not_a_plan():
+    with pytest.raises(ValidationError) as info:
+        repair_plan(two_technicians())  # type: ignore[arg-type]
+    assert info.value.errors[0].path == "result"
+
+
 def test_a_decomposed_day_offers_a_job_left_out_in_its_part_to_other_parts():
     b = ProblemBuilder(name="split")
     b.technician("ana", skills={"x"}, start=(0, 0), shift=("08:00", "18:00"))

@@ -1,4 +1,4 @@
-"""Serve more jobs after the search: insertion with one ejection, in plain Python.
+"""Serve more jobs after the search: insertion with ejection chains, in plain Python.
 
 A job that fits only once another job changes route is rarely found by OR-Tools' local search
 at short time limits: each unserved priority point then costs far more than all the travel
@@ -6,8 +6,8 @@ saved. The repair takes the unserved jobs, costliest first, and for each tries
 
 1. the cheapest feasible insertion into a route of a technician able to do it; failing that,
 2. taking one job out of such a route, inserting the unserved job there, and putting the job
-   taken out into another route at its cheapest place, or leaving it out when its own unserved
-   cost is lower and the exchange still pays.
+   taken out into another route the same way (itself taking out one more job at most), or
+   leaving it out when its own unserved cost is lower and the exchange still pays.
 
 Routes are checked here with a relaxation of the model (windows, pinned starts, shift end, job
 count and load; not breaks or the longest span), so every change the repair makes is handed to a

@@ -64,6 +64,8 @@ _HEAVY_OPERATORS = (
 )
 # Shortest limit given to that descent (seconds).
 _POLISH_FLOOR = 0.05
+# Limit for reading a repaired plan back under a solution limit, where no descent runs.
+_FINALIZE_SECONDS = 60.0
 # Re-solving around a job left out: routes taken (the nearest able ones and the nearest of
 # any kind; all shifts of their technicians come along), longest and shortest time for one
 # such search (seconds).
@@ -372,8 +374,9 @@ class _Model:
     def repaired(self, result: Result, deadline: float | None) -> Result:
         """Serve more of ``result``'s unassigned jobs with :class:`Repair` when it pays.
 
-        ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` runs the repair
-        to its end and keeps the plan repeatable (no descent is timed out). Changes are checked
+        ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` gives the
+        insertions a fixed amount of work, skips the (timed) re-solves and keeps the plan
+        repeatable. Changes are checked
         and the final plan is timed on a fresh copy of this model, built only when the repair
         finds something (or on this one, if it has not searched yet).
         """
@@ -381,7 +384,9 @@ class _Model:
             return result
         repair = self.repair()
         if deadline is None:
-            params = self.parameters(_POLISH_FLOOR, 1, Metaheuristic.GREEDY_DESCENT)
+            # The first solution is the repaired plan itself; the generous limit only guards
+            # against a clock-dependent outcome on a large model.
+            params = self.parameters(_FINALIZE_SECONDS, 1, Metaheuristic.GREEDY_DESCENT)
         else:
             params = self.parameters(
                 max(_POLISH_FLOOR, deadline - time.perf_counter()),
@@ -435,10 +440,9 @@ class _Model:
 
         For each job still left out (costliest first), the technicians of the nearest able
         routes and of the nearest routes of any kind, their jobs and the job left out form a
-        sub-problem solved by :func:`solve` for
-        a second or less; when its plan costs less than what those routes and the unserved job
-        cost now, it replaces them. Sub-problems that would cut a job from its preferred or
-        pinned technician are skipped.
+        sub-problem solved by :func:`solve` for a second or less; when its plan costs less than
+        what those routes and the unserved job cost now, it replaces them. Sub-problems that
+        would cut a job from its preferred or pinned technician are skipped.
         """
         routes = [list(r) for r in routes]
         costs = [repair.route_cost(v, r) for v, r in enumerate(routes)]
@@ -648,7 +652,7 @@ def _run(
     started: float,
 ) -> Result:
     # The limit counts from the caller's start (building the model included). A work limit
-    # gives the search all of it and the repair runs to its end (repeatable).
+    # gives the search all of it and the repair a fixed amount of work (repeatable).
     left = max(0.01, time_limit - (time.perf_counter() - started))
     search_limit = left if solution_limit is not None else left * (1 - _REPAIR_SHARE)
     params = model.parameters(search_limit, solution_limit, metaheuristic)
@@ -824,23 +828,27 @@ def repair_plan(result: Result, *, time_limit: float | None = None, seed: int = 
 
     Each unassigned job (costliest first) is inserted where it adds least, or, when nothing
     fits, one or two served jobs are moved to other technicians (or a cheaper one is left out)
-    to make room. Every change is checked against the full model, and the result is kept only
-    if its objective is lower. Useful after merging plans (:func:`solve_decomposed` does it) or
-    after editing a plan by hand.
+    to make room. With a ``time_limit``, the time left then goes to small searches around each
+    job still left out (its nearby technicians and their jobs). Every change is checked
+    against the full model, and the result is kept only if its objective is lower. Useful after
+    merging plans (:func:`solve_decomposed` does it) or after editing a plan by hand.
 
     Args:
         result: The plan to improve; its problem is the whole problem.
-        time_limit: Seconds the call may take, or ``None`` to run to the end (the outcome is
-            then the same every time).
+        time_limit: Seconds the call may take, or ``None`` for a fixed amount of insertion
+            work and no searches (the outcome is then the same every time).
         seed: As for :func:`solve` (the node order of the checking model).
 
     Returns:
         The improved plan, or ``result`` itself when nothing could be served.
 
     Raises:
-        ValidationError: If ``time_limit`` or ``seed`` is out of range.
+        ValidationError: If ``result`` is not a plan, or ``time_limit`` or ``seed`` is out of
+            range.
     """
     started = time.perf_counter()
+    if not isinstance(result, Result):
+        raise ValidationError.single("result", result, "must be a Result")
     _check_limits(1.0 if time_limit is None else time_limit, seed, None)
     model = _Model(result.problem, seed)
     deadline = None if time_limit is None else started + time_limit - _POLISH_FLOOR
