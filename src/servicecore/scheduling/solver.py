@@ -23,6 +23,7 @@ from ortools.util import optional_boolean_pb2
 
 from servicecore.errors import ServicecoreError, ValidationError
 from servicecore.scheduling.problem import Break, Job, Problem, Technician
+from servicecore.scheduling.recreate import RuinRecreate
 from servicecore.scheduling.repair import Repair, RouteSet, earliest_start, start_windows
 from servicecore.scheduling.result import (
     CostBreakdown,
@@ -62,8 +63,21 @@ _HEAVY_OPERATORS = (
     "use_relocate_path_global_cheapest_insertion_insert_unperformed",
     "use_global_cheapest_insertion_visit_types_lns",
 )
-# Shortest limit given to that descent (seconds).
+# Share of a wall-clock limit the OR-Tools search gets when ruin and recreate follows (on problems
+# its route costing models exactly). Measured on the FSM days at VROOM's time: a quarter
+# for the search and the rest for ruin and recreate gave 1,688 on the 120-job day (mean of eight
+# seeds; 2,034 with 90% for the search) and 42,476 on the 250-job day (42,982).
+_SEARCH_SHARE = 0.25
+# Share of the time after the search for insertions with ejections when ruin and recreate
+# follows (it places jobs too).
+_REPAIR_INSERT_SHARE = 0.2
+# Ruin-and-recreate steps: the cap under a wall-clock limit (the deadline ends it first in
+# practice), and the steps per solution of a solution (work) limit.
+_RECREATE_STEPS = 10**9
+_STEPS_PER_SOLUTION = 10
+# Shortest limit given to that descent (seconds), and its most as a share of a short limit.
 _POLISH_FLOOR = 0.05
+_POLISH_SHARE = 0.05
 # Limit for reading a repaired plan back under a solution limit, where no descent runs.
 _FINALIZE_SECONDS = 60.0
 # Re-solving around a job left out: routes taken (the nearest able ones and the nearest of
@@ -371,16 +385,48 @@ class _Model:
             allowed=self.allowed,
         )
 
-    def repaired(self, result: Result, deadline: float | None) -> Result:
-        """Serve more of ``result``'s unassigned jobs with :class:`Repair` when it pays.
+    @property
+    def exact_relaxation(self) -> bool:
+        """Whether the plain-Python route costing models every rule (no breaks, no span limit)."""
+        return not any(
+            veh.tech.max_work_minutes is not None or veh.tech.shifts[veh.shift_index].breaks
+            for veh in self.vehicles
+        )
+
+    def recreate(self) -> RuinRecreate:
+        """Return the ruin-and-recreate improver, in this model's node numbering."""
+        return RuinRecreate(
+            travel=self.travel,
+            jobs=self.jobs,
+            vehicles=[(v.tech, v.tech.shifts[v.shift_index]) for v in self.vehicles],
+            starts=self.starts,
+            ends=self.ends,
+            unserved=self.penalty,
+            allowed=self.allowed,
+            seed=self.seed,
+        )
+
+    def repaired(
+        self,
+        result: Result,
+        deadline: float | None,
+        *,
+        recreate_steps: int = 0,
+        polish: float = _POLISH_FLOOR,
+    ) -> Result:
+        """Serve more of ``result``'s jobs (:class:`Repair`), then improve it (ruin and recreate).
 
         ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` gives the
-        insertions a fixed amount of work, skips the (timed) re-solves and keeps the plan
-        repeatable. Changes are checked
-        and the final plan is timed on a fresh copy of this model, built only when the repair
-        finds something (or on this one, if it has not searched yet).
+        insertions a fixed amount of work, skips the (timed) re-solves and makes at most
+        ``recreate_steps`` ruin-and-recreate steps, so the plan is repeatable. With a deadline,
+        ruin and recreate runs until it when ``recreate_steps`` is not 0. Ruin and recreate runs
+        only when its route costing is exact (:attr:`exact_relaxation`). Changes are checked
+        and the final plan is timed on a fresh copy of this model, built only when something
+        changed (or on this one, if it has not searched yet), where a descent of ``polish``
+        seconds (after the deadline) finishes it; it is kept only if its objective is lower.
         """
-        if not result.unassigned:
+        recreating = recreate_steps > 0 and self.exact_relaxation
+        if not result.unassigned and not recreating:
             return result
         repair = self.repair()
         if deadline is None:
@@ -403,35 +449,51 @@ class _Model:
                 fresh[0].routing.CloseModelWithParameters(params)
             return fresh[0]
 
-        # Half of the time for the quick insertions, the rest for solving around what is left.
-        now = time.perf_counter()
-        routes, changed = repair.run(
-            self.node_routes(result),
-            math.inf if deadline is None else now + (deadline - now) / 2,
-            lambda trial: checker().feasible(trial),
-        )
-        if deadline is not None:
-            # What is left of the time: search again around each job still left out.
-            routes, resolved = self._resolve_around(routes, repair, deadline)
-            changed = changed or resolved
+        routes, changed = self.node_routes(result), False
+        if result.unassigned:
+            now = time.perf_counter()
+            # Ruin and recreate also places jobs, so it leaves the insertions less time.
+            share = _REPAIR_INSERT_SHARE if recreating else 0.5
+            routes, changed = repair.run(
+                routes,
+                math.inf if deadline is None else now + (deadline - now) * share,
+                lambda trial: checker().feasible(trial),
+            )
+            if deadline is not None and not recreating:
+                # What is left of the time: search again around each job still left out.
+                routes, resolved = self._resolve_around(routes, repair, deadline)
+                changed = changed or resolved
+        candidates = [routes]
+        if recreating:
+            improver = self.recreate()
+            before = improver.objective(routes)
+            better, objective = improver.run(
+                routes, math.inf if deadline is None else deadline, recreate_steps
+            )
+            if before is not None and objective < before:
+                # Checked on the full model below; if refused, the plan before it stands.
+                candidates.insert(0, better)
+                changed = True
         if not changed:
             return result
         model = checker()
         if deadline is not None:
             params = self.parameters(
-                max(_POLISH_FLOOR, deadline - time.perf_counter()),
+                max(polish, deadline + polish - time.perf_counter()),
                 None,
                 Metaheuristic.GREEDY_DESCENT,
             )
-        indices = [[model.manager.NodeToIndex(n) for n in r] for r in routes]
-        start = model.routing.ReadAssignmentFromRoutes(indices, True)
-        if start is None:
-            return result
-        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
-        if solution is None:
-            return result
-        better = model.extract(solution, result.status, result.wall_time)
-        return better if better.objective < result.objective else result
+        for trial in candidates:
+            indices = [[model.manager.NodeToIndex(n) for n in r] for r in trial]
+            start = model.routing.ReadAssignmentFromRoutes(indices, True)
+            if start is None:
+                continue
+            solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+            if solution is None:
+                continue
+            better_plan = model.extract(solution, result.status, result.wall_time)
+            return better_plan if better_plan.objective < result.objective else result
+        return result
 
     def _resolve_around(
         self, routes: RouteSet, repair: Repair, deadline: float
@@ -652,9 +714,15 @@ def _run(
     started: float,
 ) -> Result:
     # The limit counts from the caller's start (building the model included). A work limit
-    # gives the search all of it and the repair a fixed amount of work (repeatable).
+    # gives the search all of it and the later steps a fixed amount of work (repeatable).
     left = max(0.01, time_limit - (time.perf_counter() - started))
-    search_limit = left if solution_limit is not None else left * (1 - _REPAIR_SHARE)
+    recreating = metaheuristic is not Metaheuristic.GREEDY_DESCENT and model.exact_relaxation
+    if solution_limit is not None:
+        search_limit = left
+    elif recreating:
+        search_limit = left * _SEARCH_SHARE
+    else:
+        search_limit = left * (1 - _REPAIR_SHARE)
     params = model.parameters(search_limit, solution_limit, metaheuristic)
     routing = model.routing
     model.searched = True
@@ -685,8 +753,17 @@ def _run(
     status = "optimal" if routing.status() == 7 else "optimised"
     result = model.extract(solution, status, 0.0)
     # The repair stops in time for a second model to be built and the plan polished on it.
-    deadline = started + time_limit - model.build_seconds - 2 * _POLISH_FLOOR
-    result = model.repaired(result, None if solution_limit is not None else deadline)
+    polish = min(_POLISH_FLOOR, time_limit * _POLISH_SHARE)
+    deadline = started + time_limit - model.build_seconds - 2 * polish
+    steps = 0
+    if recreating:
+        steps = _RECREATE_STEPS if solution_limit is None else solution_limit * _STEPS_PER_SOLUTION
+    result = model.repaired(
+        result,
+        None if solution_limit is not None else deadline,
+        recreate_steps=steps,
+        polish=polish,
+    )
     return attrs.evolve(result, wall_time=time.perf_counter() - started)
 
 

@@ -1,0 +1,453 @@
+"""Improve a plan by ruin and recreate (SISR), in plain Python.
+
+OR-Tools' local search scans whole neighbourhoods through its constraint filters: on a day of
+a hundred jobs one step of its iterated local search takes about a tenth of a second, so at
+short time limits it makes a few dozen steps. Slack induction by string removals (Christiaens
+and Vanden Berghe, *Transportation Science* 54(2), 2020) needs no neighbourhood scan: each step
+takes a few strings of neighbouring jobs out of nearby routes and puts them back one by one at
+their cheapest place (skipping a place now and then), and a simulated-annealing test decides
+whether to keep the result. With the routes' time data kept per position (earliest departure,
+latest feasible arrival) a place is checked in constant time, so a step costs milliseconds.
+
+Routes are costed exactly as the solver's objective counts them (travel times cost per minute,
+lateness after the SLA due time, preference costs, unserved costs) under the windows, pinned
+starts, shift ends, job counts and loads; breaks and span limits are not modelled, so the
+solver runs this only on problems without them, and checks the outcome on the full model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+from servicecore.scheduling.problem import Job, Shift, Technician
+from servicecore.scheduling.repair import RouteSet, start_windows
+
+__all__ = ["RuinRecreate"]
+
+# Average number of jobs a ruin takes out and the longest string (the paper's c-bar and L-max).
+_AVG_REMOVED = 10
+_MAX_STRING = 10
+# Probability of passing over a place while recreating ("blinks").
+_BLINK = 0.01
+# Annealing temperatures (in cost units) at the start and at the end of the run.
+_T_START = 100.0
+_T_END = 1.0
+# Nearest jobs kept per job for the ruin, and how many of them may bring an unserved job back.
+_NEIGHBOURS = 60
+_UNSERVED_NEAR = 20
+# Chance that a ruin centres on a job left out (when there is one) rather than a served job.
+_RUIN_AT_LEFT_OUT = 0.2
+# Up to this many jobs left out are all offered to every recreate.
+_UNSERVED_ALWAYS = 10
+
+
+@attrs.define
+class _Route:
+    """One vehicle's jobs with the times of the earliest schedule and the latest arrivals."""
+
+    seq: list[int]
+    nodes: list[int]  # the start depot, seq, the end depot
+    dep: list[int]  # dep[i]: leaving the node before position i (dep[0]: the start depot)
+    start: list[int]  # start[i]: service start of seq[i]
+    latest: list[int]  # latest[i]: latest arrival at position i keeping the rest feasible
+    sla_after: list[bool]  # sla_after[i]: a job with an SLA at position i or later
+    cost: int
+    load: int
+
+
+@attrs.define
+class RuinRecreate:
+    """Ruin-and-recreate improvement of routes, in the solver's node numbering.
+
+    Attributes:
+        travel: Travel minutes between nodes (jobs first, then depots).
+        jobs: The job at each job node.
+        vehicles: The technician and shift of each vehicle.
+        starts: Start node of each vehicle.
+        ends: End node of each vehicle.
+        unserved: Cost of leaving each job node unserved, as the solver weighs it.
+        allowed: Vehicles allowed to serve each job node.
+        seed: Seed of the random choices (same seed and work, same outcome).
+    """
+
+    travel: Sequence[Sequence[int]]
+    jobs: Sequence[Job]
+    vehicles: Sequence[tuple[Technician, Shift]]
+    starts: Sequence[int]
+    ends: Sequence[int]
+    unserved: Sequence[int]
+    allowed: Sequence[Sequence[int]]
+    seed: int = 0
+    _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
+    _durations: list[int] = attrs.field(init=False)
+    _dues: list[int | None] = attrs.field(init=False)
+    _rates: list[int] = attrs.field(init=False)
+    _loaded: bool = attrs.field(init=False)
+    _preferring: bool = attrs.field(init=False)
+    _neighbours: list[list[int]] = attrs.field(init=False)
+    _rng: random.Random = attrs.field(init=False, factory=random.Random)
+    _seed_job: int = attrs.field(init=False, default=0)
+    _able: list[int] = attrs.field(init=False, factory=list)
+    _left_out: list[int] = attrs.field(init=False, factory=list)
+    steps: int = attrs.field(init=False, default=0)
+    """Ruin-and-recreate steps the last :meth:`run` made."""
+
+    def __attrs_post_init__(self) -> None:
+        self._windows = [start_windows(j) for j in self.jobs]
+        self._durations = [j.duration for j in self.jobs]
+        self._dues = [j.sla_due if j.lateness_cost > 0 else None for j in self.jobs]
+        self._rates = [j.lateness_cost for j in self.jobs]
+        self._loaded = any(j.demand for j in self.jobs)
+        self._preferring = any(
+            j.preferred_technician is not None and j.preference_cost > 0 for j in self.jobs
+        )
+        n = len(self.jobs)
+        if n:
+            matrix = np.array([row[:n] for row in self.travel[:n]], dtype=np.int64)
+            count = min(n, _NEIGHBOURS + 1)
+            near = np.argsort(matrix, axis=1, kind="stable")[:, :count]
+            self._neighbours = [[int(k) for k in row if k != i] for i, row in enumerate(near)]
+        else:
+            self._neighbours = []
+
+    # -- route data ----------------------------------------------------------------------
+    def _late_cost(self, k: int, start: int) -> int:
+        job = self.jobs[k]
+        if job.sla_due is not None and start > job.sla_due:
+            return (start - job.sla_due) * job.lateness_cost
+        return 0
+
+    def _pref_cost(self, k: int, v: int) -> int:
+        job = self.jobs[k]
+        if job.preferred_technician is not None and job.preferred_technician != (
+            self.vehicles[v][0].id
+        ):
+            return job.preference_cost
+        return 0
+
+    def route(self, v: int, seq: list[int]) -> _Route | None:
+        """Return vehicle ``v``'s route data for ``seq``, or ``None`` if it is infeasible."""
+        tech, shift = self.vehicles[v]
+        n = len(seq)
+        if tech.max_jobs is not None and n > tech.max_jobs:
+            return None
+        travel, cpm, windows = self.travel, tech.cost_per_minute, self._windows
+        durations, dues, rates = self._durations, self._dues, self._rates
+        t, prev, cost, load = shift.start, self.starts[v], 0, 0
+        dep, start = [t], []
+        for k in seq:
+            leg = travel[prev][k]
+            cost += leg * cpm
+            s = _earliest(windows[k], t + leg)
+            if s is None:
+                return None
+            start.append(s)
+            due = dues[k]
+            if due is not None and s > due:
+                cost += (s - due) * rates[k]
+            t, prev = s + durations[k], k
+            dep.append(t)
+        end = self.ends[v]
+        back = travel[prev][end]
+        if t + back > shift.end:
+            return None
+        if tech.capacity is not None or self._loaded:
+            load = sum(self.jobs[k].demand for k in seq)
+            if tech.capacity is not None and load > tech.capacity:
+                return None
+        if self._preferring:
+            cost += sum(self._pref_cost(k, v) for k in seq)
+        cost += back * cpm
+        latest = [0] * (n + 1)
+        latest[n] = shift.end
+        after = end
+        sla_after = [False] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            k = seq[i]
+            latest[i] = _latest(windows[k], latest[i + 1] - travel[k][after] - durations[k])
+            sla_after[i] = sla_after[i + 1] or dues[k] is not None
+            after = k
+        return _Route(seq, [self.starts[v], *seq, end], dep, start, latest, sla_after, cost, load)
+
+    def _insertion(self, k: int, v: int, r: _Route) -> tuple[int, int] | None:
+        """Return ``(added cost, position)`` of the cheapest place for ``k`` in route ``r``.
+
+        A feasible place is passed over now and then (a "blink"), as the method prescribes.
+        """
+        tech = self.vehicles[v][0]
+        seq = r.seq
+        n = len(seq)
+        if tech.max_jobs is not None and n >= tech.max_jobs:
+            return None
+        job = self.jobs[k]
+        if tech.capacity is not None and r.load + job.demand > tech.capacity:
+            return None
+        travel, cpm, dur = self.travel, tech.cost_per_minute, job.duration
+        wins = self._windows[k]
+        single = len(wins) == 1
+        opens, close = (wins[0][0], wins[-1][1]) if wins else (0, math.inf)
+        due = job.sla_due if job.lateness_cost > 0 else None
+        fixed = self._pref_cost(k, v)
+        tk = travel[k]
+        nodes, dep, latest, sla_after = r.nodes, r.dep, r.latest, r.sla_after
+        first = 1 if n and self.jobs[seq[0]].in_progress else 0
+        best_added, best_pos = math.inf, -1
+        rng = self._rng
+        for i in range(first, n + 1):
+            # Departures only grow along a route: once past the last window, stop.
+            if dep[i] > close:
+                break
+            tp = travel[nodes[i]]
+            arrive = dep[i] + tp[k]
+            if single:
+                if arrive > close:
+                    continue
+                start = arrive if arrive > opens else opens
+            else:
+                found = _earliest(wins, arrive)
+                if found is None:
+                    continue
+                start = found
+            nxt = nodes[i + 1]
+            back = start + dur + tk[nxt]
+            if back > latest[i]:
+                continue
+            added = (tp[k] + tk[nxt] - tp[nxt]) * cpm + fixed
+            if due is not None and start > due:
+                added += (start - due) * job.lateness_cost
+            if sla_after[i]:
+                added += self._push(seq, r, i, back)
+            if added < best_added and rng.random() >= _BLINK:
+                best_added, best_pos = added, i
+        return None if best_pos < 0 else (int(best_added), best_pos)
+
+    def _push(self, seq: list[int], r: _Route, i: int, arrive: int) -> int:
+        """Return the extra lateness when the job at position ``i`` is reached at ``arrive``."""
+        travel, windows = self.travel, self._windows
+        extra = 0
+        for pos in range(i, len(seq)):
+            k = seq[pos]
+            s = _earliest(windows[k], arrive)
+            old = r.start[pos]
+            if s is None or s == old:
+                break
+            extra += self._late_cost(k, s) - self._late_cost(k, old)
+            if pos + 1 < len(seq):
+                arrive = s + self.jobs[k].duration + travel[k][seq[pos + 1]]
+        return extra
+
+    def objective(self, routes: RouteSet) -> int | None:
+        """Return the objective of ``routes`` (route costs plus unserved costs), or ``None``.
+
+        ``None`` means a route breaks a rule this costing models.
+        """
+        total, served = 0, set()
+        for v, seq in enumerate(routes):
+            route = self.route(v, list(seq))
+            if route is None:
+                return None
+            total += route.cost
+            served.update(seq)
+        return total + sum(c for k, c in enumerate(self.unserved) if k not in served)
+
+    # -- search --------------------------------------------------------------------------
+    def run(self, routes: RouteSet, deadline: float, iterations: int) -> tuple[RouteSet, int]:
+        """Improve ``routes``; return the best routes found and their objective.
+
+        Args:
+            routes: Feasible routes (job nodes per vehicle); not modified.
+            deadline: ``time.perf_counter()`` value at which to stop (``math.inf``: none).
+            iterations: Most ruin-and-recreate steps to make; with no deadline this fixed
+                amount of work makes the outcome the same every time.
+
+        Returns:
+            The best routes found (a copy of ``routes`` when nothing beat it) and their
+            objective (route costs plus the unserved costs of jobs left out); -1 when a route
+            of ``routes`` breaks a rule this costing models (they are then returned as given).
+        """
+        self._rng = random.Random(self.seed)
+        self.steps = 0
+        self._able = [k for k in range(len(self.jobs)) if self.allowed[k]]
+        built = [self.route(v, list(seq)) for v, seq in enumerate(routes)]
+        if any(r is None for r in built):
+            # The relaxation disagrees with the solver's plan (it should not): do not touch it.
+            return [list(s) for s in routes], -1
+        current: list[_Route] = [r for r in built if r is not None]
+        where = [-1] * len(self.jobs)
+        for v, r in enumerate(current):
+            for k in r.seq:
+                where[k] = v
+        objective = sum(r.cost for r in current) + sum(
+            self.unserved[k] for k in range(len(self.jobs)) if where[k] < 0
+        )
+        best_objective, best = objective, [list(r.seq) for r in current]
+        started, step = time.perf_counter(), 0
+        span = deadline - started
+        ratio = _T_END / _T_START
+        while step < iterations:
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+            done = (now - started) / span if math.isfinite(span) else step / iterations
+            temperature = _T_START * ratio**done
+            step += 1
+            self.steps = step
+            self._left_out = [k for k in self._able if where[k] < 0]
+            saved: dict[int, _Route] = {}
+            saved_where: dict[int, int] = {}
+            delta = self._ruin(current, where, saved, saved_where)
+            delta += self._recreate(current, where, saved, saved_where)
+            threshold = -temperature * math.log(1.0 - self._rng.random())
+            if delta < threshold:
+                objective += delta
+                if objective < best_objective:
+                    best_objective, best = objective, [list(r.seq) for r in current]
+            else:
+                for v, r in saved.items():
+                    current[v] = r
+                for k, v in saved_where.items():
+                    where[k] = v
+        return best, best_objective
+
+    def _take(
+        self,
+        current: list[_Route],
+        where: list[int],
+        saved: dict[int, _Route],
+        saved_where: dict[int, int],
+        v: int,
+        seq: list[int],
+        removed: list[int],
+    ) -> int:
+        """Replace vehicle ``v``'s jobs by ``seq`` (``removed`` left out); return the change."""
+        route = self.route(v, seq)
+        if route is None:
+            return 0
+        saved.setdefault(v, current[v])
+        before = current[v].cost
+        current[v] = route
+        for k in removed:
+            saved_where.setdefault(k, where[k])
+            where[k] = -1
+        return route.cost - before + sum(self.unserved[k] for k in removed)
+
+    def _ruin(
+        self,
+        current: list[_Route],
+        where: list[int],
+        saved: dict[int, _Route],
+        saved_where: dict[int, int],
+    ) -> int:
+        """Take strings of jobs near a random served job out of their routes."""
+        rng = self._rng
+        served = [r for r in current if r.seq]
+        self._seed_job = -1
+        if not served:
+            if self._left_out:
+                self._seed_job = self._left_out[rng.randrange(len(self._left_out))]
+            return 0
+        mean_len = sum(len(r.seq) for r in served) / len(served)
+        longest = min(float(_MAX_STRING), mean_len)
+        most_strings = 4 * _AVG_REMOVED / (1 + longest) - 1
+        strings = int(rng.uniform(1, most_strings + 1))
+        if self._left_out and rng.random() < _RUIN_AT_LEFT_OUT:
+            # Make room around a job left out: its nearest routes are ruined.
+            seed = self._left_out[rng.randrange(len(self._left_out))]
+        else:
+            seed_route = served[rng.randrange(len(served))]
+            seed = seed_route.seq[rng.randrange(len(seed_route.seq))]
+        self._seed_job = seed
+        ruined: set[int] = set()
+        delta = 0
+        for k in [seed, *self._neighbours[seed]]:
+            if len(ruined) >= strings:
+                break
+            v = where[k]
+            if v < 0 or v in ruined:
+                continue
+            seq = current[v].seq
+            length = int(rng.uniform(1, min(len(seq), longest) + 1))
+            pos = seq.index(k)
+            lo = rng.randint(max(0, pos - length + 1), min(pos, len(seq) - length))
+            out = [j for j in seq[lo : lo + length] if not self.jobs[j].in_progress]
+            if not out:
+                continue
+            keep = [j for j in seq if j not in out]
+            delta += self._take(current, where, saved, saved_where, v, keep, out)
+            ruined.add(v)
+        return delta
+
+    def _recreate(
+        self,
+        current: list[_Route],
+        where: list[int],
+        saved: dict[int, _Route],
+        saved_where: dict[int, int],
+    ) -> int:
+        """Put the jobs taken out (and unserved ones nearby) back at their cheapest places."""
+        rng = self._rng
+        seed = self._seed_job
+        pending = [k for k in saved_where if where[k] < 0]
+        # Jobs left out come back when they are near the ruin, or always when they are few.
+        left_out = self._left_out if len(self._left_out) <= _UNSERVED_ALWAYS else ()
+        near = self._neighbours[seed][:_UNSERVED_NEAR] if seed >= 0 else []
+        for k in (*near, *left_out):
+            if where[k] < 0 and k not in saved_where and self.allowed[k]:
+                pending.append(k)
+                saved_where[k] = -1
+        if not pending:
+            return 0
+        order = rng.random()
+        if order < 4 / 11:
+            rng.shuffle(pending)
+        elif order < 8 / 11:
+            pending.sort(key=lambda k: -self.unserved[k])
+        elif order < 10 / 11 and seed >= 0:
+            pending.sort(key=lambda k: -self.travel[seed][k])
+        elif seed >= 0:
+            pending.sort(key=lambda k: self.travel[seed][k])
+        delta = 0
+        for k in pending:
+            best: tuple[int, int, int] | None = None
+            for v in self.allowed[k]:
+                found = self._insertion(k, v, current[v])
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], v, found[1])
+            if best is None:
+                continue
+            _, v, pos = best
+            seq = current[v].seq
+            route = self.route(v, [*seq[:pos], k, *seq[pos:]])
+            if route is None:
+                continue
+            saved.setdefault(v, current[v])
+            delta += route.cost - current[v].cost - self.unserved[k]
+            current[v] = route
+            saved_where.setdefault(k, where[k])
+            where[k] = v
+        return delta
+
+
+def _earliest(windows: tuple[tuple[int, int], ...], arrive: int) -> int | None:
+    if not windows:
+        return arrive
+    for lo, hi in windows:
+        if arrive <= hi:
+            return arrive if arrive > lo else lo
+    return None
+
+
+def _latest(windows: tuple[tuple[int, int], ...], bound: int) -> int:
+    """Return the latest start at or before ``bound`` inside ``windows`` (very low if none)."""
+    if not windows:
+        return bound
+    for lo, hi in reversed(windows):
+        if bound >= lo:
+            return bound if bound < hi else hi
+    return -(10**9)
