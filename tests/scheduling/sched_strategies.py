@@ -10,14 +10,14 @@ SKILLS = ("a", "b", "c")
 
 
 @st.composite
-def technicians(draw: st.DrawFn, idx: int, days: int) -> Technician:
+def technicians(draw: st.DrawFn, idx: int, days: int, plain: bool = False) -> Technician:
     skills = draw(st.frozensets(st.sampled_from(SKILLS), min_size=1, max_size=3))
     shifts = []
     for d in range(days):
         lo = d * 1440 + draw(st.integers(420, 540))
         hi = lo + draw(st.integers(240, 600))
         breaks = ()
-        if draw(st.booleans()):
+        if not plain and draw(st.booleans()):
             earliest = draw(st.integers(lo, hi - 60))
             breaks = (Break(earliest, min(earliest + draw(st.integers(0, 60)), hi - 30), 30),)
         shifts.append(Shift(lo, hi, breaks))
@@ -30,7 +30,7 @@ def technicians(draw: st.DrawFn, idx: int, days: int) -> Technician:
         end=end,
         shifts=tuple(shifts),
         max_jobs=draw(st.one_of(st.none(), st.integers(1, 4))),
-        max_work_minutes=draw(st.one_of(st.none(), st.integers(120, 600))),
+        max_work_minutes=None if plain else draw(st.one_of(st.none(), st.integers(120, 600))),
         cost_per_minute=draw(st.integers(1, 3)),
         capacity=draw(st.one_of(st.none(), st.integers(0, 10))),
     )
@@ -63,10 +63,11 @@ def jobs(draw: st.DrawFn, idx: int, tech_ids: list[str], days: int) -> Job:
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_jobs: int = 8) -> Problem:
+def problems(draw: st.DrawFn, max_jobs: int = 8, plain: bool = False) -> Problem:
+    """Random problems; ``plain`` ones have no breaks and no span limits."""
     days = draw(st.integers(1, 2))
     n_t = draw(st.integers(1, 3))
-    techs = [draw(technicians(i, days)) for i in range(n_t)]
+    techs = [draw(technicians(i, days, plain)) for i in range(n_t)]
     ids = [t.id for t in techs]
     js = [draw(jobs(i, ids, days)) for i in range(draw(st.integers(0, max_jobs)))]
     speed = draw(st.sampled_from([15.0, 30.0, 60.0]))

@@ -34,6 +34,7 @@ from servicecore.scheduling.result import (
 from servicecore.scheduling.solver import (
     Metaheuristic,
     SchedulingError,
+    improve_plan,
     insert_job,
     pin_jobs,
     repair_plan,
@@ -66,6 +67,7 @@ __all__ = [
     "check",
     "fsm_to_problem",
     "hm",
+    "improve_plan",
     "insert_job",
     "partition",
     "pin_jobs",

@@ -19,20 +19,18 @@ import attrs
 from servicecore.errors import ValidationError
 from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.result import CostBreakdown, Result
-from servicecore.scheduling.solver import Metaheuristic, repair_plan, solve
+from servicecore.scheduling.solver import improve_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
 
 # Largest problem whose merged plan is re-optimised as a whole (one model of the whole problem
 # takes about 2 s to build for 1,000 jobs and 140 technicians, and its search stays useful).
 _WHOLE_MODEL_JOBS = 1500
-# Share of the time the parts get when the whole is re-optimised afterwards. Measured on the
-# 1,000-job FSM day: parts alone left 5 jobs out; a whole-model search from their plan served
-# them all and cut travel where parts meet.
+# Share of the time the parts get when the whole is improved afterwards (by improve_plan, ruin
+# and recreate across part boundaries).
 _PARTS_SHARE = 0.5
-# Share of the rest for that whole-problem search; what remains goes to repair_plan when jobs
-# are still left out (a whole model of 1,000 jobs must be built again for it, about 2 s).
-_WHOLE_SEARCH_SHARE = 0.75
+# Ruin-and-recreate steps on the whole problem per solution of a solution (work) limit.
+_WHOLE_STEPS_PER_SOLUTION = 20
 
 
 def _bisect(techs: list[Technician], parts: int) -> list[list[Technician]]:
@@ -106,10 +104,10 @@ def solve_decomposed(
     Parts run ``workers`` at a time in separate processes; each wave of parts gets an equal
     share of ``time_limit``. With one part this is plain :func:`solve`. The merged plan is a
     plan of the whole problem (check it with :meth:`Result.check`). When the problem has at
-    most 1,500 jobs, the parts get half of ``time_limit`` and one model of the whole problem
-    then searches from their merged plan (guided local search for three quarters of the rest,
-    then :func:`~servicecore.scheduling.repair_plan` if jobs are still left out), so jobs and
-    routes also move across part boundaries. Larger problems are only solved in parts: a job
+    most 1,500 jobs, the parts get half of ``time_limit`` and the rest goes to
+    :func:`~servicecore.scheduling.improve_plan` on the merged plan (insertions for jobs left
+    out, then ruin and recreate over the whole problem, checked on one model of it), so jobs
+    and routes also move across part boundaries. Larger problems are only solved in parts: a job
     is then only ever offered to the technicians of its part, and unassigned reasons refer to
     that part.
 
@@ -153,17 +151,12 @@ def solve_decomposed(
     if whole and left > 0:
         # Across part boundaries: jobs a part left out may fit another part's technicians,
         # and neighbouring routes of different parts may trade jobs.
-        merged = solve(
-            problem,
-            time_limit=left * _WHOLE_SEARCH_SHARE,
+        merged = improve_plan(
+            merged,
+            time_limit=None if solution_limit else left,
             seed=seed,
-            solution_limit=solution_limit,
-            initial=merged,
-            metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH,
+            steps=(solution_limit or 1) * _WHOLE_STEPS_PER_SOLUTION,
         )
-        left = time_limit - (time.perf_counter() - t0)
-        if merged.unassigned and left > 0:
-            merged = repair_plan(merged, time_limit=None if solution_limit else left, seed=seed)
     return attrs.evolve(merged, status="decomposed", wall_time=time.perf_counter() - t0)
 
 

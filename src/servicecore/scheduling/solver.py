@@ -39,6 +39,7 @@ from servicecore.scheduling.travel import Point
 __all__ = [
     "Metaheuristic",
     "SchedulingError",
+    "improve_plan",
     "insert_job",
     "pin_jobs",
     "repair_plan",
@@ -933,6 +934,59 @@ def repair_plan(result: Result, *, time_limit: float | None = None, seed: int = 
     if repaired is result:
         return result
     return attrs.evolve(repaired, wall_time=result.wall_time + time.perf_counter() - started)
+
+
+def improve_plan(
+    result: Result,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    steps: int = 1000,
+) -> Result:
+    """Improve any plan by ruin and recreate, serving more jobs and cutting travel.
+
+    Each step takes a few strings of neighbouring jobs out of nearby routes and puts them (and
+    jobs left out nearby) back at their cheapest places; a simulated-annealing test keeps or
+    undoes the step. Jobs left out are first offered the insertions of :func:`repair_plan`.
+    Every move respects the rules a plan must keep; the best plan found is checked on the full
+    model and kept only if its objective is lower. Ruin and recreate needs a problem without
+    breaks or span limits (``max_work_minutes``); on other problems this is
+    :func:`repair_plan`. Useful after merging plans (:func:`solve_decomposed` does it), after
+    editing a plan, or to spend more time on a plan :func:`solve` returned.
+
+    Args:
+        result: The plan to improve; its problem is the whole problem.
+        time_limit: Seconds the call may take, or ``None`` to make exactly ``steps`` steps
+            (the outcome is then the same every time for the same ``seed``).
+        seed: Seeds the random choices.
+        steps: Steps to make when there is no ``time_limit``.
+
+    Returns:
+        The improved plan, or ``result`` itself when nothing better was found.
+
+    Raises:
+        ValidationError: If ``result`` is not a plan, or ``time_limit``, ``seed`` or ``steps``
+            is out of range.
+    """
+    started = time.perf_counter()
+    if not isinstance(result, Result):
+        raise ValidationError.single("result", result, "must be a Result")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValidationError.single("steps", steps, "must be an integer >= 1")
+    _check_limits(1.0 if time_limit is None else time_limit, seed, None)
+    model = _Model(result.problem, seed)
+    deadline = None
+    polish = _POLISH_FLOOR
+    if time_limit is not None:
+        polish = min(_POLISH_FLOOR, time_limit * _POLISH_SHARE)
+        # Reading the plan back needs a model of the problem as large as the one just built.
+        deadline = started + time_limit - 2 * model.build_seconds - 2 * polish
+    improved = model.repaired(
+        result, deadline, recreate_steps=_RECREATE_STEPS if deadline else steps, polish=polish
+    )
+    if improved is result:
+        return result
+    return attrs.evolve(improved, wall_time=result.wall_time + time.perf_counter() - started)
 
 
 def pin_jobs(result: Result, job_ids: Sequence[str], *, keep_start: bool = True) -> Problem:

@@ -1,0 +1,301 @@
+"""Ruin and recreate after the search (``servicecore.scheduling.recreate``) and improve_plan."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sched_strategies import problems
+
+from servicecore.errors import ValidationError
+from servicecore.scheduling import (
+    Metaheuristic,
+    Problem,
+    ProblemBuilder,
+    Result,
+    check,
+    improve_plan,
+    solve,
+)
+from servicecore.scheduling import recreate as recreate_module
+from servicecore.scheduling.decompose import merge
+from servicecore.scheduling.solver import _Model
+
+HERE = (0, 0)
+
+
+def row_of_jobs(count: int = 6, *, lunch: bool = False) -> Problem:
+    """Two technicians at either end of a row of jobs 5 km apart; the cheap plans split it."""
+    b = ProblemBuilder(name="row")
+    breaks = [("12:00", "12:00", 30)] if lunch else []
+    b.technician("west", skills={"x"}, start=(0, 0), shift=("08:00", "18:00"), breaks=breaks)
+    b.technician("east", skills={"x"}, start=(30, 0), shift=("08:00", "18:00"), breaks=breaks)
+    for k in range(count):
+        b.job(f"J{k}", location=(5 * k + 2.5, 0), duration=20, skills={"x"})
+    return b.build()
+
+
+def model_of(problem: Problem) -> tuple[_Model, dict[str, int], dict[str, int]]:
+    model = _Model(problem, 0)
+    nodes = {job.id: k for k, job in enumerate(model.jobs)}
+    vehicles = {v.tech.id: k for k, v in enumerate(model.vehicles)}
+    return model, nodes, vehicles
+
+
+def zigzag(problem: Problem) -> Result:
+    """A feasible but poor plan: each technician serves every other job of the row."""
+    model, n, v = model_of(problem)
+    ids = sorted(n, key=lambda j: int(j[1:]))
+    routes: list[list[int]] = [[], []]
+    routes[v["west"]] = [n[j] for j in ids[1::2]][::-1]
+    routes[v["east"]] = [n[j] for j in ids[0::2]]
+    model.routing.CloseModelWithParameters(model.parameters(10, 1, Metaheuristic.GREEDY_DESCENT))
+    indices = [[model.manager.NodeToIndex(k) for k in r] for r in routes]
+    start = model.routing.ReadAssignmentFromRoutes(indices, True)
+    assert start is not None
+    return model.extract(start, "given", 0.0)
+
+
+def test_route_data_costs_a_route_as_the_solver_objective_does():
+    b = ProblemBuilder(name="costs")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "17:00"), cost_per_minute=2)
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "17:00"))
+    b.job(
+        "A",
+        location=(5, 0),
+        duration=30,
+        skills={"x"},
+        sla_due="08:00",
+        lateness_cost=3,
+        preferred_technician="bo",
+        preference_cost=7,
+    )
+    problem = b.build()
+    model, n, v = model_of(problem)
+    improver = model.recreate()
+    leg = problem.travel.between(HERE, (5, 0))
+    ana = improver.route(v["ana"], [n["A"]])
+    assert ana is not None
+    assert ana.cost == 2 * (2 * leg) + 3 * leg + 7
+    assert improver.route(v["bo"], []) is not None
+
+
+def test_route_data_refuses_a_missed_window_a_late_return_and_too_many_jobs():
+    b = ProblemBuilder(name="limits")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "09:00"), max_jobs=2)
+    b.job("A", location=HERE, duration=40, skills={"x"}, window=("08:00", "08:10"))
+    b.job("B", location=HERE, duration=10, skills={"x"}, window=("08:00", "08:10"))
+    b.job("C", location=HERE, duration=30, skills={"x"})
+    b.job("D", location=HERE, duration=5, skills={"x"})
+    model, n, v = model_of(b.build())
+    improver = model.recreate()
+    assert improver.route(v["ana"], [n["A"], n["D"]]) is not None
+    assert improver.route(v["ana"], [n["A"], n["B"]]) is None  # B's window closes at 08:10
+    assert improver.route(v["ana"], [n["A"], n["C"]]) is None  # back at 09:10
+    assert improver.route(v["ana"], [n["B"], n["D"], n["A"]]) is None  # three jobs, two allowed
+
+
+def test_latest_arrivals_say_how_late_each_position_may_be_reached():
+    b = ProblemBuilder(name="latest")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
+    b.job("A", location=HERE, duration=30, skills={"x"}, window=("08:00", "10:00"))
+    b.job("B", location=HERE, duration=30, skills={"x"}, window=("09:00", "09:45"))
+    model, n, v = model_of(b.build())
+    route = model.recreate().route(v["ana"], [n["A"], n["B"]])
+    assert route is not None
+    # B must start by 09:45, so A by 09:15; the end depot by noon.
+    assert route.latest == [555, 585, 720]
+    assert route.start == [480, 540]
+
+
+def test_the_cheapest_place_is_the_one_trying_every_place_finds(monkeypatch):
+    monkeypatch.setattr(recreate_module, "_BLINK", 0.0)
+    problem = row_of_jobs()
+    model, n, v = model_of(problem)
+    improver = model.recreate()
+    improver.run([[], []], math.inf, 1)  # sets up the random source
+    seq = [n["J0"], n["J1"], n["J3"]]
+    route = improver.route(v["west"], seq)
+    assert route is not None
+    found = improver._insertion(n["J2"], v["west"], route)
+    costs = []
+    for pos in range(len(seq) + 1):
+        trial = improver.route(v["west"], [*seq[:pos], n["J2"], *seq[pos:]])
+        if trial is not None:
+            costs.append((trial.cost - route.cost, pos))
+    assert found == min(costs)
+
+
+def test_ruin_and_recreate_untangles_a_poor_plan():
+    problem = row_of_jobs()
+    plan = zigzag(problem)
+    better = improve_plan(plan, steps=200)
+    assert check(problem, better).ok
+    # Any split of the row between the two costs 50 km (100 minutes at 30 km/h) when each
+    # technician sweeps his part once; anything crossing back costs more.
+    assert plan.objective > 100
+    assert better.objective == 100
+
+
+def test_the_same_seed_and_steps_give_the_same_plan():
+    plan = zigzag(row_of_jobs(8))
+    a = improve_plan(plan, steps=50, seed=4)
+    b = improve_plan(plan, steps=50, seed=4)
+    assert a.to_fsm_solution() == b.to_fsm_solution()
+
+
+def test_a_job_left_out_is_served_when_room_can_be_made():
+    b = ProblemBuilder(name="room")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
+    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
+    b.job("Y", location=HERE, duration=120, skills={"y"}, window=("08:00", "08:00"))
+    problem = b.build()
+    model, n, v = model_of(problem)
+    routes: list[list[int]] = [[], []]
+    routes[v["bo"]] = [n["X"]]
+    improver = model.recreate()
+    before = improver.objective(routes)
+    assert before == problem.unserved_cost(problem.job("Y"))
+    new, objective = improver.run(routes, math.inf, 100)
+    assert objective == 0
+    assert new[v["bo"]] == [n["Y"]]
+    assert new[v["ana"]] == [n["X"]]
+
+
+def test_an_in_progress_job_stays_first_in_its_route():
+    b = ProblemBuilder(name="busy")
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
+    b.job(
+        "IP",
+        location=(10, 0),
+        duration=30,
+        skills={"x"},
+        pinned_technician="bo",
+        pinned_start=480,
+        in_progress=True,
+    )
+    b.job("NEAR", location=(1, 0), duration=10, skills={"x"})
+    model, n, _ = model_of(b.build())
+    improver = model.recreate()
+    routes = [[n["IP"], n["NEAR"]]]
+    for step in range(20):
+        new, _ = improver.run(routes, math.inf, 1 + step)
+        assert new[0][0] == n["IP"]
+
+
+def test_routes_that_break_a_rule_are_returned_untouched():
+    problem = row_of_jobs(2)
+    model, n, v = model_of(problem)
+    improver = model.recreate()
+    bad: list[list[int]] = [[], []]
+    bad[v["west"]] = [n["J0"], n["J1"]] * 20  # forty visits of 20 minutes: past the shift
+    assert improver.objective(bad) is None
+    assert improver.run(bad, math.inf, 10) == (bad, -1)
+
+
+def test_nothing_is_tried_after_the_deadline():
+    plan = zigzag(row_of_jobs())
+    model, _, _ = model_of(plan.problem)
+    improver = model.recreate()
+    routes = model.node_routes(plan)
+    new, objective = improver.run(routes, time.perf_counter() - 1, 100)
+    assert improver.steps == 0
+    assert new == routes
+    assert objective == improver.objective(routes)
+
+
+def test_a_plan_the_full_model_refuses_is_not_kept(monkeypatch):
+    # With lunch breaks the route costing is not exact; pretend it is: what ruin and recreate
+    # proposes must still pass the full model (which knows the breaks) or be dropped.
+    problem = row_of_jobs(lunch=True)
+    plan = solve(problem, time_limit=10, solution_limit=5)
+    monkeypatch.setattr(_Model, "exact_relaxation", property(lambda self: True))
+    improved = improve_plan(plan, steps=100)
+    assert check(problem, improved).ok
+    assert improved.objective <= plan.objective
+
+
+def test_without_an_exact_route_costing_only_the_repair_runs():
+    problem = row_of_jobs(lunch=True)
+    plan = zigzag(problem)
+    assert not plan.unassigned
+    assert improve_plan(plan, steps=100) is plan
+
+
+def test_improve_plan_serves_a_job_the_merged_parts_left_out():
+    b = ProblemBuilder(name="parts")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
+    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
+    b.job("Y", location=HERE, duration=120, skills={"y"}, window=("08:00", "08:00"))
+    problem = b.build()
+    part_bo = Problem(
+        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
+    )
+    part_ana = Problem(
+        technicians=(problem.technician("ana"),), jobs=(problem.job("Y"),), travel=problem.travel
+    )
+    plan = merge(problem, [solve(p, time_limit=10, solution_limit=1) for p in (part_bo, part_ana)])
+    assert [u.job_id for u in plan.unassigned] == ["Y"]
+    improved = improve_plan(plan, time_limit=5)
+    assert check(problem, improved).ok
+    assert not improved.unassigned
+
+
+def test_improve_plan_stays_inside_its_time_limit():
+    plan = zigzag(row_of_jobs(10))
+    started = time.perf_counter()
+    improved = improve_plan(plan, time_limit=0.5)
+    # Generous: the limit is met in practice; the test must not fail on a loaded machine.
+    assert time.perf_counter() - started < 5
+    assert check(plan.problem, improved).ok
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [
+        ({"time_limit": 0}, "time_limit"),
+        ({"seed": -1}, "seed"),
+        ({"steps": 0}, "steps"),
+        ({"steps": True}, "steps"),
+    ],
+)
+def test_improve_plan_refuses_bad_limits_naming_them(kwargs, path):
+    plan = solve(row_of_jobs(2), time_limit=10, solution_limit=1)
+    with pytest.raises(ValidationError) as info:
+        improve_plan(plan, **kwargs)
+    assert info.value.errors[0].path == path
+
+
+def test_improve_plan_refuses_what_is_not_a_plan():
+    with pytest.raises(ValidationError) as info:
+        improve_plan(row_of_jobs())  # type: ignore[arg-type]
+    assert info.value.errors[0].path == "result"
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problems(max_jobs=10, plain=True))
+def test_ruin_and_recreate_keeps_every_rule_and_never_worsens_the_plan(problem: Problem) -> None:
+    plan = solve(problem, time_limit=10, solution_limit=1, seed=1)
+    model = _Model(problem, 0)
+    improver = model.recreate()
+    routes = model.node_routes(plan)
+    before = improver.objective(routes)
+    assert before is not None
+    new, objective = improver.run(routes, math.inf, 60)
+    assert objective <= before
+    assert improver.objective(new) == objective
+    served = [k for r in new for k in r]
+    assert len(served) == len(set(served))
+    for v, seq in enumerate(new):
+        assert all(v in model.allowed[k] for k in seq)
+    improved = improve_plan(plan, steps=60)
+    assert check(problem, improved).ok
+    assert improved.objective <= plan.objective
