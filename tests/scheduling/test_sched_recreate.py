@@ -116,16 +116,18 @@ def test_the_cheapest_place_is_the_one_trying_every_place_finds(monkeypatch):
     model, n, v = model_of(problem)
     improver = model.recreate()
     improver.run([[], []], math.inf, 1)  # sets up the random source
-    seq = [n["J0"], n["J1"], n["J3"]]
-    route = improver.route(v["west"], seq)
-    assert route is not None
-    found = improver._insertion(n["J2"], v["west"], route)
+    seqs = {v["west"]: [n["J0"], n["J1"], n["J3"]], v["east"]: [n["J5"], n["J4"]]}
+    current = [improver.route(w, seqs[w]) for w in range(2)]
     costs = []
-    for pos in range(len(seq) + 1):
-        trial = improver.route(v["west"], [*seq[:pos], n["J2"], *seq[pos:]])
-        if trial is not None:
-            costs.append((trial.cost - route.cost, pos))
-    assert found == min(costs)
+    for w, seq in seqs.items():
+        for pos in range(len(seq) + 1):
+            trial = improver.route(w, [*seq[:pos], n["J2"], *seq[pos:]])
+            if trial is not None:
+                costs.append((trial.cost - current[w].cost, w, pos))
+    found = improver._place(n["J2"], current)
+    assert found is not None
+    assert found[0] == min(costs)[0]
+    assert found in costs
 
 
 def test_ruin_and_recreate_untangles_a_poor_plan():

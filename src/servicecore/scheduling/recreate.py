@@ -35,9 +35,13 @@ _AVG_REMOVED = 10
 _MAX_STRING = 10
 # Probability of passing over a place while recreating ("blinks").
 _BLINK = 0.01
-# Annealing temperatures (in cost units) at the start and at the end of the run.
-_T_START = 100.0
-_T_END = 1.0
+# Annealing temperatures at the start and at the end of the run, as multiples of the mean cost
+# of one leg of the starting plan (the method's 100 and 1 on Solomon's instances, whose legs
+# average about 12; measured on the FSM days, whose legs average about 12 minutes).
+_T_START = 8.0
+_T_END = 0.08
+# A latest arrival no arrival can meet.
+_NEVER = -(10**9)
 # Nearest jobs kept per job for the ruin, and how many of them may bring an unserved job back.
 _NEIGHBOURS = 60
 _UNSERVED_NEAR = 20
@@ -86,6 +90,10 @@ class RuinRecreate:
     seed: int = 0
     _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
     _durations: list[int] = attrs.field(init=False)
+    _in_progress: list[bool] = attrs.field(init=False)
+    _single: list[bool] = attrs.field(init=False)
+    _opens: list[int] = attrs.field(init=False)
+    _closes: list[int] = attrs.field(init=False)
     _dues: list[int | None] = attrs.field(init=False)
     _rates: list[int] = attrs.field(init=False)
     _loaded: bool = attrs.field(init=False)
@@ -101,6 +109,11 @@ class RuinRecreate:
     def __attrs_post_init__(self) -> None:
         self._windows = [start_windows(j) for j in self.jobs]
         self._durations = [j.duration for j in self.jobs]
+        self._in_progress = [j.in_progress for j in self.jobs]
+        # One window (the usual case) is checked inline.
+        self._single = [len(w) == 1 for w in self._windows]
+        self._opens = [w[0][0] if w else 0 for w in self._windows]
+        self._closes = [w[-1][1] if w else 0 for w in self._windows]
         self._dues = [j.sla_due if j.lateness_cost > 0 else None for j in self.jobs]
         self._rates = [j.lateness_cost for j in self.jobs]
         self._loaded = any(j.demand for j in self.jobs)
@@ -141,12 +154,20 @@ class RuinRecreate:
         durations, dues, rates = self._durations, self._dues, self._rates
         t, prev, cost, load = shift.start, self.starts[v], 0, 0
         dep, start = [t], []
+        single, opens, closes = self._single, self._opens, self._closes
         for k in seq:
             leg = travel[prev][k]
             cost += leg * cpm
-            s = _earliest(windows[k], t + leg)
-            if s is None:
-                return None
+            arrive = t + leg
+            if single[k]:
+                if arrive > closes[k]:
+                    return None
+                s = arrive if arrive > opens[k] else opens[k]
+            else:
+                found = _earliest(windows[k], arrive)
+                if found is None:
+                    return None
+                s = found
             start.append(s)
             due = dues[k]
             if due is not None and s > due:
@@ -170,62 +191,75 @@ class RuinRecreate:
         sla_after = [False] * (n + 1)
         for i in range(n - 1, -1, -1):
             k = seq[i]
-            latest[i] = _latest(windows[k], latest[i + 1] - travel[k][after] - durations[k])
+            bound = latest[i + 1] - travel[k][after] - durations[k]
+            if single[k]:
+                if bound < opens[k]:
+                    latest[i] = _NEVER
+                else:
+                    latest[i] = bound if bound < closes[k] else closes[k]
+            else:
+                latest[i] = _latest(windows[k], bound)
             sla_after[i] = sla_after[i + 1] or dues[k] is not None
             after = k
         return _Route(seq, [self.starts[v], *seq, end], dep, start, latest, sla_after, cost, load)
 
-    def _insertion(self, k: int, v: int, r: _Route) -> tuple[int, int] | None:
-        """Return ``(added cost, position)`` of the cheapest place for ``k`` in route ``r``.
+    def _place(self, k: int, current: list[_Route]) -> tuple[int, int, int] | None:
+        """Return ``(added cost, vehicle, position)`` of the cheapest place for job node ``k``.
 
-        A feasible place is passed over now and then (a "blink"), as the method prescribes.
+        Every able vehicle's route is tried; a feasible place is passed over now and then (a
+        "blink"), as the method prescribes.
         """
-        tech = self.vehicles[v][0]
-        seq = r.seq
-        n = len(seq)
-        if tech.max_jobs is not None and n >= tech.max_jobs:
-            return None
         job = self.jobs[k]
-        if tech.capacity is not None and r.load + job.demand > tech.capacity:
-            return None
-        travel, cpm, dur = self.travel, tech.cost_per_minute, job.duration
+        travel, dur, demand = self.travel, job.duration, job.demand
         wins = self._windows[k]
         single = len(wins) == 1
         opens, close = (wins[0][0], wins[-1][1]) if wins else (0, math.inf)
-        due = job.sla_due if job.lateness_cost > 0 else None
-        fixed = self._pref_cost(k, v)
+        due = self._dues[k]
+        rate = job.lateness_cost
         tk = travel[k]
-        nodes, dep, latest, sla_after = r.nodes, r.dep, r.latest, r.sla_after
-        first = 1 if n and self.jobs[seq[0]].in_progress else 0
-        best_added, best_pos = math.inf, -1
+        pref, pref_cost = job.preferred_technician, job.preference_cost
+        in_progress = self._in_progress
         rng = self._rng
-        for i in range(first, n + 1):
-            # Departures only grow along a route: once past the last window, stop.
-            if dep[i] > close:
-                break
-            tp = travel[nodes[i]]
-            arrive = dep[i] + tp[k]
-            if single:
-                if arrive > close:
-                    continue
-                start = arrive if arrive > opens else opens
-            else:
-                found = _earliest(wins, arrive)
-                if found is None:
-                    continue
-                start = found
-            nxt = nodes[i + 1]
-            back = start + dur + tk[nxt]
-            if back > latest[i]:
+        best_added, best_v, best_pos = math.inf, -1, -1
+        for v in self.allowed[k]:
+            r = current[v]
+            tech = self.vehicles[v][0]
+            seq = r.seq
+            n = len(seq)
+            if tech.max_jobs is not None and n >= tech.max_jobs:
                 continue
-            added = (tp[k] + tk[nxt] - tp[nxt]) * cpm + fixed
-            if due is not None and start > due:
-                added += (start - due) * job.lateness_cost
-            if sla_after[i]:
-                added += self._push(seq, r, i, back)
-            if added < best_added and rng.random() >= _BLINK:
-                best_added, best_pos = added, i
-        return None if best_pos < 0 else (int(best_added), best_pos)
+            if tech.capacity is not None and r.load + demand > tech.capacity:
+                continue
+            cpm = tech.cost_per_minute
+            fixed = pref_cost if pref is not None and pref != tech.id else 0
+            nodes, dep, latest = r.nodes, r.dep, r.latest
+            for i in range(1 if n and in_progress[seq[0]] else 0, n + 1):
+                # Departures only grow along a route: once past the last window, stop.
+                if dep[i] > close:
+                    break
+                tp = travel[nodes[i]]
+                arrive = dep[i] + tp[k]
+                if single:
+                    if arrive > close:
+                        continue
+                    start = arrive if arrive > opens else opens
+                else:
+                    found = _earliest(wins, arrive)
+                    if found is None:
+                        continue
+                    start = found
+                nxt = nodes[i + 1]
+                back = start + dur + tk[nxt]
+                if back > latest[i]:
+                    continue
+                added = (tp[k] + tk[nxt] - tp[nxt]) * cpm + fixed
+                if due is not None and start > due:
+                    added += (start - due) * rate
+                if r.sla_after[i]:
+                    added += self._push(seq, r, i, back)
+                if added < best_added and rng.random() >= _BLINK:
+                    best_added, best_v, best_pos = added, v, i
+        return None if best_v < 0 else (int(best_added), best_v, best_pos)
 
     def _push(self, seq: list[int], r: _Route, i: int, arrive: int) -> int:
         """Return the extra lateness when the job at position ``i`` is reached at ``arrive``."""
@@ -289,13 +323,15 @@ class RuinRecreate:
         best_objective, best = objective, [list(r.seq) for r in current]
         started, step = time.perf_counter(), 0
         span = deadline - started
+        legs = sum(len(r.seq) + 1 for r in current if r.seq)
+        leg = max(1.0, sum(r.cost for r in current) / legs) if legs else 1.0
         ratio = _T_END / _T_START
         while step < iterations:
             now = time.perf_counter()
             if now >= deadline:
                 break
             done = (now - started) / span if math.isfinite(span) else step / iterations
-            temperature = _T_START * ratio**done
+            temperature = leg * _T_START * ratio**done
             step += 1
             self.steps = step
             self._left_out = [k for k in self._able if where[k] < 0]
@@ -414,11 +450,7 @@ class RuinRecreate:
             pending.sort(key=lambda k: self.travel[seed][k])
         delta = 0
         for k in pending:
-            best: tuple[int, int, int] | None = None
-            for v in self.allowed[k]:
-                found = self._insertion(k, v, current[v])
-                if found is not None and (best is None or found[0] < best[0]):
-                    best = (found[0], v, found[1])
+            best = self._place(k, current)
             if best is None:
                 continue
             _, v, pos = best
@@ -450,4 +482,4 @@ def _latest(windows: tuple[tuple[int, int], ...], bound: int) -> int:
     for lo, hi in reversed(windows):
         if bound >= lo:
             return bound if bound < hi else hi
-    return -(10**9)
+    return _NEVER
