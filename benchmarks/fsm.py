@@ -193,7 +193,7 @@ def main() -> None:
         inst = json.loads(path.read_text())
         vroom_sol, vroom_wall = run_vroom(inst)
         v = checker.evaluate(inst, vroom_sol)
-        limit = args.time_limit or max(0.5, vroom_wall * args.time_factor)
+        limit = args.time_limit or max(0.1, vroom_wall * args.time_factor)
         t0 = time.perf_counter()
         problem = fsm_to_problem(inst)
         if args.max_jobs_per_part and len(problem.jobs) > args.max_jobs_per_part:

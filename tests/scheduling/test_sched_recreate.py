@@ -7,6 +7,7 @@ import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from ortools.constraint_solver import pywrapcp
 from sched_strategies import problems
 
 from servicecore.errors import ValidationError
@@ -15,6 +16,7 @@ from servicecore.scheduling import (
     Problem,
     ProblemBuilder,
     Result,
+    SchedulingError,
     check,
     improve_plan,
     solve,
@@ -301,3 +303,46 @@ def test_ruin_and_recreate_keeps_every_rule_and_never_worsens_the_plan(problem: 
     improved = improve_plan(plan, steps=60)
     assert check(problem, improved).ok
     assert improved.objective <= plan.objective
+
+
+def test_an_unused_technician_costs_nothing_even_when_he_ends_elsewhere():
+    b = ProblemBuilder(name="elsewhere")
+    b.technician("ana", skills={"x"}, start=(0, 0), end=(20, 0), shift=("08:00", "17:00"))
+    b.job("A", location=(10, 0), duration=10, skills={"x"})
+    model, n, v = model_of(b.build())
+    improver = model.recreate()
+    empty = improver.route(v["ana"], [])
+    assert empty is not None
+    assert empty.cost == 0
+    assert improver.objective([[]]) == model.penalty[n["A"]]
+
+
+def test_construction_serves_what_fits_costliest_first():
+    b = ProblemBuilder(name="build")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("CHEAP", location=HERE, duration=120, skills={"x"}, priority=1)
+    b.job("DEAR", location=HERE, duration=120, skills={"x"}, priority=3)
+    b.job("NOBODY", location=HERE, duration=10, skills={"y"})
+    model, n, _ = model_of(b.build())
+    assert model.recreate().construct() == [[n["DEAR"]]]
+
+
+def test_a_plan_is_still_built_when_the_search_finds_none_in_time(monkeypatch):
+    problem = row_of_jobs()
+    monkeypatch.setattr(
+        pywrapcp.RoutingModel, "SolveWithIteratedLocalSearch", lambda self, params: None
+    )
+    monkeypatch.setattr(pywrapcp.RoutingModel, "status", lambda self: 3)  # failed: time out
+    result = solve(problem, time_limit=2)
+    assert check(problem, result).ok
+    assert not result.unassigned
+    assert result.objective == 100
+
+
+def test_without_ruin_and_recreate_a_search_that_finds_nothing_is_an_error(monkeypatch):
+    problem = row_of_jobs(lunch=True)
+    monkeypatch.setattr(
+        pywrapcp.RoutingModel, "SolveWithIteratedLocalSearch", lambda self, params: None
+    )
+    with pytest.raises(SchedulingError, match="no plan found"):
+        solve(problem, time_limit=2)

@@ -144,10 +144,19 @@ class RuinRecreate:
             return job.preference_cost
         return 0
 
+    def _empty(self, v: int) -> _Route:
+        """Return vehicle ``v``'s empty route: unused, it costs nothing (as in the solver)."""
+        shift = self.vehicles[v][1]
+        return _Route(
+            [], [self.starts[v], self.ends[v]], [shift.start], [], [shift.end], [False], 0, 0
+        )
+
     def route(self, v: int, seq: list[int]) -> _Route | None:
         """Return vehicle ``v``'s route data for ``seq``, or ``None`` if it is infeasible."""
         tech, shift = self.vehicles[v]
         n = len(seq)
+        if not n:
+            return self._empty(v)
         if tech.max_jobs is not None and n > tech.max_jobs:
             return None
         travel, cpm, windows = self.travel, tech.cost_per_minute, self._windows
@@ -289,6 +298,29 @@ class RuinRecreate:
             total += route.cost
             served.update(seq)
         return total + sum(c for k, c in enumerate(self.unserved) if k not in served)
+
+    def construct(self) -> RouteSet:
+        """Return routes built by cheapest insertion, costliest jobs first (ties: nearest).
+
+        Jobs that fit nowhere are left out; in-progress jobs go first, each at the head of
+        its technician's route.
+        """
+        self._rng = random.Random(self.seed)
+        routes = [self._empty(v) for v in range(len(self.vehicles))]
+        order = sorted(
+            (k for k in range(len(self.jobs)) if self.allowed[k]),
+            key=lambda k: (not self._in_progress[k], -self.unserved[k], k),
+        )
+        for k in order:
+            best = self._place(k, routes)
+            if best is None:
+                continue
+            _, v, pos = best
+            seq = routes[v].seq
+            route = self.route(v, [*seq[:pos], k, *seq[pos:]])
+            if route is not None:
+                routes[v] = route
+        return [r.seq for r in routes]
 
     # -- search --------------------------------------------------------------------------
     def run(self, routes: RouteSet, deadline: float, iterations: int) -> tuple[RouteSet, int]:

@@ -76,6 +76,8 @@ _REPAIR_INSERT_SHARE = 0.2
 # practice), and the steps per solution of a solution (work) limit.
 _RECREATE_STEPS = 10**9
 _STEPS_PER_SOLUTION = 10
+# RoutingModel status when the time limit ends the search before a first plan is found.
+_ROUTING_FAIL_TIMEOUT = 3
 # Shortest limit given to that descent (seconds), and its most as a share of a short limit.
 _POLISH_FLOOR = 0.05
 _POLISH_SHARE = 0.05
@@ -406,6 +408,27 @@ class _Model:
             allowed=self.allowed,
             seed=self.seed,
         )
+
+    def constructed(self) -> Result:
+        """Return a plan built by cheapest insertion (plain Python), read on a fresh model.
+
+        Raises:
+            SchedulingError: If the full model refuses the plan (only possible with
+                in-progress jobs, whose placement is mandatory).
+        """
+        routes = self.recreate().construct()
+        model = _Model(self.problem, self.seed, keep=self.keep)
+        model.routing.CloseModelWithParameters(
+            model.parameters(_FINALIZE_SECONDS, 1, Metaheuristic.GREEDY_DESCENT)
+        )
+        indices = [[model.manager.NodeToIndex(n) for n in r] for r in routes]
+        start = model.routing.ReadAssignmentFromRoutes(indices, True)
+        if start is None:
+            raise SchedulingError(
+                f"no plan found for {self.problem.name!r}: check in-progress jobs, whose "
+                "placement is mandatory"
+            )
+        return model.extract(start, "constructed", 0.0)
 
     def repaired(
         self,
@@ -745,14 +768,19 @@ def _run(
             solution = routing.SolveWithIteratedLocalSearch(params)
         else:
             solution = routing.SolveWithParameters(params)
-    if solution is None:
+    if solution is None and recreating and routing.status() == _ROUTING_FAIL_TIMEOUT:
+        # Too little time for OR-Tools' first plan (a large model, a short limit): build one
+        # by cheapest insertion in plain Python and let ruin and recreate improve it.
+        result = model.constructed()
+    elif solution is None:
         raise SchedulingError(
             f"no plan found for {model.problem.name!r} (status {routing.status()}): "
             "check in-progress jobs, whose placement is mandatory"
         )
-    # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
-    status = "optimal" if routing.status() == 7 else "optimised"
-    result = model.extract(solution, status, 0.0)
+    else:
+        # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
+        status = "optimal" if routing.status() == 7 else "optimised"
+        result = model.extract(solution, status, 0.0)
     # The repair stops in time for a second model to be built and the plan polished on it.
     polish = min(_POLISH_FLOOR, time_limit * _POLISH_SHARE)
     deadline = started + time_limit - model.build_seconds - 2 * polish
