@@ -92,6 +92,10 @@ class RuinRecreate:
     _durations: list[int] = attrs.field(init=False)
     _in_progress: list[bool] = attrs.field(init=False)
     _single: list[bool] = attrs.field(init=False)
+    _most_jobs: list[float] = attrs.field(init=False)
+    _capacities: list[float] = attrs.field(init=False)
+    _cpms: list[int] = attrs.field(init=False)
+    _tech_ids: list[str] = attrs.field(init=False)
     _opens: list[int] = attrs.field(init=False)
     _closes: list[int] = attrs.field(init=False)
     _dues: list[int | None] = attrs.field(init=False)
@@ -110,6 +114,11 @@ class RuinRecreate:
         self._windows = [start_windows(j) for j in self.jobs]
         self._durations = [j.duration for j in self.jobs]
         self._in_progress = [j.in_progress for j in self.jobs]
+        techs = [t for t, _ in self.vehicles]
+        self._most_jobs = [math.inf if t.max_jobs is None else t.max_jobs for t in techs]
+        self._capacities = [math.inf if t.capacity is None else t.capacity for t in techs]
+        self._cpms = [t.cost_per_minute for t in techs]
+        self._tech_ids = [t.id for t in techs]
         # One window (the usual case) is checked inline.
         self._single = [len(w) == 1 for w in self._windows]
         self._opens = [w[0][0] if w else 0 for w in self._windows]
@@ -230,18 +239,21 @@ class RuinRecreate:
         in_progress = self._in_progress
         rng = self._rng
         best_added, best_v, best_pos = math.inf, -1, -1
+        most_jobs, capacities, cpms, tech_ids = (
+            self._most_jobs,
+            self._capacities,
+            self._cpms,
+            self._tech_ids,
+        )
         for v in self.allowed[k]:
             r = current[v]
-            tech = self.vehicles[v][0]
             seq = r.seq
             n = len(seq)
-            if tech.max_jobs is not None and n >= tech.max_jobs:
+            if n >= most_jobs[v] or r.load + demand > capacities[v]:
                 continue
-            if tech.capacity is not None and r.load + demand > tech.capacity:
-                continue
-            cpm = tech.cost_per_minute
-            fixed = pref_cost if pref is not None and pref != tech.id else 0
-            nodes, dep, latest = r.nodes, r.dep, r.latest
+            cpm = cpms[v]
+            fixed = pref_cost if pref is not None and pref != tech_ids[v] else 0
+            nodes, dep, latest, sla_after = r.nodes, r.dep, r.latest, r.sla_after
             for i in range(1 if n and in_progress[seq[0]] else 0, n + 1):
                 # Departures only grow along a route: once past the last window, stop.
                 if dep[i] > close:
@@ -264,7 +276,7 @@ class RuinRecreate:
                 added = (tp[k] + tk[nxt] - tp[nxt]) * cpm + fixed
                 if due is not None and start > due:
                     added += (start - due) * rate
-                if r.sla_after[i]:
+                if sla_after[i]:
                     added += self._push(seq, r, i, back)
                 if added < best_added and rng.random() >= _BLINK:
                     best_added, best_v, best_pos = added, v, i
