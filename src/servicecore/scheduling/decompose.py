@@ -117,7 +117,8 @@ def solve_decomposed(
         seed: As for :func:`solve`.
         max_jobs_per_part: Target size of a part.
         workers: Processes run at once (1 solves the parts one after another in this process).
-        solution_limit: Work limit per part, as for :func:`solve`.
+        solution_limit: Work limit per part, as for :func:`solve`; the whole problem's ruin
+            and recreate then makes twenty steps per solution (the plan is repeatable).
 
     Raises:
         ValidationError: If an argument is out of range.

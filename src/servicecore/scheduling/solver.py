@@ -807,16 +807,19 @@ def solve(
 ) -> Result:
     """Plan ``problem``: minimise travel + lateness + unserved (+ preference) cost.
 
+    OR-Tools builds a first plan and searches from it; on problems without breaks or span
+    limits it gets a quarter of ``time_limit`` and ruin and recreate (see
+    :func:`improve_plan`) the rest, otherwise nine tenths and serving jobs left out the rest.
     The plan is the same every time for the same problem, ``seed`` and ``solution_limit`` when
     the solution limit (not the wall clock) ends the search.
 
     Args:
         problem: What to plan.
-        time_limit: Seconds the whole call may take (building the model included); about a
-            tenth of it is kept for serving more jobs after the search.
-        seed: Shuffles the order jobs enter the model, which changes the search path; 0 keeps
-            the problem's order.
-        solution_limit: Stop after this many solutions (a repeatable work limit).
+        time_limit: Seconds the whole call may take (building the model included).
+        seed: Shuffles the order jobs enter the model, which changes the search path, and
+            seeds ruin and recreate; 0 keeps the problem's order.
+        solution_limit: Stop after this many solutions (a repeatable work limit); ruin and
+            recreate then makes ten steps per solution.
         initial: A previous plan to start from (warm start); jobs no longer in the problem are
             skipped, and jobs it left out (or new ones) are first given a place by the repair
             of :func:`repair_plan`. If it cannot be loaded as a feasible start, the search
