@@ -20,7 +20,9 @@ from servicecore.scheduling import (
     check,
     improve_plan,
     solve,
+    solve_decomposed,
 )
+from servicecore.scheduling import decompose as decompose_module
 from servicecore.scheduling import recreate as recreate_module
 from servicecore.scheduling.decompose import merge
 from servicecore.scheduling.solver import _Model
@@ -346,3 +348,57 @@ def test_without_ruin_and_recreate_a_search_that_finds_nothing_is_an_error(monke
     )
     with pytest.raises(SchedulingError, match="no plan found"):
         solve(problem, time_limit=2)
+
+
+def large_mode(monkeypatch) -> None:
+    """Make small problems take the path of days too large for one model of the whole."""
+    monkeypatch.setattr(decompose_module, "_WHOLE_MODEL_JOBS", 3)
+    monkeypatch.setattr(decompose_module, "_GROUP_JOBS", 4)
+    monkeypatch.setattr(decompose_module, "_GROUP_MIN_SECONDS", 0.5)
+
+
+def test_a_large_day_improves_neighbouring_parts_together(monkeypatch):
+    large_mode(monkeypatch)
+    b = ProblemBuilder(name="split")
+    b.technician("ana", skills={"x"}, start=(0, 0), shift=("08:00", "18:00"))
+    b.technician("bo", skills={"x", "y"}, start=(20, 0), shift=("08:00", "10:00"))
+    b.job("X", location=(19, 0), duration=120, skills={"x"}, window=("08:00", "16:00"))
+    b.job("Y", location=(20, 0), duration=120, skills={"y"}, window=("08:00", "08:00"), priority=3)
+    b.job("Z", location=(1, 0), duration=30, skills={"x"})
+    b.job("W", location=(2, 0), duration=30, skills={"x"})
+    problem = b.build()
+    parts = decompose_module.partition(problem, 2)
+    # Bo's part holds X and Y, which Bo cannot both do: ana, in the other part, must take X.
+    assert sorted(j.id for j in parts[1].jobs) == ["X", "Y"]
+    result = solve_decomposed(problem, time_limit=8, max_jobs_per_part=2, workers=1)
+    assert result.status == "decomposed"
+    assert check(problem, result).ok
+    assert not result.unassigned
+    assert "X" in result.route_of("ana")[0].job_ids
+
+
+def test_without_time_for_the_groups_the_parts_get_all_of_it(monkeypatch):
+    large_mode(monkeypatch)
+    monkeypatch.setattr(decompose_module, "_GROUP_MIN_SECONDS", 1000.0)
+    calls = []
+    monkeypatch.setattr(
+        decompose_module, "_improve_across_parts", lambda *a, **k: calls.append(a) or a[2]
+    )
+    problem = row_of_jobs(8)
+    result = solve_decomposed(problem, time_limit=3, max_jobs_per_part=4, workers=1)
+    assert check(problem, result).ok
+    assert calls == []
+
+
+def test_a_group_plan_is_costed_as_the_solver_costs_it():
+    problem = row_of_jobs(6)
+    plan = solve(problem, time_limit=10, solution_limit=5)
+    whole = decompose_module._restrict(
+        problem, plan, {"west", "east"}, {u.job_id for u in plan.unassigned}, "all"
+    )
+    assert whole.cost == plan.cost
+    assert whole.objective == plan.objective
+    west = decompose_module._restrict(problem, plan, {"west"}, set(), "west")
+    assert {t.id for t in west.problem.technicians} == {"west"}
+    assert sorted(j.id for j in west.problem.jobs) == sorted(plan.route_of("west")[0].job_ids)
+    assert check(west.problem, west).ok

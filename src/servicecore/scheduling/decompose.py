@@ -8,6 +8,7 @@ of the nearest technician able to do it, and each group is solved on its own.
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import time
@@ -17,9 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 import attrs
 
 from servicecore.errors import ValidationError
+from servicecore.scheduling.checker import check
 from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.result import CostBreakdown, Result
-from servicecore.scheduling.solver import improve_plan, solve
+from servicecore.scheduling.solver import _PIN_WEIGHT, improve_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
 
@@ -31,6 +33,11 @@ _WHOLE_MODEL_JOBS = 1500
 _PARTS_SHARE = 0.5
 # Ruin-and-recreate steps on the whole problem per solution of a solution (work) limit.
 _WHOLE_STEPS_PER_SOLUTION = 20
+# Larger problems: neighbouring parts are improved together, about this many jobs at a time, in
+# two passes whose groups are shifted by half a group (so the first pass's borders move too);
+# a pass runs only if each group gets at least this many seconds.
+_GROUP_JOBS = 1000
+_GROUP_MIN_SECONDS = 10.0
 
 
 def _bisect(techs: list[Technician], parts: int) -> list[list[Technician]]:
@@ -90,6 +97,96 @@ def _solve_part(args: tuple[Problem, float, int, int | None]) -> Result:
     return solve(part, time_limit=limit, seed=seed, solution_limit=solution_limit)
 
 
+def _improve_group(args: tuple[Result, float, int]) -> Result:
+    plan, limit, seed = args
+    return improve_plan(plan, time_limit=limit, seed=seed)
+
+
+def _restrict(
+    problem: Problem, plan: Result, techs: set[str], waiting: set[str], name: str
+) -> Result:
+    """Return ``plan``'s routes of ``techs`` and its ``waiting`` unassigned jobs, as a plan.
+
+    The plan is of the sub-problem they form; its cost is recomputed by the independent checker.
+    """
+    routes = tuple(r for r in plan.routes if r.technician_id in techs)
+    unassigned = tuple(u for u in plan.unassigned if u.job_id in waiting)
+    keep = {j for r in routes for j in r.job_ids} | {u.job_id for u in unassigned}
+    sub = Problem(
+        technicians=tuple(t for t in problem.technicians if t.id in techs),
+        jobs=tuple(j for j in problem.jobs if j.id in keep),
+        travel=problem.travel,
+        unserved_cost_per_priority=problem.unserved_cost_per_priority,
+        name=name,
+    )
+    draft = Result(
+        problem=sub,
+        routes=routes,
+        unassigned=unassigned,
+        cost=CostBreakdown(0, 0, 0, 0),
+        status="decomposed",
+        wall_time=0.0,
+        objective=0,
+    )
+    cost = check(sub, draft).cost
+    # The solver weighs a pinned job left out more heavily than its cost (see solve).
+    pinned = sum(
+        (_PIN_WEIGHT - 1) * sub.unserved_cost(sub.job(u.job_id))
+        for u in unassigned
+        if sub.job(u.job_id).pinned_technician in techs and not sub.job(u.job_id).in_progress
+    )
+    return attrs.evolve(draft, cost=cost, objective=cost.total + pinned)
+
+
+def _parts_per_group(problem: Problem, parts: Sequence[Problem]) -> int:
+    return max(2, _GROUP_JOBS // max(1, len(problem.jobs) // len(parts)))
+
+
+def _group_passes_run(
+    problem: Problem, parts: Sequence[Problem], time_limit: float, workers: int
+) -> bool:
+    """Whether groups of parts would get enough time for :func:`_improve_across_parts`."""
+    groups = math.ceil(len(parts) / _parts_per_group(problem, parts)) + 1
+    waves = math.ceil(groups / workers)
+    return time_limit * (1 - _PARTS_SHARE) / 2 * 0.9 / waves >= _GROUP_MIN_SECONDS
+
+
+def _improve_across_parts(
+    problem: Problem,
+    parts: Sequence[Problem],
+    plan: Result,
+    *,
+    deadline: float,
+    seed: int,
+    workers: int,
+) -> Result:
+    """Improve groups of neighbouring parts together, in two passes with shifted groups."""
+    per_group = _parts_per_group(problem, parts)
+    part_of_job = {j.id: k for k, p in enumerate(parts) for j in p.jobs}
+    for offset in (0, per_group // 2):
+        passes_left = 2 if offset == 0 else 1
+        cuts = sorted({0, len(parts), *range(offset or per_group, len(parts), per_group)})
+        groups = [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+        waves = math.ceil(len(groups) / workers)
+        limit = (deadline - time.perf_counter()) / passes_left * 0.9 / waves
+        if limit < _GROUP_MIN_SECONDS:
+            break
+        tasks = []
+        for n, group in enumerate(groups):
+            techs = {t.id for k in group for t in parts[k].technicians}
+            waiting = {u.job_id for u in plan.unassigned if part_of_job[u.job_id] in group}
+            name = f"{problem.name}/group{offset}-{n}"
+            tasks.append((_restrict(problem, plan, techs, waiting, name), limit, seed))
+        if workers == 1:
+            improved = [_improve_group(t) for t in tasks]
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                improved = list(pool.map(_improve_group, tasks))
+        plan = merge(problem, improved, wall=plan.wall_time)
+    return plan
+
+
 def solve_decomposed(
     problem: Problem,
     *,
@@ -137,7 +234,12 @@ def solve_decomposed(
     whole = len(problem.jobs) <= _WHOLE_MODEL_JOBS
     parts = partition(problem, min(n_parts, len(problem.technicians)))
     waves = math.ceil(len(parts) / workers)
-    budget = time_limit * _PARTS_SHARE if whole else time_limit
+    grouped = (
+        not whole
+        and solution_limit is None
+        and _group_passes_run(problem, parts, time_limit, workers)
+    )
+    budget = time_limit * _PARTS_SHARE if whole or grouped else time_limit
     # Leave room for building the models and moving the results between processes.
     share = max(0.5, (budget - (time.perf_counter() - t0)) * 0.9 / waves)
     jobs = [(p, share, seed, solution_limit) for p in parts]
@@ -157,6 +259,10 @@ def solve_decomposed(
             time_limit=None if solution_limit else left,
             seed=seed,
             steps=(solution_limit or 1) * _WHOLE_STEPS_PER_SOLUTION,
+        )
+    elif grouped and left > 0:
+        merged = _improve_across_parts(
+            problem, parts, merged, deadline=t0 + time_limit, seed=seed, workers=workers
         )
     return attrs.evolve(merged, status="decomposed", wall_time=time.perf_counter() - t0)
 
