@@ -204,9 +204,11 @@ def solve_decomposed(
     most 1,500 jobs, the parts get half of ``time_limit`` and the rest goes to
     :func:`~servicecore.scheduling.improve_plan` on the merged plan (insertions for jobs left
     out, then ruin and recreate over the whole problem, checked on one model of it), so jobs
-    and routes also move across part boundaries. Larger problems are only solved in parts: a job
-    is then only ever offered to the technicians of its part, and unassigned reasons refer to
-    that part.
+    and routes also move across part boundaries. Larger problems give the parts half of
+    ``time_limit`` and then improve groups of neighbouring parts (about 1,000 jobs each) the
+    same way, in two passes with shifted groups, when each group gets at least 10 s; otherwise
+    (and under a ``solution_limit``) they are only solved in parts: a job is then only ever
+    offered to the technicians of its part. Unassigned reasons refer to the part or group.
 
     Args:
         problem: What to plan.
