@@ -65,9 +65,10 @@ _HEAVY_OPERATORS = (
     "use_global_cheapest_insertion_visit_types_lns",
 )
 # Share of a wall-clock limit the OR-Tools search gets when ruin and recreate follows (on problems
-# its route costing models exactly). Measured on the FSM days at VROOM's time: a quarter
-# for the search and the rest for ruin and recreate gave 1,688 on the 120-job day (mean of eight
-# seeds; 2,034 with 90% for the search) and 42,476 on the 250-job day (42,982).
+# its route costing models exactly). Measured on the FSM days at VROOM's time: a quarter for
+# the search and the rest for ruin and recreate gave 1,639-1,668 on the 120-job day (means of
+# 12 seeds; 2,034 with nine tenths for the search and the repair after it) and 42,495 on the
+# 250-job day (42,982); a tenth or 40% for the search did no better on the 120-job day.
 _SEARCH_SHARE = 0.25
 # Share of the time after the search for insertions with ejections when ruin and recreate
 # follows (it places jobs too).
@@ -1013,7 +1014,10 @@ def improve_plan(
         # Reading the plan back needs a model of the problem as large as the one just built.
         deadline = started + time_limit - 2 * model.build_seconds - 2 * polish
     improved = model.repaired(
-        result, deadline, recreate_steps=_RECREATE_STEPS if deadline else steps, polish=polish
+        result,
+        deadline,
+        recreate_steps=_RECREATE_STEPS if deadline is not None else steps,
+        polish=polish,
     )
     if improved is result:
         return result
