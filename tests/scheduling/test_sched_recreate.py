@@ -402,3 +402,19 @@ def test_a_group_plan_is_costed_as_the_solver_costs_it():
     assert {t.id for t in west.problem.technicians} == {"west"}
     assert sorted(j.id for j in west.problem.jobs) == sorted(plan.route_of("west")[0].job_ids)
     assert check(west.problem, west).ok
+
+
+def test_a_plan_is_read_back_as_it_is_when_the_final_descent_runs_out_of_time(monkeypatch):
+    solve_from = pywrapcp.RoutingModel.SolveFromAssignmentWithParameters
+
+    def timed_out_descent(self, start, params):
+        # Only the plan's reading-back (one solution) succeeds; the timed descent finds nothing.
+        return solve_from(self, start, params) if params.solution_limit == 1 else None
+
+    monkeypatch.setattr(
+        pywrapcp.RoutingModel, "SolveFromAssignmentWithParameters", timed_out_descent
+    )
+    plan = zigzag(row_of_jobs())
+    improved = improve_plan(plan, time_limit=2)
+    assert check(plan.problem, improved).ok
+    assert improved.objective == 100

@@ -502,6 +502,7 @@ class _Model:
         if not changed:
             return result
         model = checker()
+        finalize = self.parameters(_FINALIZE_SECONDS, 1, Metaheuristic.GREEDY_DESCENT)
         if deadline is not None:
             params = self.parameters(
                 max(polish, deadline + polish - time.perf_counter()),
@@ -514,6 +515,10 @@ class _Model:
             if start is None:
                 continue
             solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+            if solution is None and deadline is not None:
+                # The descent found no plan in its short time (on a model of a thousand jobs
+                # restoring the start alone can take longer): read the plan back as it is.
+                solution = model.routing.SolveFromAssignmentWithParameters(start, finalize)
             if solution is None:
                 continue
             better_plan = model.extract(solution, result.status, result.wall_time)
