@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from servicecore.scheduling import Break, Job, Problem, Shift, Technician, TimeWindow, Travel
+from servicecore.scheduling import (
+    Break,
+    Job,
+    Problem,
+    ProblemBuilder,
+    Result,
+    Shift,
+    Technician,
+    TimeWindow,
+    Travel,
+    solve,
+)
+from servicecore.scheduling.decompose import merge
 
 SKILLS = ("a", "b", "c")
 
@@ -78,3 +90,53 @@ def problems(draw: st.DrawFn, max_jobs: int = 8, plain: bool = False) -> Problem
         unserved_cost_per_priority=draw(st.sampled_from([100, 1000])),
         name="random",
     )
+
+
+HERE = (0, 0)
+
+
+def two_technicians(*, y_priority: int = 1, ana_skills: tuple[str, ...] = ("x",)) -> Problem:
+    """Ana and Bo at one place with a two-hour shift; X fills a shift, so does Y (only Bo)."""
+    b = ProblemBuilder(name="tight")
+    b.technician("ana", skills=set(ana_skills), start=HERE, shift=("08:00", "10:00"))
+    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
+    b.job(
+        "Y",
+        location=HERE,
+        duration=120,
+        skills={"y"},
+        window=("08:00", "08:00"),
+        priority=y_priority,
+    )
+    return b.build()
+
+
+def merged_parts_leaving_y_out(problem: Problem) -> Result:
+    """``two_technicians`` solved as two parts (Bo with X, Ana with Y she cannot do), merged."""
+    part_bo = Problem(
+        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
+    )
+    part_ana = Problem(
+        technicians=(problem.technician("ana"),), jobs=(problem.job("Y"),), travel=problem.travel
+    )
+    return merge(problem, [solve(p, time_limit=10, solution_limit=1) for p in (part_bo, part_ana)])
+
+
+def one_costed_job() -> Problem:
+    """Ana (2 per minute) and Bo at HERE; job A 5 km away, due at 08:00 (3 per minute late),
+    preferred by Bo (7 for anyone else)."""
+    b = ProblemBuilder(name="costs")
+    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "17:00"), cost_per_minute=2)
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "17:00"))
+    b.job(
+        "A",
+        location=(5, 0),
+        duration=30,
+        skills={"x"},
+        sla_due="08:00",
+        lateness_cost=3,
+        preferred_technician="bo",
+        preference_cost=7,
+    )
+    return b.build()

@@ -8,7 +8,13 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from ortools.constraint_solver import pywrapcp
-from sched_strategies import problems
+from sched_strategies import (
+    HERE,
+    merged_parts_leaving_y_out,
+    one_costed_job,
+    problems,
+    two_technicians,
+)
 
 from servicecore.errors import ValidationError
 from servicecore.scheduling import (
@@ -24,10 +30,7 @@ from servicecore.scheduling import (
 )
 from servicecore.scheduling import decompose as decompose_module
 from servicecore.scheduling import recreate as recreate_module
-from servicecore.scheduling.decompose import merge
 from servicecore.scheduling.solver import _Model
-
-HERE = (0, 0)
 
 
 def row_of_jobs(count: int = 6, *, lunch: bool = False) -> Problem:
@@ -63,27 +66,18 @@ def zigzag(problem: Problem) -> Result:
 
 
 def test_route_data_costs_a_route_as_the_solver_objective_does():
-    b = ProblemBuilder(name="costs")
-    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "17:00"), cost_per_minute=2)
-    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "17:00"))
-    b.job(
-        "A",
-        location=(5, 0),
-        duration=30,
-        skills={"x"},
-        sla_due="08:00",
-        lateness_cost=3,
-        preferred_technician="bo",
-        preference_cost=7,
-    )
-    problem = b.build()
+    problem = one_costed_job()
     model, n, v = model_of(problem)
     improver = model.recreate()
     leg = problem.travel.between(HERE, (5, 0))
     ana = improver.route(v["ana"], [n["A"]])
     assert ana is not None
     assert ana.cost == 2 * (2 * leg) + 3 * leg + 7
-    assert improver.route(v["bo"], []) is not None
+    bo = improver.route(v["bo"], [n["A"]])
+    assert bo is not None
+    assert bo.cost == 2 * leg + 3 * leg
+    # The repair's costing, written separately, agrees.
+    assert model.repair().route_cost(v["bo"], [n["A"]]) == bo.cost
 
 
 def test_route_data_refuses_a_missed_window_a_late_return_and_too_many_jobs():
@@ -153,12 +147,7 @@ def test_the_same_seed_and_steps_give_the_same_plan():
 
 
 def test_a_job_left_out_is_served_when_room_can_be_made():
-    b = ProblemBuilder(name="room")
-    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
-    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
-    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
-    b.job("Y", location=HERE, duration=120, skills={"y"}, window=("08:00", "08:00"))
-    problem = b.build()
+    problem = two_technicians()
     model, n, v = model_of(problem)
     routes: list[list[int]] = [[], []]
     routes[v["bo"]] = [n["X"]]
@@ -232,19 +221,8 @@ def test_without_an_exact_route_costing_only_the_repair_runs():
 
 
 def test_improve_plan_serves_a_job_the_merged_parts_left_out():
-    b = ProblemBuilder(name="parts")
-    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
-    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
-    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
-    b.job("Y", location=HERE, duration=120, skills={"y"}, window=("08:00", "08:00"))
-    problem = b.build()
-    part_bo = Problem(
-        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
-    )
-    part_ana = Problem(
-        technicians=(problem.technician("ana"),), jobs=(problem.job("Y"),), travel=problem.travel
-    )
-    plan = merge(problem, [solve(p, time_limit=10, solution_limit=1) for p in (part_bo, part_ana)])
+    problem = two_technicians()
+    plan = merged_parts_leaving_y_out(problem)
     assert [u.job_id for u in plan.unassigned] == ["Y"]
     improved = improve_plan(plan, time_limit=5)
     assert check(problem, improved).ok

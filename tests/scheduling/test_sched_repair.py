@@ -6,6 +6,7 @@ import math
 import time
 
 import pytest
+from sched_strategies import HERE, merged_parts_leaving_y_out, one_costed_job, two_technicians
 
 from servicecore.errors import ValidationError
 from servicecore.scheduling import (
@@ -18,28 +19,8 @@ from servicecore.scheduling import (
     solve_decomposed,
 )
 from servicecore.scheduling import repair as repair_module
-from servicecore.scheduling.decompose import merge
 from servicecore.scheduling.repair import Repair, earliest_start
 from servicecore.scheduling.solver import _Model
-
-HERE = (0, 0)
-
-
-def two_technicians(*, y_priority: int = 1, ana_skills: tuple[str, ...] = ("x",)):
-    """Ana and Bo at one place with a two-hour shift; X fills a shift, so does Y (only Bo)."""
-    b = ProblemBuilder(name="tight")
-    b.technician("ana", skills=set(ana_skills), start=HERE, shift=("08:00", "10:00"))
-    b.technician("bo", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
-    b.job("X", location=HERE, duration=120, skills={"x"}, window=("08:00", "08:00"))
-    b.job(
-        "Y",
-        location=HERE,
-        duration=120,
-        skills={"y"},
-        window=("08:00", "08:00"),
-        priority=y_priority,
-    )
-    return b.build()
 
 
 def repair_of(problem) -> tuple[Repair, dict[str, int], dict[str, int]]:
@@ -126,20 +107,7 @@ def test_an_in_progress_job_is_neither_taken_out_nor_preceded():
 
 
 def test_route_cost_counts_travel_lateness_and_preference():
-    b = ProblemBuilder(name="costs")
-    b.technician("ana", skills={"x"}, start=HERE, shift=("08:00", "17:00"), cost_per_minute=2)
-    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "17:00"))
-    b.job(
-        "A",
-        location=(5, 0),
-        duration=30,
-        skills={"x"},
-        sla_due="08:00",
-        lateness_cost=3,
-        preferred_technician="bo",
-        preference_cost=7,
-    )
-    problem = b.build()
+    problem = one_costed_job()
     repair, n, v = repair_of(problem)
     leg = problem.travel.between(HERE, (5, 0))
     late = 480 + leg - 480
@@ -193,13 +161,7 @@ def test_solve_serves_what_the_start_plan_left_out_and_stays_repeatable():
 
 def test_repair_plan_serves_a_job_the_merged_parts_left_out():
     problem = two_technicians()
-    part_bo = Problem(
-        technicians=(problem.technician("bo"),), jobs=(problem.job("X"),), travel=problem.travel
-    )
-    part_ana = Problem(
-        technicians=(problem.technician("ana"),), jobs=(problem.job("Y"),), travel=problem.travel
-    )
-    plan = merge(problem, [solve(p, time_limit=10, solution_limit=1) for p in (part_bo, part_ana)])
+    plan = merged_parts_leaving_y_out(problem)
     assert [u.job_id for u in plan.unassigned] == ["Y"]
     repaired = repair_plan(plan)
     assert check(problem, repaired).ok

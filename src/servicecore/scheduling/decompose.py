@@ -12,8 +12,9 @@ import itertools
 import math
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 import attrs
 
@@ -24,6 +25,8 @@ from servicecore.scheduling.result import CostBreakdown, Result
 from servicecore.scheduling.solver import _PIN_WEIGHT, improve_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
+
+_T = TypeVar("_T")
 
 # Largest problem whose merged plan is re-optimised as a whole (one model of the whole problem
 # takes about 2 s to build for 1,000 jobs and 140 technicians, and its search stays useful).
@@ -90,6 +93,15 @@ def partition(problem: Problem, parts: int) -> list[Problem]:
         )
         for k, (g, b) in enumerate(zip(groups, buckets, strict=True))
     ]
+
+
+def _run_all(task: Callable[[_T], Result], inputs: Sequence[_T], workers: int) -> list[Result]:
+    """Run ``task`` on each input, in ``workers`` processes (1: here, one after another)."""
+    if workers == 1:
+        return [task(i) for i in inputs]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(task, inputs))
 
 
 def _solve_part(args: tuple[Problem, float, int, int | None]) -> Result:
@@ -177,13 +189,7 @@ def _improve_across_parts(
             waiting = {u.job_id for u in plan.unassigned if part_of_job[u.job_id] in group}
             name = f"{problem.name}/group{offset}-{n}"
             tasks.append((_restrict(problem, plan, techs, waiting, name), limit, seed))
-        if workers == 1:
-            improved = [_improve_group(t) for t in tasks]
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                improved = list(pool.map(_improve_group, tasks))
-        plan = merge(problem, improved, wall=plan.wall_time)
+        plan = merge(problem, _run_all(_improve_group, tasks, workers), wall=plan.wall_time)
     return plan
 
 
@@ -245,12 +251,7 @@ def solve_decomposed(
     # Leave room for building the models and moving the results between processes.
     share = max(0.5, (budget - (time.perf_counter() - t0)) * 0.9 / waves)
     jobs = [(p, share, seed, solution_limit) for p in parts]
-    if workers == 1:
-        results = [_solve_part(j) for j in jobs]
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            results = list(pool.map(_solve_part, jobs))
+    results = _run_all(_solve_part, jobs, workers)
     merged = merge(problem, results, wall=time.perf_counter() - t0)
     left = time_limit - (time.perf_counter() - t0)
     if whole and left > 0:

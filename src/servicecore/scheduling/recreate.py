@@ -20,13 +20,11 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
 
 import attrs
 import numpy as np
 
-from servicecore.scheduling.problem import Job, Shift, Technician
-from servicecore.scheduling.repair import RouteSet, start_windows
+from servicecore.scheduling.repair import NodeData, RouteSet, start_windows
 
 __all__ = ["RuinRecreate"]
 
@@ -67,27 +65,13 @@ class _Route:
 
 
 @attrs.define
-class RuinRecreate:
-    """Ruin-and-recreate improvement of routes, in the solver's node numbering.
+class RuinRecreate(NodeData):
+    """Ruin-and-recreate improvement of routes, on :class:`NodeData`.
 
     Attributes:
-        travel: Travel minutes between nodes (jobs first, then depots).
-        jobs: The job at each job node.
-        vehicles: The technician and shift of each vehicle.
-        starts: Start node of each vehicle.
-        ends: End node of each vehicle.
-        unserved: Cost of leaving each job node unserved, as the solver weighs it.
-        allowed: Vehicles allowed to serve each job node.
         seed: Seed of the random choices (same seed and work, same outcome).
     """
 
-    travel: Sequence[Sequence[int]]
-    jobs: Sequence[Job]
-    vehicles: Sequence[tuple[Technician, Shift]]
-    starts: Sequence[int]
-    ends: Sequence[int]
-    unserved: Sequence[int]
-    allowed: Sequence[Sequence[int]]
     seed: int = 0
     _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
     _durations: list[int] = attrs.field(init=False)

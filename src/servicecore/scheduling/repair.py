@@ -24,7 +24,7 @@ import attrs
 
 from servicecore.scheduling.problem import Job, Shift, Technician
 
-__all__ = ["Repair", "RouteSet", "earliest_start", "start_windows"]
+__all__ = ["NodeData", "Repair", "RouteSet", "earliest_start", "start_windows"]
 
 RouteSet = list[list[int]]
 """Job nodes in visiting order, one list per vehicle (technician shift)."""
@@ -40,8 +40,8 @@ _MAX_DEPTH = 2
 
 
 @attrs.define
-class Repair:
-    """The data the repair needs, in the solver's node numbering.
+class NodeData:
+    """A problem in the solver's node numbering: what the plain-Python route costings need.
 
     Attributes:
         travel: Travel minutes between nodes (jobs first, then depots).
@@ -60,6 +60,12 @@ class Repair:
     ends: Sequence[int]
     unserved: Sequence[int]
     allowed: Sequence[Sequence[int]]
+
+
+@attrs.define
+class Repair(NodeData):
+    """Insertion with ejection chains for jobs left out, on :class:`NodeData`."""
+
     _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
     _evaluations: int = attrs.field(init=False, default=0)
     _stop: tuple[float, float] = attrs.field(init=False, default=(math.inf, math.inf))

@@ -24,7 +24,7 @@ from ortools.util import optional_boolean_pb2
 from servicecore.errors import ServicecoreError, ValidationError
 from servicecore.scheduling.problem import Break, Job, Problem, Technician
 from servicecore.scheduling.recreate import RuinRecreate
-from servicecore.scheduling.repair import Repair, RouteSet, earliest_start, start_windows
+from servicecore.scheduling.repair import NodeData, Repair, RouteSet, earliest_start, start_windows
 from servicecore.scheduling.result import (
     CostBreakdown,
     Result,
@@ -377,9 +377,9 @@ class _Model:
         indices = [[self.manager.NodeToIndex(n) for n in r] for r in routes]
         return self.routing.ReadAssignmentFromRoutes(indices, True) is not None
 
-    def repair(self) -> Repair:
-        """Return the data :class:`Repair` works on, in this model's node numbering."""
-        return Repair(
+    def node_data(self) -> NodeData:
+        """Return this model's problem in its node numbering, for the plain-Python costings."""
+        return NodeData(
             travel=self.travel,
             jobs=self.jobs,
             vehicles=[(v.tech, v.tech.shifts[v.shift_index]) for v in self.vehicles],
@@ -388,6 +388,10 @@ class _Model:
             unserved=self.penalty,
             allowed=self.allowed,
         )
+
+    def repair(self) -> Repair:
+        """Return the data :class:`Repair` works on, in this model's node numbering."""
+        return Repair(**attrs.asdict(self.node_data(), recurse=False))
 
     @property
     def exact_relaxation(self) -> bool:
@@ -399,16 +403,7 @@ class _Model:
 
     def recreate(self) -> RuinRecreate:
         """Return the ruin-and-recreate improver, in this model's node numbering."""
-        return RuinRecreate(
-            travel=self.travel,
-            jobs=self.jobs,
-            vehicles=[(v.tech, v.tech.shifts[v.shift_index]) for v in self.vehicles],
-            starts=self.starts,
-            ends=self.ends,
-            unserved=self.penalty,
-            allowed=self.allowed,
-            seed=self.seed,
-        )
+        return RuinRecreate(**attrs.asdict(self.node_data(), recurse=False), seed=self.seed)
 
     def constructed(self) -> Result:
         """Return a plan built by cheapest insertion (plain Python), read on a fresh model.
