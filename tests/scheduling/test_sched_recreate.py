@@ -285,6 +285,17 @@ def test_ruin_and_recreate_keeps_every_rule_and_never_worsens_the_plan(problem: 
     assert improved.objective <= plan.objective
 
 
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problems(max_jobs=8, plain=True))
+def test_a_plan_made_under_a_wall_clock_limit_keeps_every_rule(problem: Problem) -> None:
+    result = solve(problem, time_limit=0.2)
+    assert check(problem, result).ok
+
+
 def test_an_unused_technician_costs_nothing_even_when_he_ends_elsewhere():
     b = ProblemBuilder(name="elsewhere")
     b.technician("ana", skills={"x"}, start=(0, 0), end=(20, 0), shift=("08:00", "17:00"))
@@ -313,7 +324,8 @@ def test_a_plan_is_still_built_when_the_search_finds_none_in_time(monkeypatch):
         pywrapcp.RoutingModel, "SolveWithIteratedLocalSearch", lambda self, params: None
     )
     monkeypatch.setattr(pywrapcp.RoutingModel, "status", lambda self: 3)  # failed: time out
-    result = solve(problem, time_limit=2)
+    # A solution limit makes OR-Tools search first (a wall-clock limit alone would not).
+    result = solve(problem, time_limit=2, solution_limit=5)
     assert check(problem, result).ok
     assert not result.unassigned
     assert result.objective == 100
@@ -396,3 +408,128 @@ def test_a_plan_is_read_back_as_it_is_when_the_final_descent_runs_out_of_time(mo
     improved = improve_plan(plan, time_limit=2)
     assert check(plan.problem, improved).ok
     assert improved.objective == 100
+
+
+def refuse(name: str):
+    def fail(*args, **kwargs):
+        raise AssertionError(f"{name} must not run")
+
+    return fail
+
+
+def test_under_a_wall_clock_limit_ruin_and_recreate_plans_without_an_or_tools_search(
+    monkeypatch,
+):
+    problem = row_of_jobs()
+    for name in ("SolveWithParameters", "SolveWithIteratedLocalSearch"):
+        monkeypatch.setattr(pywrapcp.RoutingModel, name, refuse(name))
+    result = solve(problem, time_limit=1)
+    assert check(problem, result).ok
+    assert result.status == "optimised"
+    assert result.objective == 100
+
+
+def test_a_plan_the_model_refuses_gives_way_to_an_or_tools_search(monkeypatch):
+    problem = two_technicians()
+    _, n, v = model_of(problem)
+    wrong: list[list[int]] = [[], []]
+    wrong[v["ana"]] = [n["Y"]]  # Ana lacks skill y: the full model refuses this
+    wrong[v["bo"]] = [n["X"]]
+    monkeypatch.setattr(recreate_module.RuinRecreate, "construct", lambda self: wrong)
+    monkeypatch.setattr(
+        recreate_module.RuinRecreate, "run", lambda self, routes, deadline, steps: (wrong, 0)
+    )
+    result = solve(problem, time_limit=1)
+    assert check(problem, result).ok
+    assert {r.technician_id: r.job_ids for r in result.routes if r.job_ids} == {
+        "ana": ["X"],
+        "bo": ["Y"],
+    }
+
+
+def test_a_day_where_no_job_can_move_is_returned_without_a_step():
+    b = ProblemBuilder(name="busy")
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
+    b.job(
+        "IP",
+        location=HERE,
+        duration=30,
+        skills={"x"},
+        pinned_technician="bo",
+        pinned_start=480,
+        in_progress=True,
+    )
+    model, n, _ = model_of(b.build())
+    improver = model.recreate()
+    assert improver.run([[n["IP"]]], math.inf, 1000) == ([[n["IP"]]], 0)
+    assert improver.steps == 0
+
+
+def test_a_day_without_jobs_is_returned_without_a_step():
+    b = ProblemBuilder(name="empty")
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
+    model, _, _ = model_of(b.build())
+    improver = model.recreate()
+    assert improver.run([[]], math.inf, 1000) == ([[]], 0)
+    assert improver.steps == 0
+
+
+def test_a_remembered_place_is_the_place_on_the_route_as_it_now_is(monkeypatch):
+    monkeypatch.setattr(recreate_module, "_BLINK", 0.0)
+    problem = row_of_jobs()
+    model, n, v = model_of(problem)
+    improver = model.recreate()
+    improver.run([[], []], math.inf, 1)  # sets up the random source
+    west = [n["J0"], n["J1"], n["J3"]]
+    current = [improver.route(w, [] if w != v["west"] else west) for w in range(2)]
+    assert improver._place(n["J2"], current) == improver._place(n["J2"], current)
+    # A changed route is a new route object: the place is sought afresh on it.
+    current[v["west"]] = improver.route(v["west"], [n["J0"], n["J1"], n["J3"], n["J4"]])
+    fresh = [improver.route(w, r.seq) for w, r in enumerate(current)]
+    assert improver._place(n["J2"], current) == improver._place(n["J2"], fresh)
+
+
+def specialist_and_generalist() -> Problem:
+    """Gen (x and y) is booked with two y jobs; Spec (y only) is free; U (x) must start at 8."""
+    b = ProblemBuilder(name="skills")
+    b.technician("gen", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.technician("spec", skills={"y"}, start=HERE, shift=("08:00", "10:00"))
+    b.job("Y1", location=HERE, duration=60, skills={"y"}, window=("08:00", "09:00"))
+    b.job("Y2", location=HERE, duration=60, skills={"y"}, window=("08:00", "09:00"))
+    b.job("U", location=HERE, duration=60, skills={"x"}, window=("08:00", "08:00"), priority=2)
+    return b.build()
+
+
+def test_a_chain_ruin_makes_room_on_an_able_route_where_the_window_opens():
+    model, n, v = model_of(specialist_and_generalist())
+    improver = model.recreate()
+    routes: list[list[int]] = [[], []]
+    routes[v["gen"]] = [n["Y1"], n["Y2"]]
+    improver.run(routes, math.inf, 1)  # sets up the random source
+    current = [improver.route(w, r) for w, r in enumerate(routes)]
+    where = [-1] * 3
+    for w, r in enumerate(routes):
+        for k in r:
+            where[k] = w
+    saved: dict = {}
+    saved_where: dict = {}
+    improver._ruin_chain(current, where, saved, saved_where, n["U"])
+    assert list(saved) == [v["gen"]]  # the only route able to take U
+    assert improver._chain[0] == n["U"]
+    # The string starts with the job at work when U's window opens (08:00): Y1.
+    assert n["Y1"] in improver._chain
+    assert current[v["gen"]].seq == [k for k in routes[v["gen"]] if k not in improver._chain]
+
+
+def test_a_job_left_out_is_served_by_moving_work_to_a_specialist(monkeypatch):
+    monkeypatch.setattr(recreate_module, "_RUIN_AT_LEFT_OUT", 1.0)
+    monkeypatch.setattr(recreate_module, "_CHAIN_RUIN", 1.0)
+    problem = specialist_and_generalist()
+    model, n, v = model_of(problem)
+    routes: list[list[int]] = [[], []]
+    routes[v["gen"]] = [n["Y1"], n["Y2"]]
+    improver = model.recreate()
+    new, objective = improver.run(routes, math.inf, 1)
+    assert objective == 0
+    assert new[v["gen"]][0] == n["U"]
+    assert sorted(new[v["gen"]][1:] + new[v["spec"]]) == sorted([n["Y1"], n["Y2"]])
