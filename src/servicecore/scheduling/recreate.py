@@ -23,6 +23,7 @@ solver runs this only on problems without them, and checks the outcome on the fu
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
@@ -265,10 +266,13 @@ class RuinRecreate(NodeData):
         nodes, dep, latest, sla_after = r.nodes, r.dep, r.latest, r.sla_after
         best_added: float = math.inf
         best_pos = -1
-        for i in range(1 if n and self._in_progress[seq[0]] else 0, n + 1):
-            # Departures only grow along a route: once past the last window, stop.
-            if dep[i] > close:
-                break
+        # Latest arrivals and departures only grow along a route: a place needs the latest
+        # arrival after it to allow the job done from its first opening, and a departure
+        # before it no later than its last closing.
+        first = 1 if n and self._in_progress[seq[0]] else 0
+        lo = bisect.bisect_left(latest, opens + dur, first, n + 1)
+        hi = bisect.bisect_right(dep, close, lo, n + 1)
+        for i in range(lo, hi):
             tp = travel[nodes[i]]
             arrive = dep[i] + tp[k]
             if single:
