@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import time
+
 import pytest
+from ortools.constraint_solver import pywrapcp
+from sched_strategies import two_technicians
 
 from servicecore.errors import ValidationError
 from servicecore.scheduling import (
     Job,
     Metaheuristic,
+    Problem,
     ProblemBuilder,
     Result,
     SchedulingError,
@@ -16,6 +21,7 @@ from servicecore.scheduling import (
     pin_jobs,
     solve,
 )
+from servicecore.scheduling.decompose import merge
 
 
 def day(n_jobs: int = 12, *, breaks: bool = True):
@@ -379,3 +385,29 @@ def test_insertion_takes_a_cheap_feasible_position_fast():
     for r in first.routes:
         after = next(x for x in result.routes if x.technician_id == r.technician_id)
         assert [j for j in after.job_ids if j != "urgent"] == r.job_ids
+
+
+def test_an_urgent_job_bumps_cheaper_work_even_after_slow_tries(monkeypatch):
+    problem = two_technicians(y_priority=3)
+    x, y = problem.job("X"), problem.job("Y")
+    bo = problem.technician("bo")
+    without_y = Problem(technicians=problem.technicians, jobs=(x,), travel=problem.travel)
+    part = Problem(technicians=(bo,), jobs=(x,), travel=problem.travel)
+    plan = merge(without_y, [solve(part, time_limit=10, solution_limit=1)])
+    assert plan.served_job_ids == ["X"]
+    read = pywrapcp.RoutingModel.ReadAssignmentFromRoutes
+    slowed: list[bool] = []
+
+    def slow_read(self, routes, ignore_inactive):
+        if not slowed:
+            # The tries of direct places take 40% of the limit before the fallback starts.
+            slowed.append(True)
+            time.sleep(0.8)
+        return read(self, routes, ignore_inactive)
+
+    monkeypatch.setattr(pywrapcp.RoutingModel, "ReadAssignmentFromRoutes", slow_read)
+    result = insert_job(plan, y, time_limit=2)
+    assert check(result.problem, result).ok
+    # Planned jobs stay with their technicians: X (worth less) gives way to Y.
+    assert result.served_job_ids == ["Y"]
+    assert [u.job_id for u in result.unassigned] == ["X"]
