@@ -897,7 +897,8 @@ def solve(
             skipped, and jobs it left out (or new ones) are first given a place by the repair
             of :func:`repair_plan`. If it cannot be loaded as a feasible start, the search
             starts afresh.
-        metaheuristic: The improvement method.
+        metaheuristic: OR-Tools' improvement method, where OR-Tools searches (see above);
+            ``GREEDY_DESCENT`` also turns ruin and recreate off.
 
     Returns:
         The plan, with every job either in a route or unassigned with a reason.
