@@ -140,3 +140,21 @@ def one_costed_job() -> Problem:
         preference_cost=7,
     )
     return b.build()
+
+
+def bo_at_work(
+    *, until: str = "12:00", duration: int = 30, location: tuple[float, float] = HERE
+) -> ProblemBuilder:
+    """Bo (skill x, 08:00 to ``until``) already at work on job IP since 08:00 (in progress)."""
+    b = ProblemBuilder(name="busy")
+    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", until))
+    b.job(
+        "IP",
+        location=location,
+        duration=duration,
+        skills={"x"},
+        pinned_technician="bo",
+        pinned_start=480,
+        in_progress=True,
+    )
+    return b

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from ortools.constraint_solver import pywrapcp
 from sched_strategies import (
     HERE,
+    bo_at_work,
     merged_parts_leaving_y_out,
     one_costed_job,
     problems,
@@ -161,17 +162,7 @@ def test_a_job_left_out_is_served_when_room_can_be_made():
 
 
 def test_an_in_progress_job_stays_first_in_its_route():
-    b = ProblemBuilder(name="busy")
-    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
-    b.job(
-        "IP",
-        location=(10, 0),
-        duration=30,
-        skills={"x"},
-        pinned_technician="bo",
-        pinned_start=480,
-        in_progress=True,
-    )
+    b = bo_at_work(location=(10, 0))
     b.job("NEAR", location=(1, 0), duration=10, skills={"x"})
     model, n, _ = model_of(b.build())
     improver = model.recreate()
@@ -448,18 +439,7 @@ def test_a_plan_the_model_refuses_gives_way_to_an_or_tools_search(monkeypatch):
 
 
 def test_a_day_where_no_job_can_move_is_returned_without_a_step():
-    b = ProblemBuilder(name="busy")
-    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "12:00"))
-    b.job(
-        "IP",
-        location=HERE,
-        duration=30,
-        skills={"x"},
-        pinned_technician="bo",
-        pinned_start=480,
-        in_progress=True,
-    )
-    model, n, _ = model_of(b.build())
+    model, n, _ = model_of(bo_at_work().build())
     improver = model.recreate()
     assert improver.run([[n["IP"]]], math.inf, 1000) == ([[n["IP"]]], 0)
     assert improver.steps == 0

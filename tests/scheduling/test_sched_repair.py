@@ -6,7 +6,13 @@ import math
 import time
 
 import pytest
-from sched_strategies import HERE, merged_parts_leaving_y_out, one_costed_job, two_technicians
+from sched_strategies import (
+    HERE,
+    bo_at_work,
+    merged_parts_leaving_y_out,
+    one_costed_job,
+    two_technicians,
+)
 
 from servicecore.errors import ValidationError
 from servicecore.scheduling import (
@@ -87,17 +93,7 @@ def test_nothing_is_tried_after_the_deadline():
 
 
 def test_an_in_progress_job_is_neither_taken_out_nor_preceded():
-    b = ProblemBuilder(name="busy")
-    b.technician("bo", skills={"x"}, start=HERE, shift=("08:00", "10:00"))
-    b.job(
-        "IP",
-        location=HERE,
-        duration=60,
-        skills={"x"},
-        pinned_technician="bo",
-        pinned_start=480,
-        in_progress=True,
-    )
+    b = bo_at_work(until="10:00", duration=60)
     b.job("Y", location=HERE, duration=60, skills={"x"}, window=("08:00", "08:30"), priority=3)
     repair, n, _ = repair_of(b.build())
     routes = [[n["IP"]]]

@@ -436,6 +436,26 @@ class RuinRecreate(NodeData):
             where[k] = -1
         return route.cost - before + sum(self.unserved[k] for k in removed)
 
+    def _cut(
+        self,
+        current: list[_Route],
+        where: list[int],
+        saved: dict[int, _Route],
+        saved_where: dict[int, int],
+        v: int,
+        string: list[int],
+    ) -> tuple[int, list[int]] | None:
+        """Take ``string`` (but its in-progress job) out of vehicle ``v``'s route.
+
+        Returns the change of the objective and the jobs taken out, or ``None`` when nothing
+        could be taken.
+        """
+        out = [j for j in string if not self._in_progress[j]]
+        if not out:
+            return None
+        keep = [j for j in current[v].seq if j not in out]
+        return self._take(current, where, saved, saved_where, v, keep, out), out
+
     def _ruin(
         self,
         current: list[_Route],
@@ -478,11 +498,10 @@ class RuinRecreate(NodeData):
             length = int(rng.uniform(1, min(len(seq), longest) + 1))
             pos = seq.index(k)
             lo = rng.randint(max(0, pos - length + 1), min(pos, len(seq) - length))
-            out = [j for j in seq[lo : lo + length] if not self.jobs[j].in_progress]
-            if not out:
+            cut = self._cut(current, where, saved, saved_where, v, seq[lo : lo + length])
+            if not cut:
                 continue
-            keep = [j for j in seq if j not in out]
-            delta += self._take(current, where, saved, saved_where, v, keep, out)
+            delta += cut[0]
             ruined.add(v)
         return delta
 
@@ -520,14 +539,13 @@ class RuinRecreate(NodeData):
             )
             length = rng.randint(1, min(len(seq), _CHAIN_STRING))
             lo = max(0, min(pos - rng.randrange(length), len(seq) - length))
-            out = [j for j in seq[lo : lo + length] if not self._in_progress[j]]
-            if not out:
+            cut = self._cut(current, where, saved, saved_where, v, seq[lo : lo + length])
+            if not cut:
                 break
-            keep = [j for j in seq if j not in out]
-            delta += self._take(current, where, saved, saved_where, v, keep, out)
+            delta += cut[0]
             ruined.add(v)
-            self._chain.extend(out)
-            x = out[rng.randrange(len(out))]
+            self._chain.extend(cut[1])
+            x = cut[1][rng.randrange(len(cut[1]))]
         return delta
 
     def _recreate(
