@@ -513,3 +513,112 @@ def test_a_job_left_out_is_served_by_moving_work_to_a_specialist(monkeypatch):
     assert objective == 0
     assert new[v["gen"]][0] == n["U"]
     assert sorted(new[v["gen"]][1:] + new[v["spec"]]) == sorted([n["Y1"], n["Y2"]])
+
+
+def one_slot_for_two() -> Problem:
+    """Gen (x, y) has room for one job near home; Spec (y) lives 10 km away.
+
+    X needs x (Gen only); Y needs y and is the dearer to leave out; Y is cheaper for Gen.
+    """
+    b = ProblemBuilder(name="one-slot")
+    b.technician("gen", skills={"x", "y"}, start=HERE, shift=("08:00", "10:00"))
+    b.technician("spec", skills={"y"}, start=(10, 0), shift=("08:00", "12:00"))
+    b.job("X", location=(1, 0), duration=90, skills={"x"}, priority=1)
+    b.job("Y", location=(1, 0), duration=90, skills={"y"}, priority=3)
+    return b.build()
+
+
+def recreated_by_regret(problem: Problem, pending: list[str], routes: list[list[str]]):
+    """Run ``_recreate_by_regret`` on ``routes`` (job ids per vehicle); return the new ids."""
+    model, n, v = model_of(problem)
+    improver = model.recreate()
+    improver.run([[] for _ in model.vehicles], math.inf, 1)  # sets up the random source
+    current = [improver.route(w, [n[j] for j in r]) for w, r in enumerate(routes)]
+    where = [-1] * len(model.jobs)
+    for w, r in enumerate(routes):
+        for j in r:
+            where[n[j]] = w
+    saved: dict = {}
+    saved_where: dict = {}
+    delta = improver._recreate_by_regret(
+        [n[j] for j in pending], current, where, saved, saved_where
+    )
+    ids = {k: j for j, k in n.items()}
+    return [[ids[k] for k in r.seq] for r in current], delta, v
+
+
+def test_regret_places_the_job_one_technician_can_do_before_a_cheaper_flexible_one():
+    # In order, cheapest place each, Y would take Gen's only slot and leave X out.
+    routes, delta, v = recreated_by_regret(one_slot_for_two(), ["Y", "X"], [[], []])
+    assert routes[v["gen"]] == ["X"]
+    assert routes[v["spec"]] == ["Y"]
+    model, n, _ = model_of(one_slot_for_two())
+    served = [[n["X"]], [n["Y"]]] if v["gen"] == 0 else [[n["Y"]], [n["X"]]]
+    assert delta == model.recreate().objective(served) - sum(model.penalty)
+
+
+def test_regret_moves_a_job_to_a_route_that_became_cheap_for_it():
+    # Y is cheapest with Ana or Bo (both at home) until Cy, 15 km away, takes X beside it.
+    b = ProblemBuilder(name="beside")
+    b.technician("ana", skills={"y"}, start=HERE, shift=("08:00", "17:00"))
+    b.technician("bo", skills={"y"}, start=HERE, shift=("08:00", "17:00"))
+    b.technician("cy", skills={"x", "y"}, start=(0, 15), shift=("08:00", "17:00"))
+    b.job("X", location=(0, 8), duration=30, skills={"x"})
+    b.job("Y", location=(0, 7.5), duration=30, skills={"y"})
+    routes, _, v = recreated_by_regret(b.build(), ["Y", "X"], [[], [], []])
+    assert routes[v["cy"]] in (["X", "Y"], ["Y", "X"])
+    assert routes[v["ana"]] == routes[v["bo"]] == []
+
+
+def test_the_first_plan_serves_the_job_one_technician_can_do_before_a_dearer_one():
+    model, n, v = model_of(one_slot_for_two())
+    routes = model.recreate().construct()
+    assert routes[v["gen"]] == [n["X"]]
+    assert routes[v["spec"]] == [n["Y"]]
+
+
+def test_a_very_large_first_plan_goes_costliest_first(monkeypatch):
+    monkeypatch.setattr(recreate_module, "_REGRET_BUILD_MOST", 1)
+    model, n, v = model_of(one_slot_for_two())
+    routes = model.recreate().construct()
+    assert routes[v["gen"]] == [n["Y"]]
+    assert routes[v["spec"]] == []
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problems(max_jobs=10, plain=True))
+def test_recreating_by_regret_alone_keeps_every_rule_and_adds_up(problem: Problem) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recreate_module, "_REGRET", 1.0)
+        model = _Model(problem, 0)
+        improver = model.recreate()
+        routes = improver.construct()
+        before = improver.objective(routes)
+        assert before is not None
+        new, objective = improver.run(routes, math.inf, 40)
+    assert objective <= before
+    assert improver.objective(new) == objective
+    served = [k for r in new for k in r]
+    assert len(served) == len(set(served))
+    for v, seq in enumerate(new):
+        assert all(v in model.allowed[k] for k in seq)
+
+
+def test_regret_looks_again_at_a_job_whose_second_route_filled_up():
+    # K (only Quinn) fills Quinn's hour; A then has Pat alone and must go before D, whose
+    # second route (Sam, far away) is still open, takes Pat's only hour.
+    b = ProblemBuilder(name="second-filled")
+    b.technician("pat", skills={"a", "c", "d"}, start=HERE, shift=("08:00", "09:00"))
+    b.technician("quinn", skills={"a", "b", "c"}, start=HERE, shift=("08:00", "09:00"))
+    b.technician("sam", skills={"a", "d"}, start=(20, 0), shift=("08:00", "17:00"))
+    b.job("K", location=(0.5, 0), duration=40, skills={"b"})
+    b.job("A", location=(0.5, 0), duration=40, skills={"a", "c"})
+    b.job("D", location=(0.5, 0), duration=40, skills={"a", "d"})
+    routes, _, v = recreated_by_regret(b.build(), ["A", "D", "K"], [[], [], []])
+    assert routes[v["quinn"]] == ["K"]
+    assert routes[v["pat"]] == ["A"]
+    assert routes[v["sam"]] == ["D"]
