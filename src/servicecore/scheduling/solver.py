@@ -406,7 +406,7 @@ class _Model:
         return RuinRecreate(**attrs.asdict(self.node_data(), recurse=False), seed=self.seed)
 
     def constructed(self) -> Result:
-        """Return a plan built by cheapest insertion (plain Python), read on a fresh model.
+        """Return a plan built by regret insertion (plain Python), read on a fresh model.
 
         Raises:
             SchedulingError: If the full model refuses the plan (only possible with
@@ -779,7 +779,7 @@ def _run(
             solution = routing.SolveWithParameters(params)
     if solution is None and recreating and routing.status() == _ROUTING_FAIL_TIMEOUT:
         # Too little time for OR-Tools' first plan (a large model, a short limit): build one
-        # by cheapest insertion in plain Python and let ruin and recreate improve it.
+        # by regret insertion in plain Python and let ruin and recreate improve it.
         result = model.constructed()
     elif solution is None:
         raise SchedulingError(
@@ -806,7 +806,7 @@ def _run(
 
 
 def _recreated(model: _Model, *, time_limit: float, started: float) -> Result:
-    """Plan by cheapest insertion and ruin and recreate; read the best plan into ``model``.
+    """Plan by regret insertion and ruin and recreate; read the best plan into ``model``.
 
     Measured at 0.9 x VROOM's wall time on the FSM days (means over seeds), a plan built in
     plain Python and improved by ruin and recreate for the whole limit did at least as well as
@@ -877,7 +877,7 @@ def solve(
 ) -> Result:
     """Plan ``problem``: minimise travel + lateness + unserved (+ preference) cost.
 
-    On problems without breaks or span limits a first plan is built by cheapest insertion and
+    On problems without breaks or span limits a first plan is built by regret insertion and
     improved by ruin and recreate (see :func:`improve_plan`) for the whole ``time_limit``,
     then checked and polished on the OR-Tools model (with ``solution_limit`` or ``initial``,
     OR-Tools searches a quarter of the limit first). Otherwise OR-Tools builds a first plan
