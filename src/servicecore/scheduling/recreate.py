@@ -364,17 +364,12 @@ class RuinRecreate(NodeData):
         if len(able) > _REGRET_BUILD_MOST:
             started += sorted(rest, key=lambda k: (-self.unserved[k], k))
             rest = []
+        where = [-1] * len(self.jobs)
         for k in started:
             best = self._place(k, routes)
-            if best is None:
-                continue
-            _, v, pos = best
-            seq = routes[v].seq
-            route = self.route(v, [*seq[:pos], k, *seq[pos:]])
-            if route is not None:
-                routes[v] = route
+            if best is not None:
+                self._put(k, best[1], best[2], routes, where, {}, {})
         if rest:
-            where = [-1] * len(self.jobs)
             self._recreate_by_regret(rest, routes, where, {}, {})
         return [r.seq for r in routes]
 
@@ -617,17 +612,36 @@ class RuinRecreate(NodeData):
             best = self._place(k, current)
             if best is None:
                 continue
-            _, v, pos = best
-            seq = current[v].seq
-            route = self.route(v, [*seq[:pos], k, *seq[pos:]])
-            if route is None:
-                continue
-            saved.setdefault(v, current[v])
-            delta += route.cost - current[v].cost - self.unserved[k]
-            current[v] = route
-            saved_where.setdefault(k, where[k])
-            where[k] = v
+            change = self._put(k, best[1], best[2], current, where, saved, saved_where)
+            if change is not None:
+                delta += change
         return delta
+
+    def _put(
+        self,
+        k: int,
+        v: int,
+        pos: int,
+        current: list[_Route],
+        where: list[int],
+        saved: dict[int, _Route],
+        saved_where: dict[int, int],
+    ) -> int | None:
+        """Insert job node ``k`` at ``pos`` on vehicle ``v``'s route; return the change.
+
+        Returns the change of the objective, or ``None`` (nothing changed) when the route
+        would break a rule.
+        """
+        seq = current[v].seq
+        route = self.route(v, [*seq[:pos], k, *seq[pos:]])
+        if route is None:
+            return None
+        saved.setdefault(v, current[v])
+        change = route.cost - current[v].cost - self.unserved[k]
+        current[v] = route
+        saved_where.setdefault(k, where[k])
+        where[k] = v
+        return change
 
     def _two_best(self, k: int, current: list[_Route]) -> _Choice | None:
         """Return job node ``k``'s cheapest place and the cost on the second cheapest route."""
@@ -682,15 +696,11 @@ class RuinRecreate(NodeData):
                 if regret > most:
                     pick, most = k, regret
             _, v, pos, _, _ = choices.pop(pick)
-            seq = current[v].seq
-            route = self.route(v, [*seq[:pos], pick, *seq[pos:]])
-            if route is None:
+            change = self._put(pick, v, pos, current, where, saved, saved_where)
+            if change is None:
                 continue
-            saved.setdefault(v, current[v])
-            delta += route.cost - current[v].cost - self.unserved[pick]
-            current[v] = route
-            saved_where.setdefault(pick, where[pick])
-            where[pick] = v
+            delta += change
+            route = current[v]
             for k in list(choices):
                 choice = choices[k]
                 if choice[1] == v or choice[4] == v:
