@@ -480,17 +480,23 @@ def specialist_and_generalist() -> Problem:
     return b.build()
 
 
+def step_state(improver, routes: list[list[int]]):
+    """Route data and each job node's vehicle (-1: unserved) for ``routes``, as in a step."""
+    improver.run([[] for _ in routes], math.inf, 1)  # sets up the random source
+    current = [improver.route(w, r) for w, r in enumerate(routes)]
+    where = [-1] * len(improver.jobs)
+    for w, r in enumerate(routes):
+        for k in r:
+            where[k] = w
+    return current, where
+
+
 def test_a_chain_ruin_makes_room_on_an_able_route_where_the_window_opens():
     model, n, v = model_of(specialist_and_generalist())
     improver = model.recreate()
     routes: list[list[int]] = [[], []]
     routes[v["gen"]] = [n["Y1"], n["Y2"]]
-    improver.run(routes, math.inf, 1)  # sets up the random source
-    current = [improver.route(w, r) for w, r in enumerate(routes)]
-    where = [-1] * 3
-    for w, r in enumerate(routes):
-        for k in r:
-            where[k] = w
+    current, where = step_state(improver, routes)
     saved: dict = {}
     saved_where: dict = {}
     improver._ruin_chain(current, where, saved, saved_where, n["U"])
@@ -532,12 +538,7 @@ def recreated_by_regret(problem: Problem, pending: list[str], routes: list[list[
     """Run ``_recreate_by_regret`` on ``routes`` (job ids per vehicle); return the new ids."""
     model, n, v = model_of(problem)
     improver = model.recreate()
-    improver.run([[] for _ in model.vehicles], math.inf, 1)  # sets up the random source
-    current = [improver.route(w, [n[j] for j in r]) for w, r in enumerate(routes)]
-    where = [-1] * len(model.jobs)
-    for w, r in enumerate(routes):
-        for j in r:
-            where[n[j]] = w
+    current, where = step_state(improver, [[n[j] for j in r] for r in routes])
     saved: dict = {}
     saved_where: dict = {}
     delta = improver._recreate_by_regret(
