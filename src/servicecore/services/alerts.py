@@ -23,18 +23,15 @@ import attrs
 
 from servicecore.errors import DuplicateId, ValidationError
 from servicecore.events import DomainEvent
-from servicecore.model.actor import SYSTEM, Actor
 from servicecore.ports import (
-    Clock,
     Notification,
     NotificationChannel,
     Query,
-    Storage,
     UnitOfWork,
 )
 from servicecore.serialization import unstructure
 from servicecore.services.common import NOTIFICATION_EVENT
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.context import JobContext, job
 
 __all__ = ["Alert", "AlertRun", "AlertSettings", "due_alerts", "run_alerts"]
 
@@ -169,17 +166,15 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
         )
 
 
+@job("send_alerts")
 def run_alerts(
-    storage: Storage,
-    tenant: str,
-    clock: Clock,
+    jx: JobContext,
+    /,
     recipients: Sequence[tuple[NotificationChannel, str]],
     *,
     settings: AlertSettings | None = None,
-    actor: Actor = SYSTEM,
-    policy: Policy = DEFAULT_POLICY,
 ) -> AlertRun:
-    """Raise every due alert of ``tenant`` that was not raised before; notify ``recipients``.
+    """Raise every due alert of the tenant that was not raised before; notify ``recipients``.
 
     Each alert commits in its own unit of work (its notification requests in the outbox, with
     the alert key as event id), so one alert already raised does not hold back the others.
@@ -188,18 +183,17 @@ def run_alerts(
         PermissionDenied: The actor may not send alerts.
         ValidationError: No recipients.
     """
-    policy.check(actor, "send_alerts")
     if not recipients:
         raise ValidationError.single("recipients", recipients, "name at least one recipient")
     settings = settings or AlertSettings()
-    now = clock.now()
-    with storage.unit_of_work(tenant) as uow:
+    now = jx.clock.now()
+    with jx.storage.unit_of_work(jx.tenant) as uow:
         found = list(due_alerts(uow, now, settings))
     raised: list[Alert] = []
     again: list[Alert] = []
     for alert in found:
         try:
-            with storage.unit_of_work(tenant) as uow:
+            with jx.storage.unit_of_work(jx.tenant) as uow:
                 for n, (channel, to) in enumerate(recipients):
                     note = Notification(
                         channel=channel,

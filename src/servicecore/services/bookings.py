@@ -16,23 +16,20 @@ import attrs
 
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import BOOKING
-from servicecore.model.actor import Actor
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
 from servicecore.model.enums import Channel, ServiceType
 from servicecore.model.technician import Technician
 from servicecore.ports import (
-    Clock,
-    IdGenerator,
     Notification,
     NotificationChannel,
     Query,
     UnitOfWork,
 )
-from servicecore.services.common import DEFAULT_IDS, context, event, move, notify
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.common import event, move, notify
+from servicecore.services.context import CommandContext, command, query
 from servicecore.services.references import new_reference
-from servicecore.services.tokens import QR_SCHEME, TokenSigner
+from servicecore.services.tokens import QR_SCHEME
 
 __all__ = [
     "Slot",
@@ -84,8 +81,10 @@ def _busy(uow: UnitOfWork, technician_id: str, start: datetime, end: datetime) -
     return [b.slot for b in holds] + [d.planned for d in dispatches]
 
 
+@query("view_availability")
 def available_slots(
-    uow: UnitOfWork,
+    cx: CommandContext,
+    /,
     day: date,
     *,
     duration: timedelta,
@@ -101,7 +100,7 @@ def available_slots(
     shift's start.
 
     Args:
-        uow: Where technicians, bookings and dispatches are read.
+        cx: Who acts, in which unit of work, under which settings.
         day: The day, in each technician's own timezone.
         duration: How long the service takes.
         step: Distance between slot starts.
@@ -122,14 +121,14 @@ def available_slots(
     staff = (
         list(technicians)
         if technicians is not None
-        else list(uow.technicians.iterate(Query(equals={"active": True})))
+        else list(cx.uow.technicians.iterate(Query(equals={"active": True})))
     )
     free: dict[tuple[datetime, datetime], list[TechnicianId]] = {}
     for tech in staff:
         if not tech.active or not tech.has_skills(skills):
             continue
         for shift in tech.shifts_on(day):
-            busy = _busy(uow, tech.id, shift.start, shift.end)
+            busy = _busy(cx.uow, tech.id, shift.start, shift.end)
             start = shift.start
             while start + duration <= shift.end:
                 period = TimeRange(start, start + duration)
@@ -140,7 +139,7 @@ def available_slots(
     for (start, end), ids in sorted(free.items()):
         remaining = len(ids) if capacity is None else min(len(ids), capacity)
         if capacity is not None:
-            taken = uow.bookings.count(
+            taken = cx.uow.bookings.count(
                 Query(
                     equals={"status": list(_HOLDING)},
                     at_least={"slot_start": start},
@@ -169,10 +168,10 @@ def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
     raise ValidationError.single("reference", prefix, "no free reference found; widen the prefix")
 
 
+@command("book")
 def book(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     customer: CustomerIdentity,
     service_type: ServiceType,
@@ -183,8 +182,6 @@ def book(
     technician_id: str | None = None,
     booking_id: str | None = None,
     reference_prefix: str = "SB",
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Book ``slot`` for ``customer``: a requested booking with a unique reference number.
 
@@ -195,26 +192,26 @@ def book(
         DoubleBooking: The technician's time is taken (raised here or at commit).
         DuplicateId: ``booking_id`` exists.
     """
-    now = clock.now()
+    now = cx.now()
     _check_identity(customer, channel)
     if slot.start <= now:
         raise ValidationError.single("slot", slot, "must start in the future")
     booking = Booking(
-        id=BookingId(booking_id or ids.new_id("Booking")),
+        id=BookingId(booking_id or cx.ids.new_id("Booking")),
         customer=customer,
         service_type=service_type,
         channel=channel,
         slot=slot,
         location=location,
         booked_at=now,
-        reference=_unique_reference(uow, reference_prefix),
+        reference=_unique_reference(cx.uow, reference_prefix),
         policy=booking_policy,
         technician_id=TechnicianId(technician_id) if technician_id else None,
     )
-    policy.check(actor, "book", booking)
-    BOOKING.create(booking, context(actor, clock, payload={"channel": channel}), uow.audit)
-    uow.bookings.add(booking)
-    event(uow, ids, clock, "BookingRequested", booking, {"reference": booking.reference})
+    cx.check("book", booking)
+    BOOKING.create(booking, cx.transition(payload={"channel": channel}), cx.uow.audit)
+    cx.uow.bookings.add(booking)
+    event(cx, "BookingRequested", booking, {"reference": booking.reference})
     return booking
 
 
@@ -229,15 +226,11 @@ def _channel_for(customer: CustomerIdentity) -> tuple[NotificationChannel, str]:
     return NotificationChannel.SMS, customer.phone
 
 
+@command("confirm_booking")
 def confirm_booking(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
-    *,
-    signer: TokenSigner | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Confirm a requested booking and send the confirmation.
 
@@ -250,14 +243,14 @@ def confirm_booking(
         InvalidTransition: It is not requested.
         TransitionRefused: The slot has begun.
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "confirm_booking", booking)
-    BOOKING.fire(booking, "confirm", context(actor, clock), uow.audit)
-    if signer is not None:
-        booking.check_in_token = signer.issue(
-            uow.tenant, booking.id, booking.reference, booking.slot.end
+    booking = _load(cx.uow, booking_id)
+    cx.check("confirm_booking", booking)
+    BOOKING.fire(booking, "confirm", cx.transition(), cx.uow.audit)
+    if cx.settings.signer is not None:
+        booking.check_in_token = cx.settings.signer.issue(
+            cx.uow.tenant, booking.id, booking.reference, booking.slot.end
         )
-    uow.bookings.update(booking)
+    cx.uow.bookings.update(booking)
     channel, to = _channel_for(booking.customer)
     lines = [
         f"Dear {booking.customer.name},",
@@ -267,9 +260,7 @@ def confirm_booking(
     if booking.check_in_token:
         lines.append(f"Check-in code: {QR_SCHEME}{booking.check_in_token}")
     notify(
-        uow,
-        ids,
-        clock,
+        cx,
         booking,
         Notification(
             channel=channel,
@@ -279,20 +270,16 @@ def confirm_booking(
             key=f"booking-confirmed:{booking.id}:{booking.reschedule_count}",
         ),
     )
-    event(uow, ids, clock, "BookingConfirmed", booking, {"reference": booking.reference})
+    event(cx, "BookingConfirmed", booking, {"reference": booking.reference})
     return booking
 
 
+@command("reschedule_booking")
 def reschedule_booking(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
     new_slot: TimeRange,
-    *,
-    signer: TokenSigner | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Move a booking to ``new_slot`` under its change policy (cut-off, maximum reschedules).
 
@@ -304,29 +291,26 @@ def reschedule_booking(
             or the same.
         DoubleBooking: The technician is taken at the new time (here or at commit).
     """
-    booking = _load(uow, booking_id)
-    policy.check(actor, "reschedule_booking", booking)
+    booking = _load(cx.uow, booking_id)
+    cx.check("reschedule_booking", booking)
     old = booking.slot
-    ctx = context(actor, clock, payload={"from": old, "to": new_slot}, facts={"new_slot": new_slot})
-    BOOKING.fire(booking, "reschedule", ctx, uow.audit)
-    if booking.check_in_token is not None and signer is not None:
-        booking.check_in_token = signer.issue(
-            uow.tenant, booking.id, booking.reference, booking.slot.end
+    ctx = cx.transition(payload={"from": old, "to": new_slot}, facts={"new_slot": new_slot})
+    BOOKING.fire(booking, "reschedule", ctx, cx.uow.audit)
+    if booking.check_in_token is not None and cx.settings.signer is not None:
+        booking.check_in_token = cx.settings.signer.issue(
+            cx.uow.tenant, booking.id, booking.reference, booking.slot.end
         )
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "BookingRescheduled", booking, {"from": old, "to": new_slot})
+    cx.uow.bookings.update(booking)
+    event(cx, "BookingRescheduled", booking, {"from": old, "to": new_slot})
     return booking
 
 
+@command("cancel_booking")
 def cancel_booking(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Cancel a booking; past the cancellation cut-off the policy's fee is charged.
 
@@ -337,15 +321,11 @@ def cancel_booking(
         TransitionRefused: No reason given.
     """
     cancelled: Booking = move(
-        uow,
-        actor,
-        clock,
+        cx,
         BOOKING,
         booking_id,
         "cancel",
         command="cancel_booking",
-        policy=policy,
-        ids=ids,
         event_name="BookingCancelled",
         reason=reason,
         event_payload=lambda b: {"fee": b.cancellation_fee},
@@ -353,15 +333,12 @@ def cancel_booking(
     return cancelled
 
 
+@command("record_payment")
 def record_payment(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
     payment_reference: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Record the payment confirmation of a booking with its reference (seed 003, SOP 6).
 
@@ -372,15 +349,11 @@ def record_payment(
         InvalidTransition: The booking was cancelled or not shown.
     """
     paid: Booking = move(
-        uow,
-        actor,
-        clock,
+        cx,
         BOOKING,
         booking_id,
         "record_payment",
         command="record_payment",
-        policy=policy,
-        ids=ids,
         event_name="PaymentRecorded",
         payload={"payment_reference": payment_reference},
         facts={"payment_reference": payment_reference},
@@ -389,15 +362,11 @@ def record_payment(
     return paid
 
 
+@command("check_in")
 def check_in(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     token: str,
-    signer: TokenSigner,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Check a customer in with the token from their confirmation (or its QR payload).
 
@@ -409,27 +378,24 @@ def check_in(
         InvalidTransition: The booking is not confirmed.
         TransitionRefused: The slot has ended.
     """
-    found = signer.verify(token, clock.now())
-    if found.tenant != uow.tenant:
+    found = cx.settings.require_signer().verify(token, cx.now())
+    if found.tenant != cx.uow.tenant:
         raise NotFound("Booking", found.booking_id)
-    booking = _load(uow, found.booking_id)
-    policy.check(actor, "check_in", booking)
+    booking = _load(cx.uow, found.booking_id)
+    cx.check("check_in", booking)
     if booking.check_in_token != token.removeprefix(QR_SCHEME):
         raise ValidationError.single("token", found.reference, "was replaced by a newer token")
-    BOOKING.fire(booking, "check_in", context(actor, clock), uow.audit)
-    uow.bookings.update(booking)
-    event(uow, ids, clock, "BookingCheckedIn", booking, {"reference": booking.reference})
+    BOOKING.fire(booking, "check_in", cx.transition(), cx.uow.audit)
+    cx.uow.bookings.update(booking)
+    event(cx, "BookingCheckedIn", booking, {"reference": booking.reference})
     return booking
 
 
+@command("complete_booking")
 def complete_booking(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Mark a checked-in booking's service delivered.
 
@@ -437,28 +403,21 @@ def complete_booking(
         NotFound, PermissionDenied, InvalidTransition: As for the other commands.
     """
     completed: Booking = move(
-        uow,
-        actor,
-        clock,
+        cx,
         BOOKING,
         booking_id,
         "complete",
         command="complete_booking",
-        policy=policy,
-        ids=ids,
         event_name="BookingCompleted",
     )
     return completed
 
 
+@command("mark_no_show")
 def mark_no_show(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     booking_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Booking:
     """Mark a confirmed booking whose customer did not come within the grace period.
 
@@ -467,15 +426,11 @@ def mark_no_show(
         TransitionRefused: The grace period is not over.
     """
     missed: Booking = move(
-        uow,
-        actor,
-        clock,
+        cx,
         BOOKING,
         booking_id,
         "no_show",
         command="mark_no_show",
-        policy=policy,
-        ids=ids,
         event_name="BookingNoShow",
         event_payload=lambda b: {"fee": b.policy.cancellation_fee},
     )

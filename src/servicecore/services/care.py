@@ -48,16 +48,15 @@ from servicecore.model.common import CarePlanId, Money, TimeRange
 from servicecore.model.enums import CareMethod
 from servicecore.model.lines import MoneyLine
 from servicecore.ports import (
-    Clock,
     CustomerContact,
     CustomerDirectory,
-    IdGenerator,
     Notification,
     NotificationChannel,
     UnitOfWork,
 )
-from servicecore.services.common import DEFAULT_IDS, context, event, notify
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.common import event, notify
+from servicecore.services.context import CommandContext, command
+from servicecore.services.permissions import Policy
 
 __all__ = [
     "DEFAULT_ENVELOPE_TEMPLATE",
@@ -330,10 +329,10 @@ class CareEvaluation:
     unmeasured: tuple[str, ...]
 
 
+@command("care")
 def plan_care(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     customer_category: str,
     method: CareMethod,
@@ -342,15 +341,11 @@ def plan_care(
     currency: str,
     participants: Sequence[str],
     plan_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Make a care plan (state ``plan``) for the customers of ``customer_category``.
 
     Args:
-        uow: Where the plan is stored.
-        actor: Who plans it.
-        clock: The time.
+        cx: Who acts, in which unit of work, under which settings.
         customer_category: The customer category addressed.
         method: How customers are reached.
         content: A Jinja2 template naming only :data:`TEMPLATE_FIELDS` (the message of SMS and
@@ -359,8 +354,6 @@ def plan_care(
         currency: The currency of its costs and effectiveness.
         participants: Ids of the people carrying it out (tasks are assigned among them).
         plan_id: The id (default: a new one).
-        policy: Who may do what.
-        ids: Id generator.
 
     Raises:
         PermissionDenied: The actor may not run ``care``.
@@ -368,7 +361,7 @@ def plan_care(
         DuplicateId: ``plan_id`` exists.
     """
     plan = CarePlan(
-        id=CarePlanId(plan_id or ids.new_id("CarePlan")),
+        id=CarePlanId(plan_id or cx.ids.new_id("CarePlan")),
         customer_category=customer_category,
         method=method,
         content=content,
@@ -377,10 +370,10 @@ def plan_care(
         participants=tuple(participants),
     )
     _check_template(content, "content", TEMPLATE_FIELDS)
-    policy.check(actor, "care", plan)
-    CARE.create(plan, context(actor, clock), uow.audit)
-    uow.care_plans.add(plan)
-    event(uow, ids, clock, "CarePlanned", plan, {"method": method, "category": customer_category})
+    cx.check("care", plan)
+    CARE.create(plan, cx.transition(), cx.uow.audit)
+    cx.uow.care_plans.add(plan)
+    event(cx, "CarePlanned", plan, {"method": method, "category": customer_category})
     return plan
 
 
@@ -390,14 +383,11 @@ def _load(uow: UnitOfWork, actor: Actor, plan_id: str, policy: Policy) -> CarePl
     return plan
 
 
+@command("care")
 def activate_care(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Approve a planned care plan (``plan`` → ``active``).
 
@@ -407,22 +397,19 @@ def activate_care(
         InvalidTransition: The plan is not in state ``plan``.
         TransitionRefused: It names no participants.
     """
-    plan = _load(uow, actor, plan_id, policy)
-    CARE.fire(plan, "activate", context(actor, clock), uow.audit)
-    uow.care_plans.update(plan)
-    event(uow, ids, clock, "CareActivated", plan)
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    CARE.fire(plan, "activate", cx.transition(), cx.uow.audit)
+    cx.uow.care_plans.update(plan)
+    event(cx, "CareActivated", plan)
     return plan
 
 
+@command("care")
 def invalidate_care(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Drop a plan before it runs (``plan`` or ``active`` → ``invalid``).
 
@@ -432,10 +419,10 @@ def invalidate_care(
         InvalidTransition: The plan is executing, closed or invalid.
         TransitionRefused: ``reason`` is blank.
     """
-    plan = _load(uow, actor, plan_id, policy)
-    CARE.fire(plan, "invalidate", context(actor, clock, reason=reason), uow.audit)
-    uow.care_plans.update(plan)
-    event(uow, ids, clock, "CareInvalidated", plan, {"reason": reason})
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    CARE.fire(plan, "invalidate", cx.transition(reason=reason), cx.uow.audit)
+    cx.uow.care_plans.update(plan)
+    event(cx, "CareInvalidated", plan, {"reason": reason})
     return plan
 
 
@@ -470,17 +457,15 @@ def _letter(
     )
 
 
+@command("care")
 def execute_care(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     directory: CustomerDirectory,
     *,
     subject: str = "{{ name }}",
     layout: LetterLayout | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CareExecution:
     """Execute an active plan inside its schedule (``active`` → ``executing``).
 
@@ -493,15 +478,11 @@ def execute_care(
     :attr:`CareExecution.unreached`, not failed.
 
     Args:
-        uow: Where the plan is stored.
-        actor: Who executes it.
-        clock: The time (must be inside the schedule).
+        cx: Who acts, in which unit of work, under which settings.
         plan_id: The plan.
         directory: The host's customers.
         subject: Template of the e-mail (and SMS) subject, over :data:`TEMPLATE_FIELDS`.
         layout: How letters look (default :class:`LetterLayout`).
-        policy: Who may do what.
-        ids: Id generator.
 
     Raises:
         NotFound: No such plan.
@@ -511,15 +492,15 @@ def execute_care(
         ValidationError: ``subject`` or a template fails for a customer (naming the template
             and the field), or a rendered message is not a valid notification.
     """
-    plan = _load(uow, actor, plan_id, policy)
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
     _check_template(subject, "subject", TEMPLATE_FIELDS)
-    CARE.fire(plan, "execute", context(actor, clock), uow.audit)
+    CARE.fire(plan, "execute", cx.transition(), cx.uow.audit)
     customers = list(directory.in_category(plan.customer_category))
     notifications: list[Notification] = []
     letters: list[CareLetter] = []
     tasks: list[CareTask] = []
     unreached: list[UnreachedCustomer] = []
-    today = clock.now().date().isoformat()
+    today = cx.now().date().isoformat()
     for customer in customers:
         missing = _reach(plan.method, customer)
         if missing is not None:
@@ -535,16 +516,16 @@ def execute_care(
                 body=render_template(plan.content, fields),
                 key=f"care:{plan.id}:{customer.customer_id}",
             )
-            notify(uow, ids, clock, plan, sent)
+            notify(cx, plan, sent)
             notifications.append(sent)
         elif plan.method is CareMethod.LETTER:
             letter = _letter(plan, customer, layout or LetterLayout(), today)
-            event(uow, ids, clock, "CareLetterReady", plan, attrs.asdict(letter))
+            event(cx, "CareLetterReady", plan, attrs.asdict(letter))
             letters.append(letter)
         else:
             tasks.append(
                 CareTask(
-                    id=ids.new_id("CareTask"),
+                    id=cx.ids.new_id("CareTask"),
                     customer_id=customer.customer_id,
                     method=plan.method,
                     due=plan.schedule.end,
@@ -552,11 +533,9 @@ def execute_care(
                 )
             )
     plan.tasks = tuple(tasks)
-    uow.care_plans.update(plan)
+    cx.uow.care_plans.update(plan)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "CareExecuted",
         plan,
         {
@@ -570,17 +549,15 @@ def execute_care(
     return CareExecution(plan, tuple(notifications), tuple(letters), tuple(tasks), tuple(unreached))
 
 
+@command("care")
 def complete_care_task(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     task_id: str,
     outcome: CareOutcome,
     *,
     note: str = "",
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Mark a task of an executing plan done, with its outcome.
 
@@ -590,7 +567,7 @@ def complete_care_task(
         ValidationError: The plan is not executing, the task is already done, or a bad
             ``outcome`` or ``note``.
     """
-    plan = _load(uow, actor, plan_id, policy)
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
     if plan.status is not CareStatus.EXECUTING:
         raise ValidationError.single(
             "plan_id", plan_id, f"is {plan.status.value}; tasks are completed while it executes"
@@ -603,14 +580,12 @@ def complete_care_task(
     if task.status is CareTaskStatus.DONE:
         raise ValidationError.single("task_id", task_id, "is already done")
     done = attrs.evolve(
-        task, status=CareTaskStatus.DONE, outcome=outcome, done_at=clock.now(), note=note
+        task, status=CareTaskStatus.DONE, outcome=outcome, done_at=cx.now(), note=note
     )
     plan.tasks = (*plan.tasks[:index], done, *plan.tasks[index + 1 :])
-    uow.care_plans.update(plan)
+    cx.uow.care_plans.update(plan)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "CareTaskCompleted",
         plan,
         {"task_id": task_id, "customer_id": task.customer_id, "outcome": outcome},
@@ -618,15 +593,12 @@ def complete_care_task(
     return plan
 
 
+@command("care")
 def record_care_cost(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     line: MoneyLine,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Add a cost line (postage, printing, SMS fees, travel) to a plan not yet closed.
 
@@ -636,7 +608,7 @@ def record_care_cost(
         ValidationError: ``line`` is not a :class:`~servicecore.model.lines.MoneyLine`, its
             amount is in another currency than the plan's, or the plan is closed or invalid.
     """
-    plan = _load(uow, actor, plan_id, policy)
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
     if not isinstance(line, MoneyLine):
         raise ValidationError.single("line", line, "must be a MoneyLine")
     if plan.status not in _COST_OPEN:
@@ -646,20 +618,17 @@ def record_care_cost(
     if line.amount.currency != plan.currency:
         raise ValidationError.single("line.amount", line.amount, f"must be in {plan.currency}")
     plan.cost_lines = (*plan.cost_lines, line)
-    uow.care_plans.update(plan)
-    event(uow, ids, clock, "CareCostRecorded", plan, {"line": line})
+    cx.uow.care_plans.update(plan)
+    event(cx, "CareCostRecorded", plan, {"line": line})
     return plan
 
 
+@command("care")
 def close_care(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     effectiveness: CareEffectiveness,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> CarePlan:
     """Close an executing plan with its effectiveness (see :func:`evaluate_care`).
 
@@ -671,7 +640,7 @@ def close_care(
             :class:`~servicecore.model.care.CareEffectiveness` or is in another currency, or a
             task is still open (complete it first, e.g. as unreachable).
     """
-    plan = _load(uow, actor, plan_id, policy)
+    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
     if not isinstance(effectiveness, CareEffectiveness):
         raise ValidationError.single("effectiveness", effectiveness, "must be CareEffectiveness")
     uplift = effectiveness.expected_sales_uplift
@@ -682,10 +651,10 @@ def close_care(
     open_tasks = [t.id for t in plan.tasks if t.status is CareTaskStatus.OPEN]
     if plan.status is CareStatus.EXECUTING and open_tasks:
         raise ValidationError.single("tasks", open_tasks, "are still open")
-    CARE.fire(plan, "close", context(actor, clock), uow.audit)
+    CARE.fire(plan, "close", cx.transition(), cx.uow.audit)
     plan.effectiveness = effectiveness
-    uow.care_plans.update(plan)
-    event(uow, ids, clock, "CareClosed", plan, {"effectiveness": effectiveness})
+    cx.uow.care_plans.update(plan)
+    event(cx, "CareClosed", plan, {"effectiveness": effectiveness})
     return plan
 
 

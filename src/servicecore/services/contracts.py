@@ -14,18 +14,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from servicecore.errors import ValidationError
+from servicecore.errors import ConcurrencyError, ValidationError
 from servicecore.lifecycle import CONTRACT
-from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.common import ContractId
 from servicecore.model.contract import ContractStatus, PenaltyTerm, ServiceContract, SlaTerm
 from servicecore.model.maintenance import MaintenancePlan
 from servicecore.model.request import ServiceRequest
-from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.common import event
+from servicecore.services.context import CommandContext, ExpiryRun, JobContext, command, job, query
 
 __all__ = [
     "activate_contract",
@@ -38,10 +37,10 @@ __all__ = [
 ]
 
 
+@command("manage_contracts")
 def create_contract(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     customer_id: str,
     archive_ids: Sequence[str],
@@ -52,8 +51,6 @@ def create_contract(
     penalty_terms: Sequence[PenaltyTerm] = (),
     maintenance_plans: Sequence[MaintenancePlan] = (),
     contract_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceContract:
     """Create a draft contract over some of the customer's products.
 
@@ -64,9 +61,8 @@ def create_contract(
             a product of another customer or invalidated (``archive_ids[i]``).
         DuplicateId: ``contract_id`` is taken (at the write or at commit).
     """
-    policy.check(actor, "manage_contracts")
     contract = ServiceContract(
-        id=ContractId(contract_id or ids.new_id("ServiceContract")),
+        id=ContractId(contract_id or cx.ids.new_id("ServiceContract")),
         customer_id=customer_id,  # type: ignore[arg-type]
         archive_ids=tuple(archive_ids),  # type: ignore[arg-type]
         start=start,
@@ -77,23 +73,21 @@ def create_contract(
         maintenance_plans=tuple(maintenance_plans),
     )
     for i, archive_id in enumerate(contract.archive_ids):
-        archive = uow.archives.get(archive_id)
+        archive = cx.uow.archives.get(archive_id)
         if archive.customer_id != customer_id:
             raise ValidationError.single(
                 f"archive_ids[{i}]", archive_id, f"belongs to customer {archive.customer_id}"
             )
         if archive.status is ArchiveStatus.INVALIDATED:
             raise ValidationError.single(f"archive_ids[{i}]", archive_id, "is invalidated")
-    CONTRACT.create(contract, context(actor, clock), uow.audit)
-    uow.contracts.add(contract)
-    event(uow, ids, clock, "ContractCreated", contract, {"customer_id": customer_id})
+    CONTRACT.create(contract, cx.transition(), cx.uow.audit)
+    cx.uow.contracts.add(contract)
+    event(cx, "ContractCreated", contract, {"customer_id": customer_id})
     return contract
 
 
 def _fire(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
     contract_id: str,
     trigger: str,
     name: str,
@@ -102,26 +96,21 @@ def _fire(
     facts: dict[str, object] | None = None,
     payload: dict[str, object] | None = None,
     command: str = "manage_contracts",
-    policy: Policy,
-    ids: IdGenerator,
 ) -> ServiceContract:
-    contract = uow.contracts.get(contract_id)
-    policy.check(actor, command, contract)
-    ctx = context(actor, clock, reason=reason, facts=facts, payload=payload)
-    CONTRACT.fire(contract, trigger, ctx, uow.audit)
-    uow.contracts.update(contract)
-    event(uow, ids, clock, name, contract, {"end": contract.end, "reason": reason})
+    contract = cx.uow.contracts.get(contract_id)
+    cx.check(command, contract)
+    ctx = cx.transition(reason=reason, facts=facts, payload=payload)
+    CONTRACT.fire(contract, trigger, ctx, cx.uow.audit)
+    cx.uow.contracts.update(contract)
+    event(cx, name, contract, {"end": contract.end, "reason": reason})
     return contract
 
 
+@command("manage_contracts")
 def activate_contract(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     contract_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceContract:
     """Activate a signed draft: from now on it covers its products and its terms apply.
 
@@ -132,20 +121,20 @@ def activate_contract(
         TransitionRefused: Its period is already over.
     """
     return _fire(
-        uow, actor, clock, contract_id, "activate", "ContractActivated", policy=policy, ids=ids
+        cx,
+        contract_id,
+        "activate",
+        "ContractActivated",
     )
 
 
+@command("manage_contracts")
 def extend_contract(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     contract_id: str,
     new_end: date,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceContract:
     """Move an active (or renew an expired) contract's end to ``new_end``; the old end is kept.
 
@@ -157,29 +146,22 @@ def extend_contract(
             reason is given.
     """
     return _fire(
-        uow,
-        actor,
-        clock,
+        cx,
         contract_id,
         "extend",
         "ContractExtended",
         reason=reason,
         facts={"new_end": new_end},
         payload={"new_end": new_end.isoformat()},
-        policy=policy,
-        ids=ids,
     )
 
 
+@command("manage_contracts")
 def terminate_contract(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     contract_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceContract:
     """End a draft or active contract early.
 
@@ -190,55 +172,56 @@ def terminate_contract(
         TransitionRefused: No reason given.
     """
     return _fire(
-        uow,
-        actor,
-        clock,
+        cx,
         contract_id,
         "terminate",
         "ContractTerminated",
         reason=reason,
-        policy=policy,
-        ids=ids,
     )
 
 
-def expire_contracts(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    actor: Actor = SYSTEM,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
-) -> list[ServiceContract]:
-    """Expire every active contract whose end date has passed, in this one unit of work.
+@job("expire_contracts")
+def expire_contracts(jx: JobContext, /) -> ExpiryRun:
+    """Expire every active contract whose end date has passed.
 
-    "Passed" is read in each contract's calendar timezone. Run it from a scheduler; a second run
+    "Passed" is read in each contract's calendar timezone. Each contract commits in its own
+    unit of work with its ``ContractExpired`` event, so a contract that another process changed
+    meanwhile is skipped without holding back the others. Run it from a scheduler; a second run
     finds nothing left to do.
 
     Returns:
-        The contracts expired now, by id.
+        The contracts expired now and those skipped, by id.
 
     Raises:
         PermissionDenied: The actor may not expire contracts.
     """
-    policy.check(actor, "expire_contracts")
-    now = clock.now()
+    now = jx.clock.now()
     # The widest timezone is a day ahead of UTC; each contract is then checked in its own.
-    candidates = uow.contracts.iterate(
-        Query(
-            equals={"status": ContractStatus.ACTIVE.value},
-            before={"end": now.date() + timedelta(days=1)},
-        )
+    candidates = Query(
+        equals={"status": ContractStatus.ACTIVE.value},
+        before={"end": now.date() + timedelta(days=1)},
     )
-    expired: list[ServiceContract] = []
-    for contract in candidates:
-        if now.astimezone(contract.calendar.zone).date() > contract.end:
-            expired.append(contract)
-    for contract in expired:
-        CONTRACT.fire(contract, "expire", context(actor, clock), uow.audit)
-        uow.contracts.update(contract)
-        event(uow, ids, clock, "ContractExpired", contract, {"end": contract.end})
-    return expired
+    with jx.storage.unit_of_work(jx.tenant) as uow:
+        found = [c.id for c in uow.contracts.iterate(candidates)]
+    expired: list[str] = []
+    skipped: list[str] = []
+    for contract_id in found:
+        try:
+            with jx.command() as cx:
+                contract = cx.uow.contracts.get(contract_id)
+                if contract.status is not ContractStatus.ACTIVE or (
+                    now.astimezone(contract.calendar.zone).date() <= contract.end
+                ):
+                    continue
+                CONTRACT.fire(contract, "expire", cx.transition(), cx.uow.audit)
+                cx.uow.contracts.update(contract)
+                event(cx, "ContractExpired", contract, {"end": contract.end})
+                cx.uow.commit()
+        except ConcurrencyError:
+            skipped.append(contract_id)
+        else:
+            expired.append(contract_id)
+    return ExpiryRun(tuple(expired), tuple(skipped))
 
 
 def covers_request(uow: UnitOfWork, request: ServiceRequest) -> bool:
@@ -262,11 +245,12 @@ def covers_request(uow: UnitOfWork, request: ServiceRequest) -> bool:
     return contract.covers(request.archive_id, day)
 
 
+@query("view_contracts")
 def contracts_of_customer(
-    uow: UnitOfWork, customer_id: str, *, status: ContractStatus | None = None
+    cx: CommandContext, /, customer_id: str, *, status: ContractStatus | None = None
 ) -> list[ServiceContract]:
     """Return the customer's contracts (only those in ``status`` if given), by id."""
     equals: dict[str, object] = {"customer_id": customer_id}
     if status is not None:
         equals["status"] = status.value
-    return list(uow.contracts.iterate(Query(equals=equals)))
+    return list(cx.uow.contracts.iterate(Query(equals=equals)))

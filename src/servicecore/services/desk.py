@@ -1,71 +1,396 @@
-"""``ServiceDesk``: the ports wired once, every command one call away.
+"""``ServiceDesk``: the ports wired once, every command one typed call away.
 
-Underneath, every command is a plain function of (unit of work, actor, clock, arguments) that
-hosts and tests can call directly. The desk opens a unit of work for its tenant, runs the command
-and commits; if the command raises, nothing is written.
+Underneath, every command is a plain function ``command(cx, arguments...)`` of a
+:class:`~servicecore.services.context.CommandContext` that hosts and tests can call directly.
+The desk builds that context from its settings, runs the command in a unit of work of its tenant
+and commits; if the command raises, nothing is written. Reads run in a unit of work that is
+never committed; scheduled jobs commit record by record.
 
-Example::
+The commands are grouped by subject, each group an attribute of the desk whose methods have the
+command's own parameters after the actor::
 
     desk = ServiceDesk(SQLAlchemyStorage("service.db"), tenant="acme")
-    booking = desk.book(agent, customer=..., service_type=ServiceType.REPAIR, ...)
-    request = desk.open_request(agent, from_booking=booking.id, symptoms="...")
+    booking = desk.bookings.book(agent, customer=..., service_type=ServiceType.REPAIR, ...)
+    request = desk.requests.open_request(agent, booking_id=booking.id, symptoms="...")
+    desk.jobs.run_alerts(SYSTEM, recipients=[...])
+
+No path through the desk skips its policy: every method runs a registered command, read or job,
+and each asks the policy before it reads or writes anything; :meth:`ServiceDesk.run` refuses a
+function that is not registered with :func:`~servicecore.services.context.command`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+import functools
+import inspect
+import re
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from servicecore.basics import SystemClock
 from servicecore.errors import ValidationError
-from servicecore.knowledge import Suggestion
 from servicecore.model.actor import Actor
-from servicecore.model.booking import Booking
-from servicecore.model.closure import ClosurePolicy
-from servicecore.model.common import TimeRange
-from servicecore.model.dispatch import DispatchOrder
-from servicecore.model.enums import EvidenceKind
-from servicecore.model.evidence import Evidence
-from servicecore.model.knowledge import KnowledgeArticle
-from servicecore.model.processing import ProcessingOrder
-from servicecore.model.request import ServiceRequest
-from servicecore.model.sla import SlaOutcome, SlaPolicy
-from servicecore.model.survey import SurveyResult
-from servicecore.ports import (
-    Clock,
-    EvidenceStore,
-    IdGenerator,
-    NotificationChannel,
-    Storage,
-    UnitOfWork,
+from servicecore.ports import Clock, Storage
+from servicecore.services import (
+    alerts,
+    bookings,
+    care,
+    contracts,
+    dispatch,
+    installed_base,
+    maintenance,
+    outbox,
+    parts,
+    planning,
+    quotes,
+    requests,
+    work,
 )
-from servicecore.scheduling import Result
-from servicecore.services import alerts, bookings, dispatch, planning, requests, work
-from servicecore.services.common import DEFAULT_IDS
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
-from servicecore.services.tokens import TokenSigner
+from servicecore.services.context import (
+    COMMANDS,
+    CommandContext,
+    CommandInfo,
+    DeskSettings,
+    JobContext,
+)
 
-__all__ = ["ServiceDesk"]
+__all__ = [
+    "BookingCommands",
+    "CareCommands",
+    "ContractCommands",
+    "DispatchCommands",
+    "InstalledBaseCommands",
+    "Jobs",
+    "PartsCommands",
+    "QuoteCommands",
+    "RequestCommands",
+    "ServiceDesk",
+    "WorkCommands",
+    "command_info",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def command_info(function: Callable[..., object]) -> CommandInfo:
+    """Return what the registry knows of ``function``.
+
+    Raises:
+        ValidationError: ``function`` is not a registered command, read or job (field
+            ``command``): decorate it with :func:`~servicecore.services.context.command`.
+    """
+    name = f"{getattr(function, '__module__', '?')}.{getattr(function, '__name__', '?')}"
+    info = COMMANDS.get(name)
+    if info is None or info.function is not function:
+        raise ValidationError.single(
+            "command",
+            name,
+            "is not a registered command: decorate it with servicecore.command(permission) "
+            "so that the desk's policy is asked",
+        )
+    return info
+
+
+class _Group:
+    """Commands of one subject, bound to a desk."""
+
+    def __init__(self, desk: ServiceDesk) -> None:
+        self._desk = desk
+
+    @classmethod
+    def commands(cls) -> Iterator[tuple[str, CommandInfo]]:
+        """Yield ``(method name, registry entry)`` for every command of this group."""
+        for name, value in vars(cls).items():
+            if isinstance(value, _Bound):
+                yield name, command_info(value.function)
+
+
+class _Bound(Generic[P, T]):
+    """A desk method: runs a registered command or read with the desk's settings."""
+
+    def __init__(self, function: Callable[Concatenate[CommandContext, P], T]) -> None:
+        info = command_info(function)
+        if info.kind == "job":
+            raise ValidationError.single("command", info.name, "is a job: bind it with _BoundJob")
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    @overload
+    def __get__(self, group: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, group: _Group, owner: type[Any]) -> Callable[Concatenate[Actor, P], T]: ...
+
+    def __get__(
+        self, group: _Group | None, owner: type[Any]
+    ) -> Self | Callable[Concatenate[Actor, P], T]:
+        if group is None:
+            return self
+        desk = group._desk
+        function = self.function
+
+        @functools.wraps(function)
+        def call(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return desk.run(function, actor, *args, **kwargs)
+
+        return call
+
+
+class _BoundJob(Generic[P, T]):
+    """A desk job method: runs a registered job with the desk's storage, tenant and settings."""
+
+    def __init__(self, function: Callable[Concatenate[JobContext, P], T]) -> None:
+        info = command_info(function)
+        if info.kind != "job":
+            raise ValidationError.single("command", info.name, "is not a job")
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    @overload
+    def __get__(self, group: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, group: _Group, owner: type[Any]) -> Callable[Concatenate[Actor, P], T]: ...
+
+    def __get__(
+        self, group: _Group | None, owner: type[Any]
+    ) -> Self | Callable[Concatenate[Actor, P], T]:
+        if group is None:
+            return self
+        desk = group._desk
+        function = self.function
+
+        @functools.wraps(function)
+        def call(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            _check_arguments(function, actor, args, kwargs)
+            jx = JobContext(desk.storage, desk.tenant, desk.clock, actor, desk.settings)
+            return function(jx, *args, **kwargs)
+
+        return call
+
+
+@functools.cache
+def _hints(function: Callable[..., object]) -> tuple[inspect.Signature, dict[str, Any]]:
+    signature = inspect.signature(function)
+    found: dict[str, Any] = {}
+    module = inspect.getmodule(inspect.unwrap(function))
+    namespace = dict(vars(module)) if module else {}
+    for name, parameter in list(signature.parameters.items())[1:]:
+        annotation = parameter.annotation
+        if annotation is inspect.Parameter.empty:
+            continue
+        try:
+            found[name] = (
+                eval(annotation, namespace) if isinstance(annotation, str) else annotation  # noqa: S307 - our own annotations
+            )
+        except NameError:  # a type imported only for the type checker (the scheduler's)
+            continue
+    return signature, found
+
+
+def _check_arguments(
+    function: Callable[..., object], actor: object, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Refuse a call the command could not take, naming the argument, before anything runs.
+
+    Raises:
+        ValidationError: ``actor`` is not an Actor, an argument is missing or unknown, or one is
+            of a type the command's signature does not accept.
+    """
+    from typeguard import TypeCheckError, check_type
+
+    if not isinstance(actor, Actor):
+        raise ValidationError.single("actor", actor, "must be an Actor")
+    signature, hints = _hints(function)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise ValidationError.single("arguments", None, str(exc)) from None
+    for name, value in list(bound.arguments.items())[1:]:
+        hint = hints.get(name)
+        if hint is None:
+            continue
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            hint = dict[str, hint]  # type: ignore[valid-type]
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            hint = tuple[hint, ...]  # type: ignore[valid-type]
+        if _is_protocol(hint):
+            continue  # a host port: checked by its contract suite, not by shape here
+        try:
+            check_type(value, hint)
+        except TypeCheckError as exc:
+            raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
+
+
+def _is_protocol(hint: object) -> bool:
+    return bool(getattr(hint, "_is_protocol", False)) or typing.get_origin(hint) is Callable
+
+
+def _describe(hint: object) -> str:
+    """``servicecore.model.enums.ServiceType | None`` -> ``ServiceType | None``."""
+    text = hint.__name__ if isinstance(hint, type) and not typing.get_args(hint) else str(hint)
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", text)
+
+
+class BookingCommands(_Group):
+    """Bookings (seeds 000, 003): slots, booking, confirmation, changes, payment, check-in."""
+
+    available_slots = _Bound(bookings.available_slots)
+    book = _Bound(bookings.book)
+    confirm_booking = _Bound(bookings.confirm_booking)
+    reschedule_booking = _Bound(bookings.reschedule_booking)
+    cancel_booking = _Bound(bookings.cancel_booking)
+    record_payment = _Bound(bookings.record_payment)
+    check_in = _Bound(bookings.check_in)
+    complete_booking = _Bound(bookings.complete_booking)
+    mark_no_show = _Bound(bookings.mark_no_show)
+
+
+class RequestCommands(_Group):
+    """Service requests (seeds 001, 004): opening, holds, consults, cancelling, the SLA."""
+
+    open_request = _Bound(requests.open_request)
+    hold_request = _Bound(requests.hold_request)
+    resume_request = _Bound(requests.resume_request)
+    close_consult = _Bound(requests.close_consult)
+    cancel_request = _Bound(requests.cancel_request)
+    reopen_request = _Bound(requests.reopen_request)
+    sla_report = _Bound(requests.sla_report)
+
+
+class DispatchCommands(_Group):
+    """Dispatch orders (seed 004): assigning, planning a day, the technician's answers."""
+
+    assign = _Bound(dispatch.assign)
+    assign_account_specialist = _Bound(dispatch.assign_account_specialist)
+    assign_from_plan = _Bound(dispatch.assign_from_plan)
+    plan_day = _Bound(planning.plan_day)
+    accept_dispatch = _Bound(dispatch.accept_dispatch)
+    reject_dispatch = _Bound(dispatch.reject_dispatch)
+    revoke_dispatch = _Bound(dispatch.revoke_dispatch)
+    start_dispatch = _Bound(dispatch.start_dispatch)
+    complete_dispatch = _Bound(dispatch.complete_dispatch)
+
+
+class WorkCommands(_Group):
+    """Processing, evidence, closure, surveys and knowledge (seeds 001, 004)."""
+
+    record_processing = _Bound(work.record_processing)
+    complete_processing = _Bound(work.complete_processing)
+    add_evidence = _Bound(work.add_evidence)
+    close_request = _Bound(work.close_request)
+    record_survey = _Bound(work.record_survey)
+    publish_knowledge = _Bound(work.publish_knowledge)
+    suggest_solutions = _Bound(work.suggest_solutions)
+
+
+class InstalledBaseCommands(_Group):
+    """Product archives (产品档案): registering, invalidating, finding, coverage."""
+
+    register_archive = _Bound(installed_base.register_archive)
+    register_from_shipment = _Bound(installed_base.register_from_shipment)
+    invalidate_archive = _Bound(installed_base.invalidate_archive)
+    archives_by_serial = _Bound(installed_base.archives_by_serial)
+    archives_of_customer = _Bound(installed_base.archives_of_customer)
+    archives_of_product = _Bound(installed_base.archives_of_product)
+    coverage = _Bound(installed_base.coverage)
+
+
+class ContractCommands(_Group):
+    """Service contracts (服务合同): creating, activating, extending, terminating."""
+
+    create_contract = _Bound(contracts.create_contract)
+    activate_contract = _Bound(contracts.activate_contract)
+    extend_contract = _Bound(contracts.extend_contract)
+    terminate_contract = _Bound(contracts.terminate_contract)
+    contracts_of_customer = _Bound(contracts.contracts_of_customer)
+
+
+class QuoteCommands(_Group):
+    """Service quotes (服务报价): versions, issue, change, accept, reject, void; price history."""
+
+    draft_quote = _Bound(quotes.draft_quote)
+    edit_quote = _Bound(quotes.edit_quote)
+    issue_quote = _Bound(quotes.issue_quote)
+    change_quote = _Bound(quotes.change_quote)
+    reject_quote = _Bound(quotes.reject_quote)
+    void_quote = _Bound(quotes.void_quote)
+    accept_quote = _Bound(quotes.accept_quote)
+    quote_version = _Bound(quotes.quote_version)
+    price_history = _Bound(quotes.price_history)
+    quote_context = _Bound(quotes.quote_context)
+
+
+class PartsCommands(_Group):
+    """Spare parts: requisitions, returns, transfers, plans and demand."""
+
+    requisition_parts = _Bound(parts.requisition_parts)
+    issue_requisition = _Bound(parts.issue_requisition)
+    return_parts = _Bound(parts.return_parts)
+    cancel_requisition = _Bound(parts.cancel_requisition)
+    plan_spare_parts = _Bound(parts.plan_spare_parts)
+    save_spare_part_plan = _Bound(parts.save_spare_part_plan)
+    approve_spare_part_plan = _Bound(parts.approve_spare_part_plan)
+    close_spare_part_plan = _Bound(parts.close_spare_part_plan)
+    transfers_for_plan = _Bound(parts.transfers_for_plan)
+    dispatch_transfer = _Bound(parts.dispatch_transfer)
+    receive_transfer = _Bound(parts.receive_transfer)
+    cancel_transfer = _Bound(parts.cancel_transfer)
+    parts_demand = _Bound(parts.parts_demand)
+
+
+class CareCommands(_Group):
+    """Customer care (客户关怀): plans, execution, tasks, costs, closing."""
+
+    plan_care = _Bound(care.plan_care)
+    activate_care = _Bound(care.activate_care)
+    invalidate_care = _Bound(care.invalidate_care)
+    execute_care = _Bound(care.execute_care)
+    complete_care_task = _Bound(care.complete_care_task)
+    record_care_cost = _Bound(care.record_care_cost)
+    close_care = _Bound(care.close_care)
+
+
+class Jobs(_Group):
+    """The scheduled jobs: one shape (``desk.jobs.name(actor, ...)``), each idempotent."""
+
+    run_alerts = _BoundJob(alerts.run_alerts)
+    generate_maintenance_requests = _BoundJob(maintenance.generate_maintenance_requests)
+    expire_quotes = _BoundJob(quotes.expire_quotes)
+    expire_contracts = _BoundJob(contracts.expire_contracts)
+    deliver_outbox = _BoundJob(outbox.deliver_outbox)
+
+    @classmethod
+    def commands(cls) -> Iterator[tuple[str, CommandInfo]]:
+        """Yield ``(method name, registry entry)`` for every job."""
+        for name, value in vars(cls).items():
+            if isinstance(value, _BoundJob):
+                yield name, command_info(value.function)
+
+
 class ServiceDesk:
     """The service engine for one tenant, with its ports wired.
+
+    Commands are grouped by subject: :attr:`bookings`, :attr:`requests`, :attr:`dispatch`,
+    :attr:`work`, :attr:`installed_base`, :attr:`contracts`, :attr:`quotes`, :attr:`parts`,
+    :attr:`care` and :attr:`jobs`. Each method takes the acting :class:`~servicecore.Actor`
+    first, then the command's own arguments, and raises what the command raises; a call the
+    command could not take (a missing, unknown or mistyped argument) is refused with a
+    :class:`~servicecore.errors.ValidationError` naming the argument before anything runs.
 
     Args:
         storage: Where records live.
         tenant: The company this desk serves.
         clock: Where "now" comes from (the system clock by default).
-        ids: Ids for new records.
-        policy: Who may do what.
-        signer: Signs check-in tokens (none: confirmations carry no token).
-        evidence_store: Where photos and documents go.
-        closure_policy: What a request needs before it may close (seed 001: photos).
-        default_sla: SLA for requests without a contract.
-        currency: The currency of new processing orders.
+        settings: Policy, ids, signer, evidence store, closure policy, default SLA and currency
+            shared by every command (defaults: the default role-and-ownership policy, UUIDs, no
+            signer, no evidence store, no photos required, no default SLA, EUR).
+
+    Raises:
+        ValidationError: ``tenant`` is not an id, or ``settings`` is not a DeskSettings.
     """
 
     def __init__(
@@ -74,226 +399,66 @@ class ServiceDesk:
         tenant: str,
         *,
         clock: Clock | None = None,
-        ids: IdGenerator = DEFAULT_IDS,
-        policy: Policy = DEFAULT_POLICY,
-        signer: TokenSigner | None = None,
-        evidence_store: EvidenceStore | None = None,
-        closure_policy: ClosurePolicy | None = None,
-        default_sla: SlaPolicy | None = None,
-        currency: str = "EUR",
+        settings: DeskSettings | None = None,
     ) -> None:
+        if settings is not None and not isinstance(settings, DeskSettings):
+            raise ValidationError.single("settings", settings, "must be a DeskSettings")
+        storage.unit_of_work(tenant).rollback()  # the storage checks the tenant id
         self.storage = storage
         self.tenant = tenant
         self.clock: Clock = clock or SystemClock()
-        self.ids = ids
-        self.policy = policy
-        self.signer = signer
-        self.evidence_store = evidence_store
-        self.closure_policy = closure_policy or ClosurePolicy()
-        self.default_sla = default_sla
-        self.currency = currency
+        self.settings = settings or DeskSettings()
+        self.bookings = BookingCommands(self)
+        self.requests = RequestCommands(self)
+        self.dispatch = DispatchCommands(self)
+        self.work = WorkCommands(self)
+        self.installed_base = InstalledBaseCommands(self)
+        self.contracts = ContractCommands(self)
+        self.quotes = QuoteCommands(self)
+        self.parts = PartsCommands(self)
+        self.care = CareCommands(self)
+        self.jobs = Jobs(self)
+
+    GROUPS: typing.ClassVar[tuple[tuple[str, type[_Group]], ...]] = (
+        ("bookings", BookingCommands),
+        ("requests", RequestCommands),
+        ("dispatch", DispatchCommands),
+        ("work", WorkCommands),
+        ("installed_base", InstalledBaseCommands),
+        ("contracts", ContractCommands),
+        ("quotes", QuoteCommands),
+        ("parts", PartsCommands),
+        ("care", CareCommands),
+        ("jobs", Jobs),
+    )
+    """The desk's groups by attribute name, in the order of the documentation."""
 
     def run(
         self,
-        command: Callable[Concatenate[UnitOfWork, Actor, Clock, P], T],
+        command: Callable[Concatenate[CommandContext, P], T],
         actor: Actor,
+        /,
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run any command in its own unit of work and commit; nothing is written if it raises.
+        """Run a registered command (or read) with the desk's settings in its own unit of work.
+
+        Commands commit when they return; reads never commit. Host-defined commands run here
+        too once registered with :func:`~servicecore.services.context.command`, so they get the
+        desk's policy, ids and stores like servicecore's own.
 
         Raises:
+            ValidationError: ``command`` is not registered, or the call does not fit its
+                signature (naming the argument).
             Whatever the command raises, and what the commit raises (``ConcurrencyError``,
-            ``DoubleBooking``...).
+            ``DoubleBooking``...); nothing is written then.
         """
+        info = command_info(command)
+        if info.kind == "job":
+            raise ValidationError.single("command", info.name, "is a job: run it from desk.jobs")
+        _check_arguments(command, actor, args, kwargs)
         with self.storage.unit_of_work(self.tenant) as uow:
-            result = command(uow, actor, self.clock, *args, **kwargs)
-            uow.commit()
+            result = command(CommandContext(uow, actor, self.clock, self.settings), *args, **kwargs)
+            if info.kind == "command":
+                uow.commit()
         return result
-
-    def _std(self) -> dict[str, Any]:
-        return {"policy": self.policy, "ids": self.ids}
-
-    # -- bookings --------------------------------------------------------------------------
-
-    def book(self, actor: Actor, **fields: Any) -> Booking:
-        """Book a slot (see :func:`servicecore.services.bookings.book`)."""
-        return self.run(bookings.book, actor, **fields, **self._std())
-
-    def confirm_booking(self, actor: Actor, booking_id: str) -> Booking:
-        """Confirm a booking and send the confirmation with its check-in token."""
-        return self.run(
-            bookings.confirm_booking, actor, booking_id, signer=self.signer, **self._std()
-        )
-
-    def reschedule_booking(self, actor: Actor, booking_id: str, new_slot: TimeRange) -> Booking:
-        """Move a booking under its change policy."""
-        return self.run(
-            bookings.reschedule_booking,
-            actor,
-            booking_id,
-            new_slot,
-            signer=self.signer,
-            **self._std(),
-        )
-
-    def cancel_booking(self, actor: Actor, booking_id: str, reason: str) -> Booking:
-        """Cancel a booking (a fee applies after the cut-off)."""
-        return self.run(bookings.cancel_booking, actor, booking_id, reason, **self._std())
-
-    def record_payment(self, actor: Actor, booking_id: str, payment_reference: str) -> Booking:
-        """Record a booking's payment with its reference."""
-        return self.run(
-            bookings.record_payment, actor, booking_id, payment_reference, **self._std()
-        )
-
-    def check_in(self, actor: Actor, token: str) -> Booking:
-        """Check a customer in with their token or QR payload.
-
-        Raises:
-            ValidationError: The desk has no token signer.
-        """
-        if self.signer is None:
-            raise ValidationError.single("signer", None, "this desk issues no check-in tokens")
-        return self.run(bookings.check_in, actor, token, self.signer, **self._std())
-
-    # -- requests and dispatch ---------------------------------------------------------------
-
-    def open_request(self, actor: Actor, **fields: Any) -> ServiceRequest:
-        """Open a request, from a booking or directly, with its SLA due times."""
-        return self.run(
-            requests.open_request, actor, default_sla=self.default_sla, **fields, **self._std()
-        )
-
-    def close_consult(self, actor: Actor, request_id: str, answer: str) -> ServiceRequest:
-        """Answer and close a consult request."""
-        return self.run(requests.close_consult, actor, request_id, answer, **self._std())
-
-    def assign(
-        self, actor: Actor, request_id: str, technician_id: str, planned: TimeRange
-    ) -> DispatchOrder:
-        """Dispatch a technician to a request."""
-        return self.run(dispatch.assign, actor, request_id, technician_id, planned, **self._std())
-
-    def plan_day(
-        self, actor: Actor, day: date, timezone: str, *, time_limit: float = 10.0, seed: int = 0
-    ) -> tuple[Result, list[DispatchOrder]]:
-        """Plan a day with the scheduler and dispatch the plan."""
-        return self.run(
-            planning.plan_day,
-            actor,
-            day,
-            timezone,
-            time_limit=time_limit,
-            seed=seed,
-            **self._std(),
-        )
-
-    def accept_dispatch(self, actor: Actor, dispatch_id: str) -> DispatchOrder:
-        """The assigned technician takes the job."""
-        return self.run(dispatch.accept_dispatch, actor, dispatch_id, **self._std())
-
-    def reject_dispatch(self, actor: Actor, dispatch_id: str, reason: str) -> DispatchOrder:
-        """The assigned technician declines."""
-        return self.run(dispatch.reject_dispatch, actor, dispatch_id, reason, **self._std())
-
-    def revoke_dispatch(self, actor: Actor, dispatch_id: str, reason: str) -> DispatchOrder:
-        """A supervisor withdraws a dispatch order."""
-        return self.run(dispatch.revoke_dispatch, actor, dispatch_id, reason, **self._std())
-
-    def start_dispatch(self, actor: Actor, dispatch_id: str) -> ProcessingOrder:
-        """Work starts; returns the new processing order."""
-        return self.run(
-            dispatch.start_dispatch, actor, dispatch_id, currency=self.currency, **self._std()
-        )
-
-    def complete_dispatch(self, actor: Actor, dispatch_id: str) -> DispatchOrder:
-        """Work is done (its processing order must be completed)."""
-        return self.run(dispatch.complete_dispatch, actor, dispatch_id, **self._std())
-
-    # -- work and closure ----------------------------------------------------------------------
-
-    def record_processing(
-        self, actor: Actor, processing_id: str, changes: Mapping[str, Any]
-    ) -> ProcessingOrder:
-        """Record hours, parts, returns, loaners, income, costs or the solution."""
-        return self.run(work.record_processing, actor, processing_id, changes, **self._std())
-
-    def complete_processing(self, actor: Actor, processing_id: str) -> ProcessingOrder:
-        """Complete a processing order."""
-        return self.run(work.complete_processing, actor, processing_id, **self._std())
-
-    def add_evidence(
-        self, actor: Actor, request_id: str, kind: EvidenceKind, name: str, content: bytes
-    ) -> Evidence:
-        """Store a photo or document and record its hash.
-
-        Raises:
-            ValidationError: The desk has no evidence store.
-        """
-        if self.evidence_store is None:
-            raise ValidationError.single("evidence_store", None, "this desk stores no evidence")
-        return self.run(
-            work.add_evidence,
-            actor,
-            request_id,
-            kind,
-            name,
-            content,
-            self.evidence_store,
-            **self._std(),
-        )
-
-    def close_request(self, actor: Actor, request_id: str, summary: str) -> ServiceRequest:
-        """Close a resolved request under the desk's closure policy."""
-        return self.run(
-            work.close_request, actor, request_id, summary, self.closure_policy, **self._std()
-        )
-
-    def record_survey(
-        self, actor: Actor, request_id: str, score: int, comment: str = ""
-    ) -> SurveyResult:
-        """Record the customer's satisfaction with a closed request."""
-        return self.run(
-            work.record_survey,
-            actor,
-            request_id,
-            score,
-            comment,
-            default_sla=self.default_sla,
-            **self._std(),
-        )
-
-    def publish_knowledge(self, actor: Actor, request_id: str) -> KnowledgeArticle:
-        """Turn a closed request into a knowledge article."""
-        return self.run(work.publish_knowledge, actor, request_id, **self._std())
-
-    # -- reading and jobs ------------------------------------------------------------------------
-
-    def suggest_solutions(self, request_id: str, *, limit: int = 5) -> list[Suggestion]:
-        """Knowledge articles that may solve a request, best first."""
-        with self.storage.unit_of_work(self.tenant) as uow:
-            return work.suggest_solutions(uow, request_id, limit=limit)
-
-    def sla_report(self, request_id: str, now: datetime | None = None) -> SlaOutcome | None:
-        """How a request stands against its SLA (now by default), with the penalties."""
-        with self.storage.unit_of_work(self.tenant) as uow:
-            return requests.sla_report(
-                uow, request_id, now or self.clock.now(), default_sla=self.default_sla
-            )
-
-    def run_alerts(
-        self,
-        recipients: Sequence[tuple[NotificationChannel, str]],
-        *,
-        settings: alerts.AlertSettings | None = None,
-    ) -> alerts.AlertRun:
-        """Raise the due alerts not raised before (see :mod:`servicecore.services.alerts`)."""
-        return alerts.run_alerts(
-            self.storage,
-            self.tenant,
-            self.clock,
-            recipients,
-            settings=settings,
-            policy=self.policy,
-        )

@@ -10,21 +10,23 @@ request once its processing is complete. Every step is in the service log (the a
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from servicecore.errors import NotFound, TransitionRefused, ValidationError
 from servicecore.lifecycle import DISPATCH, PROCESSING, REQUEST
-from servicecore.model.actor import Actor
 from servicecore.model.common import DispatchId, ProcessingId, RequestId, TechnicianId, TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.technician import Technician
-from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
-from servicecore.scheduling import Result
-from servicecore.services.common import DEFAULT_IDS, context, event, move
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.common import event, move
+from servicecore.services.context import CommandContext, command
 from servicecore.services.requests import dispatches_of
+
+if TYPE_CHECKING:  # the scheduler (OR-Tools) is imported when a day is planned, not before
+    from servicecore.scheduling import Result
 
 __all__ = [
     "accept_dispatch",
@@ -58,17 +60,15 @@ def _technician(uow: UnitOfWork, technician_id: str, request: ServiceRequest) ->
     return tech
 
 
+@command("assign")
 def assign(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     technician_id: str,
     planned: TimeRange,
     *,
     dispatch_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """Send ``technician_id`` to the request for ``planned``: a new dispatch order.
 
@@ -79,40 +79,33 @@ def assign(
         TransitionRefused: The request is closed, cancelled or resolved.
         DoubleBooking: The technician is busy then (here or at commit).
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, "assign", request)
-    _technician(uow, technician_id, request)
+    request = cx.uow.requests.get(request_id)
+    cx.check("assign", request)
+    _technician(cx.uow, technician_id, request)
     order = DispatchOrder(
-        id=DispatchId(dispatch_id or ids.new_id("DispatchOrder")),
+        id=DispatchId(dispatch_id or cx.ids.new_id("DispatchOrder")),
         request_id=request.id,
         technician_id=TechnicianId(technician_id),
         planned=planned,
     )
     payload = {"technician_id": technician_id, "planned": planned}
-    DISPATCH.create(
-        order, context(actor, clock, payload=payload, facts={"request": request}), uow.audit
-    )
-    uow.dispatches.add(order)
+    DISPATCH.create(order, cx.transition(payload=payload, facts={"request": request}), cx.uow.audit)
+    cx.uow.dispatches.add(order)
     request.dispatch_ids = (*request.dispatch_ids, order.id)
     if request.status is RequestStatus.OPEN:
-        facts = {"dispatches": [*dispatches_of(uow, request.id)]}
-        REQUEST.fire(
-            request, "assign", context(actor, clock, payload=payload, facts=facts), uow.audit
-        )
-    uow.requests.update(request)
-    event(uow, ids, clock, "DispatchAssigned", order, payload)
+        facts = {"dispatches": [*dispatches_of(cx.uow, request.id)]}
+        REQUEST.fire(request, "assign", cx.transition(payload=payload, facts=facts), cx.uow.audit)
+    cx.uow.requests.update(request)
+    event(cx, "DispatchAssigned", order, payload)
     return order
 
 
+@command("assign")
 def assign_account_specialist(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     planned: TimeRange,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """Assign the request to the customer's account specialist (按客户专员派工).
 
@@ -123,25 +116,27 @@ def assign_account_specialist(
         NotFound: No such request, or the customer has no such specialist.
         DoubleBooking: The specialist is busy then (and as :func:`assign` otherwise).
     """
-    request = uow.requests.get(request_id)
-    for tech in uow.technicians.iterate(Query(equals={"active": True})):
+    request = cx.uow.requests.get(request_id)
+    for tech in cx.uow.technicians.iterate(Query(equals={"active": True})):
         if request.customer_id in tech.account_customers and tech.has_skills(
             request.required_skills
         ):
-            return assign(uow, actor, clock, request_id, tech.id, planned, policy=policy, ids=ids)
+            return assign(
+                cx,
+                request_id,
+                tech.id,
+                planned,
+            )
     raise NotFound("AccountSpecialist", request.customer_id)
 
 
+@command("assign")
 def assign_from_plan(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan: Result,
     day: date,
     timezone: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> list[DispatchOrder]:
     """Turn a scheduler plan of ``day`` into dispatch orders: one per planned visit.
 
@@ -158,7 +153,7 @@ def assign_from_plan(
     made = []
     for route in plan.routes:
         for visit in route.visits:
-            existing = dispatches_of(uow, visit.job_id)
+            existing = dispatches_of(cx.uow, visit.job_id)
             if any(d.technician_id == route.technician_id and d.status in _LIVE for d in existing):
                 continue
             planned = TimeRange(
@@ -166,14 +161,10 @@ def assign_from_plan(
             )
             made.append(
                 assign(
-                    uow,
-                    actor,
-                    clock,
+                    cx,
                     visit.job_id,
                     route.technician_id,
                     planned,
-                    policy=policy,
-                    ids=ids,
                 )
             )
     return made
@@ -183,14 +174,11 @@ def _load(uow: UnitOfWork, dispatch_id: str) -> DispatchOrder:
     return uow.dispatches.get(dispatch_id)
 
 
+@command("accept_dispatch")
 def accept_dispatch(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     dispatch_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """The assigned technician takes the job.
 
@@ -200,72 +188,55 @@ def accept_dispatch(
         InvalidTransition: It is not assigned.
     """
     accepted: DispatchOrder = move(
-        uow,
-        actor,
-        clock,
+        cx,
         DISPATCH,
         dispatch_id,
         "accept",
         command="accept_dispatch",
-        policy=policy,
-        ids=ids,
         event_name="DispatchAccepted",
     )
     return accepted
 
 
-def _release(uow: UnitOfWork, actor: Actor, clock: Clock, order: DispatchOrder) -> None:
+def _release(cx: CommandContext, order: DispatchOrder) -> None:
     """After a rejection or revocation: no live order left means the request is assignable."""
-    request = uow.requests.get(order.request_id)
-    orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
+    request = cx.uow.requests.get(order.request_id)
+    orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
     if request.status is RequestStatus.ASSIGNED and not any(d.status in _LIVE for d in orders):
-        REQUEST.fire(
-            request, "unassign", context(actor, clock, facts={"dispatches": orders}), uow.audit
-        )
-        uow.requests.update(request)
+        REQUEST.fire(request, "unassign", cx.transition(facts={"dispatches": orders}), cx.uow.audit)
+        cx.uow.requests.update(request)
 
 
 _WITHDRAWN = {"reject": "DispatchRejected", "revoke": "DispatchRevoked"}
 
 
 def _withdraw(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
     dispatch_id: str,
     trigger: str,
     reason: str,
-    policy: Policy,
-    ids: IdGenerator,
 ) -> DispatchOrder:
     """Reject or revoke an order, then make its request assignable if nothing else is live."""
     order: DispatchOrder = move(
-        uow,
-        actor,
-        clock,
+        cx,
         DISPATCH,
         dispatch_id,
         trigger,
         command=f"{trigger}_dispatch",
-        policy=policy,
-        ids=ids,
         event_name=_WITHDRAWN[trigger],
         reason=reason,
         event_payload=lambda _o: {"reason": reason},
     )
-    _release(uow, actor, clock, order)
+    _release(cx, order)
     return order
 
 
+@command("reject_dispatch")
 def reject_dispatch(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     dispatch_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """The assigned technician declines, saying why; the request becomes assignable again.
 
@@ -275,18 +246,15 @@ def reject_dispatch(
         InvalidTransition: It is not assigned (accepted orders are revoked, not rejected).
         TransitionRefused: No reason given.
     """
-    return _withdraw(uow, actor, clock, dispatch_id, "reject", reason, policy, ids)
+    return _withdraw(cx, dispatch_id, "reject", reason)
 
 
+@command("revoke_dispatch")
 def revoke_dispatch(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     dispatch_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """Withdraw a dispatch order before work started (wrong assignment, technician left).
 
@@ -296,18 +264,14 @@ def revoke_dispatch(
         InvalidTransition: Work on it has started or it has ended.
         TransitionRefused: No reason given.
     """
-    return _withdraw(uow, actor, clock, dispatch_id, "revoke", reason, policy, ids)
+    return _withdraw(cx, dispatch_id, "revoke", reason)
 
 
+@command("start_dispatch")
 def start_dispatch(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     dispatch_id: str,
-    *,
-    currency: str,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProcessingOrder:
     """The technician starts work: the order is in progress and its processing order opens.
 
@@ -321,38 +285,33 @@ def start_dispatch(
         PermissionDenied: The actor is not its technician.
         InvalidTransition: It is not accepted.
     """
-    order = _load(uow, dispatch_id)
-    policy.check(actor, "start_dispatch", order)
-    DISPATCH.fire(order, "start", context(actor, clock), uow.audit)
-    uow.dispatches.update(order)
-    request = uow.requests.get(order.request_id)
+    order = _load(cx.uow, dispatch_id)
+    cx.check("start_dispatch", order)
+    DISPATCH.fire(order, "start", cx.transition(), cx.uow.audit)
+    cx.uow.dispatches.update(order)
+    request = cx.uow.requests.get(order.request_id)
     processing = ProcessingOrder(
-        id=ProcessingId(ids.new_id("ProcessingOrder")),
+        id=ProcessingId(cx.ids.new_id("ProcessingOrder")),
         request_id=RequestId(request.id),
         dispatch_id=order.id,
-        currency=currency,
+        currency=cx.settings.currency,
     )
-    PROCESSING.create(processing, context(actor, clock), uow.audit)
-    uow.processing.add(processing)
+    PROCESSING.create(processing, cx.transition(), cx.uow.audit)
+    cx.uow.processing.add(processing)
     request.processing_ids = (*request.processing_ids, processing.id)
     if request.status is RequestStatus.ASSIGNED:
-        orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
-        REQUEST.fire(
-            request, "start", context(actor, clock, facts={"dispatches": orders}), uow.audit
-        )
-    uow.requests.update(request)
-    event(uow, ids, clock, "WorkStarted", order, {"processing_id": processing.id})
+        orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
+        REQUEST.fire(request, "start", cx.transition(facts={"dispatches": orders}), cx.uow.audit)
+    cx.uow.requests.update(request)
+    event(cx, "WorkStarted", order, {"processing_id": processing.id})
     return processing
 
 
+@command("complete_dispatch")
 def complete_dispatch(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     dispatch_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> DispatchOrder:
     """The technician finishes: needs the order's processing order completed first.
 
@@ -364,9 +323,9 @@ def complete_dispatch(
         InvalidTransition: It is not in progress.
         TransitionRefused: Its processing order is not completed.
     """
-    order = _load(uow, dispatch_id)
-    policy.check(actor, "complete_dispatch", order)
-    mine = [p for p in processing_of(uow, order.request_id) if p.dispatch_id == order.id]
+    order = _load(cx.uow, dispatch_id)
+    cx.check("complete_dispatch", order)
+    mine = [p for p in processing_of(cx.uow, order.request_id) if p.dispatch_id == order.id]
     if not any(p.status is ProcessingStatus.COMPLETED for p in mine):
         raise TransitionRefused(
             f"DispatchOrder {order.id}",
@@ -375,13 +334,13 @@ def complete_dispatch(
             "processing_complete",
             "record and complete its processing order first",
         )
-    DISPATCH.fire(order, "complete", context(actor, clock), uow.audit)
-    uow.dispatches.update(order)
-    request = uow.requests.get(order.request_id)
-    orders = [order if d.id == order.id else d for d in dispatches_of(uow, request.id)]
+    DISPATCH.fire(order, "complete", cx.transition(), cx.uow.audit)
+    cx.uow.dispatches.update(order)
+    request = cx.uow.requests.get(order.request_id)
+    orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
     if request.status is RequestStatus.IN_PROGRESS and not any(d.status in _LIVE for d in orders):
-        facts = {"processing_orders": processing_of(uow, request.id)}
-        REQUEST.fire(request, "resolve", context(actor, clock, facts=facts), uow.audit)
-        uow.requests.update(request)
-    event(uow, ids, clock, "DispatchCompleted", order)
+        facts = {"processing_orders": processing_of(cx.uow, request.id)}
+        REQUEST.fire(request, "resolve", cx.transition(facts=facts), cx.uow.audit)
+        cx.uow.requests.update(request)
+    event(cx, "DispatchCompleted", order)
     return order

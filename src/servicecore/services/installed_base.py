@@ -19,7 +19,6 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import ARCHIVE
-from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchivePart, ProductArchive
 from servicecore.model.common import ArchiveId, PartCode
 from servicecore.model.contract import ContractStatus
@@ -27,15 +26,13 @@ from servicecore.model.maintenance import add_months
 from servicecore.ports import (
     BillOfMaterials,
     BomLine,
-    Clock,
-    IdGenerator,
     Query,
     Shipment,
     ShipmentHistory,
     UnitOfWork,
 )
-from servicecore.services.common import DEFAULT_IDS, context, event
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.common import event
+from servicecore.services.context import CommandContext, command, query
 
 __all__ = [
     "Coverage",
@@ -90,10 +87,10 @@ def _refuse_duplicate_serial(uow: UnitOfWork, serial_number: str, product_code: 
             )
 
 
+@command("manage_installed_base")
 def register_archive(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     serial_number: str,
     product_code: str,
@@ -106,8 +103,6 @@ def register_archive(
     service_expiry: date | None = None,
     parts: Sequence[ArchivePart] = (),
     archive_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProductArchive:
     """Create a product archive and register it, so that it can take service requests.
 
@@ -117,9 +112,8 @@ def register_archive(
             product and serial number.
         DuplicateId: ``archive_id`` is taken (at the write or at commit).
     """
-    policy.check(actor, "manage_installed_base")
     archive = ProductArchive(
-        id=ArchiveId(archive_id or ids.new_id("ProductArchive")),
+        id=ArchiveId(archive_id or cx.ids.new_id("ProductArchive")),
         serial_number=serial_number,
         batch=batch,
         product_code=product_code,  # type: ignore[arg-type]
@@ -131,14 +125,12 @@ def register_archive(
         service_expiry=service_expiry,
         parts=tuple(parts),
     )
-    _refuse_duplicate_serial(uow, serial_number, product_code)
-    ARCHIVE.create(archive, context(actor, clock), uow.audit)
-    ARCHIVE.fire(archive, "register", context(actor, clock), uow.audit)
-    uow.archives.add(archive)
+    _refuse_duplicate_serial(cx.uow, serial_number, product_code)
+    ARCHIVE.create(archive, cx.transition(), cx.uow.audit)
+    ARCHIVE.fire(archive, "register", cx.transition(), cx.uow.audit)
+    cx.uow.archives.add(archive)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "ArchiveRegistered",
         archive,
         {"serial_number": serial_number, "customer_id": customer_id},
@@ -172,10 +164,10 @@ def parts_from_bom(lines: Sequence[BomLine]) -> tuple[ArchivePart, ...]:
         raise ValidationError.single("bom", lines, str(exc)) from exc
 
 
+@command("manage_installed_base")
 def register_from_shipment(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     shipments: ShipmentHistory,
     bom: BillOfMaterials,
     serial_number: str,
@@ -186,8 +178,6 @@ def register_from_shipment(
     site_id: str | None = None,
     service_expiry: date | None = None,
     archive_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProductArchive:
     """Register the unit the ERP shipped under ``serial_number``, with its parts from production.
 
@@ -203,7 +193,6 @@ def register_from_shipment(
             :func:`register_archive`.
         NotFound: The BOM does not know the product.
     """
-    policy.check(actor, "manage_installed_base")
     if warranty_months < 1:
         raise ValidationError.single("warranty_months", warranty_months, "must be at least 1")
     found = shipments.by_serial(serial_number)
@@ -216,9 +205,7 @@ def register_from_shipment(
     end = warranty_end or add_months(installed, warranty_months) - timedelta(days=1)
     parts = parts_from_bom(bom.parts_of(latest.product_code, serial_number))
     return register_archive(
-        uow,
-        actor,
-        clock,
+        cx,
         serial_number=serial_number,
         product_code=latest.product_code,
         customer_id=latest.customer_id,
@@ -230,20 +217,15 @@ def register_from_shipment(
         service_expiry=service_expiry,
         parts=parts,
         archive_id=archive_id,
-        policy=policy,
-        ids=ids,
     )
 
 
+@command("manage_installed_base")
 def invalidate_archive(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     archive_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProductArchive:
     """Invalidate a registered archive (scrapped, service ended): it takes no new requests.
 
@@ -253,37 +235,40 @@ def invalidate_archive(
         InvalidTransition: It is not registered.
         TransitionRefused: No reason given.
     """
-    archive = uow.archives.get(archive_id)
-    policy.check(actor, "manage_installed_base", archive)
-    ARCHIVE.fire(archive, "invalidate", context(actor, clock, reason=reason), uow.audit)
-    uow.archives.update(archive)
-    event(uow, ids, clock, "ArchiveInvalidated", archive, {"reason": reason})
+    archive = cx.uow.archives.get(archive_id)
+    cx.check("manage_installed_base", archive)
+    ARCHIVE.fire(archive, "invalidate", cx.transition(reason=reason), cx.uow.audit)
+    cx.uow.archives.update(archive)
+    event(cx, "ArchiveInvalidated", archive, {"reason": reason})
     return archive
 
 
-def archives_by_serial(uow: UnitOfWork, serial_number: str) -> list[ProductArchive]:
+@query("view_installed_base")
+def archives_by_serial(cx: CommandContext, /, serial_number: str) -> list[ProductArchive]:
     """Return the archives with ``serial_number`` (any product, any status), by id."""
-    return list(uow.archives.iterate(Query(equals={"serial_number": serial_number})))
+    return list(cx.uow.archives.iterate(Query(equals={"serial_number": serial_number})))
 
 
+@query("view_installed_base")
 def archives_of_customer(
-    uow: UnitOfWork, customer_id: str, *, registered_only: bool = False
+    cx: CommandContext, /, customer_id: str, *, registered_only: bool = False
 ) -> list[ProductArchive]:
     """Return the customer's archives, by id; only registered ones if ``registered_only``."""
     equals: dict[str, object] = {"customer_id": customer_id}
     if registered_only:
         equals["status"] = "registered"
-    return list(uow.archives.iterate(Query(equals=equals)))
+    return list(cx.uow.archives.iterate(Query(equals=equals)))
 
 
+@query("view_installed_base")
 def archives_of_product(
-    uow: UnitOfWork, product_code: str, *, registered_only: bool = False
+    cx: CommandContext, /, product_code: str, *, registered_only: bool = False
 ) -> list[ProductArchive]:
     """Return the archives of ``product_code``, by id; only registered ones if asked."""
     equals: dict[str, object] = {"product_code": product_code}
     if registered_only:
         equals["status"] = "registered"
-    return list(uow.archives.iterate(Query(equals=equals)))
+    return list(cx.uow.archives.iterate(Query(equals=equals)))
 
 
 def shipment_history(
@@ -293,7 +278,8 @@ def shipment_history(
     return shipments.for_customer(customer_id, product_code)
 
 
-def coverage(uow: UnitOfWork, archive_id: str, on: date) -> Coverage:
+@query("view_installed_base")
+def coverage(cx: CommandContext, /, archive_id: str, on: date) -> Coverage:
     """Return whether the product is in warranty, under contract, or chargeable on ``on``.
 
     A contract counts when it is active, lists the product and its period includes ``on``.
@@ -301,10 +287,10 @@ def coverage(uow: UnitOfWork, archive_id: str, on: date) -> Coverage:
     Raises:
         NotFound: No such archive.
     """
-    archive = uow.archives.get(archive_id)
+    archive = cx.uow.archives.get(archive_id)
     covering = tuple(
         contract.id
-        for contract in uow.contracts.iterate(
+        for contract in cx.uow.contracts.iterate(
             Query(
                 equals={"customer_id": archive.customer_id, "status": ContractStatus.ACTIVE.value}
             )

@@ -17,13 +17,11 @@ from datetime import date, timedelta
 import attrs
 
 from servicecore.errors import DuplicateId, ServicecoreError, ValidationError
-from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.contract import ContractStatus, ServiceContract
 from servicecore.model.maintenance import MaintenancePlan, due_visits
-from servicecore.ports import Clock, IdGenerator, Query, Storage, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.context import JobContext, job
 from servicecore.services.requests import open_request
 
 __all__ = [
@@ -156,27 +154,19 @@ def _symptoms(plan: MaintenancePlan, visit: MaintenanceVisit) -> str:
 
 
 def _open_visit(
-    storage: Storage,
-    tenant: str,
-    clock: Clock,
-    actor: Actor,
-    item: tuple[ServiceContract, MaintenancePlan, MaintenanceVisit],
-    policy: Policy,
-    ids: IdGenerator,
+    jx: JobContext, item: tuple[ServiceContract, MaintenancePlan, MaintenanceVisit]
 ) -> str | None:
     """Open one visit's request; return ``None`` if opened, ``"existing"`` or why it was not."""
     contract, plan, visit = item
     try:
-        with storage.unit_of_work(tenant) as uow:
-            if uow.requests.find(visit.request_id) is not None:
+        with jx.command() as cx:
+            if cx.uow.requests.find(visit.request_id) is not None:
                 return _EXISTING
-            archive = uow.archives.find(visit.archive_id)
+            archive = cx.uow.archives.find(visit.archive_id)
             if archive is None or archive.status is not ArchiveStatus.REGISTERED:
                 return f"product {visit.archive_id} is not registered"
             open_request(
-                uow,
-                actor,
-                clock,
+                cx,
                 customer_id=contract.customer_id,
                 service_type=plan.service_type,
                 symptoms=_symptoms(plan, visit),
@@ -185,10 +175,8 @@ def _open_visit(
                 contract_id=contract.id,
                 required_skills=plan.required_skills,
                 request_id=visit.request_id,
-                policy=policy,
-                ids=ids,
             )
-            uow.commit()
+            cx.uow.commit()
     except DuplicateId:
         return _EXISTING  # another run opened it between our look-up and our commit
     except ServicecoreError as exc:
@@ -196,17 +184,9 @@ def _open_visit(
     return None
 
 
-def generate_maintenance_requests(
-    storage: Storage,
-    tenant: str,
-    clock: Clock,
-    *,
-    horizon_days: int = 30,
-    actor: Actor = SYSTEM,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
-) -> MaintenanceRun:
-    """Open a maintenance request for every planned visit of ``tenant`` that has none yet.
+@job("generate_maintenance")
+def generate_maintenance_requests(jx: JobContext, /, *, horizon_days: int = 30) -> MaintenanceRun:
+    """Open a maintenance request for every planned visit of the tenant that has none yet.
 
     "Today" is read in each contract's calendar timezone. Each visit commits in its own unit of
     work; a visit whose request exists is reported as existing, and one that cannot be opened
@@ -218,13 +198,12 @@ def generate_maintenance_requests(
             open requests (``open_request``).
         ValidationError: ``horizon_days`` is negative.
     """
-    policy.check(actor, "generate_maintenance")
-    policy.check(actor, "open_request")
+    jx.check("open_request")
     if horizon_days < 0:
         raise ValidationError.single("horizon_days", horizon_days, "must not be negative")
-    now = clock.now()
+    now = jx.clock.now()
     planned: list[tuple[ServiceContract, MaintenancePlan, MaintenanceVisit]] = []
-    with storage.unit_of_work(tenant) as uow:
+    with jx.storage.unit_of_work(jx.tenant) as uow:
         for contract in uow.contracts.iterate(
             Query(equals={"status": ContractStatus.ACTIVE.value})
         ):
@@ -238,7 +217,7 @@ def generate_maintenance_requests(
     existing: list[MaintenanceVisit] = []
     skipped: list[tuple[MaintenanceVisit, str]] = []
     for item in planned:
-        outcome = _open_visit(storage, tenant, clock, actor, item, policy, ids)
+        outcome = _open_visit(jx, item)
         if outcome is None:
             generated.append(item[2])
         elif outcome == _EXISTING:

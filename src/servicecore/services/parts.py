@@ -44,7 +44,6 @@ from servicecore.lifecycle import (
     TransitionContext,
 )
 from servicecore.lifecycle.requisition import requested_quantities
-from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchiveStatus, ProductArchive
 from servicecore.model.common import (
     ArchiveId,
@@ -69,10 +68,10 @@ from servicecore.model.parts import (
 )
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus, ReturnedPart
 from servicecore.model.request import RequestStatus, ServiceRequest
-from servicecore.ports import Clock, IdGenerator, Inventory, Query, StockMovement, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event, move
+from servicecore.ports import Inventory, Query, StockMovement, UnitOfWork
+from servicecore.services.common import event, move
+from servicecore.services.context import CommandContext, command, query
 from servicecore.services.maintenance import maintenance_visits
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
 
 __all__ = [
     "COMMAND",
@@ -178,28 +177,22 @@ def _line_payload(movements: Sequence[StockMovement], documents: Sequence[str]) 
 # -- requisitions ---------------------------------------------------------------------------------
 
 
+@command("requisition_parts")
 def requisition_parts(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     lines: Sequence[RequisitionLine],
     *,
     warehouse_id: str,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> PartsRequisition:
     """Ask ``warehouse_id`` for parts for a request (配件申领).
 
     Args:
-        uow: The unit of work.
-        actor: Who asks (technician, warehouse or supervisor by default).
-        clock: The clock.
+        cx: Who acts, in which unit of work, under which settings.
         request_id: The request the parts are for.
         lines: What is wanted; ``charged`` lines are paid by the customer.
         warehouse_id: The warehouse asked.
-        policy: Who may do it.
-        ids: Id generator.
 
     Returns:
         The new requisition, ``requested``.
@@ -210,22 +203,20 @@ def requisition_parts(
         TransitionRefused: The request is resolved, closed or cancelled.
         ValidationError: No lines, a bad line or a bad warehouse id (nothing is recorded).
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, COMMAND, request)
+    request = cx.uow.requests.get(request_id)
+    cx.check(COMMAND, request)
     requisition = PartsRequisition(
-        id=RequisitionId(ids.new_id("PartsRequisition")),
+        id=RequisitionId(cx.ids.new_id("PartsRequisition")),
         request_id=RequestId(request.id),
         lines=tuple(lines),
-        requested_at=clock.now(),
+        requested_at=cx.now(),
         warehouse_id=WarehouseId(warehouse_id),
     )
-    ctx = context(actor, clock, payload={"lines": requisition.lines}, facts={"request": request})
-    REQUISITION.create(requisition, ctx, uow.audit)
-    uow.requisitions.add(requisition)
+    ctx = cx.transition(payload={"lines": requisition.lines}, facts={"request": request})
+    REQUISITION.create(requisition, ctx, cx.uow.audit)
+    cx.uow.requisitions.add(requisition)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "PartsRequisitioned",
         requisition,
         {"request_id": request.id, "warehouse_id": warehouse_id, "lines": requisition.lines},
@@ -241,15 +232,12 @@ def _warehouse_of(requisition: PartsRequisition) -> str:
     return requisition.warehouse_id
 
 
+@command("requisition_parts")
 def issue_requisition(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     requisition_id: str,
     inventory: Inventory,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> PartsRequisition:
     """Issue a requisition's parts from its warehouse through the host's inventory.
 
@@ -266,14 +254,14 @@ def issue_requisition(
         ValidationError: The requisition names no warehouse, or the ERP refused a movement
             (movements already made are reversed; nothing is recorded).
     """
-    requisition = uow.requisitions.get(requisition_id)
-    request = uow.requests.get(requisition.request_id)
-    policy.check(actor, COMMAND, request)
+    requisition = cx.uow.requisitions.get(requisition_id)
+    request = cx.uow.requests.get(requisition.request_id)
+    cx.check(COMMAND, request)
     warehouse = _warehouse_of(requisition)
     on_hand = {
         code: inventory.on_hand(warehouse, code) for code in requested_quantities(requisition)
     }
-    ctx = context(actor, clock, facts={"request": request, "on_hand": on_hand})
+    ctx = cx.transition(facts={"request": request, "on_hand": on_hand})
     by_kind: dict[str, list[StockMovement]] = {"sales_outbound": [], "other_outbound": []}
     for line in requisition.lines:
         kind = "sales_outbound" if line.charged else "other_outbound"
@@ -288,8 +276,8 @@ def issue_requisition(
             )
         )
     movements = [*by_kind["sales_outbound"], *by_kind["other_outbound"]]
-    documents = _fire_and_move(REQUISITION, requisition, "issue", ctx, uow, inventory, movements)
-    uow.requisitions.update(requisition)
+    documents = _fire_and_move(REQUISITION, requisition, "issue", ctx, cx.uow, inventory, movements)
+    cx.uow.requisitions.update(requisition)
     split = len(by_kind["sales_outbound"])
     for kind, moved, docs in (
         ("sales_outbound", movements[:split], documents[:split]),
@@ -297,9 +285,7 @@ def issue_requisition(
     ):
         if moved:
             event(
-                uow,
-                ids,
-                clock,
+                cx,
                 "PartsIssued",
                 requisition,
                 {
@@ -314,17 +300,15 @@ def issue_requisition(
     return requisition
 
 
+@command("requisition_parts")
 def return_parts(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     requisition_id: str,
     returned: Sequence[ReturnedPart],
     inventory: Inventory,
     *,
     warehouse_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> PartsRequisition:
     """Book parts back from the field against an issued requisition (返回件 and unused parts).
 
@@ -341,15 +325,15 @@ def return_parts(
         ValidationError: A line is not a :class:`~servicecore.model.processing.ReturnedPart`,
             no warehouse is known, or the ERP refused a movement (nothing is recorded).
     """
-    requisition = uow.requisitions.get(requisition_id)
-    request = uow.requests.get(requisition.request_id)
-    policy.check(actor, COMMAND, request)
+    requisition = cx.uow.requisitions.get(requisition_id)
+    request = cx.uow.requests.get(requisition.request_id)
+    cx.check(COMMAND, request)
     items = list(returned)
     for i, item in enumerate(items):
         if not isinstance(item, ReturnedPart):
             raise ValidationError.single(f"returned[{i}]", item, "must be a ReturnedPart")
     warehouse = warehouse_id if warehouse_id is not None else _warehouse_of(requisition)
-    ctx = context(actor, clock, payload={"returned": items}, facts={"returned": items})
+    ctx = cx.transition(payload={"returned": items}, facts={"returned": items})
     movements = [
         StockMovement(
             kind="return",
@@ -361,16 +345,16 @@ def return_parts(
         )
         for item in items
     ]
-    documents = _fire_and_move(REQUISITION, requisition, "return", ctx, uow, inventory, movements)
-    uow.requisitions.update(requisition)
+    documents = _fire_and_move(
+        REQUISITION, requisition, "return", ctx, cx.uow, inventory, movements
+    )
+    cx.uow.requisitions.update(requisition)
     lines = [
         {**line, "condition": item.condition, "serial": item.serial}
         for line, item in zip(_line_payload(movements, documents), items, strict=True)
     ]
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "PartsReturned",
         requisition,
         {"request_id": request.id, "warehouse_id": warehouse, "lines": lines},
@@ -378,15 +362,12 @@ def return_parts(
     return requisition
 
 
+@command("requisition_parts")
 def cancel_requisition(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     requisition_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> PartsRequisition:
     """Withdraw a requisition the warehouse has not issued yet.
 
@@ -396,11 +377,11 @@ def cancel_requisition(
         InvalidTransition: The requisition was issued, returned or cancelled already.
         TransitionRefused: No reason given.
     """
-    requisition = uow.requisitions.get(requisition_id)
-    policy.check(actor, COMMAND, uow.requests.get(requisition.request_id))
-    REQUISITION.fire(requisition, "cancel", context(actor, clock, reason=reason), uow.audit)
-    uow.requisitions.update(requisition)
-    event(uow, ids, clock, "RequisitionCancelled", requisition, {"reason": reason})
+    requisition = cx.uow.requisitions.get(requisition_id)
+    cx.check(COMMAND, cx.uow.requests.get(requisition.request_id))
+    REQUISITION.fire(requisition, "cancel", cx.transition(reason=reason), cx.uow.audit)
+    cx.uow.requisitions.update(requisition)
+    event(cx, "RequisitionCancelled", requisition, {"reason": reason})
     return requisition
 
 
@@ -416,17 +397,15 @@ def _pending_into(uow: UnitOfWork, warehouse_id: str) -> Counter[str]:
     return pending
 
 
+@command("plan_parts")
 def transfers_for_plan(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
     inventory: Inventory,
     *,
     from_warehouse: str,
     needed_by: date | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> list[TransferRequest]:
     """Push an approved plan down into transfer requests for what each warehouse lacks (下推调拨).
 
@@ -436,15 +415,11 @@ def transfers_for_plan(
     Running it again therefore asks only for what is still missing.
 
     Args:
-        uow: The unit of work.
-        actor: Who pushes the plan down.
-        clock: The clock.
+        cx: Who acts, in which unit of work, under which settings.
         plan_id: The approved plan.
         inventory: The host's stock levels.
         from_warehouse: Where the parts come from (e.g. the central warehouse).
         needed_by: Only plan lines needed on or before this date, if given.
-        policy: Who may do it.
-        ids: Id generator.
 
     Returns:
         The new transfer requests (empty when nothing is missing).
@@ -454,8 +429,8 @@ def transfers_for_plan(
         PermissionDenied: The actor may not plan parts (warehouse and supervisors by default).
         ValidationError: The plan is not approved, or a bad warehouse id.
     """
-    plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, PLAN_COMMAND, plan)
+    plan = cx.uow.spare_part_plans.get(plan_id)
+    cx.check(PLAN_COMMAND, plan)
     if plan.status is not SparePartPlanStatus.APPROVED:
         raise ValidationError.single(
             "plan_id", plan_id, f"is {plan.status.value}; only an approved plan is pushed down"
@@ -467,7 +442,7 @@ def transfers_for_plan(
     for warehouse in warehouses:
         if warehouse == from_warehouse or scoped is None:
             continue
-        pending = _pending_into(uow, warehouse)
+        pending = _pending_into(cx.uow, warehouse)
         short = []
         for line in scoped.transfer_lines_for(warehouse):
             lacking = line.quantity - inventory.on_hand(warehouse, line.part_code)
@@ -477,19 +452,17 @@ def transfers_for_plan(
         if not short:
             continue
         transfer = TransferRequest(
-            id=TransferId(ids.new_id("TransferRequest")),
+            id=TransferId(cx.ids.new_id("TransferRequest")),
             from_warehouse=WarehouseId(from_warehouse),
             to_warehouse=warehouse,
             lines=tuple(short),
-            requested_at=clock.now(),
+            requested_at=cx.now(),
             plan_id=SparePartPlanId(plan.id),
         )
-        TRANSFER.create(transfer, context(actor, clock, payload={"lines": short}), uow.audit)
-        uow.transfers.add(transfer)
+        TRANSFER.create(transfer, cx.transition(payload={"lines": short}), cx.uow.audit)
+        cx.uow.transfers.add(transfer)
         event(
-            uow,
-            ids,
-            clock,
+            cx,
             "TransferRequested",
             transfer,
             {
@@ -517,15 +490,12 @@ def _transfer_moves(transfer: TransferRequest, *, leaving: bool) -> list[StockMo
     ]
 
 
+@command("plan_parts")
 def dispatch_transfer(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     transfer_id: str,
     inventory: Inventory,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> TransferRequest:
     """Send a transfer's parts out of the source warehouse (``transfer`` movements, no destination).
 
@@ -536,19 +506,17 @@ def dispatch_transfer(
         TransitionRefused: A part is short at the source (``stock_at_source``).
         ValidationError: The ERP refused a movement (those made are reversed; nothing recorded).
     """
-    transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, PLAN_COMMAND, transfer)
+    transfer = cx.uow.transfers.get(transfer_id)
+    cx.check(PLAN_COMMAND, transfer)
     on_hand = {
         x.part_code: inventory.on_hand(transfer.from_warehouse, x.part_code) for x in transfer.lines
     }
-    ctx = context(actor, clock, facts={"on_hand": on_hand})
+    ctx = cx.transition(facts={"on_hand": on_hand})
     movements = _transfer_moves(transfer, leaving=True)
-    documents = _fire_and_move(TRANSFER, transfer, "dispatch", ctx, uow, inventory, movements)
-    uow.transfers.update(transfer)
+    documents = _fire_and_move(TRANSFER, transfer, "dispatch", ctx, cx.uow, inventory, movements)
+    cx.uow.transfers.update(transfer)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "TransferDispatched",
         transfer,
         {"from_warehouse": transfer.from_warehouse, "lines": _line_payload(movements, documents)},
@@ -556,15 +524,12 @@ def dispatch_transfer(
     return transfer
 
 
+@command("plan_parts")
 def receive_transfer(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     transfer_id: str,
     inventory: Inventory,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> TransferRequest:
     """Book a transfer's parts into the destination warehouse (``transfer`` movements, no source).
 
@@ -574,16 +539,14 @@ def receive_transfer(
         InvalidTransition: The transfer is not ``in_transit``.
         ValidationError: The ERP refused a movement (those made are reversed; nothing recorded).
     """
-    transfer = uow.transfers.get(transfer_id)
-    policy.check(actor, PLAN_COMMAND, transfer)
+    transfer = cx.uow.transfers.get(transfer_id)
+    cx.check(PLAN_COMMAND, transfer)
     movements = _transfer_moves(transfer, leaving=False)
-    ctx = context(actor, clock)
-    documents = _fire_and_move(TRANSFER, transfer, "receive", ctx, uow, inventory, movements)
-    uow.transfers.update(transfer)
+    ctx = cx.transition()
+    documents = _fire_and_move(TRANSFER, transfer, "receive", ctx, cx.uow, inventory, movements)
+    cx.uow.transfers.update(transfer)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "TransferReceived",
         transfer,
         {"to_warehouse": transfer.to_warehouse, "lines": _line_payload(movements, documents)},
@@ -591,15 +554,12 @@ def receive_transfer(
     return transfer
 
 
+@command("plan_parts")
 def cancel_transfer(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     transfer_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> TransferRequest:
     """Withdraw a transfer request before anything left the source warehouse.
 
@@ -610,15 +570,11 @@ def cancel_transfer(
         TransitionRefused: No reason given.
     """
     cancelled: TransferRequest = move(
-        uow,
-        actor,
-        clock,
+        cx,
         TRANSFER,
         transfer_id,
         "cancel",
         command=PLAN_COMMAND,
-        policy=policy,
-        ids=ids,
         event_name="TransferCancelled",
         reason=reason,
         event_payload=lambda _t: {"reason": reason},
@@ -768,8 +724,10 @@ def _check_plan_inputs(
         raise ValidationError.single("safety_factor", factor, "must be a Decimal above 0")
 
 
+@query("plan_parts")
 def plan_spare_parts(
-    uow: UnitOfWork,
+    cx: CommandContext,
+    /,
     *,
     period_start: date,
     period_end: date,
@@ -778,7 +736,6 @@ def plan_spare_parts(
     failure_window_days: int = 365,
     safety_factor: Decimal = Decimal(1),
     plan_id: str | None = None,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> SparePartPlan:
     """Compute how many of which part ``warehouse_id`` needs by when over a period (备件计划).
 
@@ -816,7 +773,7 @@ def plan_spare_parts(
     fractions are used throughout; dates with nothing to add get no line.
 
     Args:
-        uow: The unit of work (read only).
+        cx: Who acts, in which unit of work, under which settings.
         period_start: First day planned.
         period_end: Last day planned (inclusive).
         warehouse_id: The service warehouse to stock.
@@ -826,7 +783,6 @@ def plan_spare_parts(
         failure_window_days: Length of the history window in days (>= 1).
         safety_factor: Multiplier on every expectation (> 0), e.g. ``Decimal("1.2")``.
         plan_id: The plan's id (default: a new one).
-        ids: Id generator.
 
     Returns:
         A draft plan; ``archive_ids`` are the archives whose expectations contributed.
@@ -839,11 +795,11 @@ def plan_spare_parts(
     factor = Fraction(safety_factor)
     window_start = period_start - timedelta(days=failure_window_days)
     archives: dict[str, ProductArchive | None] = {}
-    history = _history(uow, window_start, period_start, archives)
+    history = _history(cx.uow, window_start, period_start, archives)
     window_last = period_start - timedelta(days=1)
 
     in_service = [ArchiveStatus.REGISTERED.value, ArchiveStatus.INVALIDATED.value]
-    all_archives = list(uow.archives.iterate(Query(equals={"status": in_service})))
+    all_archives = list(cx.uow.archives.iterate(Query(equals={"status": in_service})))
     unit_days: Counter[str] = Counter()
     failures: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for archive in all_archives:
@@ -868,9 +824,9 @@ def plan_spare_parts(
                 expected[code][period_start] += Fraction(qty * days, denominator) * factor
                 contributors.add(archive.id)
     if expected_visits is None:
-        expected_visits = maintenance_visits(uow, period_start, period_end)
+        expected_visits = maintenance_visits(cx.uow, period_start, period_end)
     for i, visit in enumerate(expected_visits):
-        archive, on = _visit_archive(uow, i, visit, period_start, period_end)
+        archive, on = _visit_archive(cx.uow, i, visit, period_start, period_end)
         per_visit = history.per_visit((archive.product_code, ServiceType.MAINTENANCE))
         for code, share in per_visit.items():
             if _holds(archive, code):
@@ -903,7 +859,7 @@ def plan_spare_parts(
         )
     lines.sort(key=lambda x: (x.needed_by, x.part_code))
     return SparePartPlan(
-        id=SparePartPlanId(plan_id if plan_id is not None else ids.new_id("SparePartPlan")),
+        id=SparePartPlanId(plan_id if plan_id is not None else cx.ids.new_id("SparePartPlan")),
         period_start=period_start,
         period_end=period_end,
         lines=tuple(lines),
@@ -911,14 +867,11 @@ def plan_spare_parts(
     )
 
 
+@command("plan_parts")
 def save_spare_part_plan(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan: SparePartPlan,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> SparePartPlan:
     """Record a plan (e.g. from :func:`plan_spare_parts`) as a draft.
 
@@ -927,13 +880,11 @@ def save_spare_part_plan(
         ValidationError: Not a draft :class:`~servicecore.model.parts.SparePartPlan`.
         DuplicateId: A plan with its id exists.
     """
-    policy.check(actor, PLAN_COMMAND, plan)
-    SPARE_PART_PLAN.create(plan, context(actor, clock, payload={"lines": plan.lines}), uow.audit)
-    uow.spare_part_plans.add(plan)
+    cx.check(PLAN_COMMAND, plan)
+    SPARE_PART_PLAN.create(plan, cx.transition(payload={"lines": plan.lines}), cx.uow.audit)
+    cx.uow.spare_part_plans.add(plan)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "SparePartPlanDrafted",
         plan,
         {"period_start": plan.period_start, "period_end": plan.period_end, "lines": plan.lines},
@@ -941,14 +892,11 @@ def save_spare_part_plan(
     return plan
 
 
+@command("plan_parts")
 def approve_spare_part_plan(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> SparePartPlan:
     """Approve a draft plan so that it can be pushed down into transfers.
 
@@ -959,28 +907,21 @@ def approve_spare_part_plan(
         TransitionRefused: The plan's period is over (``period_not_over``).
     """
     approved: SparePartPlan = move(
-        uow,
-        actor,
-        clock,
+        cx,
         SPARE_PART_PLAN,
         plan_id,
         "approve",
         command=PLAN_COMMAND,
-        policy=policy,
-        ids=ids,
         event_name="SparePartPlanApproved",
     )
     return approved
 
 
+@command("plan_parts")
 def close_spare_part_plan(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     plan_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> SparePartPlan:
     """Close an approved plan once none of its transfers is requested or in transit.
 
@@ -990,15 +931,15 @@ def close_spare_part_plan(
         InvalidTransition: The plan is not approved.
         TransitionRefused: A transfer made from it is still open (``no_open_transfers``).
     """
-    plan = uow.spare_part_plans.get(plan_id)
-    policy.check(actor, PLAN_COMMAND, plan)
+    plan = cx.uow.spare_part_plans.get(plan_id)
+    cx.check(PLAN_COMMAND, plan)
     warehouses = sorted({x.warehouse_id for x in plan.lines})
     query = Query(equals={"to_warehouse": warehouses, "status": _OPEN_TRANSFER})
-    transfers = [t for t in uow.transfers.iterate(query) if t.plan_id == plan.id]
-    ctx = context(actor, clock, facts={"transfers": transfers})
-    SPARE_PART_PLAN.fire(plan, "close", ctx, uow.audit)
-    uow.spare_part_plans.update(plan)
-    event(uow, ids, clock, "SparePartPlanClosed", plan)
+    transfers = [t for t in cx.uow.transfers.iterate(query) if t.plan_id == plan.id]
+    ctx = cx.transition(facts={"transfers": transfers})
+    SPARE_PART_PLAN.fire(plan, "close", ctx, cx.uow.audit)
+    cx.uow.spare_part_plans.update(plan)
+    event(cx, "SparePartPlanClosed", plan)
     return plan
 
 
@@ -1050,8 +991,10 @@ def _requisitioned(uow: UnitOfWork, request_ids: Sequence[str]) -> dict[str, Cou
     return held
 
 
+@query("plan_parts")
 def parts_demand(
-    uow: UnitOfWork,
+    cx: CommandContext,
+    /,
     *,
     since: datetime,
     until: datetime,
@@ -1071,7 +1014,7 @@ def parts_demand(
       names no product).
 
     Args:
-        uow: The unit of work (read only).
+        cx: Who acts, in which unit of work, under which settings.
         since: Start of the period (timezone-aware).
         until: End of the period, exclusive (timezone-aware, after ``since``).
         failure_window_days: Length of the history window in days (>= 1).
@@ -1092,19 +1035,21 @@ def parts_demand(
         raise ValidationError.single("failure_window_days", window, "must be a whole number >= 1")
     first = since.astimezone(UTC).date()
     archives: dict[str, ProductArchive | None] = {}
-    history = _history(uow, first - timedelta(days=window), first, archives)
+    history = _history(cx.uow, first - timedelta(days=window), first, archives)
     totals: defaultdict[str, Fraction] = defaultdict(Fraction)
     sources: defaultdict[str, set[str]] = defaultdict(set)
 
     requests = list(
-        uow.requests.iterate(Query(equals={"status": _OPEN_REQUEST}, before={"reported_at": until}))
+        cx.uow.requests.iterate(
+            Query(equals={"status": _OPEN_REQUEST}, before={"reported_at": until})
+        )
     )
-    held = _requisitioned(uow, [r.id for r in requests])
+    held = _requisitioned(cx.uow, [r.id for r in requests])
     for request in requests:
-        key = (_product_of(uow, request, archives), request.service_type)
+        key = (_product_of(cx.uow, request, archives), request.service_type)
         expectation = history.per_visit(key) or history.per_service_type(request.service_type)
         _add(totals, sources, expectation, request.id, held.get(request.id))
-    bookings = uow.bookings.iterate(
+    bookings = cx.uow.bookings.iterate(
         Query(
             equals={"status": _HOLDING_BOOKING},
             at_least={"slot_start": since},

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from servicecore.model.actor import Actor
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
-from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
-from servicecore.scheduling import ProblemBuilder, Result, Travel, solve
-from servicecore.services.common import DEFAULT_IDS
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.context import CommandContext, command
 from servicecore.services.dispatch import assign_from_plan
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+
+if TYPE_CHECKING:  # the scheduler (OR-Tools) is imported when a day is planned, not before
+    from servicecore.scheduling import ProblemBuilder, Result
 
 __all__ = ["DEFAULT_MINUTES", "HELD_PREFIX", "plan_day", "problem_for_day"]
 
@@ -69,6 +70,8 @@ def problem_for_day(
     midnight = datetime.combine(day, time(0), zone)
     end_of_day = midnight + timedelta(days=1)
     duration = minutes or (lambda r: DEFAULT_MINUTES[r.service_type])
+    from servicecore.scheduling import ProblemBuilder, Travel
+
     builder = ProblemBuilder(
         name=f"{uow.tenant}-{day.isoformat()}", travel=Travel.haversine(speed_kmh)
     )
@@ -118,18 +121,16 @@ def problem_for_day(
     return builder
 
 
+@command("assign")
 def plan_day(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     day: date,
     timezone: str,
     *,
     time_limit: float = 10.0,
     seed: int = 0,
     minutes: Callable[[ServiceRequest], int] | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> tuple[Result, list[DispatchOrder]]:
     """Plan ``day`` with the scheduler and dispatch the plan (one dispatch order per new visit).
 
@@ -142,8 +143,9 @@ def plan_day(
         DoubleBooking: A technician's time was taken meanwhile (the caller's unit of work rolls
             back; plan again).
     """
-    policy.check(actor, "assign")
-    problem = problem_for_day(uow, day, timezone, minutes=minutes).build()
+    problem = problem_for_day(cx.uow, day, timezone, minutes=minutes).build()
+    from servicecore.scheduling import solve
+
     result = solve(problem, time_limit=time_limit, seed=seed)
     fresh = attrs.evolve(
         result,
@@ -155,4 +157,9 @@ def plan_day(
             for route in result.routes
         ),
     )
-    return result, assign_from_plan(uow, actor, clock, fresh, day, timezone, policy=policy, ids=ids)
+    return result, assign_from_plan(
+        cx,
+        fresh,
+        day,
+        timezone,
+    )

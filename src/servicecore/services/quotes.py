@@ -22,25 +22,20 @@ import attrs
 from servicecore.errors import ConcurrencyError, NotFound, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import PROCESSING, QUOTE
-from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.common import CustomerId, Money, QuoteId, RequestId
 from servicecore.model.lines import MoneyLine
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.quote import PartLine, Quote, QuoteStatus, ServiceLine
 from servicecore.ports import (
-    Clock,
-    IdGenerator,
     Query,
     Receivable,
     Receivables,
-    Storage,
     UnitOfWork,
 )
-from servicecore.services.common import DEFAULT_IDS, context, event
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.common import event
+from servicecore.services.context import CommandContext, ExpiryRun, JobContext, command, job, query
 
 __all__ = [
-    "ExpiryRun",
     "PriceRecord",
     "QuoteAcceptance",
     "QuoteContext",
@@ -202,19 +197,6 @@ class QuoteAcceptance:
     event: DomainEvent
 
 
-@attrs.frozen
-class ExpiryRun:
-    """What one run of :func:`expire_quotes` did.
-
-    Attributes:
-        expired: Ids of the quotes expired now.
-        skipped: Ids of due quotes another process changed meanwhile (left as they are).
-    """
-
-    expired: tuple[str, ...]
-    skipped: tuple[str, ...]
-
-
 def _totals(
     service_lines: Sequence[ServiceLine], part_lines: Sequence[PartLine], currency: str
 ) -> tuple[Money, Money]:
@@ -278,14 +260,15 @@ def quote_versions(quote: Quote) -> list[QuoteVersion]:
     return found
 
 
-def quote_version(uow: UnitOfWork, quote_id: str, number: int) -> QuoteVersion:
+@query("view_quotes")
+def quote_version(cx: CommandContext, /, quote_id: str, number: int) -> QuoteVersion:
     """Return version ``number`` of a quote (查询变更历史 by version number).
 
     Raises:
         NotFound: No such quote, or the quote has no such version (kind ``"QuoteVersion"``,
             id ``"<quote id> v<number>"``).
     """
-    quote = uow.quotes.get(quote_id)
+    quote = cx.uow.quotes.get(quote_id)
     for found in quote_versions(quote):
         if found.number == number:
             return found
@@ -330,8 +313,10 @@ def _records(uow: UnitOfWork, quote: Quote, part_code: str | None) -> Iterable[P
             )
 
 
+@query("view_quotes")
 def price_history(
-    uow: UnitOfWork,
+    cx: CommandContext,
+    /,
     customer_id: str | None = None,
     part_code: str | None = None,
     *,
@@ -351,7 +336,7 @@ def price_history(
     if limit < 1:
         raise ValidationError.single("limit", limit, "must be at least 1")
     query = Query(equals={"customer_id": customer_id}) if customer_id is not None else Query()
-    found = [r for q in uow.quotes.iterate(query) for r in _records(uow, q, part_code)]
+    found = [r for q in cx.uow.quotes.iterate(query) for r in _records(cx.uow, q, part_code)]
     found.sort(key=lambda r: (r.quoted_at, r.quote_id, r.quote_version), reverse=True)
     return found[:limit]
 
@@ -370,8 +355,10 @@ def _summary(quote: Quote) -> QuoteSummary:
     )
 
 
+@query("view_quotes")
 def quote_context(
-    uow: UnitOfWork,
+    cx: CommandContext,
+    /,
     receivables: Receivables,
     customer_id: str,
     part_codes: Sequence[str] = (),
@@ -381,7 +368,7 @@ def quote_context(
     """Return what to look at before quoting ``customer_id`` for ``part_codes``.
 
     Args:
-        uow: Where the earlier quotes are read.
+        cx: Who asks, and where the earlier quotes are read.
         receivables: The ERP's accounts receivable (a host port).
         customer_id: The customer about to be quoted.
         part_codes: The parts about to be quoted.
@@ -397,17 +384,17 @@ def quote_context(
         cur = item.amount.currency
         totals[cur] = totals.get(cur, Money.zero(cur)) + item.amount
     earlier = sorted(
-        (_summary(q) for q in uow.quotes.iterate(Query(equals={"customer_id": customer_id}))),
+        (_summary(q) for q in cx.uow.quotes.iterate(Query(equals={"customer_id": customer_id}))),
         key=lambda s: (s.valid_until, s.quote_id),
         reverse=True,
     )
     return QuoteContext(
         customer_id=CustomerId(customer_id),
         part_prices={
-            code: tuple(price_history(uow, part_code=code, limit=limit))
+            code: tuple(price_history(cx, part_code=code, limit=limit))
             for code in dict.fromkeys(part_codes)
         },
-        customer_prices=tuple(price_history(uow, customer_id, limit=limit)),
+        customer_prices=tuple(price_history(cx, customer_id, limit=limit)),
         earlier_quotes=tuple(earlier),
         receivables=items,
         receivables_total=totals,
@@ -425,10 +412,10 @@ def _amounts(quote: Quote) -> dict[str, object]:
     }
 
 
+@command("quote")
 def draft_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     customer_id: str,
     currency: str,
@@ -437,8 +424,6 @@ def draft_quote(
     part_lines: Sequence[PartLine] = (),
     request_id: str | None = None,
     quote_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Draft a quote (version 1) for a customer, optionally for one of their requests.
 
@@ -450,7 +435,6 @@ def draft_quote(
             is longer than 50 characters.
         DuplicateId: ``quote_id`` is taken.
     """
-    policy.check(actor, "quote")
     if quote_id is not None and len(quote_id) > _MAX_QUOTE_ID:
         raise ValidationError.single(
             "quote_id",
@@ -458,13 +442,13 @@ def draft_quote(
             f"must be at most {_MAX_QUOTE_ID} characters (its income lines name it)",
         )
     if request_id is not None:
-        request = uow.requests.get(request_id)
+        request = cx.uow.requests.get(request_id)
         if request.customer_id != customer_id:
             raise ValidationError.single(
                 "request_id", request_id, f"is customer {request.customer_id}'s, not {customer_id}"
             )
     quote = Quote(
-        id=QuoteId(quote_id or ids.new_id("Quote")),
+        id=QuoteId(quote_id or cx.ids.new_id("Quote")),
         customer_id=CustomerId(customer_id),
         currency=currency,
         valid_until=valid_until,
@@ -472,11 +456,11 @@ def draft_quote(
         service_lines=tuple(service_lines),
         part_lines=tuple(part_lines),
     )
-    if valid_until <= clock.now():
+    if valid_until <= cx.now():
         raise ValidationError.single("valid_until", valid_until, "must be after now")
-    QUOTE.create(quote, context(actor, clock, payload=_amounts(quote)), uow.audit)
-    uow.quotes.add(quote)
-    event(uow, ids, clock, "QuoteDrafted", quote, _amounts(quote))
+    QUOTE.create(quote, cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.uow.quotes.add(quote)
+    event(cx, "QuoteDrafted", quote, _amounts(quote))
     return quote
 
 
@@ -503,17 +487,15 @@ def _edited(quote: Quote, edits: Mapping[str, Any], now: datetime) -> Quote:
     return edited
 
 
+@command("quote")
 def edit_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
     *,
     service_lines: Sequence[ServiceLine] | None = None,
     part_lines: Sequence[PartLine] | None = None,
     valid_until: datetime | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Replace the lines and/or the validity of a draft quote (arguments left ``None`` stay).
 
@@ -525,8 +507,8 @@ def edit_quote(
         ValidationError: The quote is not a draft (path ``status``); nothing to edit; a line in
             another currency (naming e.g. ``service_lines[1]``); ``valid_until`` not after now.
     """
-    quote = uow.quotes.get(quote_id)
-    policy.check(actor, "quote", quote)
+    quote = cx.uow.quotes.get(quote_id)
+    cx.check("quote", quote)
     if quote.status is not QuoteStatus.DRAFT:
         raise ValidationError.single(
             "status",
@@ -537,20 +519,17 @@ def edit_quote(
     edits = _edits(service_lines, part_lines, valid_until)
     if not edits:
         raise ValidationError.single("quote_id", quote_id, "nothing to edit")
-    edited = _edited(quote, edits, clock.now())
-    uow.quotes.update(edited)
-    event(uow, ids, clock, "QuoteEdited", edited, {"fields": sorted(edits)})
+    edited = _edited(quote, edits, cx.now())
+    cx.uow.quotes.update(edited)
+    event(cx, "QuoteEdited", edited, {"fields": sorted(edits)})
     return edited
 
 
+@command("quote")
 def issue_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Send a draft quote's current version to the customer.
 
@@ -560,27 +539,25 @@ def issue_quote(
         InvalidTransition: The quote is not a draft.
         TransitionRefused: It has no lines, or its validity has passed.
     """
-    quote = uow.quotes.get(quote_id)
-    policy.check(actor, "quote", quote)
-    QUOTE.fire(quote, "issue", context(actor, clock, payload=_amounts(quote)), uow.audit)
-    uow.quotes.update(quote)
+    quote = cx.uow.quotes.get(quote_id)
+    cx.check("quote", quote)
+    QUOTE.fire(quote, "issue", cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.uow.quotes.update(quote)
     payload = _amounts(quote) | {"valid_until": quote.valid_until}
-    event(uow, ids, clock, "QuoteIssued", quote, payload)
+    event(cx, "QuoteIssued", quote, payload)
     return quote
 
 
+@command("quote")
 def change_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
     reason: str,
     *,
     service_lines: Sequence[ServiceLine] | None = None,
     part_lines: Sequence[PartLine] | None = None,
     valid_until: datetime | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Change an issued quote: keep the issued version and draft the next one.
 
@@ -595,48 +572,41 @@ def change_quote(
         ValidationError: A line in another currency, or ``valid_until`` not after now (nothing
             is changed).
     """
-    quote = uow.quotes.get(quote_id)
-    policy.check(actor, "quote", quote)
+    quote = cx.uow.quotes.get(quote_id)
+    cx.check("quote", quote)
     edits = _edits(service_lines, part_lines, valid_until)
-    _edited(quote, edits, clock.now())
+    _edited(quote, edits, cx.now())
     previous = quote.quote_version
-    ctx = context(actor, clock, reason=reason, payload={"from_version": previous} | edits)
-    QUOTE.fire(quote, "change", ctx, uow.audit)
-    changed = _edited(quote, edits, clock.now()) if edits else quote
-    uow.quotes.update(changed)
+    ctx = cx.transition(reason=reason, payload={"from_version": previous} | edits)
+    QUOTE.fire(quote, "change", ctx, cx.uow.audit)
+    changed = _edited(quote, edits, cx.now()) if edits else quote
+    cx.uow.quotes.update(changed)
     payload = {"from_version": previous, "reason": reason} | _amounts(changed)
-    event(uow, ids, clock, "QuoteChanged", changed, payload)
+    event(cx, "QuoteChanged", changed, payload)
     return changed
 
 
 def _decide(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
     quote_id: str,
     trigger: str,
     name: str,
     reason: str,
-    policy: Policy,
-    ids: IdGenerator,
 ) -> Quote:
-    quote = uow.quotes.get(quote_id)
-    policy.check(actor, "quote", quote)
-    QUOTE.fire(quote, trigger, context(actor, clock, reason=reason), uow.audit)
-    uow.quotes.update(quote)
-    event(uow, ids, clock, name, quote, _amounts(quote) | {"reason": reason})
+    quote = cx.uow.quotes.get(quote_id)
+    cx.check("quote", quote)
+    QUOTE.fire(quote, trigger, cx.transition(reason=reason), cx.uow.audit)
+    cx.uow.quotes.update(quote)
+    event(cx, name, quote, _amounts(quote) | {"reason": reason})
     return quote
 
 
+@command("quote")
 def reject_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Record that the customer declined an issued quote.
 
@@ -646,18 +616,15 @@ def reject_quote(
         InvalidTransition: The quote is not issued.
         TransitionRefused: No reason given.
     """
-    return _decide(uow, actor, clock, quote_id, "reject", "QuoteRejected", reason, policy, ids)
+    return _decide(cx, quote_id, "reject", "QuoteRejected", reason)
 
 
+@command("quote")
 def void_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Quote:
     """Withdraw a draft or issued quote (作废).
 
@@ -667,7 +634,7 @@ def void_quote(
         InvalidTransition: The quote is accepted, rejected, expired or already voided.
         TransitionRefused: No reason given.
     """
-    return _decide(uow, actor, clock, quote_id, "void", "QuoteVoided", reason, policy, ids)
+    return _decide(cx, quote_id, "void", "QuoteVoided", reason)
 
 
 def _income_lines(quote: Quote) -> tuple[MoneyLine, ...]:
@@ -694,14 +661,11 @@ def _open_order(uow: UnitOfWork, quote: Quote) -> ProcessingOrder | None:
     return matching[0] if matching else None
 
 
+@command("quote")
 def accept_quote(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     quote_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> QuoteAcceptance:
     """Record the customer's acceptance of an issued quote before its validity passes.
 
@@ -717,28 +681,26 @@ def accept_quote(
         InvalidTransition: The quote is not issued.
         TransitionRefused: Its validity has passed.
     """
-    quote = uow.quotes.get(quote_id)
-    policy.check(actor, "quote", quote)
+    quote = cx.uow.quotes.get(quote_id)
+    cx.check("quote", quote)
     lines = _income_lines(quote)
-    QUOTE.fire(quote, "accept", context(actor, clock, payload=_amounts(quote)), uow.audit)
-    uow.quotes.update(quote)
-    order = _open_order(uow, quote)
+    QUOTE.fire(quote, "accept", cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.uow.quotes.update(quote)
+    order = _open_order(cx.uow, quote)
     if order is not None:
         changes = {"income_lines": (*order.income_lines, *lines)}
-        ctx = context(
-            actor,
-            clock,
+        ctx = cx.transition(
             reason=f"quote {quote.id} v{quote.quote_version} accepted",
             payload=changes,
             facts={"changes": changes},
         )
-        PROCESSING.fire(order, "record", ctx, uow.audit)
-        uow.processing.update(order)
+        PROCESSING.fire(order, "record", ctx, cx.uow.audit)
+        cx.uow.processing.update(order)
     payload = _amounts(quote) | {
         "processing_id": order.id if order is not None else None,
         "income_lines": lines,
     }
-    accepted = event(uow, ids, clock, "QuoteAccepted", quote, payload)
+    accepted = event(cx, "QuoteAccepted", quote, payload)
     return QuoteAcceptance(
         quote=quote,
         income_lines=lines,
@@ -747,16 +709,9 @@ def accept_quote(
     )
 
 
-def expire_quotes(
-    storage: Storage,
-    tenant: str,
-    clock: Clock,
-    *,
-    actor: Actor = SYSTEM,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
-) -> ExpiryRun:
-    """Expire every issued quote of ``tenant`` whose validity has passed (by the clock).
+@job("expire_quotes")
+def expire_quotes(jx: JobContext, /) -> ExpiryRun:
+    """Expire every issued quote whose validity has passed (by the clock).
 
     Each quote commits in its own unit of work with its ``QuoteExpired`` event, so a quote that
     another process accepted or changed meanwhile is skipped without holding back the others.
@@ -765,30 +720,29 @@ def expire_quotes(
     Raises:
         PermissionDenied: The actor may not expire quotes (command ``expire_quotes``).
     """
-    policy.check(actor, "expire_quotes")
-    now = clock.now()
+    now = jx.clock.now()
     # A quote is expired from the very moment of its validity (the accept guard refuses it
     # then), while the query's "before" is strict: one microsecond later includes that moment.
     due = Query(
         equals={"status": QuoteStatus.ISSUED.value},
         before={"valid_until": now + timedelta(microseconds=1)},
     )
-    with storage.unit_of_work(tenant) as uow:
+    with jx.storage.unit_of_work(jx.tenant) as uow:
         found = [q.id for q in uow.quotes.iterate(due)]
     expired: list[str] = []
     skipped: list[str] = []
     for quote_id in found:
         try:
-            with storage.unit_of_work(tenant) as uow:
-                quote = uow.quotes.get(quote_id)
+            with jx.command() as cx:
+                quote = cx.uow.quotes.get(quote_id)
                 if quote.status is not QuoteStatus.ISSUED or quote.valid_until > now:
                     skipped.append(quote_id)
                     continue
-                QUOTE.fire(quote, "expire", context(actor, clock), uow.audit)
-                uow.quotes.update(quote)
+                QUOTE.fire(quote, "expire", cx.transition(), cx.uow.audit)
+                cx.uow.quotes.update(quote)
                 payload = _amounts(quote) | {"valid_until": quote.valid_until}
-                event(uow, ids, clock, "QuoteExpired", quote, payload)
-                uow.commit()
+                event(cx, "QuoteExpired", quote, payload)
+                cx.uow.commit()
         except ConcurrencyError:
             skipped.append(quote_id)
         else:

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
-from servicecore.model.actor import Actor
 from servicecore.model.booking import Booking
 from servicecore.model.common import GeoPoint, RequestId, TimeRange
 from servicecore.model.contract import ServiceContract
@@ -21,9 +20,9 @@ from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaOutcome, SlaPolicy, request_due_times, sla_outcome
-from servicecore.ports import Clock, IdGenerator, Query, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event, move
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.common import event, move
+from servicecore.services.context import CommandContext, command, query
 
 __all__ = [
     "cancel_request",
@@ -34,6 +33,7 @@ __all__ = [
     "open_request",
     "reopen_request",
     "resume_request",
+    "outcome_of",
     "sla_report",
 ]
 
@@ -73,10 +73,10 @@ def _refresh_due_times(
     request.resolution_due = resolution
 
 
+@command("open_request")
 def open_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     *,
     customer_id: str | None = None,
     service_type: ServiceType | None = None,
@@ -88,9 +88,6 @@ def open_request(
     required_skills: Sequence[str] = (),
     from_booking: str | None = None,
     request_id: str | None = None,
-    default_sla: SlaPolicy | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Open a service request, directly or from a booking, with its SLA due times.
 
@@ -107,11 +104,10 @@ def open_request(
         TransitionRefused: The archive is not registered (an invalidated product takes no new
             requests).
     """
-    policy.check(actor, "open_request")
-    now = clock.now()
+    now = cx.now()
     booking: Booking | None = None
     if from_booking is not None:
-        booking = uow.bookings.get(from_booking)
+        booking = cx.uow.bookings.get(from_booking)
         if booking.status.value in ("cancelled", "no_show"):
             raise ValidationError.single(
                 "from_booking", from_booking, f"the booking is {booking.status.value}"
@@ -126,9 +122,9 @@ def open_request(
         raise ValidationError.single("customer_id", None, "is required without a booking")
     if service_type is None:
         raise ValidationError.single("service_type", None, "is required without a booking")
-    archive = uow.archives.get(archive_id) if archive_id is not None else None
+    archive = cx.uow.archives.get(archive_id) if archive_id is not None else None
     if contract_id is not None:
-        contract = uow.contracts.get(contract_id)
+        contract = cx.uow.contracts.get(contract_id)
         if archive_id is not None and not contract.covers(archive_id, now.date()):
             raise ValidationError.single(
                 "contract_id", contract_id, f"does not cover archive {archive_id} today"
@@ -138,7 +134,7 @@ def open_request(
                 "contract_id", contract_id, f"belongs to customer {contract.customer_id}"
             )
     request = ServiceRequest(
-        id=RequestId(request_id or ids.new_id("ServiceRequest")),
+        id=RequestId(request_id or cx.ids.new_id("ServiceRequest")),
         customer_id=customer_id,  # type: ignore[arg-type]
         service_type=service_type,
         priority=priority,
@@ -150,15 +146,13 @@ def open_request(
         required_skills=tuple(required_skills),
         booking_id=booking.id if booking is not None else None,
     )
-    _refresh_due_times(uow, request, now, default_sla)
+    _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
     facts = {"archive": archive} if archive is not None else {}
     payload = {"priority": priority, "booking": from_booking}
-    REQUEST.create(request, context(actor, clock, payload=payload, facts=facts), uow.audit)
-    uow.requests.add(request)
+    REQUEST.create(request, cx.transition(payload=payload, facts=facts), cx.uow.audit)
+    cx.uow.requests.add(request)
     event(
-        uow,
-        ids,
-        clock,
+        cx,
         "RequestOpened",
         request,
         {"priority": priority, "resolution_due": request.resolution_due},
@@ -170,15 +164,12 @@ def _load(uow: UnitOfWork, request_id: str) -> ServiceRequest:
     return uow.requests.get(request_id)
 
 
+@command("hold_request")
 def hold_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Put a request in progress on hold (waiting for parts or the customer): the SLA clock stops.
 
@@ -188,15 +179,11 @@ def hold_request(
         TransitionRefused: No reason given.
     """
     held: ServiceRequest = move(
-        uow,
-        actor,
-        clock,
+        cx,
         REQUEST,
         request_id,
         "hold",
         command="hold_request",
-        policy=policy,
-        ids=ids,
         event_name="RequestOnHold",
         reason=reason,
         event_payload=lambda _r: {"reason": reason},
@@ -204,15 +191,11 @@ def hold_request(
     return held
 
 
+@command("resume_request")
 def resume_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
-    *,
-    default_sla: SlaPolicy | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Resume a request on hold; its resolution due time moves out by the working time held.
 
@@ -220,24 +203,21 @@ def resume_request(
         NotFound, PermissionDenied: As usual.
         InvalidTransition: It is not on hold.
     """
-    request = _load(uow, request_id)
-    policy.check(actor, "resume_request", request)
-    REQUEST.fire(request, "resume", context(actor, clock), uow.audit)
-    _refresh_due_times(uow, request, clock.now(), default_sla)
-    uow.requests.update(request)
-    event(uow, ids, clock, "RequestResumed", request, {"resolution_due": request.resolution_due})
+    request = _load(cx.uow, request_id)
+    cx.check("resume_request", request)
+    REQUEST.fire(request, "resume", cx.transition(), cx.uow.audit)
+    _refresh_due_times(cx.uow, request, cx.now(), cx.settings.default_sla)
+    cx.uow.requests.update(request)
+    event(cx, "RequestResumed", request, {"resolution_due": request.resolution_due})
     return request
 
 
+@command("close_request")
 def close_consult(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     answer: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Answer and close a consult request directly, without dispatch (seed 004).
 
@@ -247,15 +227,11 @@ def close_consult(
         InvalidTransition: It is not open.
     """
     closed: ServiceRequest = move(
-        uow,
-        actor,
-        clock,
+        cx,
         REQUEST,
         request_id,
         "close",
         command="close_request",
-        policy=policy,
-        ids=ids,
         event_name="RequestClosed",
         reason=answer,
         event_payload=lambda _r: {"consult": True},
@@ -263,15 +239,12 @@ def close_consult(
     return closed
 
 
+@command("cancel_request")
 def cancel_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Cancel a request that no dispatch order is working on.
 
@@ -281,32 +254,25 @@ def cancel_request(
         InvalidTransition: Work has started.
     """
     cancelled: ServiceRequest = move(
-        uow,
-        actor,
-        clock,
+        cx,
         REQUEST,
         request_id,
         "cancel",
         command="cancel_request",
-        policy=policy,
-        ids=ids,
         event_name="RequestCancelled",
         reason=reason,
-        facts={"dispatches": dispatches_of(uow, request_id)},
+        facts={"dispatches": dispatches_of(cx.uow, request_id)},
         event_payload=lambda _r: {"reason": reason},
     )
     return cancelled
 
 
+@command("reopen_request")
 def reopen_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     reason: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Send a resolved request back to work (the fix did not hold).
 
@@ -316,15 +282,11 @@ def reopen_request(
         TransitionRefused: No reason given.
     """
     reopened: ServiceRequest = move(
-        uow,
-        actor,
-        clock,
+        cx,
         REQUEST,
         request_id,
         "reopen",
         command="reopen_request",
-        policy=policy,
-        ids=ids,
         event_name="RequestReopened",
         reason=reason,
         event_payload=lambda _r: {"reason": reason},
@@ -337,24 +299,39 @@ def dispatches_of(uow: UnitOfWork, request_id: str) -> list[DispatchOrder]:
     return list(uow.dispatches.iterate(Query(equals={"request_id": request_id})))
 
 
-def sla_report(
-    uow: UnitOfWork,
-    request_id: str,
-    now: datetime,
-    *,
-    default_sla: SlaPolicy | None = None,
+def outcome_of(
+    uow: UnitOfWork, request: ServiceRequest, now: datetime, default_sla: SlaPolicy | None
 ) -> SlaOutcome | None:
-    """Return how ``request`` stands against its SLA at ``now`` and what its breaches cost.
+    """Return how ``request`` stands against its SLA at ``now`` (no policy asked: for commands).
 
     Returns:
         The outcome, or ``None`` for a request without contract when no ``default_sla`` is given.
 
     Raises:
-        NotFound: The request or its contract does not exist, or the contract has no term for the
-            request's priority.
+        NotFound: The request's contract does not exist, or it has no term for the request's
+            priority.
     """
-    request = _load(uow, request_id)
     terms = _terms(uow, request, default_sla)
     if terms is None:
         return None
     return sla_outcome(request, terms, now, finished_holds=hold_periods(uow, request))
+
+
+@query("view_sla")
+def sla_report(
+    cx: CommandContext, /, request_id: str, now: datetime | None = None
+) -> SlaOutcome | None:
+    """Return how a request stands against its SLA (at ``now``, the clock's by default).
+
+    Requests without a contract are measured against the settings' default SLA.
+
+    Returns:
+        The outcome, or ``None`` for a request without contract when there is no default SLA.
+
+    Raises:
+        PermissionDenied: The actor may not view SLAs (``view_sla``).
+        NotFound: The request or its contract does not exist, or the contract has no term for the
+            request's priority.
+    """
+    request = _load(cx.uow, request_id)
+    return outcome_of(cx.uow, request, now or cx.now(), cx.settings.default_sla)

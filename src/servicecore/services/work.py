@@ -16,22 +16,19 @@ from typing import Any
 from servicecore.errors import ValidationError
 from servicecore.knowledge import Suggestion, article_from_request, suggest
 from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
-from servicecore.model.actor import Actor
 from servicecore.model.archive import ArchivePart, ArchiveStatus
-from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
-from servicecore.model.sla import SlaPolicy
 from servicecore.model.survey import SurveyResult
-from servicecore.ports import Clock, EvidenceStore, IdGenerator, Query, UnitOfWork
-from servicecore.services.common import DEFAULT_IDS, context, event
+from servicecore.ports import Query, UnitOfWork
+from servicecore.services.common import event
+from servicecore.services.context import CommandContext, command, query
 from servicecore.services.dispatch import processing_of
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
-from servicecore.services.requests import sla_report
+from servicecore.services.requests import outcome_of
 
 __all__ = [
     "add_evidence",
@@ -51,15 +48,12 @@ def evidence_of(uow: UnitOfWork, request_id: str) -> list[Evidence]:
     return list(uow.evidence.iterate(Query(equals={"request_id": request_id})))
 
 
+@command("record_processing")
 def record_processing(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     processing_id: str,
     changes: Mapping[str, Any],
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProcessingOrder:
     """Record work on an open processing order (``changes``: field name -> new value).
 
@@ -73,23 +67,20 @@ def record_processing(
         TransitionRefused: An unknown field, or nothing to record.
         ValidationError: A value is invalid (nothing is changed).
     """
-    order = uow.processing.get(processing_id)
-    policy.check(actor, "record_processing", uow.dispatches.get(order.dispatch_id))
-    ctx = context(actor, clock, payload=dict(changes), facts={"changes": dict(changes)})
-    PROCESSING.fire(order, "record", ctx, uow.audit)
-    uow.processing.update(order)
-    event(uow, ids, clock, "WorkRecorded", order, {"fields": sorted(changes)})
+    order = cx.uow.processing.get(processing_id)
+    cx.check("record_processing", cx.uow.dispatches.get(order.dispatch_id))
+    ctx = cx.transition(payload=dict(changes), facts={"changes": dict(changes)})
+    PROCESSING.fire(order, "record", ctx, cx.uow.audit)
+    cx.uow.processing.update(order)
+    event(cx, "WorkRecorded", order, {"fields": sorted(changes)})
     return order
 
 
+@command("complete_processing")
 def complete_processing(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     processing_id: str,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ProcessingOrder:
     """Complete a processing order whose required fields are filled.
 
@@ -98,51 +89,49 @@ def complete_processing(
         TransitionRefused: Solution type, solution text or labour hours (or the loaner of a
             repair with loaner) are missing.
     """
-    order = uow.processing.get(processing_id)
-    policy.check(actor, "complete_processing", uow.dispatches.get(order.dispatch_id))
-    PROCESSING.fire(order, "complete", context(actor, clock), uow.audit)
-    uow.processing.update(order)
-    event(uow, ids, clock, "ProcessingCompleted", order)
+    order = cx.uow.processing.get(processing_id)
+    cx.check("complete_processing", cx.uow.dispatches.get(order.dispatch_id))
+    PROCESSING.fire(order, "complete", cx.transition(), cx.uow.audit)
+    cx.uow.processing.update(order)
+    event(cx, "ProcessingCompleted", order)
     return order
 
 
+@command("add_evidence")
 def add_evidence(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     kind: EvidenceKind,
     name: str,
     content: bytes,
-    store: EvidenceStore,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> Evidence:
     """Store a photo, signature or document for a request and record its hash.
 
     Raises:
         NotFound: No such request.
         PermissionDenied: The actor may not add evidence.
-        ValidationError: The request is closed or cancelled; empty content or a bad name.
+        ValidationError: The request is closed or cancelled; empty content or a bad name; the
+            settings have no evidence store.
         StorageError: The evidence store failed (nothing is recorded).
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, "add_evidence", request)
+    request = cx.uow.requests.get(request_id)
+    cx.check("add_evidence", request)
     if request.status in (RequestStatus.CLOSED, RequestStatus.CANCELLED):
         raise ValidationError.single("request_id", request_id, f"is {request.status.value}")
-    stored = store.put(uow.tenant, request.id, name, content)
+    store = cx.settings.require_evidence_store()
+    stored = store.put(cx.uow.tenant, request.id, name, content)
     item = Evidence(
-        id=EvidenceId(ids.new_id("Evidence")),
+        id=EvidenceId(cx.ids.new_id("Evidence")),
         request_id=RequestId(request.id),
         kind=kind,
         content_hash=stored.content_hash,
         uri=stored.uri,
-        taken_at=clock.now(),
-        taken_by=actor.id,
+        taken_at=cx.now(),
+        taken_by=cx.actor.id,
     )
-    uow.evidence.add(item)
-    event(uow, ids, clock, "EvidenceAdded", item, {"kind": kind, "hash": stored.content_hash})
+    cx.uow.evidence.add(item)
+    event(cx, "EvidenceAdded", item, {"kind": kind, "hash": stored.content_hash})
     return item
 
 
@@ -203,16 +192,12 @@ def invoice_payload(request: ServiceRequest, orders: Sequence[ProcessingOrder]) 
     }
 
 
+@command("close_request")
 def close_request(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     summary: str,
-    closure_policy: ClosurePolicy,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> ServiceRequest:
     """Close a resolved request when its closure policy holds.
 
@@ -228,40 +213,36 @@ def close_request(
         TransitionRefused: Processing incomplete, or no summary.
         ValidationError: The parts exchanged do not match the archive's parts list.
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, "close_request", request)
-    orders = processing_of(uow, request.id)
+    request = cx.uow.requests.get(request_id)
+    cx.check("close_request", request)
+    orders = processing_of(cx.uow, request.id)
     facts = {
         "processing_orders": orders,
-        "evidence": evidence_of(uow, request.id),
-        "closure_policy": closure_policy,
+        "evidence": evidence_of(cx.uow, request.id),
+        "closure_policy": cx.settings.closure_policy,
     }
-    REQUEST.fire(request, "close", context(actor, clock, reason=summary, facts=facts), uow.audit)
-    uow.requests.update(request)
+    REQUEST.fire(request, "close", cx.transition(reason=summary, facts=facts), cx.uow.audit)
+    cx.uow.requests.update(request)
     done = [o for o in orders if o.status is ProcessingStatus.COMPLETED]
     removed, installed = _parts_exchanged(done)
     if request.archive_id is not None and (removed or installed):
-        archive = uow.archives.get(request.archive_id)
+        archive = cx.uow.archives.get(request.archive_id)
         if archive.status is ArchiveStatus.REGISTERED:
             parts = {"removed": removed, "installed": installed}
-            ctx = context(actor, clock, payload=parts, facts=parts)
-            ARCHIVE.fire(archive, "replace_parts", ctx, uow.audit)
-            uow.archives.update(archive)
-    event(uow, ids, clock, "RequestCompleted", request, invoice_payload(request, done))
+            ctx = cx.transition(payload=parts, facts=parts)
+            ARCHIVE.fire(archive, "replace_parts", ctx, cx.uow.audit)
+            cx.uow.archives.update(archive)
+    event(cx, "RequestCompleted", request, invoice_payload(request, done))
     return request
 
 
+@command("record_survey")
 def record_survey(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     score: int,
     comment: str = "",
-    *,
-    default_sla: SlaPolicy | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> SurveyResult:
     """Record the customer's satisfaction with a closed request.
 
@@ -272,43 +253,41 @@ def record_survey(
         PermissionDenied: The actor may not record surveys.
         ValidationError: The request is not closed, already has a survey, or the score is not 1-5.
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, "record_survey", request)
+    request = cx.uow.requests.get(request_id)
+    cx.check("record_survey", request)
     if request.status is not RequestStatus.CLOSED:
         raise ValidationError.single("request_id", request_id, "only closed requests are surveyed")
     if request.survey_id is not None:
         raise ValidationError.single("request_id", request_id, "already has a survey")
-    outcome = sla_report(uow, request.id, clock.now(), default_sla=default_sla)
+    outcome = outcome_of(cx.uow, request, cx.now(), cx.settings.default_sla)
     technicians = [
         d.technician_id
-        for d in uow.dispatches.iterate(Query(equals={"request_id": request.id}))
+        for d in cx.uow.dispatches.iterate(Query(equals={"request_id": request.id}))
         if d.status.value == "completed"
     ]
     survey = SurveyResult(
-        id=SurveyId(ids.new_id("SurveyResult")),
+        id=SurveyId(cx.ids.new_id("SurveyResult")),
         request_id=RequestId(request.id),
         score=score,
-        answered_at=clock.now(),
+        answered_at=cx.now(),
         sla_met=outcome is None or not outcome.breached,
         technician_id=technicians[0] if technicians else None,
         comment=comment,
     )
-    uow.surveys.add(survey)
+    cx.uow.surveys.add(survey)
     request.survey_id = survey.id
-    uow.requests.update(request)
-    event(uow, ids, clock, "SurveyRecorded", survey, {"score": score, "sla_met": survey.sla_met})
+    cx.uow.requests.update(request)
+    event(cx, "SurveyRecorded", survey, {"score": score, "sla_met": survey.sla_met})
     return survey
 
 
+@command("publish_knowledge")
 def publish_knowledge(
-    uow: UnitOfWork,
-    actor: Actor,
-    clock: Clock,
+    cx: CommandContext,
+    /,
     request_id: str,
     *,
     tags: Sequence[str] = (),
-    policy: Policy = DEFAULT_POLICY,
-    ids: IdGenerator = DEFAULT_IDS,
 ) -> KnowledgeArticle:
     """Turn a closed request into a knowledge article (生成知识) and link it from the request.
 
@@ -318,35 +297,38 @@ def publish_knowledge(
         ValidationError: The request is not closed, already has an article, or has no recorded
             cause or solution.
     """
-    request = uow.requests.get(request_id)
-    policy.check(actor, "publish_knowledge", request)
+    request = cx.uow.requests.get(request_id)
+    cx.check("publish_knowledge", request)
     if request.knowledge_id is not None:
         raise ValidationError.single(
             "request_id", request_id, f"already became article {request.knowledge_id}"
         )
-    product = uow.archives.get(request.archive_id).product_code if request.archive_id else None
+    product = cx.uow.archives.get(request.archive_id).product_code if request.archive_id else None
     article = article_from_request(
         request,
-        processing_of(uow, request.id),
-        article_id=ids.new_id("KnowledgeArticle"),
-        created_at=clock.now(),
+        processing_of(cx.uow, request.id),
+        article_id=cx.ids.new_id("KnowledgeArticle"),
+        created_at=cx.now(),
         product_code=product,
         tags=tags,
     )
-    uow.knowledge.add(article)
+    cx.uow.knowledge.add(article)
     request.knowledge_id = article.id
-    uow.requests.update(request)
-    event(uow, ids, clock, "KnowledgePublished", article, {"request_id": request.id})
+    cx.uow.requests.update(request)
+    event(cx, "KnowledgePublished", article, {"request_id": request.id})
     return article
 
 
-def suggest_solutions(uow: UnitOfWork, request_id: str, *, limit: int = 5) -> list[Suggestion]:
+@query("suggest_solutions")
+def suggest_solutions(
+    cx: CommandContext, /, request_id: str, *, limit: int = 5
+) -> list[Suggestion]:
     """Rank the knowledge base's articles for a request by symptoms and product.
 
     Raises:
         NotFound: No such request.
     """
-    request = uow.requests.get(request_id)
-    product = uow.archives.get(request.archive_id).product_code if request.archive_id else None
-    articles = list(uow.knowledge.iterate())
+    request = cx.uow.requests.get(request_id)
+    product = cx.uow.archives.get(request.archive_id).product_code if request.archive_id else None
+    articles = list(cx.uow.knowledge.iterate())
     return suggest(request.symptoms, product, articles, limit=limit)

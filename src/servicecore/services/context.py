@@ -1,0 +1,315 @@
+"""The one context every command takes: who acts, in which unit of work, under which settings.
+
+A command is a plain function ``command(cx, arguments...)``. Its :class:`CommandContext` carries
+the unit of work, the actor, the clock and the :class:`DeskSettings` (policy, id generator,
+token signer, evidence store, closure policy, default SLA, currency) so that no command repeats
+them and no command can run with settings other than its caller's: a host that gives the desk a
+deny-by-default policy gets that policy in every command, including the ones it runs through
+:meth:`~servicecore.services.desk.ServiceDesk.run`.
+
+Scheduled jobs (alerts, maintenance generation, expiries, outbox delivery) commit record by
+record, so they take a :class:`JobContext` (storage and tenant instead of one unit of work) and
+open a :class:`CommandContext` per record with :meth:`JobContext.command`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Concatenate, Literal, ParamSpec, TypeVar
+
+import attrs
+
+from servicecore.basics import UuidIdGenerator
+from servicecore.errors import ValidationError
+from servicecore.lifecycle import TransitionContext
+from servicecore.model.actor import SYSTEM, Actor
+from servicecore.model.closure import ClosurePolicy
+from servicecore.model.sla import SlaPolicy
+from servicecore.ports import Clock, EvidenceStore, IdGenerator, Storage, UnitOfWork
+from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.services.tokens import TokenSigner
+
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_IDS",
+    "CommandContext",
+    "CommandInfo",
+    "DeskSettings",
+    "ExpiryRun",
+    "JobContext",
+    "command",
+    "job",
+    "query",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_IDS: IdGenerator = UuidIdGenerator()
+"""Ids for new records and events unless the settings name another generator."""
+
+
+def _currency(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not (isinstance(value, str) and len(value) == 3 and value.isascii() and value.isupper()):
+        raise ValidationError.single(attribute.name, value, "must be a three-letter ISO 4217 code")
+
+
+@attrs.frozen(kw_only=True)
+class DeskSettings:
+    """What every command of one desk shares (the host's wiring, set once).
+
+    Attributes:
+        policy: Who may do what; asked by every command before it writes.
+        ids: Ids for new records and events.
+        signer: Signs check-in tokens (none: confirmations carry no token and check-in is
+            refused).
+        evidence_store: Where photos and documents go (none: evidence is refused).
+        closure_policy: What a request needs before it may close (seed 001: photos).
+        default_sla: SLA for requests without a contract.
+        currency: The currency of new processing orders (ISO 4217).
+
+    Raises:
+        ValidationError: ``currency`` is not a three-letter code.
+    """
+
+    policy: Policy = DEFAULT_POLICY
+    ids: IdGenerator = DEFAULT_IDS
+    signer: TokenSigner | None = None
+    evidence_store: EvidenceStore | None = None
+    closure_policy: ClosurePolicy = attrs.field(factory=ClosurePolicy)
+    default_sla: SlaPolicy | None = None
+    currency: str = attrs.field(default="EUR", validator=_currency)
+
+    def require_signer(self) -> TokenSigner:
+        """Return the token signer.
+
+        Raises:
+            ValidationError: These settings have no signer (field ``signer``).
+        """
+        if self.signer is None:
+            raise ValidationError.single("signer", None, "this desk issues no check-in tokens")
+        return self.signer
+
+    def require_evidence_store(self) -> EvidenceStore:
+        """Return the evidence store.
+
+        Raises:
+            ValidationError: These settings have no evidence store (field ``evidence_store``).
+        """
+        if self.evidence_store is None:
+            raise ValidationError.single("evidence_store", None, "this desk stores no evidence")
+        return self.evidence_store
+
+
+DEFAULT_SETTINGS = DeskSettings()
+
+
+@attrs.frozen
+class CommandContext:
+    """Who runs a command, in which unit of work, when, and under which settings.
+
+    Attributes:
+        uow: The open unit of work; the command never commits it (its caller does, once).
+        actor: Who acts; asked about by the policy and named in every audit entry.
+        clock: Where "now" comes from.
+        settings: The desk's settings (default policy and ids when not given).
+    """
+
+    uow: UnitOfWork
+    actor: Actor
+    clock: Clock
+    settings: DeskSettings = DEFAULT_SETTINGS
+
+    @property
+    def ids(self) -> IdGenerator:
+        """The id generator of the settings."""
+        return self.settings.ids
+
+    def now(self) -> datetime:
+        """Return the clock's now."""
+        return self.clock.now()
+
+    def check(self, command: str, subject: object | None = None) -> None:
+        """Ask the settings' policy whether the actor may run ``command`` (on ``subject``).
+
+        Raises:
+            PermissionDenied: The policy refuses.
+        """
+        self.settings.policy.check(self.actor, command, subject)
+
+    def transition(
+        self,
+        *,
+        reason: str = "",
+        payload: Mapping[str, object] | None = None,
+        facts: Mapping[str, object] | None = None,
+    ) -> TransitionContext:
+        """Return a lifecycle transition context for the actor at the clock's now.
+
+        Raises:
+            ValidationError: ``reason`` is too long or a mapping is malformed.
+        """
+        return TransitionContext(
+            actor=self.actor, at=self.clock.now(), reason=reason, payload=payload, facts=facts
+        )
+
+
+@attrs.frozen
+class JobContext:
+    """What a scheduled job needs: it commits record by record, so it holds the storage.
+
+    Attributes:
+        storage: Where the tenant's records live.
+        tenant: The company the job runs for.
+        clock: Where "now" comes from.
+        actor: Who runs it (the system actor by default).
+        settings: The desk's settings.
+    """
+
+    storage: Storage
+    tenant: str
+    clock: Clock
+    actor: Actor = SYSTEM
+    settings: DeskSettings = DEFAULT_SETTINGS
+
+    @property
+    def ids(self) -> IdGenerator:
+        """The id generator of the settings."""
+        return self.settings.ids
+
+    def check(self, command: str, subject: object | None = None) -> None:
+        """Ask the settings' policy whether the actor may run ``command`` (on ``subject``).
+
+        Raises:
+            PermissionDenied: The policy refuses.
+        """
+        self.settings.policy.check(self.actor, command, subject)
+
+    @contextmanager
+    def command(self) -> Iterator[CommandContext]:
+        """Open a unit of work of the tenant and yield a command context on it.
+
+        The caller commits (``cx.uow.commit()``); leaving without a commit writes nothing.
+        """
+        with self.storage.unit_of_work(self.tenant) as uow:
+            yield CommandContext(uow, self.actor, self.clock, self.settings)
+
+
+@attrs.frozen
+class ExpiryRun:
+    """What one run of an expiry job (quotes, contracts) did.
+
+    Attributes:
+        expired: Ids of the records expired now.
+        skipped: Ids of due records another process changed meanwhile (left as they are).
+    """
+
+    expired: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+Kind = Literal["command", "job", "query"]
+
+
+@attrs.frozen
+class CommandInfo:
+    """What the registry knows of one public command, job or query.
+
+    Attributes:
+        function: The registered function (the one hosts call).
+        permission: The command name the policy is asked about (a key of ``DEFAULT_RULES``).
+        kind: ``"command"`` (takes a :class:`CommandContext`), ``"job"`` (takes a
+            :class:`JobContext`) or ``"query"`` (reads through a unit of work; the desk asks the
+            policy before it opens one).
+    """
+
+    function: Callable[..., object]
+    permission: str
+    kind: Kind
+
+    @property
+    def name(self) -> str:
+        """The function's name, e.g. ``"book"``."""
+        return self.function.__name__
+
+
+COMMANDS: dict[str, CommandInfo] = {}
+"""Every registered command, job and query by ``module.name``: what the desk exposes."""
+
+
+def _register(function: Callable[..., object], permission: str, kind: Kind) -> None:
+    COMMANDS[f"{function.__module__}.{function.__name__}"] = CommandInfo(function, permission, kind)
+
+
+def command(
+    permission: str,
+) -> Callable[
+    [Callable[Concatenate[CommandContext, P], T]], Callable[Concatenate[CommandContext, P], T]
+]:
+    """Register a command and ask the policy about ``permission`` before it runs.
+
+    The policy is asked first with no subject ("may this actor run this command at all?"),
+    before anything is read or written; the command then asks again with the record it acts on
+    (ownership). A deny-everything policy therefore refuses every command before it touches
+    storage.
+    """
+
+    def register(
+        function: Callable[Concatenate[CommandContext, P], T],
+    ) -> Callable[Concatenate[CommandContext, P], T]:
+        @functools.wraps(function)
+        def run(cx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            cx.check(permission)
+            return function(cx, *args, **kwargs)
+
+        _register(run, permission, "command")
+        return run
+
+    return register
+
+
+def job(
+    permission: str,
+) -> Callable[[Callable[Concatenate[JobContext, P], T]], Callable[Concatenate[JobContext, P], T]]:
+    """Register a scheduled job and ask the policy about ``permission`` before it runs."""
+
+    def register(
+        function: Callable[Concatenate[JobContext, P], T],
+    ) -> Callable[Concatenate[JobContext, P], T]:
+        @functools.wraps(function)
+        def run(jx: JobContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            jx.check(permission)
+            return function(jx, *args, **kwargs)
+
+        _register(run, permission, "job")
+        return run
+
+    return register
+
+
+def query(
+    permission: str,
+) -> Callable[
+    [Callable[Concatenate[CommandContext, P], T]], Callable[Concatenate[CommandContext, P], T]
+]:
+    """Register a read and ask the policy about ``permission`` before it reads anything.
+
+    A read takes a :class:`CommandContext` like a command and writes nothing; the desk runs it
+    in a unit of work that it never commits.
+    """
+
+    def register(
+        function: Callable[Concatenate[CommandContext, P], T],
+    ) -> Callable[Concatenate[CommandContext, P], T]:
+        @functools.wraps(function)
+        def run(cx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            cx.check(permission)
+            return function(cx, *args, **kwargs)
+
+        _register(run, permission, "query")
+        return run
+
+    return register
