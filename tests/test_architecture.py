@@ -45,6 +45,8 @@ ALLOWED = {
     "reports": {"reports", "ports", "model", "catalog", "errors", "events"},
     "testing": {
         "testing",
+        "services",
+        "basics",
         "adapters",
         "model",
         "errors",

@@ -30,8 +30,8 @@ from servicecore.basics import FixedClock
 from servicecore.catalog import AGGREGATES
 from servicecore.errors import ServicecoreError, ValidationError
 from servicecore.events import DomainEvent
-from servicecore.lifecycle import ARCHIVE, CONTRACT, QUOTE
-from servicecore.model.actor import Actor, Role
+from servicecore.lifecycle import ARCHIVE, CONTRACT
+from servicecore.model.actor import SYSTEM, Actor, Role
 from servicecore.model.archive import ArchivePart, ProductArchive
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingPolicy, CustomerIdentity
@@ -45,7 +45,6 @@ from servicecore.model.common import (
     GeoPoint,
     Money,
     PartCode,
-    QuoteId,
     TechnicianId,
     TimeRange,
 )
@@ -62,10 +61,10 @@ from servicecore.model.parts import RequisitionLine
 from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
 from servicecore.model.technician import Shift, Technician
-from servicecore.ports import Clock, CustomerContact, NotificationChannel, UnitOfWork
+from servicecore.ports import CustomerContact, NotificationChannel
 from servicecore.reports.html import standard_sections, write_html
-from servicecore.services import bookings, care, parts
-from servicecore.services.common import context
+from servicecore.services import care
+from servicecore.services.context import CommandContext, DeskSettings, command
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
@@ -114,7 +113,10 @@ class DemoSummary:
     report: Path | None
 
 
-def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
+@command("import_master_data")
+def _seed(cx: CommandContext, /) -> None:
+    """The host's master data import: technicians, one product and its contract."""
+    uow = cx.uow
     office = WorkingCalendar(
         timezone="Asia/Jakarta",
         hours=tuple(WeeklyWindow(weekday=d, start=time(8), end=time(17)) for d in range(5)),
@@ -146,8 +148,8 @@ def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
         service_expiry=date(2026, 3, 31),
         parts=(ArchivePart(part_code=RELAY, quantity=1, serial="R-0001"),),
     )
-    ARCHIVE.create(unit, context(actor, clock), uow.audit)
-    ARCHIVE.fire(unit, "register", context(actor, clock), uow.audit)
+    ARCHIVE.create(unit, cx.transition(), uow.audit)
+    ARCHIVE.fire(unit, "register", cx.transition(), uow.audit)
     uow.archives.add(unit)
     contract = ServiceContract(
         id=ContractId("K-2026-01"),
@@ -176,41 +178,39 @@ def _seed(uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
             ),
         ),
     )
-    CONTRACT.create(contract, context(actor, clock), uow.audit)
-    CONTRACT.fire(contract, "activate", context(actor, clock), uow.audit)
+    CONTRACT.create(contract, cx.transition(), uow.audit)
+    CONTRACT.fire(contract, "activate", cx.transition(), uow.audit)
     uow.contracts.add(contract)
 
 
-def _quote(uow: UnitOfWork, actor: Actor, clock: Clock) -> Quote:
+def _quote(desk: ServiceDesk, agent: Actor) -> Quote:
+    """A maintenance quote, changed after issue (a spare relay added), then accepted."""
     line = ServiceLine(
         description="Preventive maintenance, 4 visits a year",
         quantity=Decimal(4),
         unit_price=Money("450000", "IDR"),
         unit_cost=Money("260000", "IDR"),
     )
-    quote = Quote(
-        id=QuoteId("Q-55"),
+    quotes = desk.quotes
+    quotes.draft_quote(
+        agent,
         customer_id=CUSTOMER,
         currency="IDR",
-        valid_until=clock.now() + timedelta(days=14),
-        service_lines=(line,),
+        valid_until=desk.clock.now() + timedelta(days=14),
+        service_lines=[line],
+        quote_id="Q-55",
     )
-    QUOTE.create(quote, context(actor, clock), uow.audit)
-    QUOTE.fire(quote, "issue", context(actor, clock), uow.audit)
-    QUOTE.fire(quote, "change", context(actor, clock, reason="a spare relay on the van"), uow.audit)
-    quote.part_lines = (
-        PartLine(
-            part_code=RELAY,
-            description="Compressor start relay",
-            quantity=Decimal(1),
-            unit_price=Money("185000", "IDR"),
-            unit_cost=Money("95000", "IDR"),
-        ),
+    quotes.issue_quote(agent, "Q-55")
+    relay = PartLine(
+        part_code=RELAY,
+        description="Compressor start relay",
+        quantity=Decimal(1),
+        unit_price=Money("185000", "IDR"),
+        unit_cost=Money("95000", "IDR"),
     )
-    QUOTE.fire(quote, "issue", context(actor, clock), uow.audit)
-    QUOTE.fire(quote, "accept", context(actor, clock), uow.audit)
-    uow.quotes.add(quote)
-    return quote
+    quotes.change_quote(agent, "Q-55", "a spare relay on the van", part_lines=[relay])
+    quotes.issue_quote(agent, "Q-55")
+    return quotes.accept_quote(agent, "Q-55").quote
 
 
 def run_demo(
@@ -253,11 +253,14 @@ def run_demo(
         storage,
         TENANT,
         clock=clock,
-        signer=TokenSigner(b"demo-secret-demo-secret-demo-secret!"),
-        evidence_store=FilesystemEvidenceStore(Path(f"{db}.evidence")),
-        closure_policy=ClosurePolicy(min_photos_before=3, min_photos_after=3),
-        currency="IDR",
+        settings=DeskSettings(
+            signer=TokenSigner(b"demo-secret-demo-secret-demo-secret!"),
+            evidence_store=FilesystemEvidenceStore(Path(f"{db}.evidence")),
+            closure_policy=ClosurePolicy(min_photos_before=3, min_photos_after=3),
+            currency="IDR",
+        ),
     )
+    erp = Actor(id="erp-import", roles={Role.ADMIN}, name="ERP master data import")
     siti = Actor(id="cs-siti", roles={Role.CUSTOMER_SERVICE}, name="Siti")
     andi = Actor(id="sup-andi", roles={Role.SUPERVISOR}, name="Andi")
     budi = Actor(
@@ -289,7 +292,7 @@ def run_demo(
         say(f"[{done[0]:>2}/{total}] {text}")
 
     say(f"servicecore demo: PT Sejuk Abadi (Jakarta), {days} day(s) planned, stored in {db}")
-    desk.run(_seed, andi)
+    desk.run(_seed, erp)
     step("master data: technicians Budi and Wayan, cold-room unit A-77 under contract K-2026-01")
 
     policy = BookingPolicy(
@@ -302,7 +305,7 @@ def run_demo(
     customer = CustomerIdentity(customer_id=CUSTOMER, name="Toko Maju", phone="+62 21 555 0199")
     slot = TimeRange(_at(MONDAY, 9), _at(MONDAY, 11))
     shop = GeoPoint(lat=-6.2, lon=106.82, address="Jl. Sudirman 1, Jakarta")
-    booking = desk.book(
+    booking = desk.bookings.book(
         siti,
         customer=customer,
         service_type=ServiceType.REPAIR,
@@ -312,7 +315,7 @@ def run_demo(
         booking_policy=policy,
         technician_id="T-BUDI",
     )
-    booking = desk.confirm_booking(siti, booking.id)
+    booking = desk.bookings.confirm_booking(siti, booking.id)
     step(
         f"07:30 call-centre booking {booking.reference} for 09:00 with Budi, confirmed by SMS "
         f"({len(notifier.sent)} notification sent after commit)"
@@ -321,7 +324,7 @@ def run_demo(
         customer_id=CustomerId("C-WARUNG"), name="Warung Sari", phone="+62 21 555 0142"
     )
     refused(
-        lambda: desk.book(
+        lambda: desk.bookings.book(
             siti,
             customer=other,
             service_type=ServiceType.REPAIR,
@@ -334,8 +337,8 @@ def run_demo(
     )
 
     goto(8, 50)
-    desk.check_in(siti, QR_SCHEME + (booking.check_in_token or ""))
-    request = desk.open_request(
+    desk.bookings.check_in(siti, QR_SCHEME + (booking.check_in_token or ""))
+    request = desk.requests.open_request(
         siti,
         from_booking=booking.id,
         archive_id=ArchiveId("A-77"),
@@ -344,34 +347,34 @@ def run_demo(
         symptoms="Cold room unit blows warm air, compressor clicks",
         required_skills=("hvac",),
     )
-    desk.run(bookings.complete_booking, siti, booking.id)
+    desk.bookings.complete_booking(siti, booking.id)
     assert request.resolution_due is not None  # the contract has a term for urgent requests
     step(
         f"08:50 checked in with the QR code; request {request.id[:22]}... opened, "
         f"resolution due {request.resolution_due.astimezone(JAKARTA):%a %H:%M}"
     )
 
-    first = desk.assign(andi, request.id, "T-BUDI", slot)
-    refused(lambda: desk.accept_dispatch(wayan, first.id))
-    desk.reject_dispatch(budi, first.id, "no refrigerant gauge with me today")
-    second = desk.assign(
+    first = desk.dispatch.assign(andi, request.id, "T-BUDI", slot)
+    refused(lambda: desk.dispatch.accept_dispatch(wayan, first.id))
+    desk.dispatch.reject_dispatch(budi, first.id, "no refrigerant gauge with me today")
+    second = desk.dispatch.assign(
         andi, request.id, "T-WAYAN", TimeRange(_at(MONDAY, 9, 30), _at(MONDAY, 11, 30))
     )
-    desk.accept_dispatch(wayan, second.id)
+    desk.dispatch.accept_dispatch(wayan, second.id)
     step("Budi rejected the dispatch (no gauge); Andi sent Wayan, who accepted")
 
     goto(9, 40)
-    work = desk.start_dispatch(wayan, second.id)
+    work = desk.dispatch.start_dispatch(wayan, second.id)
     _requisition(desk, wayan, request.id, step)
     for i in range(3):
-        desk.add_evidence(
+        desk.work.add_evidence(
             wayan,
             request.id,
             EvidenceKind.PHOTO_BEFORE,
             f"before-{i}.jpg",
             f"before photo {i} of A-77".encode(),
         )
-    desk.record_processing(
+    desk.work.record_processing(
         wayan,
         work.id,
         {
@@ -398,31 +401,31 @@ def run_demo(
             ),
         },
     )
-    desk.add_evidence(wayan, request.id, EvidenceKind.PHOTO_AFTER, "after-0.jpg", b"after 0")
-    desk.complete_processing(wayan, work.id)
+    desk.work.add_evidence(wayan, request.id, EvidenceKind.PHOTO_AFTER, "after-0.jpg", b"after 0")
+    desk.work.complete_processing(wayan, work.id)
     goto(11, 10)
-    desk.complete_dispatch(wayan, second.id)
-    refused(lambda: desk.close_request(wayan, request.id, "relay replaced"))
+    desk.dispatch.complete_dispatch(wayan, second.id)
+    refused(lambda: desk.work.close_request(wayan, request.id, "relay replaced"))
     for i in (1, 2):
-        desk.add_evidence(
+        desk.work.add_evidence(
             wayan,
             request.id,
             EvidenceKind.PHOTO_AFTER,
             f"after-{i}.jpg",
             f"after photo {i}".encode(),
         )
-    desk.close_request(wayan, request.id, "relay replaced, unit at -18 C again")
+    desk.work.close_request(wayan, request.id, "relay replaced, unit at -18 C again")
     invoice = next(e for e in events if e.name == "RequestCompleted").payload["invoice_total"]
     step(
         "11:10 work done with 3 photos before; closure refused with 1 photo after, accepted "
         f"with 3; finance is told to invoice {invoice['amount']} {invoice['currency']}"
     )
-    desk.record_survey(siti, request.id, 5, "Fast, tidy, explained everything")
-    article = desk.publish_knowledge(wayan, request.id)
+    desk.work.record_survey(siti, request.id, 5, "Fast, tidy, explained everything")
+    article = desk.work.publish_knowledge(wayan, request.id)
     step(f"survey 5/5 recorded; knowledge article {article.id[:26]}... published")
 
     goto(15)
-    emergency = desk.open_request(
+    emergency = desk.requests.open_request(
         siti,
         customer_id=CUSTOMER,
         service_type=ServiceType.REPAIR,
@@ -432,7 +435,7 @@ def run_demo(
         symptoms="Freezer room alarm: 12 degrees and rising",
     )
     goto(11, 30, MONDAY + timedelta(days=1))
-    outcome = desk.sla_report(emergency.id)
+    outcome = desk.requests.sla_report(siti, emergency.id)
     assert outcome is not None
     step(
         f"15:00 emergency opened; by Tuesday 11:30 nobody came: SLA breached, penalty "
@@ -442,13 +445,13 @@ def run_demo(
     planned = _plan_maintenance(desk, andi, siti, clock, seed, days, step)
     responses = _care(desk, andi, siti, clock, step)
 
-    quote = desk.run(_quote, siti)
+    quote = _quote(desk, siti)
     step(
         f"quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
         f"estimated profit {quote.estimated_profit()}"
     )
 
-    run = desk.run_alerts([(NotificationChannel.EMAIL, "service-desk@sejuk-abadi.id")])
+    run = desk.jobs.run_alerts(SYSTEM, [(NotificationChannel.EMAIL, "service-desk@sejuk-abadi.id")])
     step(f"alerts: {', '.join(sorted({a.kind for a in run.raised}))} ({len(run.raised)} raised)")
 
     entries = 0
@@ -508,21 +511,16 @@ def _plan_maintenance(
                 lat=-6.2 + rng.uniform(-0.08, 0.08), lon=106.82 + rng.uniform(-0.1, 0.1)
             )
 
-            def register(uow: UnitOfWork, actor: Actor, c: Clock, uid: str = unit_id) -> None:
-                unit = ProductArchive(
-                    id=ArchiveId(uid),
-                    serial_number=f"SN-{uid}",
-                    product_code=PartCode("AC-9000"),
-                    customer_id=CustomerId(f"C-{uid}"),
-                    warranty_start=date(2025, 1, 1),
-                    warranty_end=date(2027, 1, 1),
-                )
-                ARCHIVE.create(unit, context(actor, c), uow.audit)
-                ARCHIVE.fire(unit, "register", context(actor, c), uow.audit)
-                uow.archives.add(unit)
-
-            desk.run(register, supervisor)
-            desk.open_request(
+            desk.installed_base.register_archive(
+                supervisor,
+                archive_id=unit_id,
+                serial_number=f"SN-{unit_id}",
+                product_code="AC-9000",
+                customer_id=f"C-{unit_id}",
+                warranty_start=date(2025, 1, 1),
+                warranty_end=date(2027, 1, 1),
+            )
+            desk.requests.open_request(
                 agent,
                 customer_id=f"C-{unit_id}",
                 service_type=ServiceType.MAINTENANCE,
@@ -531,7 +529,9 @@ def _plan_maintenance(
                 required_skills=("hvac",),
                 symptoms="Quarterly coil cleaning and refrigerant check",
             )
-        result, orders = desk.plan_day(supervisor, day, "Asia/Jakarta", time_limit=2, seed=seed)
+        result, orders = desk.dispatch.plan_day(
+            supervisor, day, "Asia/Jakarta", time_limit=2, seed=seed
+        )
         planned += len(orders)
         travel = sum(route.travel_minutes for route in result.routes)
         say(
@@ -546,14 +546,13 @@ def _requisition(
 ) -> None:
     """The relay fitted in the repair is requisitioned and issued (charged: a sales outbound)."""
     stock = InMemoryInventory({"W-SVC": {"RELAY-7": 6}})
-    requisition = desk.run(
-        parts.requisition_parts,
+    requisition = desk.parts.requisition_parts(
         technician,
         request_id,
         [RequisitionLine(part_code=RELAY, quantity=1, charged=True)],
         warehouse_id="W-SVC",
     )
-    desk.run(parts.issue_requisition, technician, requisition.id, stock)
+    desk.parts.issue_requisition(technician, requisition.id, stock)
     say(
         f"parts: relay requisitioned and issued from W-SVC as a sales outbound "
         f"({stock.on_hand('W-SVC', 'RELAY-7')} left on hand)"
@@ -587,8 +586,7 @@ def _care(
         (CareMethod.EMAIL, "Dear {{ name }}, thank you for trusting PT Sejuk Abadi this year."),
         (CareMethod.PHONE, "Call {{ name }}: satisfied with the last visit?"),
     ):
-        plan = desk.run(
-            care.plan_care,
+        plan = desk.care.plan_care(
             sales,
             customer_category="gold",
             method=method,
@@ -597,10 +595,10 @@ def _care(
             currency="IDR",
             participants=[agent.id],
         )
-        desk.run(care.activate_care, sales, plan.id)
-        done = desk.run(care.execute_care, sales, plan.id, directory)
+        desk.care.activate_care(sales, plan.id)
+        done = desk.care.execute_care(sales, plan.id, directory)
         for task in done.tasks:
-            desk.run(care.complete_care_task, agent, plan.id, task.id, CareOutcome.POSITIVE)
+            desk.care.complete_care_task(agent, plan.id, task.id, CareOutcome.POSITIVE)
     with desk.storage.unit_of_work(desk.tenant) as uow:
         called = uow.care_plans.get(plan.id)
     evaluation = care.evaluate_care(called, replies=1, leads=1)

@@ -7,7 +7,7 @@ from conftest import CS, HOUR
 
 from servicecore.adapters.notifiers import LoggingNotifier, RecordingNotifier
 from servicecore.errors import PermissionDenied, ValidationError
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.common import TimeRange
 from servicecore.model.contract import SlaTerm
@@ -17,9 +17,9 @@ from servicecore.ports import NotificationChannel
 from servicecore.services import alerts as a
 from servicecore.services import bookings as b
 from servicecore.services import requests as r
-from servicecore.services.common import context
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 TEAM = [
     (NotificationChannel.EMAIL, "service-desk@example.id"),
@@ -37,13 +37,13 @@ def seed(storage, tenant, clock):
         expiring = f.archive(id="A-1", service_expiry=date(2026, 3, 20))
         later = f.archive(id="A-2", serial_number="SN-2", service_expiry=date(2026, 9, 1))
         for archive in (expiring, later):
-            ARCHIVE.create(archive, context(CS, clock), uow.audit)
-            ARCHIVE.fire(archive, "register", context(CS, clock), uow.audit)
+            ARCHIVE.create(archive, TransitionContext(actor=CS, at=clock.now()), uow.audit)
+            ARCHIVE.fire(
+                archive, "register", TransitionContext(actor=CS, at=clock.now()), uow.audit
+            )
             uow.archives.add(archive)
         r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Warm air",
@@ -53,9 +53,7 @@ def seed(storage, tenant, clock):
         )
         start = clock.now() + 3 * HOUR
         b.book(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer=f.booking().customer,
             service_type=ServiceType.REPAIR,
             channel=f.booking().channel,
@@ -112,9 +110,14 @@ def test_an_alert_raised_ahead_is_not_raised_again_when_overdue(storage, tenant,
 def test_alerts_stop_when_the_cause_goes_away(storage, tenant, clock):
     seed(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.confirm_booking(uow, CS, clock, "B-1")
+        b.confirm_booking(cx(uow, CS, clock), "B-1")
         archive = uow.archives.get("A-1")
-        ARCHIVE.fire(archive, "invalidate", context(CS, clock, reason="scrapped"), uow.audit)
+        ARCHIVE.fire(
+            archive,
+            "invalidate",
+            TransitionContext(actor=CS, at=clock.now(), reason="scrapped"),
+            uow.audit,
+        )
         uow.archives.update(archive)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:

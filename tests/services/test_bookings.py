@@ -22,6 +22,7 @@ from servicecore.services.notifications import NotifyingPublisher
 from servicecore.services.references import is_valid_reference
 from servicecore.services.tokens import QR_SCHEME, TokenError, TokenSigner
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 SIGNER = TokenSigner(b"s" * 32)
 MONDAY = date(2026, 3, 9)  # a Monday, a week after factories.NOW
@@ -44,9 +45,7 @@ def make_booking(
     uow, clock, *, customer=BUDI, channel=Channel.CALL_CENTRE, hour=9, tech="T-7", actor=CS
 ):
     return b.book(
-        uow,
-        actor,
-        clock,
+        cx(uow, actor, clock),
         customer=customer,
         service_type=ServiceType.REPAIR,
         channel=channel,
@@ -71,7 +70,7 @@ def test_availability_follows_shifts_and_skips_held_time(storage, tenant, clock)
         make_booking(uow, clock, hour=9)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        slots = b.available_slots(uow, MONDAY, duration=2 * HOUR, step=HOUR)
+        slots = b.available_slots(cx(uow), MONDAY, duration=2 * HOUR, step=HOUR)
     starts = {s.period.start.astimezone(slot(8).start.tzinfo).hour: s for s in slots}
     assert sorted(starts) == [8, 9, 10, 11, 12, 13, 14, 15]
     assert starts[9].technicians == ("T-8",)  # T-7 is booked 9-11
@@ -83,8 +82,8 @@ def test_availability_follows_shifts_and_skips_held_time(storage, tenant, clock)
 def test_availability_filters_by_skill_and_caps_by_capacity(storage, tenant, clock):
     seed_technicians(storage, tenant)
     with storage.unit_of_work(tenant) as uow:
-        electrical = b.available_slots(uow, MONDAY, duration=HOUR, skills=["electrical"])
-        capped = b.available_slots(uow, MONDAY, duration=HOUR, capacity=1)
+        electrical = b.available_slots(cx(uow), MONDAY, duration=HOUR, skills=["electrical"])
+        capped = b.available_slots(cx(uow), MONDAY, duration=HOUR, capacity=1)
     assert {s.technicians for s in electrical} == {("T-8",)}
     assert all(s.remaining == 1 for s in capped)
 
@@ -92,13 +91,13 @@ def test_availability_filters_by_skill_and_caps_by_capacity(storage, tenant, clo
 def test_no_slots_on_a_day_without_shifts(storage, tenant, clock):
     seed_technicians(storage, tenant)
     with storage.unit_of_work(tenant) as uow:
-        assert b.available_slots(uow, date(2026, 3, 8), duration=HOUR) == []
+        assert b.available_slots(cx(uow), date(2026, 3, 8), duration=HOUR) == []
 
 
 @pytest.mark.parametrize(("duration", "step"), [(timedelta(0), HOUR), (HOUR, timedelta(0))])
 def test_availability_refuses_empty_durations(storage, tenant, duration, step):
     with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError):
-        b.available_slots(uow, MONDAY, duration=duration, step=step)
+        b.available_slots(cx(uow), MONDAY, duration=duration, step=step)
 
 
 def test_a_call_centre_booking_gets_a_unique_valid_reference(storage, tenant, clock):
@@ -173,7 +172,7 @@ def test_confirmation_is_sent_after_commit_with_reference_and_check_in_code(
     storage = open_storage(publisher=NotifyingPublisher(notifier))
     booking = booked(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.confirm_booking(uow, CS, clock, booking.id, signer=SIGNER)
+        b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
         assert notifier.sent == ()  # nothing leaves before the commit
         uow.commit()
     (sent,) = notifier.sent
@@ -189,7 +188,7 @@ def test_a_failed_notification_stays_pending_and_goes_out_later(open_storage, te
     storage = open_storage(publisher=NotifyingPublisher(notifier))
     booking = booked(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.confirm_booking(uow, CS, clock, booking.id)
+        b.confirm_booking(cx(uow, CS, clock), booking.id)
         uow.commit()
     assert notifier.sent == ()
     pending = storage.pending_events(tenant)
@@ -202,7 +201,7 @@ def test_a_failed_notification_stays_pending_and_goes_out_later(open_storage, te
 def confirmed(storage, tenant, clock, **kw):
     booking = booked(storage, tenant, clock, **kw)
     with storage.unit_of_work(tenant) as uow:
-        booking = b.confirm_booking(uow, CS, clock, booking.id, signer=SIGNER)
+        booking = b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
         uow.commit()
     return booking
 
@@ -211,7 +210,7 @@ def test_check_in_with_the_qr_payload(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(at_jakarta(MONDAY, 9) - clock.now())
     with storage.unit_of_work(tenant) as uow:
-        done = b.check_in(uow, TECH, clock, QR_SCHEME + booking.check_in_token, SIGNER)
+        done = b.check_in(cx(uow, TECH, clock), QR_SCHEME + booking.check_in_token, SIGNER)
         uow.commit()
     assert done.status is BookingStatus.CHECKED_IN
 
@@ -219,34 +218,34 @@ def test_check_in_with_the_qr_payload(storage, tenant, clock):
 def test_check_in_with_a_token_of_another_tenant_is_not_found(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     with storage.unit_of_work("t-other-tenant") as uow, pytest.raises(NotFound):
-        b.check_in(uow, TECH, clock, booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, TECH, clock), booking.check_in_token, SIGNER)
 
 
 def test_check_in_with_an_expired_token_is_refused(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(timedelta(days=30))
     with storage.unit_of_work(tenant) as uow, pytest.raises(TokenError, match="expired"):
-        b.check_in(uow, TECH, clock, booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, TECH, clock), booking.check_in_token, SIGNER)
 
 
 def test_a_rescheduled_booking_gets_a_new_token_and_the_old_one_is_refused(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     old = booking.check_in_token
     with storage.unit_of_work(tenant) as uow:
-        moved = b.reschedule_booking(uow, CS, clock, booking.id, slot(13), signer=SIGNER)
+        moved = b.reschedule_booking(cx(uow, CS, clock), booking.id, slot(13), signer=SIGNER)
         uow.commit()
     assert moved.slot == slot(13)
     assert moved.check_in_token != old
     clock.advance(at_jakarta(MONDAY, 10) - clock.now())  # the old token has not expired yet
     with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError, match="newer"):
-        b.check_in(uow, TECH, clock, old, SIGNER)
+        b.check_in(cx(uow, TECH, clock), old, SIGNER)
 
 
 def test_reschedule_onto_a_taken_slot_is_refused(storage, tenant, clock):
     booked(storage, tenant, clock, hour=13)
     booking = confirmed(storage, tenant, clock, hour=9)
     with pytest.raises(DoubleBooking), storage.unit_of_work(tenant) as uow:
-        b.reschedule_booking(uow, CS, clock, booking.id, slot(14))
+        b.reschedule_booking(cx(uow, CS, clock), booking.id, slot(14))
         uow.commit()
 
 
@@ -254,14 +253,14 @@ def test_reschedule_after_the_cutoff_is_refused(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(at_jakarta(MONDAY, 8) - clock.now())
     with storage.unit_of_work(tenant) as uow, pytest.raises(TransitionRefused, match="changes"):
-        b.reschedule_booking(uow, CS, clock, booking.id, slot(13))
+        b.reschedule_booking(cx(uow, CS, clock), booking.id, slot(13))
 
 
 def test_late_cancellation_charges_the_fee(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(at_jakarta(MONDAY, 7) - clock.now())
     with storage.unit_of_work(tenant) as uow:
-        done = b.cancel_booking(uow, CUSTOMER, clock, booking.id, "stuck in traffic")
+        done = b.cancel_booking(cx(uow, CUSTOMER, clock), booking.id, "stuck in traffic")
         uow.commit()
     assert done.cancellation_fee == Money("50000", "IDR")
     with storage.unit_of_work(tenant) as uow:
@@ -271,7 +270,7 @@ def test_late_cancellation_charges_the_fee(storage, tenant, clock):
 def test_a_cancelled_booking_frees_the_technician(storage, tenant, clock):
     booking = booked(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.cancel_booking(uow, CS, clock, booking.id, "customer travelling")
+        b.cancel_booking(cx(uow, CS, clock), booking.id, "customer travelling")
         make_booking(uow, clock)
         uow.commit()
 
@@ -279,7 +278,7 @@ def test_a_cancelled_booking_frees_the_technician(storage, tenant, clock):
 def test_payment_is_recorded_with_its_reference(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.record_payment(uow, CS, clock, booking.id, "QRIS-20260309-77")
+        b.record_payment(cx(uow, CS, clock), booking.id, "QRIS-20260309-77")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.bookings.get(booking.id).payment_reference == "QRIS-20260309-77"
@@ -290,10 +289,10 @@ def test_no_show_after_the_grace_period(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(at_jakarta(MONDAY, 9) + timedelta(minutes=10) - clock.now())
     with storage.unit_of_work(tenant) as uow, pytest.raises(TransitionRefused, match="until"):
-        b.mark_no_show(uow, SUP, clock, booking.id)
+        b.mark_no_show(cx(uow, SUP, clock), booking.id)
     clock.advance(timedelta(minutes=25))
     with storage.unit_of_work(tenant) as uow:
-        b.mark_no_show(uow, SUP, clock, booking.id)
+        b.mark_no_show(cx(uow, SUP, clock), booking.id)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.bookings.get(booking.id).status is BookingStatus.NO_SHOW
@@ -302,4 +301,4 @@ def test_no_show_after_the_grace_period(storage, tenant, clock):
 def test_complete_only_after_check_in(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow, pytest.raises(InvalidTransition):
-        b.complete_booking(uow, TECH, clock, booking.id)
+        b.complete_booking(cx(uow, TECH, clock), booking.id)

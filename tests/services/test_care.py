@@ -31,6 +31,7 @@ from servicecore.services import care as c
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.testing import factories as f
 from servicecore.testing.erp_crm import InMemoryCustomerDirectory
+from servicecore.testing.factories import command_context as cx
 
 SALES = Actor(id="sales-1", roles={Role.SALES})
 SCHEDULE = TimeRange(f.NOW + timedelta(days=1), f.NOW + timedelta(days=8))
@@ -68,9 +69,7 @@ def planned(
 ):
     with storage.unit_of_work(tenant) as uow:
         plan = c.plan_care(
-            uow,
-            SALES,
-            clock,
+            cx(uow, SALES, clock),
             customer_category="gold",
             method=method,
             content=content,
@@ -86,7 +85,7 @@ def planned(
 def active(storage, tenant, clock, **kw):
     plan = planned(storage, tenant, clock, **kw)
     with storage.unit_of_work(tenant) as uow:
-        c.activate_care(uow, SUP, clock, plan.id)
+        c.activate_care(cx(uow, SUP, clock), plan.id)
         uow.commit()
     return plan
 
@@ -94,7 +93,7 @@ def active(storage, tenant, clock, **kw):
 def executed(storage, tenant, **kw):
     plan = active(storage, tenant, FixedClock(f.NOW), **kw)
     with storage.unit_of_work(tenant) as uow:
-        result = c.execute_care(uow, SALES, FixedClock(DURING), plan.id, DIRECTORY)
+        result = c.execute_care(cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY)
         uow.commit()
     return result
 
@@ -107,7 +106,7 @@ def test_an_email_plan_is_sent_after_commit_and_its_effectiveness_computed(open_
     clock.advance(timedelta(days=2))
     with storage.unit_of_work(tenant) as uow:
         result = c.execute_care(
-            uow, SALES, clock, plan.id, DIRECTORY, subject="For you, {{ name }}"
+            cx(uow, SALES, clock), plan.id, DIRECTORY, subject="For you, {{ name }}"
         )
         assert notifier.sent == ()  # nothing leaves before the commit
         uow.commit()
@@ -124,7 +123,7 @@ def test_an_email_plan_is_sent_after_commit_and_its_effectiveness_computed(open_
 
     with storage.unit_of_work(tenant) as uow:
         c.record_care_cost(
-            uow, SALES, clock, plan.id, MoneyLine(description="mailing", amount=idr(50_000))
+            cx(uow, SALES, clock), plan.id, MoneyLine(description="mailing", amount=idr(50_000))
         )
         stored = uow.care_plans.get(plan.id)
         evaluation = c.evaluate_care(
@@ -136,7 +135,7 @@ def test_an_email_plan_is_sent_after_commit_and_its_effectiveness_computed(open_
             satisfaction_before=Decimal("4.0"),
             satisfaction_after=Decimal("4.4"),
         )
-        c.close_care(uow, SUP, clock, plan.id, evaluation.effectiveness)
+        c.close_care(cx(uow, SUP, clock), plan.id, evaluation.effectiveness)
         uow.commit()
     assert evaluation.effectiveness.responses == 2
     assert evaluation.cost_per_response == idr("25000.00")
@@ -163,11 +162,13 @@ def test_a_phone_plan_makes_tasks_round_robin_and_counts_positive_outcomes(stora
     with storage.unit_of_work(tenant) as uow:
         assert [t.id for t in uow.care_plans.get("CP-1").tasks] == [t.id for t in result.tasks]
         with pytest.raises(ValidationError, match="tasks"):
-            c.close_care(uow, SUP, clock, "CP-1", CareEffectiveness(expected_sales_uplift=idr(0)))
+            c.close_care(
+                cx(uow, SUP, clock), "CP-1", CareEffectiveness(expected_sales_uplift=idr(0))
+            )
         for task, outcome in zip(result.tasks, outcomes, strict=True):
-            c.complete_care_task(uow, SALES, clock, "CP-1", task.id, outcome, note="called")
+            c.complete_care_task(cx(uow, SALES, clock), "CP-1", task.id, outcome, note="called")
         c.record_care_cost(
-            uow, SALES, clock, "CP-1", MoneyLine(description="calls", amount=idr(30_000))
+            cx(uow, SALES, clock), "CP-1", MoneyLine(description="calls", amount=idr(30_000))
         )
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
@@ -179,7 +180,7 @@ def test_a_phone_plan_makes_tasks_round_robin_and_counts_positive_outcomes(stora
             loyalty_before=Decimal("0.50"),
             loyalty_after=Decimal("0.55"),
         )
-        c.close_care(uow, SUP, clock, "CP-1", evaluation.effectiveness)
+        c.close_care(cx(uow, SUP, clock), "CP-1", evaluation.effectiveness)
         uow.commit()
     assert evaluation.task_responses == 2
     assert evaluation.effectiveness.responses == 2
@@ -196,11 +197,11 @@ def test_completing_a_task_twice_or_an_unknown_task_is_refused(storage, tenant):
     task = result.tasks[0]
     clock = FixedClock(DURING)
     with storage.unit_of_work(tenant) as uow:
-        c.complete_care_task(uow, SALES, clock, "CP-1", task.id, CareOutcome.NEUTRAL)
+        c.complete_care_task(cx(uow, SALES, clock), "CP-1", task.id, CareOutcome.NEUTRAL)
         with pytest.raises(ValidationError, match="already done"):
-            c.complete_care_task(uow, SALES, clock, "CP-1", task.id, CareOutcome.POSITIVE)
+            c.complete_care_task(cx(uow, SALES, clock), "CP-1", task.id, CareOutcome.POSITIVE)
         with pytest.raises(NotFound, match="CareTask"):
-            c.complete_care_task(uow, SALES, clock, "CP-1", "nope", CareOutcome.POSITIVE)
+            c.complete_care_task(cx(uow, SALES, clock), "CP-1", "nope", CareOutcome.POSITIVE)
 
 
 def test_letters_are_printable_html_with_the_customers_name_escaped(storage, tenant):
@@ -213,7 +214,9 @@ def test_letters_are_printable_html_with_the_customers_name_escaped(storage, ten
     )
     layout = c.LetterLayout(sender_name="PT Servis", sender_address="Jl. Asia Afrika 8")
     with storage.unit_of_work(tenant) as uow:
-        result = c.execute_care(uow, SALES, FixedClock(DURING), plan.id, DIRECTORY, layout=layout)
+        result = c.execute_care(
+            cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY, layout=layout
+        )
         uow.commit()
     (letter,) = result.letters  # only Adi has a postal address
     assert letter.customer_id == "C-1"
@@ -258,13 +261,15 @@ def test_a_template_failing_at_render_names_the_template_and_the_field(storage, 
         storage.unit_of_work(tenant) as uow,
         pytest.raises(ValidationError, match="nickname") as raised,
     ):
-        c.execute_care(uow, SALES, FixedClock(DURING), plan.id, DIRECTORY)
+        c.execute_care(cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY)
     assert raised.value.errors[0].path == "content"
     with (
         storage.unit_of_work(tenant) as uow,
         pytest.raises(ValidationError, match="'title'") as raised,
     ):
-        c.execute_care(uow, SALES, FixedClock(DURING), plan.id, DIRECTORY, subject="{{ title }}")
+        c.execute_care(
+            cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY, subject="{{ title }}"
+        )
     assert raised.value.errors[0].path == "subject"
     with storage.unit_of_work(tenant) as uow:
         assert uow.care_plans.get(plan.id).status is CareStatus.ACTIVE
@@ -288,24 +293,26 @@ def test_lifecycle_refusals(storage, tenant):
         storage.unit_of_work(tenant) as uow,
         pytest.raises(TransitionRefused, match="participants"),
     ):
-        c.activate_care(uow, SUP, clock, lonely.id)
+        c.activate_care(cx(uow, SUP, clock), lonely.id)
     plan = active(storage, tenant, clock, plan_id="CP-2")
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused, match="not at"):
-            c.execute_care(uow, SALES, clock, plan.id, DIRECTORY)  # before the schedule
+            c.execute_care(cx(uow, SALES, clock), plan.id, DIRECTORY)  # before the schedule
         with pytest.raises(InvalidTransition):
-            c.close_care(uow, SUP, clock, plan.id, CareEffectiveness(expected_sales_uplift=idr(0)))
+            c.close_care(
+                cx(uow, SUP, clock), plan.id, CareEffectiveness(expected_sales_uplift=idr(0))
+            )
         with pytest.raises(ValidationError, match="executes"):
-            c.complete_care_task(uow, SALES, clock, plan.id, "T", CareOutcome.POSITIVE)
+            c.complete_care_task(cx(uow, SALES, clock), plan.id, "T", CareOutcome.POSITIVE)
         with pytest.raises(TransitionRefused, match="reason"):
-            c.invalidate_care(uow, SUP, clock, plan.id, "")
-        c.invalidate_care(uow, SUP, clock, plan.id, "budget cut")
+            c.invalidate_care(cx(uow, SUP, clock), plan.id, "")
+        c.invalidate_care(cx(uow, SUP, clock), plan.id, "budget cut")
         with pytest.raises(ValidationError, match="invalid"):
             c.record_care_cost(
-                uow, SALES, clock, plan.id, MoneyLine(description="x", amount=idr(1))
+                cx(uow, SALES, clock), plan.id, MoneyLine(description="x", amount=idr(1))
             )
         with pytest.raises(InvalidTransition):
-            c.activate_care(uow, SUP, clock, plan.id)
+            c.activate_care(cx(uow, SUP, clock), plan.id)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.care_plans.get("CP-2").status is CareStatus.INVALID
@@ -317,14 +324,18 @@ def test_an_executing_plan_cannot_be_invalidated_and_a_closed_plan_takes_no_cost
     clock = FixedClock(DURING)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(InvalidTransition):
-            c.invalidate_care(uow, SUP, clock, "CP-1", "too late")
+            c.invalidate_care(cx(uow, SUP, clock), "CP-1", "too late")
         with pytest.raises(ValidationError, match="USD"):
             c.close_care(
-                uow, SUP, clock, "CP-1", CareEffectiveness(expected_sales_uplift=Money(1, "USD"))
+                cx(uow, SUP, clock),
+                "CP-1",
+                CareEffectiveness(expected_sales_uplift=Money(1, "USD")),
             )
-        c.close_care(uow, SUP, clock, "CP-1", CareEffectiveness(expected_sales_uplift=idr(0)))
+        c.close_care(cx(uow, SUP, clock), "CP-1", CareEffectiveness(expected_sales_uplift=idr(0)))
         with pytest.raises(ValidationError, match="closed"):
-            c.record_care_cost(uow, SALES, clock, "CP-1", MoneyLine(description="x", amount=idr(1)))
+            c.record_care_cost(
+                cx(uow, SALES, clock), "CP-1", MoneyLine(description="x", amount=idr(1))
+            )
 
 
 def test_costs_in_another_currency_and_strangers_are_refused(storage, tenant):
@@ -333,14 +344,18 @@ def test_costs_in_another_currency_and_strangers_are_refused(storage, tenant):
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match="IDR") as raised:
             c.record_care_cost(
-                uow, SALES, clock, "CP-1", MoneyLine(description="x", amount=Money(1, "USD"))
+                cx(uow, SALES, clock), "CP-1", MoneyLine(description="x", amount=Money(1, "USD"))
             )
         assert raised.value.errors[0].path == "line.amount"
         with pytest.raises(PermissionDenied, match="care"):
-            c.activate_care(uow, TECH, clock, "CP-1")
+            c.activate_care(cx(uow, TECH, clock), "CP-1")
         with pytest.raises(PermissionDenied):
-            c.record_care_cost(uow, TECH, clock, "CP-1", MoneyLine(description="x", amount=idr(1)))
-        c.record_care_cost(uow, CS, clock, "CP-1", MoneyLine(description="print", amount=idr(7)))
+            c.record_care_cost(
+                cx(uow, TECH, clock), "CP-1", MoneyLine(description="x", amount=idr(1))
+            )
+        c.record_care_cost(
+            cx(uow, CS, clock), "CP-1", MoneyLine(description="print", amount=idr(7))
+        )
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.care_plans.get("CP-1").total_cost() == idr(7)
@@ -353,7 +368,7 @@ def test_executed_twice_is_refused_and_redelivery_keeps_the_key(open_storage, te
     executed(storage, tenant)
     assert notifier.sent == ()
     with storage.unit_of_work(tenant) as uow, pytest.raises(InvalidTransition):
-        c.execute_care(uow, SALES, FixedClock(DURING), "CP-1", DIRECTORY)
+        c.execute_care(cx(uow), SALES, FixedClock(DURING), "CP-1", DIRECTORY)
     pending = storage.pending_events(tenant)
     NotifyingPublisher(notifier)(tenant, pending)
     storage.acknowledge(tenant, [e.id for e in pending])

@@ -22,8 +22,8 @@ from servicecore.serialization import unstructure
 from servicecore.services import bookings as b
 from servicecore.services import dispatch as d
 from servicecore.services import requests as r
-from servicecore.services.common import context
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 TENANT = "acme"
 ACTORS = st.sampled_from([CS, SUP, TECH, TECH8, CUSTOMER])
@@ -52,7 +52,7 @@ class Commands(RuleBasedStateMachine):
             uow.archives.add(unit)
             for i in range(3):
                 r.open_request(
-                    uow,
+                    cx(uow),
                     CS,
                     self.clock,
                     customer_id="C-1",
@@ -95,7 +95,7 @@ class Commands(RuleBasedStateMachine):
     def book(self, actor, n, start, length, tech) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
             lambda uow: b.book(
-                uow,
+                cx(uow),
                 actor,
                 self.clock,
                 customer=f.booking().customer,
@@ -112,16 +112,18 @@ class Commands(RuleBasedStateMachine):
     @rule(actor=ACTORS, n=IDS, start=HOURS, length=LENGTHS)
     def reschedule(self, actor, n, start, length) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
-            lambda uow: b.reschedule_booking(uow, actor, self.clock, f"B-{n}", slot(start, length))
+            lambda uow: b.reschedule_booking(
+                cx(uow), actor, self.clock, f"B-{n}", slot(start, length)
+            )
         )
 
     @rule(actor=ACTORS, n=IDS)
     def cancel(self, actor, n) -> None:  # type: ignore[no-untyped-def]
-        self.attempt(lambda uow: b.cancel_booking(uow, actor, self.clock, f"B-{n}", "changed"))
+        self.attempt(lambda uow: b.cancel_booking(cx(uow), actor, self.clock, f"B-{n}", "changed"))
 
     @rule(actor=ACTORS, n=IDS)
     def confirm(self, actor, n) -> None:  # type: ignore[no-untyped-def]
-        self.attempt(lambda uow: b.confirm_booking(uow, actor, self.clock, f"B-{n}"))
+        self.attempt(lambda uow: b.confirm_booking(cx(uow), actor, self.clock, f"B-{n}"))
 
     @rule(
         actor=ACTORS,
@@ -134,18 +136,28 @@ class Commands(RuleBasedStateMachine):
     def assign(self, actor, req, start, length, tech, n) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
             lambda uow: d.assign(
-                uow, actor, self.clock, f"R-{req}", tech, slot(start, length), dispatch_id=f"D-{n}"
+                cx(uow),
+                actor,
+                self.clock,
+                f"R-{req}",
+                tech,
+                slot(start, length),
+                dispatch_id=f"D-{n}",
             )
         )
 
     @rule(actor=ACTORS, n=IDS, how=st.sampled_from(["accept", "reject", "revoke"]))
     def answer(self, actor, n, how) -> None:  # type: ignore[no-untyped-def]
         if how == "accept":
-            self.attempt(lambda uow: d.accept_dispatch(uow, actor, self.clock, f"D-{n}"))
+            self.attempt(lambda uow: d.accept_dispatch(cx(uow), actor, self.clock, f"D-{n}"))
         elif how == "reject":
-            self.attempt(lambda uow: d.reject_dispatch(uow, actor, self.clock, f"D-{n}", "busy"))
+            self.attempt(
+                lambda uow: d.reject_dispatch(cx(uow), actor, self.clock, f"D-{n}", "busy")
+            )
         else:
-            self.attempt(lambda uow: d.revoke_dispatch(uow, actor, self.clock, f"D-{n}", "moved"))
+            self.attempt(
+                lambda uow: d.revoke_dispatch(cx(uow), actor, self.clock, f"D-{n}", "moved")
+            )
 
     @rule(hours=st.integers(1, 30))
     def time_passes(self, hours) -> None:  # type: ignore[no-untyped-def]

@@ -8,12 +8,11 @@ from conftest import CS, SUP, TECH
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.errors import ClosurePolicyError, PermissionDenied, ValidationError
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import TimeRange
 from servicecore.model.enums import Channel, EvidenceKind, ServiceType, SolutionType
 from servicecore.model.request import RequestStatus
-from servicecore.services.common import context
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.tokens import TokenSigner
 from servicecore.testing import factories as f
@@ -24,8 +23,8 @@ def desk(storage, tenant, clock, tmp_path):
     with storage.unit_of_work(tenant) as uow:
         uow.technicians.add(f.technician())
         unit = f.archive()
-        ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-        ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+        ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.archives.add(unit)
         uow.commit()
     return ServiceDesk(

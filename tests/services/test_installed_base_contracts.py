@@ -34,6 +34,7 @@ from servicecore.services import maintenance as m
 from servicecore.services import requests as r
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing.erp_sales import BomEntry, InMemoryBillOfMaterials, InMemoryShipmentHistory
+from servicecore.testing.factories import command_context as cx
 
 POLICY = RolePolicy(DEFAULT_RULES)
 JAKARTA = WorkingCalendar.always("Asia/Jakarta")
@@ -113,12 +114,10 @@ SPRING = MaintenancePlan(
 def _install(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         one = ib.register_from_shipment(
-            uow, CS, clock, SHIPMENTS, BOM, "SN-1", archive_id="A-1", policy=POLICY
+            cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", archive_id="A-1", policy=POLICY
         )
         ib.register_archive(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             archive_id="A-2",
             serial_number="SN-2",
             product_code="HEATER-5",
@@ -144,8 +143,8 @@ def _contract(storage, tenant, clock, *, plans=(MONTHLY, FORTNIGHTLY, SPRING), *
             "contract_id": "K-1",
             "policy": POLICY,
         } | kw
-        contract = c.create_contract(uow, SUP, clock, **args)
-        c.activate_contract(uow, SUP, clock, contract.id, policy=POLICY)
+        contract = c.create_contract(cx(uow, SUP, clock), **args)
+        c.activate_contract(cx(uow, SUP, clock), contract.id, policy=POLICY)
         uow.commit()
     return contract
 
@@ -169,10 +168,10 @@ def test_a_product_registered_from_its_shipment_carries_its_parts_as_built(
     with storage.unit_of_work(tenant) as uow:
         stored = uow.archives.get("A-1")
         assert stored.parts == archive.parts
-        assert [a.id for a in ib.archives_by_serial(uow, "SN-1")] == ["A-1"]
-        assert [a.id for a in ib.archives_of_customer(uow, "C-1")] == ["A-1", "A-2"]
-        assert [a.id for a in ib.archives_of_product(uow, "HEATER-5")] == ["A-2"]
-        assert ib.archives_of_customer(uow, "C-9") == []
+        assert [a.id for a in ib.archives_by_serial(cx(uow), "SN-1")] == ["A-1"]
+        assert [a.id for a in ib.archives_of_customer(cx(uow), "C-1")] == ["A-1", "A-2"]
+        assert [a.id for a in ib.archives_of_product(cx(uow), "HEATER-5")] == ["A-2"]
+        assert ib.archives_of_customer(cx(uow), "C-9") == []
         assert [t.trigger for t in uow.audit.entries("ProductArchive", "A-1")] == [
             "create",
             "register",
@@ -185,15 +184,15 @@ def test_registration_refuses_unknown_serials_twins_and_strangers(storage, tenan
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match="serial_number"):
-            ib.register_from_shipment(uow, CS, clock, SHIPMENTS, BOM, "SN-404", policy=POLICY)
+            ib.register_from_shipment(cx(uow, CS, clock), SHIPMENTS, BOM, "SN-404", policy=POLICY)
         with pytest.raises(ValidationError, match="already archive A-1"):
-            ib.register_from_shipment(uow, CS, clock, SHIPMENTS, BOM, "SN-1", policy=POLICY)
+            ib.register_from_shipment(cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", policy=POLICY)
         with pytest.raises(ValidationError, match="warranty_months"):
             ib.register_from_shipment(
-                uow, CS, clock, SHIPMENTS, BOM, "SN-1", warranty_months=0, policy=POLICY
+                cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", warranty_months=0, policy=POLICY
             )
         with pytest.raises(PermissionDenied, match="manage_installed_base"):
-            ib.register_from_shipment(uow, TECH, clock, SHIPMENTS, BOM, "SN-1", policy=POLICY)
+            ib.register_from_shipment(cx(uow, TECH, clock), SHIPMENTS, BOM, "SN-1", policy=POLICY)
         assert uow.archives.count() == 2
     broken = InMemoryBillOfMaterials(
         [BomEntry(product_code="AC-9000", line=BomLine(part_code="X", quantity=2, serial="S"))]
@@ -201,11 +200,11 @@ def test_registration_refuses_unknown_serials_twins_and_strangers(storage, tenan
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match=r"bom\[0\]"):
             ib.register_from_shipment(
-                uow, CS, clock, SHIPMENTS, broken, "SN-1", archive_id="A-3", policy=POLICY
+                cx(uow, CS, clock), SHIPMENTS, broken, "SN-1", archive_id="A-3", policy=POLICY
             )
         with pytest.raises(NotFound):
             ib.register_from_shipment(
-                uow, CS, clock, SHIPMENTS, InMemoryBillOfMaterials(), "SN-1", policy=POLICY
+                cx(uow, CS, clock), SHIPMENTS, InMemoryBillOfMaterials(), "SN-1", policy=POLICY
             )
 
 
@@ -215,29 +214,27 @@ def test_an_invalidated_product_takes_no_requests_and_frees_its_serial(
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused):
-            ib.invalidate_archive(uow, CS, clock, "A-1", " ", policy=POLICY)
-        archive = ib.invalidate_archive(uow, CS, clock, "A-1", "Scrapped", policy=POLICY)
+            ib.invalidate_archive(cx(uow, CS, clock), "A-1", " ", policy=POLICY)
+        archive = ib.invalidate_archive(cx(uow, CS, clock), "A-1", "Scrapped", policy=POLICY)
         uow.commit()
     assert archive.status is ArchiveStatus.INVALIDATED
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused):
             r.open_request(
-                uow,
-                CS,
-                clock,
+                cx(uow, CS, clock),
                 customer_id="C-1",
                 service_type=ServiceType.REPAIR,
                 symptoms="Noise",
                 archive_id="A-1",
             )
         with pytest.raises(InvalidTransition):
-            ib.invalidate_archive(uow, CS, clock, "A-1", "again", policy=POLICY)
+            ib.invalidate_archive(cx(uow, CS, clock), "A-1", "again", policy=POLICY)
         # A scrapped unit's serial may be registered again (e.g. refurbished and resold).
         again = ib.register_from_shipment(
-            uow, CS, clock, SHIPMENTS, BOM, "SN-1", archive_id="A-9", policy=POLICY
+            cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", archive_id="A-9", policy=POLICY
         )
         assert again.status is ArchiveStatus.REGISTERED
-        assert [a.id for a in ib.archives_of_customer(uow, "C-1", registered_only=True)] == [
+        assert [a.id for a in ib.archives_of_customer(cx(uow), "C-1", registered_only=True)] == [
             "A-2",
             "A-9",
         ]
@@ -246,7 +243,7 @@ def test_an_invalidated_product_takes_no_requests_and_frees_its_serial(
 def test_coverage_on_dates_in_warranty_under_contract_or_chargeable(storage, tenant, clock) -> None:
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        before = ib.coverage(uow, "A-2", date(2026, 3, 10))
+        before = ib.coverage(cx(uow), "A-2", date(2026, 3, 10))
         assert (before.in_warranty, before.contract_ids, before.chargeable) == (False, (), True)
     _contract(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
@@ -259,14 +256,14 @@ def test_coverage_on_dates_in_warranty_under_contract_or_chargeable(storage, ten
             ("A-2", date(2026, 4, 30)): (False, ("K-1",), False),
         }
         for (archive_id, day), expected in cases.items():
-            got = ib.coverage(uow, archive_id, day)
+            got = ib.coverage(cx(uow), archive_id, day)
             assert (got.in_warranty, got.contract_ids, got.chargeable) == expected, (
                 archive_id,
                 day,
             )
             assert got.under_contract is bool(expected[1])
         with pytest.raises(NotFound):
-            ib.coverage(uow, "A-404", date(2026, 3, 10))
+            ib.coverage(cx(uow), "A-404", date(2026, 3, 10))
 
 
 def test_maintenance_plans_generate_each_visit_once(storage, tenant, clock) -> None:
@@ -316,11 +313,11 @@ def test_an_extended_contract_generates_beyond_its_old_end_and_keeps_its_history
     clock.advance(timedelta(days=49))  # 2026-04-20
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused, match="not after"):
-            c.extend_contract(uow, SUP, clock, "K-1", date(2026, 4, 1), "oops", policy=POLICY)
+            c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 4, 1), "oops", policy=POLICY)
         with pytest.raises(TransitionRefused):
-            c.extend_contract(uow, SUP, clock, "K-1", date(2026, 12, 31), "", policy=POLICY)
-        c.extend_contract(uow, SUP, clock, "K-1", date(2026, 6, 30), "Renewed", policy=POLICY)
-        c.extend_contract(uow, CS, clock, "K-1", date(2026, 12, 31), "Year", policy=POLICY)
+            c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 12, 31), "", policy=POLICY)
+        c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 6, 30), "Renewed", policy=POLICY)
+        c.extend_contract(cx(uow, CS, clock), "K-1", date(2026, 12, 31), "Year", policy=POLICY)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         contract = uow.contracts.get("K-1")
@@ -375,7 +372,7 @@ def test_visits_of_an_invalidated_product_are_skipped_and_the_rest_generated(
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock, plans=(FORTNIGHTLY,))
     with storage.unit_of_work(tenant) as uow:
-        ib.invalidate_archive(uow, CS, clock, "A-2", "Scrapped", policy=POLICY)
+        ib.invalidate_archive(cx(uow, CS, clock), "A-2", "Scrapped", policy=POLICY)
         uow.commit()
     run = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=14, policy=POLICY)
     assert [v.request_id for v in run.generated] == [
@@ -410,7 +407,7 @@ def test_expiry_by_the_clock_terminate_and_renewal(storage, tenant) -> None:
     _contract(storage, tenant, early, plans=(), contract_id="K-NEW", archive_ids=("A-2",))
     with storage.unit_of_work(tenant) as uow:
         draft = c.create_contract(
-            uow,
+            cx(uow),
             CS,
             early,
             customer_id="C-1",
@@ -427,46 +424,44 @@ def test_expiry_by_the_clock_terminate_and_renewal(storage, tenant) -> None:
     clock = FixedClock(datetime(2026, 2, 28, 17, 30, tzinfo=UTC))
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(PermissionDenied):
-            c.expire_contracts(uow, clock, actor=CS, policy=POLICY)
-        expired = c.expire_contracts(uow, clock, policy=POLICY)
+            c.expire_contracts(cx(uow), clock, actor=CS, policy=POLICY)
+        expired = c.expire_contracts(cx(uow), clock, policy=POLICY)
         uow.commit()
     assert [k.id for k in expired] == ["K-OLD"]
     with storage.unit_of_work(tenant) as uow:
         assert uow.contracts.get("K-OLD").status is ContractStatus.EXPIRED
         assert uow.contracts.get("K-NEW").status is ContractStatus.ACTIVE
         assert uow.contracts.get("K-DRAFT").status is ContractStatus.DRAFT
-        assert c.expire_contracts(uow, clock, actor=SYSTEM, policy=POLICY) == []
-        assert [k.id for k in c.contracts_of_customer(uow, "C-1")] == [
+        assert c.expire_contracts(cx(uow), clock, actor=SYSTEM, policy=POLICY) == []
+        assert [k.id for k in c.contracts_of_customer(cx(uow), "C-1")] == [
             "K-DRAFT",
             "K-NEW",
             "K-OLD",
         ]
         with pytest.raises(TransitionRefused, match="period ended"):
-            c.activate_contract(uow, CS, clock, "K-DRAFT", policy=POLICY)
-        c.terminate_contract(uow, CS, clock, "K-DRAFT", "Never signed", policy=POLICY)
+            c.activate_contract(cx(uow, CS, clock), "K-DRAFT", policy=POLICY)
+        c.terminate_contract(cx(uow, CS, clock), "K-DRAFT", "Never signed", policy=POLICY)
         renewed = c.extend_contract(
-            uow, SUP, clock, "K-OLD", date(2026, 12, 31), "Renewed late", policy=POLICY
+            cx(uow, SUP, clock), "K-OLD", date(2026, 12, 31), "Renewed late", policy=POLICY
         )
         assert renewed.status is ContractStatus.ACTIVE
-        c.terminate_contract(uow, SUP, clock, "K-NEW", "Customer moved", policy=POLICY)
+        c.terminate_contract(cx(uow, SUP, clock), "K-NEW", "Customer moved", policy=POLICY)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert [
-            k.id for k in c.contracts_of_customer(uow, "C-1", status=ContractStatus.ACTIVE)
+            k.id for k in c.contracts_of_customer(cx(uow), "C-1", status=ContractStatus.ACTIVE)
         ] == ["K-OLD"]
         assert uow.contracts.count(Query(equals={"status": "terminated"})) == 2
         with pytest.raises(InvalidTransition):
-            c.terminate_contract(uow, SUP, clock, "K-NEW", "again", policy=POLICY)
-        assert ib.coverage(uow, "A-2", date(2026, 3, 10)).contract_ids == ("K-OLD",)
+            c.terminate_contract(cx(uow, SUP, clock), "K-NEW", "again", policy=POLICY)
+        assert ib.coverage(cx(uow), "A-2", date(2026, 3, 10)).contract_ids == ("K-OLD",)
 
 
 def test_contract_creation_checks_products_and_permission(storage, tenant, clock) -> None:
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         ib.register_archive(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             archive_id="A-X",
             serial_number="SN-X",
             product_code="AC-9000",
@@ -485,16 +480,14 @@ def test_contract_creation_checks_products_and_permission(storage, tenant, clock
     }
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match=r"archive_ids\[1\]"):
-            c.create_contract(uow, CS, clock, archive_ids=("A-1", "A-X"), **base)
+            c.create_contract(cx(uow, CS, clock), archive_ids=("A-1", "A-X"), **base)
         with pytest.raises(NotFound):
-            c.create_contract(uow, CS, clock, archive_ids=("A-404",), **base)
+            c.create_contract(cx(uow, CS, clock), archive_ids=("A-404",), **base)
         with pytest.raises(PermissionDenied, match="manage_contracts"):
-            c.create_contract(uow, TECH, clock, archive_ids=("A-1",), **base)
+            c.create_contract(cx(uow, TECH, clock), archive_ids=("A-1",), **base)
         with pytest.raises(ValidationError, match="maintenance_plans"):
             c.create_contract(
-                uow,
-                CS,
-                clock,
+                cx(uow, CS, clock),
                 archive_ids=("A-2",),
                 maintenance_plans=(MONTHLY,),  # it names A-1
                 **base,
@@ -507,9 +500,7 @@ def test_covers_request(storage, tenant, clock) -> None:
     _contract(storage, tenant, clock, plans=(), archive_ids=("A-1",))
     with storage.unit_of_work(tenant) as uow:
         covered = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Warm air",
@@ -518,9 +509,7 @@ def test_covers_request(storage, tenant, clock) -> None:
             request_id="R-1",
         )
         loose = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Heater cold",
@@ -528,9 +517,7 @@ def test_covers_request(storage, tenant, clock) -> None:
             request_id="R-2",
         )
         consult = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.CONSULT,
             symptoms="How to clean?",
@@ -540,7 +527,7 @@ def test_covers_request(storage, tenant, clock) -> None:
         assert c.covers_request(uow, covered) is True
         assert c.covers_request(uow, loose) is False
         assert c.covers_request(uow, consult) is True
-        c.terminate_contract(uow, SUP, clock, "K-1", "Breach", policy=POLICY)
+        c.terminate_contract(cx(uow, SUP, clock), "K-1", "Breach", policy=POLICY)
         assert c.covers_request(uow, covered) is False
         assert c.covers_request(uow, consult) is False
 

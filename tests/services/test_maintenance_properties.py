@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from servicecore.adapters.memory import MemoryStorage
 from servicecore.basics import FixedClock
-from servicecore.lifecycle import ARCHIVE, CONTRACT
+from servicecore.lifecycle import ARCHIVE, CONTRACT, TransitionContext
 from servicecore.model.actor import Actor, Role
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.contract import SlaTerm
@@ -21,7 +21,6 @@ from servicecore.model.maintenance import (
     due_visits,
 )
 from servicecore.services import maintenance as m
-from servicecore.services.common import context
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing import factories as f
 from servicecore.testing import strategies as sst
@@ -57,8 +56,10 @@ def _storage(plan_list: list[MaintenancePlan]) -> MemoryStorage:
     with storage.unit_of_work("t") as uow:
         for archive_id in ARCHIVES:
             archive = f.archive(id=archive_id, serial_number=f"SN-{archive_id}")
-            ARCHIVE.create(archive, context(ADMIN, clock), uow.audit)
-            ARCHIVE.fire(archive, "register", context(ADMIN, clock), uow.audit)
+            ARCHIVE.create(archive, TransitionContext(actor=ADMIN, at=clock.now()), uow.audit)
+            ARCHIVE.fire(
+                archive, "register", TransitionContext(actor=ADMIN, at=clock.now()), uow.audit
+            )
             uow.archives.add(archive)
         contract = f.contract(
             archive_ids=ARCHIVES,
@@ -71,8 +72,10 @@ def _storage(plan_list: list[MaintenancePlan]) -> MemoryStorage:
             ),
             maintenance_plans=tuple(plan_list),
         )
-        CONTRACT.create(contract, context(ADMIN, clock), uow.audit)
-        CONTRACT.fire(contract, "activate", context(ADMIN, clock), uow.audit)
+        CONTRACT.create(contract, TransitionContext(actor=ADMIN, at=clock.now()), uow.audit)
+        CONTRACT.fire(
+            contract, "activate", TransitionContext(actor=ADMIN, at=clock.now()), uow.audit
+        )
         uow.contracts.add(contract)
         uow.commit()
     return storage

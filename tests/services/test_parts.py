@@ -13,7 +13,7 @@ from servicecore.errors import (
     TransitionRefused,
     ValidationError,
 )
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchivePart
 from servicecore.model.booking import BookingStatus
@@ -31,9 +31,9 @@ from servicecore.model.processing import PartUsage, ProcessingStatus, ReturnedPa
 from servicecore.model.request import RequestStatus
 from servicecore.ports import StockMovement
 from servicecore.services import parts as p
-from servicecore.services.common import context
 from servicecore.testing import factories as f
 from servicecore.testing.erp_stock import InMemoryInventory
+from servicecore.testing.factories import command_context as cx
 
 WH = Actor(id="wh-1", roles={Role.WAREHOUSE})
 RELAY, FUSE, FILTER = "RELAY-7", "FUSE-2", "FILTER-1"
@@ -67,7 +67,7 @@ LINES = [
 
 def requisition(storage, tenant, clock, lines=LINES):
     with storage.unit_of_work(tenant) as uow:
-        made = p.requisition_parts(uow, TECH, clock, "R-1", lines, warehouse_id="W-SVC")
+        made = p.requisition_parts(cx(uow, TECH, clock), "R-1", lines, warehouse_id="W-SVC")
         events = uow.commit()
     return made.id, events
 
@@ -79,7 +79,7 @@ def test_parts_are_requisitioned_issued_by_kind_and_returned(storage, tenant, cl
     assert names(events) == ["PartsRequisitioned"]
 
     with storage.unit_of_work(tenant) as uow:
-        issued = p.issue_requisition(uow, WH, clock, req_id, erp)
+        issued = p.issue_requisition(cx(uow, WH, clock), req_id, erp)
         events = uow.commit()
     assert issued.status is RequisitionStatus.ISSUED
     moves = erp.movements(req_id)
@@ -103,7 +103,7 @@ def test_parts_are_requisitioned_issued_by_kind_and_returned(storage, tenant, cl
 
     faulty = ReturnedPart(part_code=RELAY, quantity=1, condition="burnt contacts", serial="RL-1")
     with storage.unit_of_work(tenant) as uow:
-        p.return_parts(uow, TECH, clock, req_id, [faulty], erp)
+        p.return_parts(cx(uow, TECH, clock), req_id, [faulty], erp)
         events = uow.commit()
     assert names(events) == ["PartsReturned"]
     back = events[0].payload["lines"][0]
@@ -125,7 +125,7 @@ def test_parts_are_requisitioned_issued_by_kind_and_returned(storage, tenant, cl
 def test_a_requisition_is_refused_for_a_request_no_longer_open_for_work(storage, tenant, clock):
     seed_request(storage, tenant, status=RequestStatus.RESOLVED)
     with storage.unit_of_work(tenant) as uow, pytest.raises(TransitionRefused) as caught:
-        p.requisition_parts(uow, TECH, clock, "R-1", LINES, warehouse_id="W-SVC")
+        p.requisition_parts(cx(uow, TECH, clock), "R-1", LINES, warehouse_id="W-SVC")
     assert caught.value.guard == "request_open_for_work"
     with storage.unit_of_work(tenant) as uow:
         assert uow.requisitions.count() == 0
@@ -135,14 +135,14 @@ def test_bad_requisitions_are_refused_and_write_nothing(storage, tenant, clock):
     seed_request(storage, tenant)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(PermissionDenied):
-            p.requisition_parts(uow, CUSTOMER, clock, "R-1", LINES, warehouse_id="W-SVC")
+            p.requisition_parts(cx(uow, CUSTOMER, clock), "R-1", LINES, warehouse_id="W-SVC")
         with pytest.raises(ValidationError) as caught:
-            p.requisition_parts(uow, TECH, clock, "R-1", [], warehouse_id="W-SVC")
+            p.requisition_parts(cx(uow, TECH, clock), "R-1", [], warehouse_id="W-SVC")
         assert caught.value.errors[0].path == "lines"
         with pytest.raises(ValidationError):
-            p.requisition_parts(uow, TECH, clock, "R-1", LINES, warehouse_id="")
+            p.requisition_parts(cx(uow, TECH, clock), "R-1", LINES, warehouse_id="")
         with pytest.raises(NotFound):
-            p.requisition_parts(uow, TECH, clock, "R-404", LINES, warehouse_id="W-SVC")
+            p.requisition_parts(cx(uow, TECH, clock), "R-404", LINES, warehouse_id="W-SVC")
         assert uow.commit() == ()
     with storage.unit_of_work(tenant) as uow:
         assert uow.requisitions.count() == 0
@@ -154,7 +154,7 @@ def test_issuing_more_than_on_hand_is_refused_and_moves_nothing(storage, tenant,
     req_id, _ = requisition(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused) as caught:
-            p.issue_requisition(uow, WH, clock, req_id, erp)
+            p.issue_requisition(cx(uow, WH, clock), req_id, erp)
         uow.commit()
     assert caught.value.guard == "stock_available"
     assert "RELAY-7 (2 on hand, 3 wanted)" in str(caught.value)
@@ -184,7 +184,7 @@ def test_an_erp_refusal_midway_reverses_what_moved_and_records_nothing(storage, 
     erp = FailingInventory(fail_at=2)
     req_id, _ = requisition(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError):
-        p.issue_requisition(uow, WH, clock, req_id, erp)
+        p.issue_requisition(cx(uow, WH, clock), req_id, erp)
     assert (erp.on_hand("W-SVC", RELAY), erp.on_hand("W-SVC", FUSE)) == (5, 3)
     assert [m.kind for _, m in erp.movements(req_id)] == ["sales_outbound", "return"]
     with storage.unit_of_work(tenant) as uow:
@@ -198,24 +198,22 @@ def test_returns_never_exceed_what_was_issued(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(InvalidTransition):  # not issued yet
             p.return_parts(
-                uow,
-                TECH,
-                clock,
+                cx(uow, TECH, clock),
                 req_id,
                 [ReturnedPart(part_code=RELAY, quantity=1, condition="ok")],
                 erp,
             )
-        p.issue_requisition(uow, WH, clock, req_id, erp)
+        p.issue_requisition(cx(uow, WH, clock), req_id, erp)
         uow.commit()
     too_many = ReturnedPart(part_code=RELAY, quantity=4, condition="unused")
     foreign = ReturnedPart(part_code="VALVE-3", quantity=1, condition="faulty")
     with storage.unit_of_work(tenant) as uow:
         for bad in ([too_many], [foreign], []):
             with pytest.raises(TransitionRefused) as caught:
-                p.return_parts(uow, TECH, clock, req_id, bad, erp)
+                p.return_parts(cx(uow, TECH, clock), req_id, bad, erp)
             assert caught.value.guard == "returns_within_issue"
         with pytest.raises(ValidationError) as caught_type:
-            p.return_parts(uow, TECH, clock, req_id, ["a relay"], erp)
+            p.return_parts(cx(uow, TECH, clock), req_id, ["a relay"], erp)
         assert caught_type.value.errors[0].path == "returned[0]"
         assert uow.commit() == ()
     assert [m.kind for _, m in erp.movements(req_id)].count("return") == 0
@@ -226,15 +224,15 @@ def test_a_requisition_is_cancelled_with_a_reason_only_before_issue(storage, ten
     req_id, _ = requisition(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused):
-            p.cancel_requisition(uow, TECH, clock, req_id, "  ")
-        p.cancel_requisition(uow, TECH, clock, req_id, "customer fixed it himself")
+            p.cancel_requisition(cx(uow, TECH, clock), req_id, "  ")
+        p.cancel_requisition(cx(uow, TECH, clock), req_id, "customer fixed it himself")
         events = uow.commit()
     assert names(events) == ["RequisitionCancelled"]
     with storage.unit_of_work(tenant) as uow:
         entry = uow.audit.head("PartsRequisition", req_id)
         assert entry.reason == "customer fixed it himself"
         with pytest.raises(InvalidTransition):
-            p.issue_requisition(uow, WH, clock, req_id, stock())
+            p.issue_requisition(cx(uow, WH, clock), req_id, stock())
 
 
 # -- the installed base and its history -----------------------------------------------------------
@@ -242,8 +240,8 @@ def test_a_requisition_is_cancelled_with_a_reason_only_before_issue(storage, ten
 
 def registered(uow, clock, **kw):
     unit = f.archive(**kw)
-    ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-    ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+    ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+    ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
     uow.archives.add(unit)
     return unit
 
@@ -320,7 +318,7 @@ def plan(uow, **kw):
         "failure_window_days": 100,
         "plan_id": "SP-1",
     } | kw
-    return p.plan_spare_parts(uow, **args)
+    return p.plan_spare_parts(cx(uow), **args)
 
 
 def summary(found):
@@ -347,7 +345,12 @@ def test_retired_units_count_in_the_history_but_are_not_stocked_for(storage, ten
     seed_base(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         unit = registered(uow, clock, id="A-8", serial_number="SN-8")  # no parts list: holds all
-        ARCHIVE.fire(unit, "invalidate", context(SUP, clock, reason="scrapped"), uow.audit)
+        ARCHIVE.fire(
+            unit,
+            "invalidate",
+            TransitionContext(actor=SUP, at=clock.now(), reason="scrapped"),
+            uow.audit,
+        )
         uow.archives.update(unit)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
@@ -410,8 +413,8 @@ def test_a_plan_needs_history_or_visits_and_sound_arguments(storage, tenant, clo
 def saved_plan(storage, tenant, clock, lines):
     found = f.spare_part_plan(id="SP-1", lines=lines)
     with storage.unit_of_work(tenant) as uow:
-        p.save_spare_part_plan(uow, WH, clock, found)
-        p.approve_spare_part_plan(uow, SUP, clock, "SP-1")
+        p.save_spare_part_plan(cx(uow, WH, clock), found)
+        p.approve_spare_part_plan(cx(uow, SUP, clock), "SP-1")
         uow.commit()
 
 
@@ -431,8 +434,8 @@ def test_a_plan_becomes_transfers_for_the_shortfall_which_are_fulfilled(storage,
     )
     saved_plan(storage, tenant, clock, lines)
     with storage.unit_of_work(tenant) as uow:
-        made = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
-        again = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
+        made = p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
+        again = p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
         events = uow.commit()
     assert again == []  # what is already on its way counts
     assert [(t.to_warehouse, t.lines) for t in made] == [
@@ -447,15 +450,15 @@ def test_a_plan_becomes_transfers_for_the_shortfall_which_are_fulfilled(storage,
 
     svc = made[0].id
     with storage.unit_of_work(tenant) as uow:
-        p.dispatch_transfer(uow, WH, clock, svc, erp)
+        p.dispatch_transfer(cx(uow, WH, clock), svc, erp)
         uow.commit()
     assert (erp.on_hand("W-MAIN", RELAY), erp.on_hand("W-SVC", RELAY)) == (47, 1)  # in transit
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused) as caught:
-            p.close_spare_part_plan(uow, SUP, clock, "SP-1")
+            p.close_spare_part_plan(cx(uow, SUP, clock), "SP-1")
         assert caught.value.guard == "no_open_transfers"
-        p.receive_transfer(uow, WH, clock, svc, erp)
-        p.cancel_transfer(uow, WH, clock, made[1].id, "east warehouse borrows from a neighbour")
+        p.receive_transfer(cx(uow, WH, clock), svc, erp)
+        p.cancel_transfer(cx(uow, WH, clock), made[1].id, "east warehouse borrows from a neighbour")
         events = uow.commit()
     assert names(events) == ["TransferReceived", "TransferCancelled"]
     assert (erp.on_hand("W-SVC", RELAY), erp.on_hand("W-SVC", FILTER)) == (4, 5)
@@ -467,13 +470,13 @@ def test_a_plan_becomes_transfers_for_the_shortfall_which_are_fulfilled(storage,
     ]
     with storage.unit_of_work(tenant) as uow:
         # W-SVC holds what it needs; W-EAST's transfer was cancelled, so it is asked for again
-        renewed = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
+        renewed = p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
     assert [(t.to_warehouse, t.lines) for t in renewed] == [
         ("W-EAST", (TransferLine(part_code=FILTER, quantity=2),))
     ]
     with storage.unit_of_work(tenant) as uow:
         assert uow.transfers.get(svc).status is TransferStatus.RECEIVED
-        closed = p.close_spare_part_plan(uow, SUP, clock, "SP-1")
+        closed = p.close_spare_part_plan(cx(uow, SUP, clock), "SP-1")
         uow.commit()
     assert closed.status is SparePartPlanStatus.CLOSED
 
@@ -483,10 +486,10 @@ def test_only_lines_needed_by_a_date_are_pushed_down(storage, tenant, clock):
     saved_plan(storage, tenant, clock, (line(RELAY, 3, 2), line(FILTER, 5, 10), line(RELAY, 1, 20)))
     with storage.unit_of_work(tenant) as uow:
         soon = p.transfers_for_plan(
-            uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN", needed_by=date(2026, 3, 9)
+            cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN", needed_by=date(2026, 3, 9)
         )
         nothing = p.transfers_for_plan(
-            uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN", needed_by=date(2026, 3, 1)
+            cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN", needed_by=date(2026, 3, 1)
         )
     assert [t.lines for t in soon] == [(TransferLine(part_code=RELAY, quantity=3),)]
     assert nothing == []
@@ -496,27 +499,27 @@ def test_transfer_refusals_write_nothing(storage, tenant, clock):
     erp = InMemoryInventory({"W-MAIN": {RELAY: 2}, "W-SVC": {}})
     found = f.spare_part_plan(id="SP-1", lines=(line(RELAY, 3, 2),))
     with storage.unit_of_work(tenant) as uow:
-        p.save_spare_part_plan(uow, WH, clock, found)
+        p.save_spare_part_plan(cx(uow, WH, clock), found)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError) as caught:  # a draft is not pushed down
-            p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
+            p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
         assert caught.value.errors[0].path == "plan_id"
         with pytest.raises(PermissionDenied):
-            p.approve_spare_part_plan(uow, CUSTOMER, clock, "SP-1")
+            p.approve_spare_part_plan(cx(uow, CUSTOMER, clock), "SP-1")
         with pytest.raises(PermissionDenied):  # planning stock is the warehouse's job
-            p.approve_spare_part_plan(uow, TECH, clock, "SP-1")
-        p.approve_spare_part_plan(uow, SUP, clock, "SP-1")
-        (made,) = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
+            p.approve_spare_part_plan(cx(uow, TECH, clock), "SP-1")
+        p.approve_spare_part_plan(cx(uow, SUP, clock), "SP-1")
+        (made,) = p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused) as refused:  # 3 wanted, 2 at the source
-            p.dispatch_transfer(uow, WH, clock, made.id, erp)
+            p.dispatch_transfer(cx(uow, WH, clock), made.id, erp)
         assert refused.value.guard == "stock_at_source"
         with pytest.raises(InvalidTransition):
-            p.receive_transfer(uow, WH, clock, made.id, erp)
+            p.receive_transfer(cx(uow, WH, clock), made.id, erp)
         with pytest.raises(TransitionRefused):
-            p.cancel_transfer(uow, WH, clock, made.id, "")
+            p.cancel_transfer(cx(uow, WH, clock), made.id, "")
         assert uow.commit() == ()
     assert erp.movements() == ()
     with storage.unit_of_work(tenant) as uow:
@@ -526,15 +529,15 @@ def test_transfer_refusals_write_nothing(storage, tenant, clock):
 def test_a_plan_is_approved_only_while_its_period_lasts(storage, tenant, clock):
     found = f.spare_part_plan(id="SP-1")
     with storage.unit_of_work(tenant) as uow:
-        p.save_spare_part_plan(uow, WH, clock, found)
+        p.save_spare_part_plan(cx(uow, WH, clock), found)
         uow.commit()
     clock.advance(timedelta(days=30))  # 1 April: March is over
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused) as caught:
-            p.approve_spare_part_plan(uow, SUP, clock, "SP-1")
+            p.approve_spare_part_plan(cx(uow, SUP, clock), "SP-1")
         assert caught.value.guard == "period_not_over"
         with pytest.raises(InvalidTransition):
-            p.close_spare_part_plan(uow, SUP, clock, "SP-1")
+            p.close_spare_part_plan(cx(uow, SUP, clock), "SP-1")
 
 
 # -- demand ---------------------------------------------------------------------------------------
@@ -551,9 +554,7 @@ def test_bookings_and_open_requests_imply_demand(storage, tenant, clock):
         uow.requests.add(f.request(id="R-11", archive_id="N-1", reported_at=now))
         uow.requests.add(f.request(id="R-12", archive_id="A-1", status=RequestStatus.RESOLVED))
         p.requisition_parts(
-            uow,
-            TECH,
-            clock,
+            cx(uow, TECH, clock),
             "R-10",
             [RequisitionLine(part_code=RELAY, quantity=1)],
             warehouse_id="W-SVC",
@@ -576,9 +577,9 @@ def test_bookings_and_open_requests_imply_demand(storage, tenant, clock):
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         demand = p.parts_demand(
-            uow, since=now, until=now + timedelta(days=7), failure_window_days=100
+            cx(uow), since=now, until=now + timedelta(days=7), failure_window_days=100
         )
-        year = p.parts_demand(uow, since=now, until=now + timedelta(days=7))
+        year = p.parts_demand(cx(uow), since=now, until=now + timedelta(days=7))
     # over a year, H-6 counts: AC repairs 12 relays / 2 -> 6 - 1; all repairs 15 / 3; + 0.5
     assert [(x.part_code, x.expected, x.quantity) for x in year] == [
         (FILTER, Decimal("1.50"), 2),
@@ -605,21 +606,21 @@ def test_demand_needs_an_aware_forward_period(storage, tenant, clock):
             ),
         ]:
             with pytest.raises(ValidationError) as caught:
-                p.parts_demand(uow, **kw)
+                p.parts_demand(cx(uow), **kw)
             assert caught.value.errors[0].path == path
-        assert p.parts_demand(uow, since=now, until=now + timedelta(days=1)) == []
+        assert p.parts_demand(cx(uow), since=now, until=now + timedelta(days=1)) == []
 
 
 def test_a_transfer_the_erp_cannot_receive_stays_in_transit(storage, tenant, clock):
     erp = InMemoryInventory({"W-MAIN": {RELAY: 5, FILTER: 5}})  # the ERP knows no W-GONE
     saved_plan(storage, tenant, clock, (line(RELAY, 2, 2, "W-GONE"), line(FILTER, 1, 2, "W-GONE")))
     with storage.unit_of_work(tenant) as uow:
-        (made,) = p.transfers_for_plan(uow, WH, clock, "SP-1", erp, from_warehouse="W-MAIN")
-        p.dispatch_transfer(uow, WH, clock, made.id, erp)
+        (made,) = p.transfers_for_plan(cx(uow, WH, clock), "SP-1", erp, from_warehouse="W-MAIN")
+        p.dispatch_transfer(cx(uow, WH, clock), made.id, erp)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError) as caught:
-            p.receive_transfer(uow, WH, clock, made.id, erp)
+            p.receive_transfer(cx(uow, WH, clock), made.id, erp)
         assert caught.value.errors[0].path == "to_warehouse"
         uow.commit()
     with storage.unit_of_work(tenant) as uow:

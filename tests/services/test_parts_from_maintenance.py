@@ -4,10 +4,9 @@ from datetime import date
 
 from conftest import SUP
 
-from servicecore.lifecycle import ARCHIVE, CONTRACT
+from servicecore.lifecycle import ARCHIVE, CONTRACT, TransitionContext
 from servicecore.model.archive import ArchivePart
 from servicecore.model.maintenance import MaintenancePlan, Recurrence, RecurrenceKind
-from servicecore.services.common import context
 from servicecore.services.maintenance import maintenance_visits
 from servicecore.testing import factories as f
 
@@ -22,12 +21,12 @@ def test_maintenance_visits_come_from_active_contracts_within_their_period(stora
     )
     with storage.unit_of_work(tenant) as uow:
         unit = f.archive(parts=(ArchivePart(part_code="FILTER-1", quantity=2),))
-        ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-        ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+        ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.archives.add(unit)
         active = f.contract(end=date(2026, 5, 31), maintenance_plans=(plan,))
-        CONTRACT.create(active, context(SUP, clock), uow.audit)
-        CONTRACT.fire(active, "activate", context(SUP, clock), uow.audit)
+        CONTRACT.create(active, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        CONTRACT.fire(active, "activate", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.contracts.add(active)
         uow.contracts.add(f.contract(id="K-draft", maintenance_plans=(plan,)))
         uow.commit()

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 
 from servicecore.adapters.memory import MemoryStorage
 from servicecore.basics import FixedClock
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchivePart
 from servicecore.model.common import Money
@@ -19,8 +19,8 @@ from servicecore.model.enums import ServiceType
 from servicecore.model.processing import PartUsage, ProcessingStatus
 from servicecore.model.request import RequestStatus
 from servicecore.services import parts as p
-from servicecore.services.common import context
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 SUP = Actor(id="sup-1", roles={Role.SUPERVISOR})
 START, END = date(2026, 3, 1), date(2026, 3, 31)
@@ -39,8 +39,8 @@ def seeded() -> MemoryStorage:
     with storage.unit_of_work("t") as uow:
         for i in (1, 2):
             unit = f.archive(id=f"A-{i}", serial_number=f"SN-{i}", parts=parts)
-            ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-            ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+            ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+            ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
             uow.archives.add(unit)
         history = [
             (ServiceType.REPAIR, [("RELAY-7", 2)]),
@@ -83,7 +83,7 @@ FACTORS = st.sampled_from([Decimal(1), Decimal("0.7"), Decimal("1.2"), Decimal("
 def test_each_part_is_rounded_up_once_and_never_short_on_any_date(visits, factor):
     with seeded().unit_of_work("t") as uow:
         plan = p.plan_spare_parts(
-            uow,
+            cx(uow),
             period_start=START,
             period_end=END,
             warehouse_id="W-SVC",

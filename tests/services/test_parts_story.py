@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import CS, SUP, TECH
 
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchivePart
 from servicecore.model.common import Money, TimeRange
@@ -19,9 +19,9 @@ from servicecore.services import dispatch as d
 from servicecore.services import parts as p
 from servicecore.services import requests as r
 from servicecore.services import work as w
-from servicecore.services.common import context
 from servicecore.testing import factories as f
 from servicecore.testing.erp_stock import InMemoryInventory
+from servicecore.testing.factories import command_context as cx
 
 JKT = ZoneInfo("Asia/Jakarta")
 WH = Actor(id="wh-1", roles={Role.WAREHOUSE})
@@ -37,13 +37,11 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
                 serial_number=f"SN-{i}",
                 parts=(ArchivePart(part_code="RELAY-7", serial=f"R-OLD-{i}"),),
             )
-            ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-            ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+            ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+            ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
             uow.archives.add(unit)
         request = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Compressor does not start",
@@ -51,16 +49,14 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
         )
         start = datetime.combine(date(2026, 3, 2), time(18), JKT)
         order = d.assign(
-            uow, SUP, clock, request.id, "T-7", TimeRange(start, start + timedelta(hours=2))
+            cx(uow, SUP, clock), request.id, "T-7", TimeRange(start, start + timedelta(hours=2))
         )
         uow.commit()
 
     # the technician asks for a relay the customer pays for and refrigerant the contract covers
     with storage.unit_of_work(tenant) as uow:
         req = p.requisition_parts(
-            uow,
-            TECH,
-            clock,
+            cx(uow, TECH, clock),
             request.id,
             [
                 RequisitionLine(part_code="RELAY-7", quantity=1, charged=True),
@@ -68,18 +64,16 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
             ],
             warehouse_id="W-MAIN",
         )
-        p.issue_requisition(uow, WH, clock, req.id, erp)
+        p.issue_requisition(cx(uow, WH, clock), req.id, erp)
         issued = [e.payload["kind"] for e in uow.commit() if e.name == "PartsIssued"]
     assert issued == ["sales_outbound", "other_outbound"]
 
     with storage.unit_of_work(tenant) as uow:
-        d.accept_dispatch(uow, TECH, clock, order.id)
-        processing = d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+        d.accept_dispatch(cx(uow, TECH, clock), order.id)
+        processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
         burnt = ReturnedPart(part_code="RELAY-7", quantity=1, serial="R-OLD-1", condition="burnt")
         w.record_processing(
-            uow,
-            TECH,
-            clock,
+            cx(uow, TECH, clock),
             processing.id,
             {
                 "solution_type": SolutionType.REPLACEMENT,
@@ -97,8 +91,8 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
                 "returned_parts": (burnt,),
             },
         )
-        w.complete_processing(uow, TECH, clock, processing.id)
-        p.return_parts(uow, TECH, clock, req.id, [burnt], erp, warehouse_id="W-SVC")
+        w.complete_processing(cx(uow, TECH, clock), processing.id)
+        p.return_parts(cx(uow, TECH, clock), req.id, [burnt], erp, warehouse_id="W-SVC")
         uow.commit()
     assert erp.on_hand("W-MAIN", "RELAY-7") == 39
     assert erp.on_hand("W-SVC", "RELAY-7") == 2  # the burnt one waits for repair or scrap
@@ -110,7 +104,7 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
     clock.advance(timedelta(days=28))
     with storage.unit_of_work(tenant) as uow:
         plan = p.plan_spare_parts(
-            uow,
+            cx(uow),
             period_start=date(2026, 4, 1),
             period_end=date(2026, 4, 30),
             warehouse_id="W-SVC",
@@ -119,12 +113,12 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
         assert [(x.part_code, x.quantity, x.needed_by) for x in plan.lines] == [
             ("RELAY-7", 1, date(2026, 4, 1))
         ]
-        p.save_spare_part_plan(uow, WH, clock, plan)
-        p.approve_spare_part_plan(uow, SUP, clock, plan.id)
+        p.save_spare_part_plan(cx(uow, WH, clock), plan)
+        p.approve_spare_part_plan(cx(uow, SUP, clock), plan.id)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         # the returned burnt relay is on hand at W-SVC, so nothing is missing there
-        assert p.transfers_for_plan(uow, WH, clock, plan.id, erp, from_warehouse="W-MAIN") == []
+        assert p.transfers_for_plan(cx(uow, WH, clock), plan.id, erp, from_warehouse="W-MAIN") == []
         erp.move(  # both relays at W-SVC leave (the burnt one for scrap)
             StockMovement(
                 kind="other_outbound",
@@ -135,10 +129,12 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
                 to_warehouse=None,
             )
         )
-        (transfer,) = p.transfers_for_plan(uow, WH, clock, plan.id, erp, from_warehouse="W-MAIN")
-        p.dispatch_transfer(uow, WH, clock, transfer.id, erp)
-        p.receive_transfer(uow, WH, clock, transfer.id, erp)
-        p.close_spare_part_plan(uow, SUP, clock, plan.id)
+        (transfer,) = p.transfers_for_plan(
+            cx(uow, WH, clock), plan.id, erp, from_warehouse="W-MAIN"
+        )
+        p.dispatch_transfer(cx(uow, WH, clock), transfer.id, erp)
+        p.receive_transfer(cx(uow, WH, clock), transfer.id, erp)
+        p.close_spare_part_plan(cx(uow, SUP, clock), plan.id)
         uow.commit()
     assert transfer.lines == (TransferLine(part_code="RELAY-7", quantity=1),)
     assert erp.on_hand("W-SVC", "RELAY-7") == 1
@@ -146,9 +142,7 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
     # a new repair of the same product is expected to need what the last one did
     with storage.unit_of_work(tenant) as uow:
         r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Compressor clicks",
@@ -158,7 +152,7 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         now = clock.now()
-        demand = p.parts_demand(uow, since=now, until=now + timedelta(days=7))
+        demand = p.parts_demand(cx(uow), since=now, until=now + timedelta(days=7))
     assert [(x.part_code, x.quantity, x.sources) for x in demand] == [
         ("GAS-R32", 1, ("R-NEXT",)),
         ("RELAY-7", 1, ("R-NEXT",)),

@@ -7,7 +7,7 @@ import pytest
 from conftest import CS, SUP, TECH
 
 from servicecore.errors import PermissionDenied
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.common import GeoPoint, TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Priority, ServiceType
@@ -15,8 +15,8 @@ from servicecore.model.request import RequestStatus
 from servicecore.services import dispatch as d
 from servicecore.services import planning as p
 from servicecore.services import requests as r
-from servicecore.services.common import context
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 MONDAY = date(2026, 3, 9)
 JKT = ZoneInfo("Asia/Jakarta")
@@ -29,13 +29,11 @@ def seed(storage, tenant, clock):
         uow.technicians.add(f.technician(id="T-8", skills=("hvac", "electrical")))
         for i, (lat, lon) in enumerate(PLACES):
             unit = f.archive(id=f"A-{i}", serial_number=f"SN-{i}")
-            ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-            ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+            ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+            ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
             uow.archives.add(unit)
             r.open_request(
-                uow,
-                CS,
-                clock,
+                cx(uow, CS, clock),
                 customer_id="C-1",
                 service_type=ServiceType.MAINTENANCE,
                 symptoms=f"Quarterly maintenance {i}",
@@ -51,7 +49,9 @@ def seed(storage, tenant, clock):
 def test_the_day_is_planned_and_dispatched_respecting_skills(storage, tenant, clock):
     seed(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        result, orders = p.plan_day(uow, SUP, clock, MONDAY, "Asia/Jakarta", time_limit=2, seed=1)
+        result, orders = p.plan_day(
+            cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1
+        )
         uow.commit()
     assert result.is_feasible()
     assert len(orders) == len(PLACES)
@@ -71,7 +71,7 @@ def test_work_already_dispatched_is_kept_and_planned_around(storage, tenant, clo
         datetime.combine(MONDAY, time(8), JKT), datetime.combine(MONDAY, time(12), JKT)
     )
     with storage.unit_of_work(tenant) as uow:
-        d.assign(uow, SUP, clock, "R-1", "T-7", held)
+        d.assign(cx(uow, SUP, clock), "R-1", "T-7", held)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         builder = p.problem_for_day(uow, MONDAY, "Asia/Jakarta")
@@ -79,7 +79,7 @@ def test_work_already_dispatched_is_kept_and_planned_around(storage, tenant, clo
         assert any(
             j.id.startswith(p.HELD_PREFIX) and j.pinned_technician == "T-7" for j in problem.jobs
         )
-        _, orders = p.plan_day(uow, SUP, clock, MONDAY, "Asia/Jakarta", time_limit=2, seed=1)
+        _, orders = p.plan_day(cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1)
         uow.commit()
     assert "R-1" not in {o.request_id for o in orders}
     for order in orders:
@@ -89,4 +89,4 @@ def test_work_already_dispatched_is_kept_and_planned_around(storage, tenant, clo
 
 def test_only_dispatchers_plan(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow, pytest.raises(PermissionDenied):
-        p.plan_day(uow, TECH, clock, MONDAY, "Asia/Jakarta")
+        p.plan_day(cx(uow, TECH, clock), MONDAY, "Asia/Jakarta")

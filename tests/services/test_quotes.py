@@ -13,16 +13,16 @@ from servicecore.errors import (
     TransitionRefused,
     ValidationError,
 )
-from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
+from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST, TransitionContext
 from servicecore.model.actor import SYSTEM
 from servicecore.model.common import Money
 from servicecore.model.lines import MoneyLine
 from servicecore.model.quote import PartLine, QuoteStatus, ServiceLine
 from servicecore.services import quotes as q
-from servicecore.services.common import context
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing import factories as f
 from servicecore.testing.erp_finance import KNOWN_RECEIVABLES, InMemoryReceivables
+from servicecore.testing.factories import command_context as cx
 
 DAY = timedelta(days=1)
 # The expiry job is a clock-driven command of its own; this grants it as the host would.
@@ -56,24 +56,26 @@ def draft(uow, clock, quote_id="Q-1", customer="C-1", **kw):
     kw.setdefault("service_lines", (labour("2"),))
     kw.setdefault("valid_until", clock.now() + 14 * DAY)
     return q.draft_quote(
-        uow, CS, clock, customer_id=customer, currency="IDR", quote_id=quote_id, **kw
+        cx(uow, CS, clock), customer_id=customer, currency="IDR", quote_id=quote_id, **kw
     )
 
 
 def seed_request(uow, clock, *, with_processing=True, currency="IDR"):
     archive = f.archive()
-    ARCHIVE.create(archive, context(CS, clock), uow.audit)
-    ARCHIVE.fire(archive, "register", context(CS, clock), uow.audit)
+    ARCHIVE.create(archive, TransitionContext(actor=CS, at=clock.now()), uow.audit)
+    ARCHIVE.fire(archive, "register", TransitionContext(actor=CS, at=clock.now()), uow.audit)
     uow.archives.add(archive)
     request = f.request()
-    REQUEST.create(request, context(CS, clock, facts={"archive": archive}), uow.audit)
+    REQUEST.create(
+        request, TransitionContext(actor=CS, at=clock.now(), facts={"archive": archive}), uow.audit
+    )
     uow.requests.add(request)
     if with_processing:
         order = f.processing(
             currency=currency,
             income_lines=(MoneyLine(description="Call-out", amount=Money("50000", currency)),),
         )
-        PROCESSING.create(order, context(TECH, clock), uow.audit)
+        PROCESSING.create(order, TransitionContext(actor=TECH, at=clock.now()), uow.audit)
         uow.processing.add(order)
 
 
@@ -81,29 +83,29 @@ def test_changed_twice_and_accepted_every_version_priced_right(storage, tenant, 
     with storage.unit_of_work(tenant) as uow:
         seed_request(uow, clock)
         draft(uow, clock, request_id="R-1", part_lines=(part("RELAY-1", "1", "80000", "50000"),))
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     clock.advance(HOUR)
     with storage.unit_of_work(tenant) as uow:
         q.change_quote(
-            uow, CS, clock, "Q-1", "customer wants the cheaper relay",
+            cx(uow, CS, clock), "Q-1", "customer wants the cheaper relay",
             part_lines=(part("RELAY-2", "1", "60000", "45000"),),
         )  # fmt: skip
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     clock.advance(HOUR)
     with storage.unit_of_work(tenant) as uow:
-        q.change_quote(uow, CS, clock, "Q-1", "one hour less labour")
-        q.edit_quote(uow, CS, clock, "Q-1", service_lines=(labour("1"),))
-        q.issue_quote(uow, CS, clock, "Q-1")
-        done = q.accept_quote(uow, CS, clock, "Q-1")
+        q.change_quote(cx(uow, CS, clock), "Q-1", "one hour less labour")
+        q.edit_quote(cx(uow, CS, clock), "Q-1", service_lines=(labour("1"),))
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
+        done = q.accept_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     assert done.processing_id == "P-1"
     with storage.unit_of_work(tenant) as uow:
         quote = uow.quotes.get("Q-1")
         versions = q.quote_versions(quote)
         order = uow.processing.get("P-1")
-        v2 = q.quote_version(uow, "Q-1", 2)
+        v2 = q.quote_version(cx(uow), "Q-1", 2)
         entries = uow.audit.entries("ProcessingOrder", "P-1")
     assert quote.status is QuoteStatus.ACCEPTED
     assert [v.number for v in versions] == [1, 2, 3]
@@ -139,8 +141,8 @@ def test_accept_without_an_open_processing_order_hands_the_lines_to_the_host(
     with storage.unit_of_work(tenant) as uow:
         seed_request(uow, clock, with_processing=False)
         draft(uow, clock, request_id="R-1")
-        q.issue_quote(uow, CS, clock, "Q-1")
-        done = q.accept_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
+        done = q.accept_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     assert done.processing_id is None
     assert done.event.name == "QuoteAccepted"
@@ -157,8 +159,8 @@ def test_accept_leaves_a_processing_order_in_another_currency_alone(storage, ten
     with storage.unit_of_work(tenant) as uow:
         seed_request(uow, clock, currency="USD")
         draft(uow, clock, request_id="R-1")
-        q.issue_quote(uow, CS, clock, "Q-1")
-        done = q.accept_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
+        done = q.accept_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     assert done.processing_id is None
     with storage.unit_of_work(tenant) as uow:
@@ -171,10 +173,10 @@ def test_events_for_each_step(open_storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         for quote_id in ("Q-1", "Q-2", "Q-3"):
             draft(uow, clock, quote_id=quote_id)
-            q.issue_quote(uow, CS, clock, quote_id)
-        q.reject_quote(uow, CS, clock, "Q-1", "too expensive")
-        q.void_quote(uow, CS, clock, "Q-2", "wrong customer")
-        q.accept_quote(uow, CS, clock, "Q-3")
+            q.issue_quote(cx(uow, CS, clock), quote_id)
+        q.reject_quote(cx(uow, CS, clock), "Q-1", "too expensive")
+        q.void_quote(cx(uow, CS, clock), "Q-2", "wrong customer")
+        q.accept_quote(cx(uow, CS, clock), "Q-3")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.quotes.get("Q-1").status is QuoteStatus.REJECTED
@@ -202,30 +204,30 @@ def test_events_for_each_step(open_storage, tenant, clock):
 def test_price_history_for_customer_and_part_newest_first(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, "Q-1", part_lines=(part("FAN-1", "1", "100000", "70000"),))
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         clock.advance(DAY)
         q.change_quote(
-            uow, CS, clock, "Q-1", "discount",
+            cx(uow, CS, clock), "Q-1", "discount",
             part_lines=(part("FAN-1", "1", "95000", "70000"),),
         )  # fmt: skip
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         clock.advance(DAY)
         draft(
             uow, clock, "Q-2", customer="C-2", part_lines=(part("FAN-1", "2", "110000", "72000"),)
         )
-        q.issue_quote(uow, CS, clock, "Q-2")
-        q.reject_quote(uow, CS, clock, "Q-2", "bought elsewhere")
+        q.issue_quote(cx(uow, CS, clock), "Q-2")
+        q.reject_quote(cx(uow, CS, clock), "Q-2", "bought elsewhere")
         # Drafts and voided quotes were never prices anyone was quoted.
         draft(uow, clock, "Q-3", part_lines=(part("FAN-1", "1", "1", "1"),))
         draft(uow, clock, "Q-4", part_lines=(part("FAN-1", "1", "2", "1"),))
-        q.issue_quote(uow, CS, clock, "Q-4")
-        q.void_quote(uow, CS, clock, "Q-4", "typo")
+        q.issue_quote(cx(uow, CS, clock), "Q-4")
+        q.void_quote(cx(uow, CS, clock), "Q-4", "typo")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        fan = q.price_history(uow, part_code="FAN-1")
-        mine = q.price_history(uow, "C-1")
-        mine_fan = q.price_history(uow, "C-1", "FAN-1")
-        newest = q.price_history(uow, part_code="FAN-1", limit=1)
+        fan = q.price_history(cx(uow), part_code="FAN-1")
+        mine = q.price_history(cx(uow), "C-1")
+        mine_fan = q.price_history(cx(uow), "C-1", "FAN-1")
+        newest = q.price_history(cx(uow), part_code="FAN-1", limit=1)
     assert [(r.quote_id, r.quote_version, r.unit_price, r.outcome) for r in fan] == [
         ("Q-2", 1, idr(110000), "rejected"),
         ("Q-1", 2, idr(95000), "issued"),
@@ -248,10 +250,10 @@ def test_price_history_for_customer_and_part_newest_first(storage, tenant, clock
 def test_price_history_needs_a_customer_or_a_part(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError) as raised:
-            q.price_history(uow)
+            q.price_history(cx(uow))
         assert raised.value.errors[0].path == "customer_id"
         with pytest.raises(ValidationError) as raised:
-            q.price_history(uow, "C-1", limit=0)
+            q.price_history(cx(uow), "C-1", limit=0)
         assert raised.value.errors[0].path == "limit"
 
 
@@ -259,13 +261,13 @@ def test_quote_context_shows_receivables_prices_and_earlier_quotes(storage, tena
     erp = InMemoryReceivables(KNOWN_RECEIVABLES)
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, "Q-1", part_lines=(part("FAN-1", "1", "100000", "70000"),))
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         draft(uow, clock, "Q-2", customer="C-2", part_lines=(part("FAN-1", "1", "90000", "1"),))
-        q.issue_quote(uow, CS, clock, "Q-2")
+        q.issue_quote(cx(uow, CS, clock), "Q-2")
         draft(uow, clock, "Q-3", valid_until=clock.now() + 30 * DAY)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        seen = q.quote_context(uow, erp, "C-1", ["FAN-1", "PUMP-9", "FAN-1"])
+        seen = q.quote_context(cx(uow), erp, "C-1", ["FAN-1", "PUMP-9", "FAN-1"])
     assert seen.receivables_total == {
         "IDR": Money("1250099.99", "IDR"),
         "USD": Money("310.50", "USD"),
@@ -279,7 +281,7 @@ def test_quote_context_shows_receivables_prices_and_earlier_quotes(storage, tena
     assert seen.earlier_quotes[1].total_price == idr(400000)
     assert seen.earlier_quotes[1].estimated_profit == idr(150000)
     with storage.unit_of_work(tenant) as uow:
-        nobody = q.quote_context(uow, erp, "C-3")
+        nobody = q.quote_context(cx(uow), erp, "C-3")
     assert nobody.receivables == ()
     assert nobody.receivables_total == {}
 
@@ -287,11 +289,11 @@ def test_quote_context_shows_receivables_prices_and_earlier_quotes(storage, tena
 def test_an_issued_quote_cannot_be_edited(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock)
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError) as raised:
-            q.edit_quote(uow, CS, clock, "Q-1", service_lines=(labour("9"),))
+            q.edit_quote(cx(uow, CS, clock), "Q-1", service_lines=(labour("9"),))
         assert raised.value.errors[0].path == "status"
         assert "change it" in str(raised.value)
     with storage.unit_of_work(tenant) as uow:
@@ -303,15 +305,15 @@ def test_an_issued_quote_cannot_be_edited(storage, tenant, clock):
 def test_edit_a_draft(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock)
-        q.edit_quote(uow, CS, clock, "Q-1", part_lines=(part("FAN-1", "3", "10", "7"),))
+        q.edit_quote(cx(uow, CS, clock), "Q-1", part_lines=(part("FAN-1", "3", "10", "7"),))
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         quote = uow.quotes.get("Q-1")
         with pytest.raises(ValidationError) as raised:
-            q.edit_quote(uow, CS, clock, "Q-1")
+            q.edit_quote(cx(uow, CS, clock), "Q-1")
         assert raised.value.errors[0].path == "quote_id"
         with pytest.raises(ValidationError) as raised:
-            q.edit_quote(uow, CS, clock, "Q-1", valid_until=clock.now())
+            q.edit_quote(cx(uow, CS, clock), "Q-1", valid_until=clock.now())
         assert raised.value.errors[0].path == "valid_until"
     assert quote.service_lines == (labour("2"),)
     assert quote.total_price() == idr(300030)
@@ -321,11 +323,11 @@ def test_edit_a_draft(storage, tenant, clock):
 def test_accept_after_expiry_is_refused(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, valid_until=clock.now() + DAY)
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     clock.advance(DAY)
     with storage.unit_of_work(tenant) as uow, pytest.raises(TransitionRefused):
-        q.accept_quote(uow, CS, clock, "Q-1")
+        q.accept_quote(cx(uow, CS, clock), "Q-1")
     with storage.unit_of_work(tenant) as uow:
         assert uow.quotes.get("Q-1").status is QuoteStatus.ISSUED
 
@@ -335,13 +337,13 @@ def test_unknown_version_and_unknown_quote(storage, tenant, clock):
         draft(uow, clock)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        assert q.quote_version(uow, "Q-1", 1).current
+        assert q.quote_version(cx(uow), "Q-1", 1).current
         with pytest.raises(NotFound) as raised:
-            q.quote_version(uow, "Q-1", 2)
+            q.quote_version(cx(uow), "Q-1", 2)
         assert raised.value.kind == "QuoteVersion"
         assert raised.value.id == "Q-1 v2"
         with pytest.raises(NotFound):
-            q.quote_version(uow, "Q-9", 1)
+            q.quote_version(cx(uow), "Q-9", 1)
 
 
 def test_lines_in_another_currency_name_the_line(storage, tenant, clock):
@@ -357,9 +359,9 @@ def test_lines_in_another_currency_name_the_line(storage, tenant, clock):
             draft(uow, clock, part_lines=(part("OK-1", "1", "1", "1"), usd))
         assert raised.value.errors[0].path == "part_lines[1]"
         draft(uow, clock)
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         with pytest.raises(ValidationError) as raised:
-            q.change_quote(uow, CS, clock, "Q-1", "priced in dollars", part_lines=(usd,))
+            q.change_quote(cx(uow, CS, clock), "Q-1", "priced in dollars", part_lines=(usd,))
         assert raised.value.errors[0].path == "part_lines[0]"
         quote = uow.quotes.get("Q-1")
         assert quote.status is QuoteStatus.ISSUED
@@ -372,7 +374,7 @@ def test_draft_refusals(storage, tenant, clock):
         seed_request(uow, clock, with_processing=False)
         with pytest.raises(PermissionDenied):
             q.draft_quote(
-                uow, TECH, clock, customer_id="C-1", currency="IDR",
+                cx(uow, TECH, clock), customer_id="C-1", currency="IDR",
                 valid_until=clock.now() + DAY, service_lines=(labour("1"),),
             )  # fmt: skip
         with pytest.raises(ValidationError) as raised:
@@ -393,30 +395,30 @@ def test_lifecycle_refusals(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, service_lines=())
         with pytest.raises(TransitionRefused):
-            q.issue_quote(uow, CS, clock, "Q-1")
+            q.issue_quote(cx(uow, CS, clock), "Q-1")
         with pytest.raises(InvalidTransition):
-            q.change_quote(uow, CS, clock, "Q-1", "not issued yet")
+            q.change_quote(cx(uow, CS, clock), "Q-1", "not issued yet")
         with pytest.raises(InvalidTransition):
-            q.accept_quote(uow, CS, clock, "Q-1")
-        q.edit_quote(uow, CS, clock, "Q-1", service_lines=(labour("1"),))
-        q.issue_quote(uow, CS, clock, "Q-1")
+            q.accept_quote(cx(uow, CS, clock), "Q-1")
+        q.edit_quote(cx(uow, CS, clock), "Q-1", service_lines=(labour("1"),))
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         with pytest.raises(TransitionRefused):
-            q.change_quote(uow, CS, clock, "Q-1", "")
+            q.change_quote(cx(uow, CS, clock), "Q-1", "")
         with pytest.raises(TransitionRefused):
-            q.reject_quote(uow, CS, clock, "Q-1", "")
+            q.reject_quote(cx(uow, CS, clock), "Q-1", "")
 
 
 def test_expiry_job(open_storage, tenant, clock):
     storage = open_storage()
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, "Q-1", valid_until=clock.now() + DAY)
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         draft(uow, clock, "Q-2", valid_until=clock.now() + 2 * DAY)
-        q.issue_quote(uow, CS, clock, "Q-2")
+        q.issue_quote(cx(uow, CS, clock), "Q-2")
         draft(uow, clock, "Q-3", valid_until=clock.now() + DAY)  # a draft never expires
         draft(uow, clock, "Q-4", valid_until=clock.now() + DAY)
-        q.issue_quote(uow, CS, clock, "Q-4")
-        q.accept_quote(uow, CS, clock, "Q-4")
+        q.issue_quote(cx(uow, CS, clock), "Q-4")
+        q.accept_quote(cx(uow, CS, clock), "Q-4")
         uow.commit()
     assert q.expire_quotes(storage, tenant, clock, policy=JOB_POLICY) == q.ExpiryRun((), ())
     clock.advance(DAY)  # exactly Q-1's validity: no longer acceptable, so expired
@@ -444,11 +446,11 @@ def test_accept_records_on_one_open_order_only(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         seed_request(uow, clock)
         second = f.processing(id="P-2", dispatch_id="D-2")
-        PROCESSING.create(second, context(TECH, clock), uow.audit)
+        PROCESSING.create(second, TransitionContext(actor=TECH, at=clock.now()), uow.audit)
         uow.processing.add(second)
         draft(uow, clock, request_id="R-1")
-        q.issue_quote(uow, CS, clock, "Q-1")
-        done = q.accept_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
+        done = q.accept_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     assert done.processing_id == "P-1"
     with storage.unit_of_work(tenant) as uow:
@@ -468,7 +470,7 @@ class AcceptedMeanwhile:
         self.opened += 1
         if self.opened == 2:
             with self.storage.unit_of_work(tenant) as uow:
-                q.accept_quote(uow, CS, self.clock, "Q-1")
+                q.accept_quote(cx(uow), CS, self.clock, "Q-1")
                 uow.commit()
         return self.storage.unit_of_work(tenant)
 
@@ -476,9 +478,9 @@ class AcceptedMeanwhile:
 def test_expiry_job_skips_a_quote_answered_meanwhile(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         draft(uow, clock, "Q-1", valid_until=clock.now() + DAY)
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         draft(uow, clock, "Q-2", valid_until=clock.now() + HOUR)
-        q.issue_quote(uow, CS, clock, "Q-2")
+        q.issue_quote(cx(uow, CS, clock), "Q-2")
         uow.commit()
     # Both are due by then; Q-1 is still acceptable to the other process at its own clock.
     later = type(clock)(clock.now() + 2 * DAY)

@@ -13,6 +13,7 @@ from servicecore.model.common import Money
 from servicecore.services import quotes as q
 from servicecore.testing import factories as f
 from servicecore.testing import strategies as s
+from servicecore.testing.factories import command_context as cx
 
 CUR = "IDR"
 version_lines = st.tuples(
@@ -32,21 +33,21 @@ def test_changed_quote_versions_keep_exact_money(history):
     with storage.unit_of_work("t") as uow:
         svc, parts = history[0]
         q.draft_quote(
-            uow, CS, clock, customer_id="C-1", currency=CUR, quote_id="Q-1",
+            cx(uow, CS, clock), customer_id="C-1", currency=CUR, quote_id="Q-1",
             valid_until=f.NOW + timedelta(days=30), service_lines=svc, part_lines=parts,
         )  # fmt: skip
-        q.issue_quote(uow, CS, clock, "Q-1")
+        q.issue_quote(cx(uow, CS, clock), "Q-1")
         for n, (svc, parts) in enumerate(history[1:], start=2):
             clock.advance(timedelta(minutes=5))
             q.change_quote(
-                uow, CS, clock, "Q-1", f"to v{n}", service_lines=svc, part_lines=parts
+                cx(uow, CS, clock), "Q-1", f"to v{n}", service_lines=svc, part_lines=parts
             )  # fmt: skip
-            q.issue_quote(uow, CS, clock, "Q-1")
-        q.accept_quote(uow, CS, clock, "Q-1")
+            q.issue_quote(cx(uow, CS, clock), "Q-1")
+        q.accept_quote(cx(uow, CS, clock), "Q-1")
         uow.commit()
     with storage.unit_of_work("t") as uow:
-        versions = [q.quote_version(uow, "Q-1", n) for n in range(1, len(history) + 1)]
-        records = q.price_history(uow, "C-1", limit=1000)
+        versions = [q.quote_version(cx(uow), "Q-1", n) for n in range(1, len(history) + 1)]
+        records = q.price_history(cx(uow), "C-1", limit=1000)
     for version, (svc, parts) in zip(versions, history, strict=True):
         both = (*svc, *parts)
         assert version.service_lines == svc

@@ -9,7 +9,7 @@ from conftest import CS, HOUR, SUP, TECH, TECH8
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.errors import ClosurePolicyError, PermissionDenied, TransitionRefused
-from servicecore.lifecycle import ARCHIVE, CONTRACT
+from servicecore.lifecycle import ARCHIVE, CONTRACT, TransitionContext
 from servicecore.model.archive import ArchivePart
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingStatus, CustomerIdentity
@@ -25,9 +25,9 @@ from servicecore.services import bookings as b
 from servicecore.services import dispatch as d
 from servicecore.services import requests as r
 from servicecore.services import work as w
-from servicecore.services.common import context
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
 from servicecore.testing import factories as f
+from servicecore.testing.factories import command_context as cx
 
 JKT = ZoneInfo("Asia/Jakarta")
 MONDAY = date(2026, 3, 9)
@@ -50,8 +50,8 @@ def setup_master_data(storage, tenant, clock):
         uow.technicians.add(f.technician(id="T-7", account_customers=("C-1",)))
         uow.technicians.add(f.technician(id="T-8"))
         archive = f.archive(parts=(ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD"),))
-        ARCHIVE.create(archive, context(SUP, clock), uow.audit)
-        ARCHIVE.fire(archive, "register", context(SUP, clock), uow.audit)
+        ARCHIVE.create(archive, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        ARCHIVE.fire(archive, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.archives.add(archive)
         contract = f.contract(
             calendar=office,
@@ -67,8 +67,8 @@ def setup_master_data(storage, tenant, clock):
                 ),
             ),
         )
-        CONTRACT.create(contract, context(SUP, clock), uow.audit)
-        CONTRACT.fire(contract, "activate", context(SUP, clock), uow.audit)
+        CONTRACT.create(contract, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        CONTRACT.fire(contract, "activate", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.contracts.add(contract)
         uow.commit()
 
@@ -76,9 +76,7 @@ def setup_master_data(storage, tenant, clock):
 def photos(uow, clock, store, request_id, kind, n, start=0):
     for i in range(start, start + n):
         w.add_evidence(
-            uow,
-            TECH,
-            clock,
+            cx(uow, TECH, clock),
             request_id,
             kind,
             f"{kind.value}-{i}.jpg",
@@ -89,9 +87,7 @@ def photos(uow, clock, store, request_id, kind, n, start=0):
 
 def work_done(uow, clock, processing_id):
     w.record_processing(
-        uow,
-        TECH,
-        clock,
+        cx(uow, TECH, clock),
         processing_id,
         {
             "solution_type": SolutionType.REPLACEMENT,
@@ -112,23 +108,23 @@ def work_done(uow, clock, processing_id):
             ),
         },
     )
-    w.complete_processing(uow, TECH, clock, processing_id)
+    w.complete_processing(cx(uow, TECH, clock), processing_id)
 
 
 def started_repair(uow, clock, symptoms):
     """A repair of A-1 dispatched to T-7, accepted and started: (request, order, processing)."""
     request = r.open_request(
-        uow,
-        CS,
-        clock,
+        cx(uow, CS, clock),
         customer_id="C-1",
         service_type=ServiceType.REPAIR,
         symptoms=symptoms,
         archive_id="A-1",
     )
-    order = d.assign(uow, SUP, clock, request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11)))
-    d.accept_dispatch(uow, TECH, clock, order.id)
-    processing = d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+    order = d.assign(
+        cx(uow, SUP, clock), request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
+    )
+    d.accept_dispatch(cx(uow, TECH, clock), order.id)
+    processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
     return request, order, processing
 
 
@@ -140,9 +136,7 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
     slot = TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
     with storage.unit_of_work(tenant) as uow:
         booking = b.book(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer=CustomerIdentity(customer_id="C-1", name="Toko Maju", phone="+62 21 555 0199"),
             service_type=ServiceType.REPAIR,
             channel=Channel.CALL_CENTRE,
@@ -151,16 +145,14 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
             booking_policy=f.booking().policy,
             technician_id="T-7",
         )
-        b.confirm_booking(uow, CS, clock, booking.id, signer=SIGNER)
+        b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
         uow.commit()
     clock.advance(jkt(MONDAY, 9, 5) - clock.now())
     with storage.unit_of_work(tenant) as uow:
         booking = uow.bookings.get(booking.id)
-        b.check_in(uow, CS, clock, QR_SCHEME + booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, CS, clock), QR_SCHEME + booking.check_in_token, SIGNER)
         request = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             from_booking=booking.id,
             symptoms="Cold room unit blows warm air",
             archive_id="A-1",
@@ -169,43 +161,41 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
         )
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        b.complete_booking(uow, CS, clock, booking.id)
-        order = d.assign(uow, SUP, clock, request.id, "T-7", slot)
+        b.complete_booking(cx(uow, CS, clock), booking.id)
+        order = d.assign(cx(uow, SUP, clock), request.id, "T-7", slot)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        d.accept_dispatch(uow, TECH, clock, order.id)
-        processing = d.start_dispatch(uow, TECH, clock, order.id, currency="IDR")
+        d.accept_dispatch(cx(uow, TECH, clock), order.id)
+        processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_BEFORE, 3)
         work_done(uow, clock, processing.id)
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 3)
-        d.complete_dispatch(uow, TECH, clock, order.id)
-        closed = w.close_request(uow, TECH, clock, request.id, "relay replaced", BRANT_POLICY)
+        d.complete_dispatch(cx(uow, TECH, clock), order.id)
+        closed = w.close_request(cx(uow, TECH, clock), request.id, "relay replaced", BRANT_POLICY)
         uow.commit()
     assert closed.status is RequestStatus.CLOSED
     with storage.unit_of_work(tenant) as uow:
-        survey = w.record_survey(uow, CS, clock, request.id, 5, "fast and tidy")
+        survey = w.record_survey(cx(uow, CS, clock), request.id, 5, "fast and tidy")
         uow.commit()
     assert survey.sla_met
     assert survey.technician_id == "T-7"
     with storage.unit_of_work(tenant) as uow:
-        article = w.publish_knowledge(uow, TECH, clock, request.id, tags=("compressor",))
+        article = w.publish_knowledge(cx(uow, TECH, clock), request.id, tags=("compressor",))
         uow.commit()
     assert article.cause == "Relay contacts burnt"
     with storage.unit_of_work(tenant) as uow:
         unit = f.archive(id="A-9", serial_number="SN-9")
-        ARCHIVE.create(unit, context(SUP, clock), uow.audit)
-        ARCHIVE.fire(unit, "register", context(SUP, clock), uow.audit)
+        ARCHIVE.create(unit, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
+        ARCHIVE.fire(unit, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.archives.add(unit)
         again = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="cold room blowing warm air again",
             archive_id="A-9",
         )
-        (best, *_) = w.suggest_solutions(uow, again.id)
+        (best, *_) = w.suggest_solutions(cx(uow), again.id)
         uow.commit()
     assert best.article.id == article.id
     with storage.unit_of_work(tenant) as uow:
@@ -230,9 +220,7 @@ def test_an_emergency_request_whose_sla_is_breached_is_priced(storage, tenant, c
     clock.advance(jkt(MONDAY, 15) - clock.now())  # Monday 15:00: two working hours left today
     with storage.unit_of_work(tenant) as uow:
         request = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Freezer room alarm: 12 degrees",
@@ -246,7 +234,7 @@ def test_an_emergency_request_whose_sla_is_breached_is_priced(storage, tenant, c
     assert request.resolution_due == jkt(MONDAY + timedelta(days=1), 10)
     clock.advance(jkt(MONDAY + timedelta(days=1), 11, 30) - clock.now())
     with storage.unit_of_work(tenant) as uow:
-        outcome = r.sla_report(uow, request.id, clock.now())
+        outcome = r.sla_report(cx(uow), request.id, clock.now())
     assert outcome is not None
     assert outcome.breached
     # Tuesday 11:30, nobody came: response 3.5 working hours late (4 started hours x 250k),
@@ -258,7 +246,7 @@ def test_an_emergency_request_whose_sla_is_breached_is_priced(storage, tenant, c
     assert outcome.penalty == Money("1500000", "IDR")
     clock.advance(timedelta(days=2))
     with storage.unit_of_work(tenant) as uow:
-        later = r.sla_report(uow, request.id, clock.now())
+        later = r.sla_report(cx(uow), request.id, clock.now())
     assert later is not None
     assert later.penalty == Money("2000000", "IDR")  # the contract's cap
 
@@ -268,30 +256,28 @@ def test_a_rejected_and_a_revoked_dispatch_leave_the_request_assignable(storage,
     plan = TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
     with storage.unit_of_work(tenant) as uow:
         request = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Noise",
             archive_id="A-1",
         )
-        first = d.assign(uow, SUP, clock, request.id, "T-8", plan)
+        first = d.assign(cx(uow, SUP, clock), request.id, "T-8", plan)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(PermissionDenied):
-            d.reject_dispatch(uow, TECH, clock, first.id, "not mine")
-        d.reject_dispatch(uow, TECH8, clock, first.id, "no ladder for a 4 m unit")
+            d.reject_dispatch(cx(uow, TECH, clock), first.id, "not mine")
+        d.reject_dispatch(cx(uow, TECH8, clock), first.id, "no ladder for a 4 m unit")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.get(request.id).status is RequestStatus.OPEN
-        second = d.assign_account_specialist(uow, SUP, clock, request.id, plan)
+        second = d.assign_account_specialist(cx(uow, SUP, clock), request.id, plan)
         uow.commit()
     assert second.technician_id == "T-7"
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(PermissionDenied):
-            d.revoke_dispatch(uow, CS, clock, second.id, "wrong")
-        d.revoke_dispatch(uow, SUP, clock, second.id, "technician left the company")
+            d.revoke_dispatch(cx(uow, CS, clock), second.id, "wrong")
+        d.revoke_dispatch(cx(uow, SUP, clock), second.id, "technician left the company")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         req = uow.requests.get(request.id)
@@ -316,17 +302,17 @@ def test_a_closure_refused_for_missing_photos_then_accepted(storage, tenant, clo
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_BEFORE, 3)
         work_done(uow, clock, processing.id)
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 1)
-        d.complete_dispatch(uow, TECH, clock, order.id)
+        d.complete_dispatch(cx(uow, TECH, clock), order.id)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ClosurePolicyError, match="photo_after: 1 on record, 3 required"):
-            w.close_request(uow, TECH, clock, request.id, "fixed", BRANT_POLICY)
+            w.close_request(cx(uow, TECH, clock), request.id, "fixed", BRANT_POLICY)
         uow.commit()  # the refusal wrote nothing
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.get(request.id).status is RequestStatus.RESOLVED
         assert uow.archives.get("A-1").parts[0].serial == "R-OLD"
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 2, start=1)
-        w.close_request(uow, TECH, clock, request.id, "fixed", BRANT_POLICY)
+        w.close_request(cx(uow, TECH, clock), request.id, "fixed", BRANT_POLICY)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.get(request.id).status is RequestStatus.CLOSED
@@ -337,7 +323,7 @@ def test_a_dispatch_completes_only_after_its_processing(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         _, order, _ = started_repair(uow, clock, "Fan rattles")
         with pytest.raises(TransitionRefused, match="processing"):
-            d.complete_dispatch(uow, TECH, clock, order.id)
+            d.complete_dispatch(cx(uow, TECH, clock), order.id)
 
 
 def test_rejections_and_revocations_are_told_to_the_host(open_storage, tenant, clock):
@@ -347,18 +333,16 @@ def test_rejections_and_revocations_are_told_to_the_host(open_storage, tenant, c
     plan = TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
     with storage.unit_of_work(tenant) as uow:
         request = r.open_request(
-            uow,
-            CS,
-            clock,
+            cx(uow, CS, clock),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Noise",
             archive_id="A-1",
         )
-        first = d.assign(uow, SUP, clock, request.id, "T-8", plan)
-        d.reject_dispatch(uow, TECH8, clock, first.id, "no ladder")
-        second = d.assign(uow, SUP, clock, request.id, "T-7", plan)
-        d.revoke_dispatch(uow, SUP, clock, second.id, "technician left")
+        first = d.assign(cx(uow, SUP, clock), request.id, "T-8", plan)
+        d.reject_dispatch(cx(uow, TECH8, clock), first.id, "no ladder")
+        second = d.assign(cx(uow, SUP, clock), request.id, "T-7", plan)
+        d.revoke_dispatch(cx(uow, SUP, clock), second.id, "technician left")
         uow.commit()
     assert "DispatchRejected" in seen
     assert "DispatchRevoked" in seen

@@ -182,9 +182,8 @@ def _hints(function: Callable[..., object]) -> tuple[inspect.Signature, dict[str
         if annotation is inspect.Parameter.empty:
             continue
         try:
-            found[name] = (
-                eval(annotation, namespace) if isinstance(annotation, str) else annotation  # noqa: S307 - our own annotations
-            )
+            # Our own annotations, written as strings by ``from __future__ import annotations``.
+            found[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
         except NameError:  # a type imported only for the type checker (the scheduler's)
             continue
     return signature, found

@@ -49,7 +49,7 @@ def deliver_outbox(jx: JobContext, /, publisher: Publisher, *, batch: int = 100)
             return DeliveryRun(tuple(delivered))
         try:
             publisher(jx.tenant, pending)
-        except Exception as exc:  # the host's handler: its error is reported, the batch stays pending
+        except Exception as exc:  # the host's handler: its error is reported, the batch waits
             return DeliveryRun(tuple(delivered), f"{type(exc).__name__}: {exc}")
         ids = [e.id for e in pending]
         jx.storage.acknowledge(jx.tenant, ids)

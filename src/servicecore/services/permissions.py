@@ -62,6 +62,7 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "record_survey": frozenset({CS, CUST, SYS}),
     "publish_knowledge": frozenset({TECH, SUP, CS}),
     "send_alerts": frozenset({SYS, SUP}),
+    "deliver_outbox": frozenset({SYS, SUP}),
     # commercial (issue 6 reuses the same policy)
     "quote": frozenset({CS, SALES, SUP}),
     "expire_quotes": frozenset({SYS, SUP}),
@@ -72,6 +73,13 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "plan_parts": frozenset({WH, SUP}),
     "requisition_parts": frozenset({TECH, WH, SUP}),
     "care": frozenset({SALES, CS, SUP}),
+    # reads
+    "view_availability": frozenset({CS, CUST, SUP, TECH}),
+    "view_sla": frozenset({CS, SUP, TECH, FIN, SYS}),
+    "suggest_solutions": frozenset({TECH, SUP, CS}),
+    "view_installed_base": frozenset({CS, SUP, SALES, TECH, SYS}),
+    "view_contracts": frozenset({CS, SUP, SALES, FIN}),
+    "view_quotes": frozenset({CS, SALES, SUP, FIN}),
 }
 """The default roles per command."""
 

@@ -31,9 +31,9 @@ __all__ = [
     "hold_periods",
     "hold_request",
     "open_request",
+    "outcome_of",
     "reopen_request",
     "resume_request",
-    "outcome_of",
     "sla_report",
 ]
 

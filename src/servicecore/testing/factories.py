@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from servicecore.basics import FixedClock
 from servicecore.catalog import spec_for
+from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ProductArchive
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.calendar import WorkingCalendar
@@ -43,6 +45,8 @@ from servicecore.model.quote import Quote, ServiceLine
 from servicecore.model.request import ServiceRequest
 from servicecore.model.survey import SurveyResult
 from servicecore.model.technician import Shift, Technician
+from servicecore.ports import Clock, UnitOfWork
+from servicecore.services.context import CommandContext, DeskSettings
 
 __all__ = [
     "NOW",
@@ -317,3 +321,24 @@ def make(aggregate: str | type, **overrides: Any) -> Any:
         ValidationError: Not a stored aggregate, or an override is invalid.
     """
     return _BUILDERS[spec_for(aggregate).kind](**overrides)
+
+
+ADMIN = Actor(id="admin", roles={Role.ADMIN})
+"""An actor every policy lets through: for setting up a test's world."""
+
+
+def command_context(
+    uow: UnitOfWork,
+    actor: Actor = ADMIN,
+    clock: Clock | None = None,
+    **settings: Any,
+) -> CommandContext:
+    """Return a command context on ``uow``: ``actor`` (an administrator) at ``clock`` (:data:`NOW`).
+
+    ``settings`` are :class:`~servicecore.services.context.DeskSettings` fields
+    (``policy=...``, ``signer=...``).
+
+    Raises:
+        ValidationError: A bad setting.
+    """
+    return CommandContext(uow, actor, clock or FixedClock(NOW), DeskSettings(**settings))
