@@ -20,6 +20,7 @@ from servicecore.services import requests as r
 from servicecore.services.notifications import NotifyingPublisher
 from servicecore.testing import factories as f
 from servicecore.testing.factories import command_context as cx
+from servicecore.testing.factories import job_context as jx
 
 TEAM = [
     (NotificationChannel.EMAIL, "service-desk@example.id"),
@@ -43,13 +44,12 @@ def seed(storage, tenant, clock):
             )
             uow.archives.add(archive)
         r.open_request(
-            cx(uow, CS, clock),
+            cx(uow, CS, clock, default_sla=DEFAULT_SLA),
             customer_id="C-1",
             service_type=ServiceType.REPAIR,
             symptoms="Warm air",
             archive_id="A-1",
             request_id="R-1",
-            default_sla=DEFAULT_SLA,
         )
         start = clock.now() + 3 * HOUR
         b.book(
@@ -74,7 +74,7 @@ def test_due_alerts_are_raised_and_notified_to_every_recipient(open_storage, ten
     storage = open_storage(publisher=NotifyingPublisher(notifier))
     seed(storage, tenant, clock)
     clock.advance(90 * timedelta(minutes=1))  # response due at +2h: within the hour
-    run = a.run_alerts(storage, tenant, clock, TEAM)
+    run = a.run_alerts(jx(storage, tenant, clock), TEAM)
     assert kinds(run) == [
         ("booking-unconfirmed", "B-1", False),
         ("response-due", "R-1", False),
@@ -88,9 +88,9 @@ def test_running_again_sends_nothing_twice(open_storage, tenant, clock):
     notifier = RecordingNotifier()
     storage = open_storage(publisher=NotifyingPublisher(notifier))
     seed(storage, tenant, clock)
-    first = a.run_alerts(storage, tenant, clock, TEAM)
+    first = a.run_alerts(jx(storage, tenant, clock), TEAM)
     sent = len(notifier.sent)
-    again = a.run_alerts(storage, tenant, clock, TEAM)
+    again = a.run_alerts(jx(storage, tenant, clock), TEAM)
     assert again.raised == ()
     assert sorted(x.key for x in again.already_raised) == sorted(x.key for x in first.raised)
     assert len(notifier.sent) == sent
@@ -99,10 +99,10 @@ def test_running_again_sends_nothing_twice(open_storage, tenant, clock):
 def test_an_alert_raised_ahead_is_not_raised_again_when_overdue(storage, tenant, clock):
     seed(storage, tenant, clock)
     clock.advance(1.5 * HOUR)
-    ahead = a.run_alerts(storage, tenant, clock, TEAM)
+    ahead = a.run_alerts(jx(storage, tenant, clock), TEAM)
     assert ("response-due", "R-1", False) in kinds(ahead)
     clock.advance(7.5 * HOUR)  # past response (+2h) and resolution (+8h)
-    run = a.run_alerts(storage, tenant, clock, TEAM)
+    run = a.run_alerts(jx(storage, tenant, clock), TEAM)
     assert ("resolution-due", "R-1", True) in kinds(run)
     assert "response-due" in {x.kind for x in run.already_raised}
 
@@ -127,19 +127,19 @@ def test_alerts_stop_when_the_cause_goes_away(storage, tenant, clock):
 
 def test_only_the_system_or_a_supervisor_runs_alerts(storage, tenant, clock):
     with pytest.raises(PermissionDenied):
-        a.run_alerts(storage, tenant, clock, TEAM, actor=CS)
+        a.run_alerts(jx(storage, tenant, clock, actor=CS), TEAM)
 
 
 def test_alerts_need_recipients(storage, tenant, clock):
     with pytest.raises(ValidationError, match="recipient"):
-        a.run_alerts(storage, tenant, clock, [])
+        a.run_alerts(jx(storage, tenant, clock), [])
 
 
 def test_the_logging_notifier_delivers_alerts_to_the_log(open_storage, tenant, clock, caplog):
     storage = open_storage(publisher=NotifyingPublisher(LoggingNotifier()))
     seed(storage, tenant, clock)
     with caplog.at_level("INFO"):
-        a.run_alerts(storage, tenant, clock, TEAM[:1])
+        a.run_alerts(jx(storage, tenant, clock), TEAM[:1])
     assert "service-desk@example.id" in caplog.text
     assert storage.pending_events(tenant) == ()
 
@@ -174,8 +174,8 @@ def test_alerts_reach_a_real_smtp_server_once(open_storage, tenant, clock):
         smtp = SmtpNotifier("127.0.0.1", port, sender="alerts@sejuk-abadi.id")
         storage = open_storage(publisher=NotifyingPublisher(smtp))
         seed(storage, tenant, clock)
-        a.run_alerts(storage, tenant, clock, TEAM[:1])
-        a.run_alerts(storage, tenant, clock, TEAM[:1])
+        a.run_alerts(jx(storage, tenant, clock), TEAM[:1])
+        a.run_alerts(jx(storage, tenant, clock), TEAM[:1])
     finally:
         server.stop()
     subjects = sorted(m["Subject"] for m in inbox.messages)

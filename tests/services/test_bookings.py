@@ -172,7 +172,7 @@ def test_confirmation_is_sent_after_commit_with_reference_and_check_in_code(
     storage = open_storage(publisher=NotifyingPublisher(notifier))
     booking = booked(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
+        b.confirm_booking(cx(uow, CS, clock, signer=SIGNER), booking.id)
         assert notifier.sent == ()  # nothing leaves before the commit
         uow.commit()
     (sent,) = notifier.sent
@@ -201,7 +201,7 @@ def test_a_failed_notification_stays_pending_and_goes_out_later(open_storage, te
 def confirmed(storage, tenant, clock, **kw):
     booking = booked(storage, tenant, clock, **kw)
     with storage.unit_of_work(tenant) as uow:
-        booking = b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
+        booking = b.confirm_booking(cx(uow, CS, clock, signer=SIGNER), booking.id)
         uow.commit()
     return booking
 
@@ -210,7 +210,7 @@ def test_check_in_with_the_qr_payload(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(at_jakarta(MONDAY, 9) - clock.now())
     with storage.unit_of_work(tenant) as uow:
-        done = b.check_in(cx(uow, TECH, clock), QR_SCHEME + booking.check_in_token, SIGNER)
+        done = b.check_in(cx(uow, TECH, clock, signer=SIGNER), QR_SCHEME + booking.check_in_token)
         uow.commit()
     assert done.status is BookingStatus.CHECKED_IN
 
@@ -218,27 +218,27 @@ def test_check_in_with_the_qr_payload(storage, tenant, clock):
 def test_check_in_with_a_token_of_another_tenant_is_not_found(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     with storage.unit_of_work("t-other-tenant") as uow, pytest.raises(NotFound):
-        b.check_in(cx(uow, TECH, clock), booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, TECH, clock, signer=SIGNER), booking.check_in_token)
 
 
 def test_check_in_with_an_expired_token_is_refused(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     clock.advance(timedelta(days=30))
     with storage.unit_of_work(tenant) as uow, pytest.raises(TokenError, match="expired"):
-        b.check_in(cx(uow, TECH, clock), booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, TECH, clock, signer=SIGNER), booking.check_in_token)
 
 
 def test_a_rescheduled_booking_gets_a_new_token_and_the_old_one_is_refused(storage, tenant, clock):
     booking = confirmed(storage, tenant, clock)
     old = booking.check_in_token
     with storage.unit_of_work(tenant) as uow:
-        moved = b.reschedule_booking(cx(uow, CS, clock), booking.id, slot(13), signer=SIGNER)
+        moved = b.reschedule_booking(cx(uow, CS, clock, signer=SIGNER), booking.id, slot(13))
         uow.commit()
     assert moved.slot == slot(13)
     assert moved.check_in_token != old
     clock.advance(at_jakarta(MONDAY, 10) - clock.now())  # the old token has not expired yet
     with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError, match="newer"):
-        b.check_in(cx(uow, TECH, clock), old, SIGNER)
+        b.check_in(cx(uow, TECH, clock, signer=SIGNER), old)
 
 
 def test_reschedule_onto_a_taken_slot_is_refused(storage, tenant, clock):

@@ -70,11 +70,11 @@ def planned(
     with storage.unit_of_work(tenant) as uow:
         plan = c.plan_care(
             cx(uow, SALES, clock),
+            currency="IDR",
             customer_category="gold",
             method=method,
             content=content,
             schedule=SCHEDULE,
-            currency="IDR",
             participants=participants,
             plan_id=plan_id,
         )
@@ -93,7 +93,7 @@ def active(storage, tenant, clock, **kw):
 def executed(storage, tenant, **kw):
     plan = active(storage, tenant, FixedClock(f.NOW), **kw)
     with storage.unit_of_work(tenant) as uow:
-        result = c.execute_care(cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY)
+        result = c.execute_care(cx(uow, SALES, FixedClock(DURING)), plan.id, DIRECTORY)
         uow.commit()
     return result
 
@@ -215,7 +215,7 @@ def test_letters_are_printable_html_with_the_customers_name_escaped(storage, ten
     layout = c.LetterLayout(sender_name="PT Servis", sender_address="Jl. Asia Afrika 8")
     with storage.unit_of_work(tenant) as uow:
         result = c.execute_care(
-            cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY, layout=layout
+            cx(uow, SALES, FixedClock(DURING)), plan.id, DIRECTORY, layout=layout
         )
         uow.commit()
     (letter,) = result.letters  # only Adi has a postal address
@@ -261,14 +261,14 @@ def test_a_template_failing_at_render_names_the_template_and_the_field(storage, 
         storage.unit_of_work(tenant) as uow,
         pytest.raises(ValidationError, match="nickname") as raised,
     ):
-        c.execute_care(cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY)
+        c.execute_care(cx(uow, SALES, FixedClock(DURING)), plan.id, DIRECTORY)
     assert raised.value.errors[0].path == "content"
     with (
         storage.unit_of_work(tenant) as uow,
         pytest.raises(ValidationError, match="'title'") as raised,
     ):
         c.execute_care(
-            cx(uow), SALES, FixedClock(DURING), plan.id, DIRECTORY, subject="{{ title }}"
+            cx(uow, SALES, FixedClock(DURING)), plan.id, DIRECTORY, subject="{{ title }}"
         )
     assert raised.value.errors[0].path == "subject"
     with storage.unit_of_work(tenant) as uow:
@@ -368,7 +368,7 @@ def test_executed_twice_is_refused_and_redelivery_keeps_the_key(open_storage, te
     executed(storage, tenant)
     assert notifier.sent == ()
     with storage.unit_of_work(tenant) as uow, pytest.raises(InvalidTransition):
-        c.execute_care(cx(uow), SALES, FixedClock(DURING), "CP-1", DIRECTORY)
+        c.execute_care(cx(uow, SALES, FixedClock(DURING)), "CP-1", DIRECTORY)
     pending = storage.pending_events(tenant)
     NotifyingPublisher(notifier)(tenant, pending)
     storage.acknowledge(tenant, [e.id for e in pending])

@@ -15,7 +15,7 @@ from servicecore.adapters.memory import MemoryStorage
 from servicecore.basics import FixedClock
 from servicecore.catalog import AGGREGATES, slot_claim
 from servicecore.errors import ServicecoreError
-from servicecore.lifecycle import ARCHIVE
+from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.common import TimeRange
 from servicecore.model.enums import Channel, ServiceType
 from servicecore.serialization import unstructure
@@ -47,14 +47,14 @@ class Commands(RuleBasedStateMachine):
             uow.technicians.add(f.technician(id="T-7"))
             uow.technicians.add(f.technician(id="T-8"))
             unit = f.archive()
-            ARCHIVE.create(unit, context(SUP, self.clock), uow.audit)
-            ARCHIVE.fire(unit, "register", context(SUP, self.clock), uow.audit)
+            ARCHIVE.create(unit, TransitionContext(actor=SUP, at=self.clock.now()), uow.audit)
+            ARCHIVE.fire(
+                unit, "register", TransitionContext(actor=SUP, at=self.clock.now()), uow.audit
+            )
             uow.archives.add(unit)
             for i in range(3):
                 r.open_request(
-                    cx(uow),
-                    CS,
-                    self.clock,
+                    cx(uow, CS, self.clock),
                     customer_id="C-1",
                     service_type=ServiceType.REPAIR,
                     symptoms="x",
@@ -95,9 +95,7 @@ class Commands(RuleBasedStateMachine):
     def book(self, actor, n, start, length, tech) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
             lambda uow: b.book(
-                cx(uow),
-                actor,
-                self.clock,
+                cx(uow, actor, self.clock),
                 customer=f.booking().customer,
                 service_type=ServiceType.REPAIR,
                 channel=Channel.CALL_CENTRE,
@@ -113,17 +111,17 @@ class Commands(RuleBasedStateMachine):
     def reschedule(self, actor, n, start, length) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
             lambda uow: b.reschedule_booking(
-                cx(uow), actor, self.clock, f"B-{n}", slot(start, length)
+                cx(uow, actor, self.clock), f"B-{n}", slot(start, length)
             )
         )
 
     @rule(actor=ACTORS, n=IDS)
     def cancel(self, actor, n) -> None:  # type: ignore[no-untyped-def]
-        self.attempt(lambda uow: b.cancel_booking(cx(uow), actor, self.clock, f"B-{n}", "changed"))
+        self.attempt(lambda uow: b.cancel_booking(cx(uow, actor, self.clock), f"B-{n}", "changed"))
 
     @rule(actor=ACTORS, n=IDS)
     def confirm(self, actor, n) -> None:  # type: ignore[no-untyped-def]
-        self.attempt(lambda uow: b.confirm_booking(cx(uow), actor, self.clock, f"B-{n}"))
+        self.attempt(lambda uow: b.confirm_booking(cx(uow, actor, self.clock), f"B-{n}"))
 
     @rule(
         actor=ACTORS,
@@ -136,9 +134,7 @@ class Commands(RuleBasedStateMachine):
     def assign(self, actor, req, start, length, tech, n) -> None:  # type: ignore[no-untyped-def]
         self.attempt(
             lambda uow: d.assign(
-                cx(uow),
-                actor,
-                self.clock,
+                cx(uow, actor, self.clock),
                 f"R-{req}",
                 tech,
                 slot(start, length),
@@ -149,14 +145,14 @@ class Commands(RuleBasedStateMachine):
     @rule(actor=ACTORS, n=IDS, how=st.sampled_from(["accept", "reject", "revoke"]))
     def answer(self, actor, n, how) -> None:  # type: ignore[no-untyped-def]
         if how == "accept":
-            self.attempt(lambda uow: d.accept_dispatch(cx(uow), actor, self.clock, f"D-{n}"))
+            self.attempt(lambda uow: d.accept_dispatch(cx(uow, actor, self.clock), f"D-{n}"))
         elif how == "reject":
             self.attempt(
-                lambda uow: d.reject_dispatch(cx(uow), actor, self.clock, f"D-{n}", "busy")
+                lambda uow: d.reject_dispatch(cx(uow, actor, self.clock), f"D-{n}", "busy")
             )
         else:
             self.attempt(
-                lambda uow: d.revoke_dispatch(cx(uow), actor, self.clock, f"D-{n}", "moved")
+                lambda uow: d.revoke_dispatch(cx(uow, actor, self.clock), f"D-{n}", "moved")
             )
 
     @rule(hours=st.integers(1, 30))

@@ -13,6 +13,7 @@ from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import TimeRange
 from servicecore.model.enums import Channel, EvidenceKind, ServiceType, SolutionType
 from servicecore.model.request import RequestStatus
+from servicecore.services.context import DeskSettings
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.tokens import TokenSigner
 from servicecore.testing import factories as f
@@ -31,16 +32,18 @@ def desk(storage, tenant, clock, tmp_path):
         storage,
         tenant,
         clock=clock,
-        signer=TokenSigner(b"d" * 32),
-        evidence_store=FilesystemEvidenceStore(tmp_path),
-        closure_policy=ClosurePolicy(min_photos_before=1, min_photos_after=1),
-        currency="IDR",
+        settings=DeskSettings(
+            signer=TokenSigner(b"d" * 32),
+            evidence_store=FilesystemEvidenceStore(tmp_path),
+            closure_policy=ClosurePolicy(min_photos_before=1, min_photos_after=1),
+            currency="IDR",
+        ),
     )
 
 
 def test_a_whole_repair_through_the_desk(desk, clock):
     slot = TimeRange(f.NOW + timedelta(days=1), f.NOW + timedelta(days=1, hours=2))
-    booking = desk.book(
+    booking = desk.bookings.book(
         CS,
         customer=f.booking().customer,
         service_type=ServiceType.REPAIR,
@@ -49,17 +52,17 @@ def test_a_whole_repair_through_the_desk(desk, clock):
         location=f.HERE,
         booking_policy=f.booking().policy,
     )
-    booking = desk.confirm_booking(CS, booking.id)
+    booking = desk.bookings.confirm_booking(CS, booking.id)
     clock.advance(timedelta(days=1))
-    desk.check_in(CS, booking.check_in_token)
-    request = desk.open_request(
+    desk.bookings.check_in(CS, booking.check_in_token)
+    request = desk.requests.open_request(
         CS, from_booking=booking.id, symptoms="Leaking water", archive_id="A-1"
     )
-    order = desk.assign(SUP, request.id, "T-7", slot)
-    desk.accept_dispatch(TECH, order.id)
-    processing = desk.start_dispatch(TECH, order.id)
-    desk.add_evidence(TECH, request.id, EvidenceKind.PHOTO_BEFORE, "before.jpg", b"before")
-    desk.record_processing(
+    order = desk.dispatch.assign(SUP, request.id, "T-7", slot)
+    desk.dispatch.accept_dispatch(TECH, order.id)
+    processing = desk.dispatch.start_dispatch(TECH, order.id)
+    desk.work.add_evidence(TECH, request.id, EvidenceKind.PHOTO_BEFORE, "before.jpg", b"before")
+    desk.work.record_processing(
         TECH,
         processing.id,
         {
@@ -69,21 +72,21 @@ def test_a_whole_repair_through_the_desk(desk, clock):
             "fault_cause": "Blocked drain",
         },
     )
-    desk.complete_processing(TECH, processing.id)
-    desk.complete_dispatch(TECH, order.id)
+    desk.work.complete_processing(TECH, processing.id)
+    desk.dispatch.complete_dispatch(TECH, order.id)
     with pytest.raises(ClosurePolicyError):
-        desk.close_request(TECH, request.id, "drain cleared")
-    desk.add_evidence(TECH, request.id, EvidenceKind.PHOTO_AFTER, "after.jpg", b"after")
-    closed = desk.close_request(TECH, request.id, "drain cleared")
-    survey = desk.record_survey(CS, request.id, 4)
+        desk.work.close_request(TECH, request.id, "drain cleared")
+    desk.work.add_evidence(TECH, request.id, EvidenceKind.PHOTO_AFTER, "after.jpg", b"after")
+    closed = desk.work.close_request(TECH, request.id, "drain cleared")
+    survey = desk.work.record_survey(CS, request.id, 4)
     assert closed.status is RequestStatus.CLOSED
     assert survey.technician_id == "T-7"
-    assert desk.sla_report(request.id) is None  # no contract and no default SLA
+    assert desk.requests.sla_report(CS, request.id) is None  # no contract and no default SLA
 
 
 def test_a_command_that_raises_writes_nothing(desk, storage, tenant):
     with pytest.raises(PermissionDenied):
-        desk.open_request(
+        desk.requests.open_request(
             TECH, customer_id="C-1", service_type=ServiceType.CONSULT, symptoms="How do I reset it?"
         )
     with storage.unit_of_work(tenant) as uow:
@@ -93,6 +96,6 @@ def test_a_command_that_raises_writes_nothing(desk, storage, tenant):
 def test_a_desk_without_a_signer_or_store_says_so(storage, tenant, clock):
     plain = ServiceDesk(storage, tenant, clock=clock)
     with pytest.raises(ValidationError, match="tokens"):
-        plain.check_in(CS, "x.y")
+        plain.bookings.check_in(CS, "x.y")
     with pytest.raises(ValidationError, match="evidence"):
-        plain.add_evidence(TECH, "R-1", EvidenceKind.PHOTO_AFTER, "a.jpg", b"x")
+        plain.work.add_evidence(TECH, "R-1", EvidenceKind.PHOTO_AFTER, "a.jpg", b"x")

@@ -20,7 +20,6 @@ from servicecore.errors import (
     TransitionRefused,
     ValidationError,
 )
-from servicecore.model.actor import SYSTEM
 from servicecore.model.archive import ArchivePart, ArchiveStatus
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.contract import ContractStatus, SlaTerm
@@ -35,6 +34,7 @@ from servicecore.services import requests as r
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing.erp_sales import BomEntry, InMemoryBillOfMaterials, InMemoryShipmentHistory
 from servicecore.testing.factories import command_context as cx
+from servicecore.testing.factories import job_context as jx
 
 POLICY = RolePolicy(DEFAULT_RULES)
 JAKARTA = WorkingCalendar.always("Asia/Jakarta")
@@ -114,17 +114,16 @@ SPRING = MaintenancePlan(
 def _install(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         one = ib.register_from_shipment(
-            cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", archive_id="A-1", policy=POLICY
+            cx(uow, CS, clock, policy=POLICY), SHIPMENTS, BOM, "SN-1", archive_id="A-1"
         )
         ib.register_archive(
-            cx(uow, CS, clock),
+            cx(uow, CS, clock, policy=POLICY),
             archive_id="A-2",
             serial_number="SN-2",
             product_code="HEATER-5",
             customer_id="C-1",
             warranty_start=date(2024, 1, 1),
             warranty_end=date(2025, 12, 31),
-            policy=POLICY,
         )
         uow.commit()
     return one
@@ -141,10 +140,9 @@ def _contract(storage, tenant, clock, *, plans=(MONTHLY, FORTNIGHTLY, SPRING), *
             "sla_terms": SLA,
             "maintenance_plans": plans,
             "contract_id": "K-1",
-            "policy": POLICY,
         } | kw
-        contract = c.create_contract(cx(uow, SUP, clock), **args)
-        c.activate_contract(cx(uow, SUP, clock), contract.id, policy=POLICY)
+        contract = c.create_contract(cx(uow, SUP, clock, policy=POLICY), **args)
+        c.activate_contract(cx(uow, SUP, clock, policy=POLICY), contract.id)
         uow.commit()
     return contract
 
@@ -184,15 +182,15 @@ def test_registration_refuses_unknown_serials_twins_and_strangers(storage, tenan
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match="serial_number"):
-            ib.register_from_shipment(cx(uow, CS, clock), SHIPMENTS, BOM, "SN-404", policy=POLICY)
+            ib.register_from_shipment(cx(uow, CS, clock, policy=POLICY), SHIPMENTS, BOM, "SN-404")
         with pytest.raises(ValidationError, match="already archive A-1"):
-            ib.register_from_shipment(cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", policy=POLICY)
+            ib.register_from_shipment(cx(uow, CS, clock, policy=POLICY), SHIPMENTS, BOM, "SN-1")
         with pytest.raises(ValidationError, match="warranty_months"):
             ib.register_from_shipment(
-                cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", warranty_months=0, policy=POLICY
+                cx(uow, CS, clock, policy=POLICY), SHIPMENTS, BOM, "SN-1", warranty_months=0
             )
         with pytest.raises(PermissionDenied, match="manage_installed_base"):
-            ib.register_from_shipment(cx(uow, TECH, clock), SHIPMENTS, BOM, "SN-1", policy=POLICY)
+            ib.register_from_shipment(cx(uow, TECH, clock, policy=POLICY), SHIPMENTS, BOM, "SN-1")
         assert uow.archives.count() == 2
     broken = InMemoryBillOfMaterials(
         [BomEntry(product_code="AC-9000", line=BomLine(part_code="X", quantity=2, serial="S"))]
@@ -200,11 +198,11 @@ def test_registration_refuses_unknown_serials_twins_and_strangers(storage, tenan
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match=r"bom\[0\]"):
             ib.register_from_shipment(
-                cx(uow, CS, clock), SHIPMENTS, broken, "SN-1", archive_id="A-3", policy=POLICY
+                cx(uow, CS, clock, policy=POLICY), SHIPMENTS, broken, "SN-1", archive_id="A-3"
             )
         with pytest.raises(NotFound):
             ib.register_from_shipment(
-                cx(uow, CS, clock), SHIPMENTS, InMemoryBillOfMaterials(), "SN-1", policy=POLICY
+                cx(uow, CS, clock, policy=POLICY), SHIPMENTS, InMemoryBillOfMaterials(), "SN-1"
             )
 
 
@@ -214,8 +212,8 @@ def test_an_invalidated_product_takes_no_requests_and_frees_its_serial(
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused):
-            ib.invalidate_archive(cx(uow, CS, clock), "A-1", " ", policy=POLICY)
-        archive = ib.invalidate_archive(cx(uow, CS, clock), "A-1", "Scrapped", policy=POLICY)
+            ib.invalidate_archive(cx(uow, CS, clock, policy=POLICY), "A-1", " ")
+        archive = ib.invalidate_archive(cx(uow, CS, clock, policy=POLICY), "A-1", "Scrapped")
         uow.commit()
     assert archive.status is ArchiveStatus.INVALIDATED
     with storage.unit_of_work(tenant) as uow:
@@ -228,10 +226,10 @@ def test_an_invalidated_product_takes_no_requests_and_frees_its_serial(
                 archive_id="A-1",
             )
         with pytest.raises(InvalidTransition):
-            ib.invalidate_archive(cx(uow, CS, clock), "A-1", "again", policy=POLICY)
+            ib.invalidate_archive(cx(uow, CS, clock, policy=POLICY), "A-1", "again")
         # A scrapped unit's serial may be registered again (e.g. refurbished and resold).
         again = ib.register_from_shipment(
-            cx(uow, CS, clock), SHIPMENTS, BOM, "SN-1", archive_id="A-9", policy=POLICY
+            cx(uow, CS, clock, policy=POLICY), SHIPMENTS, BOM, "SN-1", archive_id="A-9"
         )
         assert again.status is ArchiveStatus.REGISTERED
         assert [a.id for a in ib.archives_of_customer(cx(uow), "C-1", registered_only=True)] == [
@@ -269,7 +267,9 @@ def test_coverage_on_dates_in_warranty_under_contract_or_chargeable(storage, ten
 def test_maintenance_plans_generate_each_visit_once(storage, tenant, clock) -> None:
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock)
-    first = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=30, policy=POLICY)
+    first = m.generate_maintenance_requests(
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=30
+    )
     expected = {
         "PM:K-1:monthly:A-1:20260331",
         "PM:K-1:fortnightly:A-1:20260302",
@@ -282,7 +282,9 @@ def test_maintenance_plans_generate_each_visit_once(storage, tenant, clock) -> N
     }
     assert {v.request_id for v in first.generated} == expected
     assert first.existing == first.skipped == ()
-    again = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=30, policy=POLICY)
+    again = m.generate_maintenance_requests(
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=30
+    )
     assert again.generated == ()
     assert {v.request_id for v in again.existing} == expected
     with storage.unit_of_work(tenant) as uow:
@@ -309,15 +311,15 @@ def test_an_extended_contract_generates_beyond_its_old_end_and_keeps_its_history
 ) -> None:
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock)
-    m.generate_maintenance_requests(storage, tenant, clock, horizon_days=30, policy=POLICY)
+    m.generate_maintenance_requests(jx(storage, tenant, clock, policy=POLICY), horizon_days=30)
     clock.advance(timedelta(days=49))  # 2026-04-20
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(TransitionRefused, match="not after"):
-            c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 4, 1), "oops", policy=POLICY)
+            c.extend_contract(cx(uow, SUP, clock, policy=POLICY), "K-1", date(2026, 4, 1), "oops")
         with pytest.raises(TransitionRefused):
-            c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 12, 31), "", policy=POLICY)
-        c.extend_contract(cx(uow, SUP, clock), "K-1", date(2026, 6, 30), "Renewed", policy=POLICY)
-        c.extend_contract(cx(uow, CS, clock), "K-1", date(2026, 12, 31), "Year", policy=POLICY)
+            c.extend_contract(cx(uow, SUP, clock, policy=POLICY), "K-1", date(2026, 12, 31), "")
+        c.extend_contract(cx(uow, SUP, clock, policy=POLICY), "K-1", date(2026, 6, 30), "Renewed")
+        c.extend_contract(cx(uow, CS, clock, policy=POLICY), "K-1", date(2026, 12, 31), "Year")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         contract = uow.contracts.get("K-1")
@@ -332,7 +334,9 @@ def test_an_extended_contract_generates_beyond_its_old_end_and_keeps_its_history
             "extend",
             "extend",
         ]
-    run = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=30, policy=POLICY)
+    run = m.generate_maintenance_requests(
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=30
+    )
     assert {v.request_id for v in run.generated} == {
         "PM:K-1:monthly:A-1:20260430",
         "PM:K-1:fortnightly:A-1:20260427",
@@ -348,13 +352,13 @@ def test_a_missed_visit_is_generated_within_its_late_tolerance_only(storage, ten
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock, plans=(MONTHLY,))
     clock.advance(timedelta(days=32))  # 2026-04-03: the 31 March visit is 3 days late
-    run = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=0, policy=POLICY)
+    run = m.generate_maintenance_requests(jx(storage, tenant, clock, policy=POLICY), horizon_days=0)
     assert [(v.request_id, v.latest) for v in run.generated] == [
         ("PM:K-1:monthly:A-1:20260331", date(2026, 4, 5))
     ]
     clock.advance(timedelta(days=3))  # 2026-04-06: tolerance over, nothing new within 0 days
     assert m.generate_maintenance_requests(
-        storage, tenant, clock, horizon_days=0, policy=POLICY
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=0
     ) == m.MaintenanceRun((), (), ())
 
 
@@ -362,7 +366,9 @@ def test_a_late_visit_past_its_tolerance_is_not_generated(storage, tenant, clock
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock, plans=(MONTHLY,))
     clock.advance(timedelta(days=37))  # 2026-04-08
-    run = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=10, policy=POLICY)
+    run = m.generate_maintenance_requests(
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=10
+    )
     assert run == m.MaintenanceRun((), (), ())
 
 
@@ -372,9 +378,11 @@ def test_visits_of_an_invalidated_product_are_skipped_and_the_rest_generated(
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock, plans=(FORTNIGHTLY,))
     with storage.unit_of_work(tenant) as uow:
-        ib.invalidate_archive(cx(uow, CS, clock), "A-2", "Scrapped", policy=POLICY)
+        ib.invalidate_archive(cx(uow, CS, clock, policy=POLICY), "A-2", "Scrapped")
         uow.commit()
-    run = m.generate_maintenance_requests(storage, tenant, clock, horizon_days=14, policy=POLICY)
+    run = m.generate_maintenance_requests(
+        jx(storage, tenant, clock, policy=POLICY), horizon_days=14
+    )
     assert [v.request_id for v in run.generated] == [
         "PM:K-1:fortnightly:A-1:20260302",
         "PM:K-1:fortnightly:A-1:20260316",
@@ -387,9 +395,9 @@ def test_visits_of_an_invalidated_product_are_skipped_and_the_rest_generated(
 
 def test_the_job_checks_its_permissions_and_horizon(storage, tenant, clock) -> None:
     with pytest.raises(PermissionDenied, match="generate_maintenance"):
-        m.generate_maintenance_requests(storage, tenant, clock, actor=CS, policy=POLICY)
+        m.generate_maintenance_requests(jx(storage, tenant, clock, actor=CS, policy=POLICY))
     with pytest.raises(ValidationError, match="horizon_days"):
-        m.generate_maintenance_requests(storage, tenant, clock, horizon_days=-1, policy=POLICY)
+        m.generate_maintenance_requests(jx(storage, tenant, clock, policy=POLICY), horizon_days=-1)
 
 
 def test_expiry_by_the_clock_terminate_and_renewal(storage, tenant) -> None:
@@ -407,53 +415,49 @@ def test_expiry_by_the_clock_terminate_and_renewal(storage, tenant) -> None:
     _contract(storage, tenant, early, plans=(), contract_id="K-NEW", archive_ids=("A-2",))
     with storage.unit_of_work(tenant) as uow:
         draft = c.create_contract(
-            cx(uow),
-            CS,
-            early,
+            cx(uow, CS, early, policy=POLICY),
             customer_id="C-1",
             archive_ids=("A-1",),
             start=date(2026, 1, 1),
             end=date(2026, 1, 31),
             calendar=JAKARTA,
             contract_id="K-DRAFT",
-            policy=POLICY,
         )
         uow.commit()
     assert draft.status is ContractStatus.DRAFT
     # 28 Feb 17:30 UTC is already 1 March in Jakarta: the contract has ended there.
     clock = FixedClock(datetime(2026, 2, 28, 17, 30, tzinfo=UTC))
-    with storage.unit_of_work(tenant) as uow:
-        with pytest.raises(PermissionDenied):
-            c.expire_contracts(cx(uow), clock, actor=CS, policy=POLICY)
-        expired = c.expire_contracts(cx(uow), clock, policy=POLICY)
-        uow.commit()
-    assert [k.id for k in expired] == ["K-OLD"]
+    with pytest.raises(PermissionDenied):
+        c.expire_contracts(jx(storage, tenant, clock, actor=CS, policy=POLICY))
+    run = c.expire_contracts(jx(storage, tenant, clock, policy=POLICY))
+    assert run.expired == ("K-OLD",)
     with storage.unit_of_work(tenant) as uow:
         assert uow.contracts.get("K-OLD").status is ContractStatus.EXPIRED
         assert uow.contracts.get("K-NEW").status is ContractStatus.ACTIVE
         assert uow.contracts.get("K-DRAFT").status is ContractStatus.DRAFT
-        assert c.expire_contracts(cx(uow), clock, actor=SYSTEM, policy=POLICY) == []
         assert [k.id for k in c.contracts_of_customer(cx(uow), "C-1")] == [
             "K-DRAFT",
             "K-NEW",
             "K-OLD",
         ]
         with pytest.raises(TransitionRefused, match="period ended"):
-            c.activate_contract(cx(uow, CS, clock), "K-DRAFT", policy=POLICY)
-        c.terminate_contract(cx(uow, CS, clock), "K-DRAFT", "Never signed", policy=POLICY)
+            c.activate_contract(cx(uow, CS, clock, policy=POLICY), "K-DRAFT")
+        c.terminate_contract(cx(uow, CS, clock, policy=POLICY), "K-DRAFT", "Never signed")
         renewed = c.extend_contract(
-            cx(uow, SUP, clock), "K-OLD", date(2026, 12, 31), "Renewed late", policy=POLICY
+            cx(uow, SUP, clock, policy=POLICY), "K-OLD", date(2026, 12, 31), "Renewed late"
         )
         assert renewed.status is ContractStatus.ACTIVE
-        c.terminate_contract(cx(uow, SUP, clock), "K-NEW", "Customer moved", policy=POLICY)
+        c.terminate_contract(cx(uow, SUP, clock, policy=POLICY), "K-NEW", "Customer moved")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert [
             k.id for k in c.contracts_of_customer(cx(uow), "C-1", status=ContractStatus.ACTIVE)
         ] == ["K-OLD"]
         assert uow.contracts.count(Query(equals={"status": "terminated"})) == 2
+    assert c.expire_contracts(jx(storage, tenant, clock, policy=POLICY)).expired == ()
+    with storage.unit_of_work(tenant) as uow:
         with pytest.raises(InvalidTransition):
-            c.terminate_contract(cx(uow, SUP, clock), "K-NEW", "again", policy=POLICY)
+            c.terminate_contract(cx(uow, SUP, clock, policy=POLICY), "K-NEW", "again")
         assert ib.coverage(cx(uow), "A-2", date(2026, 3, 10)).contract_ids == ("K-OLD",)
 
 
@@ -461,14 +465,13 @@ def test_contract_creation_checks_products_and_permission(storage, tenant, clock
     _install(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
         ib.register_archive(
-            cx(uow, CS, clock),
+            cx(uow, CS, clock, policy=POLICY),
             archive_id="A-X",
             serial_number="SN-X",
             product_code="AC-9000",
             customer_id="C-2",
             warranty_start=date(2026, 1, 1),
             warranty_end=date(2027, 1, 1),
-            policy=POLICY,
         )
         uow.commit()
     base = {
@@ -476,18 +479,17 @@ def test_contract_creation_checks_products_and_permission(storage, tenant, clock
         "start": date(2026, 3, 1),
         "end": date(2026, 4, 30),
         "calendar": JAKARTA,
-        "policy": POLICY,
     }
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ValidationError, match=r"archive_ids\[1\]"):
-            c.create_contract(cx(uow, CS, clock), archive_ids=("A-1", "A-X"), **base)
+            c.create_contract(cx(uow, CS, clock, policy=POLICY), archive_ids=("A-1", "A-X"), **base)
         with pytest.raises(NotFound):
-            c.create_contract(cx(uow, CS, clock), archive_ids=("A-404",), **base)
+            c.create_contract(cx(uow, CS, clock, policy=POLICY), archive_ids=("A-404",), **base)
         with pytest.raises(PermissionDenied, match="manage_contracts"):
-            c.create_contract(cx(uow, TECH, clock), archive_ids=("A-1",), **base)
+            c.create_contract(cx(uow, TECH, clock, policy=POLICY), archive_ids=("A-1",), **base)
         with pytest.raises(ValidationError, match="maintenance_plans"):
             c.create_contract(
-                cx(uow, CS, clock),
+                cx(uow, CS, clock, policy=POLICY),
                 archive_ids=("A-2",),
                 maintenance_plans=(MONTHLY,),  # it names A-1
                 **base,
@@ -527,7 +529,7 @@ def test_covers_request(storage, tenant, clock) -> None:
         assert c.covers_request(uow, covered) is True
         assert c.covers_request(uow, loose) is False
         assert c.covers_request(uow, consult) is True
-        c.terminate_contract(cx(uow, SUP, clock), "K-1", "Breach", policy=POLICY)
+        c.terminate_contract(cx(uow, SUP, clock, policy=POLICY), "K-1", "Breach")
         assert c.covers_request(uow, covered) is False
         assert c.covers_request(uow, consult) is False
 
@@ -536,10 +538,14 @@ def test_a_contract_not_yet_begun_plans_nothing_until_it_begins(storage, tenant)
     early = FixedClock(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
     _install(storage, tenant, early)
     _contract(storage, tenant, early, plans=(FORTNIGHTLY,), archive_ids=("A-1",))
-    run = m.generate_maintenance_requests(storage, tenant, early, horizon_days=30, policy=POLICY)
+    run = m.generate_maintenance_requests(
+        jx(storage, tenant, early, policy=POLICY), horizon_days=30
+    )
     assert run == m.MaintenanceRun((), (), ())
     early.advance(timedelta(days=9))  # 1 March: the contract has begun
-    run = m.generate_maintenance_requests(storage, tenant, early, horizon_days=15, policy=POLICY)
+    run = m.generate_maintenance_requests(
+        jx(storage, tenant, early, policy=POLICY), horizon_days=15
+    )
     assert [v.request_id for v in run.generated] == [
         "PM:K-1:fortnightly:A-1:20260302",
         "PM:K-1:fortnightly:A-1:20260316",
@@ -598,9 +604,11 @@ def test_a_racing_run_is_refused_by_storage_and_reports_the_visit_as_existing(
 ) -> None:
     _install(storage, tenant, clock)
     _contract(storage, tenant, clock, plans=(MONTHLY,))
-    first = m.generate_maintenance_requests(storage, tenant, clock, policy=POLICY)
+    first = m.generate_maintenance_requests(jx(storage, tenant, clock, policy=POLICY))
     assert [v.request_id for v in first.generated] == ["PM:K-1:monthly:A-1:20260331"]
-    racing = m.generate_maintenance_requests(_BlindStorage(storage), tenant, clock, policy=POLICY)
+    racing = m.generate_maintenance_requests(
+        jx(_BlindStorage(storage), tenant, clock, policy=POLICY)
+    )
     assert racing.generated == racing.skipped == ()
     assert [v.request_id for v in racing.existing] == ["PM:K-1:monthly:A-1:20260331"]
     with storage.unit_of_work(tenant) as uow:

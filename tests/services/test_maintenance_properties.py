@@ -24,6 +24,7 @@ from servicecore.services import maintenance as m
 from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing import factories as f
 from servicecore.testing import strategies as sst
+from servicecore.testing.factories import job_context as jx
 
 POLICY = RolePolicy(DEFAULT_RULES)
 ADMIN = Actor(id="admin", roles={Role.ADMIN})
@@ -107,10 +108,10 @@ def test_runs_on_any_days_open_every_due_visit_exactly_once(
         clock.advance(timedelta(days=step))
         today = clock.now().date()
         run = m.generate_maintenance_requests(
-            storage, "t", clock, horizon_days=horizon, policy=POLICY
+            jx(storage, "t", clock, policy=POLICY), horizon_days=horizon
         )
         again = m.generate_maintenance_requests(
-            storage, "t", clock, horizon_days=horizon, policy=POLICY
+            jx(storage, "t", clock, policy=POLICY), horizon_days=horizon
         )
         assert run.skipped == again.skipped == ()
         assert again.generated == ()

@@ -70,7 +70,7 @@ def test_a_relay_is_requisitioned_used_returned_and_planned_for(storage, tenant,
 
     with storage.unit_of_work(tenant) as uow:
         d.accept_dispatch(cx(uow, TECH, clock), order.id)
-        processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
+        processing = d.start_dispatch(cx(uow, TECH, clock, currency="IDR"), order.id)
         burnt = ReturnedPart(part_code="RELAY-7", quantity=1, serial="R-OLD-1", condition="burnt")
         w.record_processing(
             cx(uow, TECH, clock),

@@ -23,6 +23,7 @@ from servicecore.services.permissions import DEFAULT_RULES, RolePolicy
 from servicecore.testing import factories as f
 from servicecore.testing.erp_finance import KNOWN_RECEIVABLES, InMemoryReceivables
 from servicecore.testing.factories import command_context as cx
+from servicecore.testing.factories import job_context as jx
 
 DAY = timedelta(days=1)
 # The expiry job is a clock-driven command of its own; this grants it as the host would.
@@ -56,7 +57,7 @@ def draft(uow, clock, quote_id="Q-1", customer="C-1", **kw):
     kw.setdefault("service_lines", (labour("2"),))
     kw.setdefault("valid_until", clock.now() + 14 * DAY)
     return q.draft_quote(
-        cx(uow, CS, clock), customer_id=customer, currency="IDR", quote_id=quote_id, **kw
+        cx(uow, CS, clock), currency="IDR", customer_id=customer, quote_id=quote_id, **kw
     )
 
 
@@ -374,9 +375,8 @@ def test_draft_refusals(storage, tenant, clock):
         seed_request(uow, clock, with_processing=False)
         with pytest.raises(PermissionDenied):
             q.draft_quote(
-                cx(uow, TECH, clock), customer_id="C-1", currency="IDR",
-                valid_until=clock.now() + DAY, service_lines=(labour("1"),),
-            )  # fmt: skip
+                cx(uow, TECH, clock), currency="IDR", customer_id="C-1",
+                valid_until=clock.now() + DAY, service_lines=(labour("1"),),)  # fmt: skip
         with pytest.raises(ValidationError) as raised:
             draft(uow, clock, customer="C-2", request_id="R-1")
         assert raised.value.errors[0].path == "request_id"
@@ -420,11 +420,11 @@ def test_expiry_job(open_storage, tenant, clock):
         q.issue_quote(cx(uow, CS, clock), "Q-4")
         q.accept_quote(cx(uow, CS, clock), "Q-4")
         uow.commit()
-    assert q.expire_quotes(storage, tenant, clock, policy=JOB_POLICY) == q.ExpiryRun((), ())
+    assert q.expire_quotes(jx(storage, tenant, clock, policy=JOB_POLICY)) == q.ExpiryRun((), ())
     clock.advance(DAY)  # exactly Q-1's validity: no longer acceptable, so expired
-    run = q.expire_quotes(storage, tenant, clock, policy=JOB_POLICY)
+    run = q.expire_quotes(jx(storage, tenant, clock, policy=JOB_POLICY))
     assert run == q.ExpiryRun(("Q-1",), ())
-    assert q.expire_quotes(storage, tenant, clock, policy=JOB_POLICY) == q.ExpiryRun((), ())
+    assert q.expire_quotes(jx(storage, tenant, clock, policy=JOB_POLICY)) == q.ExpiryRun((), ())
     with storage.unit_of_work(tenant) as uow:
         statuses = {x: uow.quotes.get(x).status for x in ("Q-1", "Q-2", "Q-3", "Q-4")}
         entry = uow.audit.entries("Quote", "Q-1")[-1]
@@ -439,7 +439,7 @@ def test_expiry_job(open_storage, tenant, clock):
 
 def test_expiry_job_needs_permission(storage, tenant, clock):
     with pytest.raises(PermissionDenied):
-        q.expire_quotes(storage, tenant, clock, actor=TECH, policy=JOB_POLICY)
+        q.expire_quotes(jx(storage, tenant, clock, actor=TECH, policy=JOB_POLICY))
 
 
 def test_accept_records_on_one_open_order_only(storage, tenant, clock):
@@ -470,7 +470,7 @@ class AcceptedMeanwhile:
         self.opened += 1
         if self.opened == 2:
             with self.storage.unit_of_work(tenant) as uow:
-                q.accept_quote(cx(uow), CS, self.clock, "Q-1")
+                q.accept_quote(cx(uow, CS, self.clock), "Q-1")
                 uow.commit()
         return self.storage.unit_of_work(tenant)
 
@@ -484,7 +484,7 @@ def test_expiry_job_skips_a_quote_answered_meanwhile(storage, tenant, clock):
         uow.commit()
     # Both are due by then; Q-1 is still acceptable to the other process at its own clock.
     later = type(clock)(clock.now() + 2 * DAY)
-    run = q.expire_quotes(AcceptedMeanwhile(storage, clock), tenant, later, policy=JOB_POLICY)
+    run = q.expire_quotes(jx(AcceptedMeanwhile(storage, clock), tenant, later, policy=JOB_POLICY))
     assert run == q.ExpiryRun(("Q-2",), ("Q-1",))
     with storage.unit_of_work(tenant) as uow:
         assert uow.quotes.get("Q-1").status is QuoteStatus.ACCEPTED

@@ -76,12 +76,11 @@ def setup_master_data(storage, tenant, clock):
 def photos(uow, clock, store, request_id, kind, n, start=0):
     for i in range(start, start + n):
         w.add_evidence(
-            cx(uow, TECH, clock),
+            cx(uow, TECH, clock, evidence_store=store),
             request_id,
             kind,
             f"{kind.value}-{i}.jpg",
             f"{request_id}-{kind.value}-{i}".encode(),
-            store,
         )
 
 
@@ -124,7 +123,7 @@ def started_repair(uow, clock, symptoms):
         cx(uow, SUP, clock), request.id, "T-7", TimeRange(jkt(MONDAY, 9), jkt(MONDAY, 11))
     )
     d.accept_dispatch(cx(uow, TECH, clock), order.id)
-    processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
+    processing = d.start_dispatch(cx(uow, TECH, clock, currency="IDR"), order.id)
     return request, order, processing
 
 
@@ -145,12 +144,12 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
             booking_policy=f.booking().policy,
             technician_id="T-7",
         )
-        b.confirm_booking(cx(uow, CS, clock), booking.id, signer=SIGNER)
+        b.confirm_booking(cx(uow, CS, clock, signer=SIGNER), booking.id)
         uow.commit()
     clock.advance(jkt(MONDAY, 9, 5) - clock.now())
     with storage.unit_of_work(tenant) as uow:
         booking = uow.bookings.get(booking.id)
-        b.check_in(cx(uow, CS, clock), QR_SCHEME + booking.check_in_token, SIGNER)
+        b.check_in(cx(uow, CS, clock, signer=SIGNER), QR_SCHEME + booking.check_in_token)
         request = r.open_request(
             cx(uow, CS, clock),
             from_booking=booking.id,
@@ -166,12 +165,14 @@ def test_a_call_centre_booking_through_check_in_service_evidence_closure_and_sur
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         d.accept_dispatch(cx(uow, TECH, clock), order.id)
-        processing = d.start_dispatch(cx(uow, TECH, clock), order.id, currency="IDR")
+        processing = d.start_dispatch(cx(uow, TECH, clock, currency="IDR"), order.id)
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_BEFORE, 3)
         work_done(uow, clock, processing.id)
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 3)
         d.complete_dispatch(cx(uow, TECH, clock), order.id)
-        closed = w.close_request(cx(uow, TECH, clock), request.id, "relay replaced", BRANT_POLICY)
+        closed = w.close_request(
+            cx(uow, TECH, clock, closure_policy=BRANT_POLICY), request.id, "relay replaced"
+        )
         uow.commit()
     assert closed.status is RequestStatus.CLOSED
     with storage.unit_of_work(tenant) as uow:
@@ -306,13 +307,13 @@ def test_a_closure_refused_for_missing_photos_then_accepted(storage, tenant, clo
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         with pytest.raises(ClosurePolicyError, match="photo_after: 1 on record, 3 required"):
-            w.close_request(cx(uow, TECH, clock), request.id, "fixed", BRANT_POLICY)
+            w.close_request(cx(uow, TECH, clock, closure_policy=BRANT_POLICY), request.id, "fixed")
         uow.commit()  # the refusal wrote nothing
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.get(request.id).status is RequestStatus.RESOLVED
         assert uow.archives.get("A-1").parts[0].serial == "R-OLD"
         photos(uow, clock, store, request.id, EvidenceKind.PHOTO_AFTER, 2, start=1)
-        w.close_request(cx(uow, TECH, clock), request.id, "fixed", BRANT_POLICY)
+        w.close_request(cx(uow, TECH, clock, closure_policy=BRANT_POLICY), request.id, "fixed")
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.get(request.id).status is RequestStatus.CLOSED

@@ -115,11 +115,11 @@ def add_evidence(
             settings have no evidence store.
         StorageError: The evidence store failed (nothing is recorded).
     """
+    store = cx.settings.require_evidence_store()
     request = cx.uow.requests.get(request_id)
     cx.check("add_evidence", request)
     if request.status in (RequestStatus.CLOSED, RequestStatus.CANCELLED):
         raise ValidationError.single("request_id", request_id, f"is {request.status.value}")
-    store = cx.settings.require_evidence_store()
     stored = store.put(cx.uow.tenant, request.id, name, content)
     item = Evidence(
         id=EvidenceId(cx.ids.new_id("Evidence")),

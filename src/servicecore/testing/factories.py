@@ -14,7 +14,7 @@ from typing import Any
 
 from servicecore.basics import FixedClock
 from servicecore.catalog import spec_for
-from servicecore.model.actor import Actor, Role
+from servicecore.model.actor import SYSTEM, Actor, Role
 from servicecore.model.archive import ProductArchive
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.calendar import WorkingCalendar
@@ -45,8 +45,8 @@ from servicecore.model.quote import Quote, ServiceLine
 from servicecore.model.request import ServiceRequest
 from servicecore.model.survey import SurveyResult
 from servicecore.model.technician import Shift, Technician
-from servicecore.ports import Clock, UnitOfWork
-from servicecore.services.context import CommandContext, DeskSettings
+from servicecore.ports import Clock, Storage, UnitOfWork
+from servicecore.services.context import CommandContext, DeskSettings, JobContext
 
 __all__ = [
     "NOW",
@@ -342,3 +342,18 @@ def command_context(
         ValidationError: A bad setting.
     """
     return CommandContext(uow, actor, clock or FixedClock(NOW), DeskSettings(**settings))
+
+
+def job_context(
+    storage: Storage,
+    tenant: str,
+    clock: Clock | None = None,
+    actor: Actor = SYSTEM,
+    **settings: Any,
+) -> JobContext:
+    """Return a job context: ``actor`` (the system) on ``tenant`` at ``clock`` (:data:`NOW`).
+
+    Raises:
+        ValidationError: A bad setting.
+    """
+    return JobContext(storage, tenant, clock or FixedClock(NOW), actor, DeskSettings(**settings))
