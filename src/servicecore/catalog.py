@@ -20,11 +20,11 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.model.archive import ProductArchive
-from servicecore.model.booking import Booking, BookingStatus
+from servicecore.model.booking import Booking
 from servicecore.model.care import CarePlan
 from servicecore.model.common import TimeRange
 from servicecore.model.contract import ServiceContract
-from servicecore.model.dispatch import DispatchOrder, DispatchStatus
+from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.parts import PartsRequisition, SparePartPlan, TransferRequest
@@ -270,14 +270,6 @@ class SlotClaim:
     owner_id: str
 
 
-_HOLDING_BOOKING = frozenset(
-    {BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN}
-)
-_HOLDING_DISPATCH = frozenset(
-    {DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS}
-)
-
-
 def slot_claim(entity: object) -> SlotClaim | None:
     """Return the technician time ``entity`` holds, or ``None``.
 
@@ -286,11 +278,11 @@ def slot_claim(entity: object) -> SlotClaim | None:
     no-show, rejected, revoked and completed ones release it.
     """
     if isinstance(entity, Booking):
-        if entity.technician_id is None or entity.status not in _HOLDING_BOOKING:
+        if entity.technician_id is None or not entity.status.is_live:
             return None
         return SlotClaim(entity.technician_id, entity.slot, "Booking", entity.id)
     if isinstance(entity, DispatchOrder):
-        if entity.status not in _HOLDING_DISPATCH:
+        if not entity.status.is_live:
             return None
         return SlotClaim(entity.technician_id, entity.planned, "DispatchOrder", entity.id)
     return None

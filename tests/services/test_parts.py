@@ -49,8 +49,10 @@ def names(events):
 
 
 def seed_request(storage, tenant, status=RequestStatus.OPEN):
+    """Request R-1, which technician T-7 (the TECH actor) holds a dispatch order for."""
     with storage.unit_of_work(tenant) as uow:
         uow.requests.add(f.request(status=status))
+        uow.dispatches.add(f.dispatch())
         uow.commit()
 
 
@@ -550,6 +552,7 @@ def test_bookings_and_open_requests_imply_demand(storage, tenant, clock):
         registered(uow, clock, id="N-1", serial_number="SN-N1", product_code="NEW-1")
         # AC repairs: 2 relays on 1 request (H-2 was a warranty claim); 1 requisitioned -> 1
         uow.requests.add(f.request(id="R-10", archive_id="A-1", reported_at=now))
+        uow.dispatches.add(f.dispatch(id="D-10", request_id="R-10"))
         # no history for NEW-1: every repair, 5 relays over 2 requests -> 2.5
         uow.requests.add(f.request(id="R-11", archive_id="N-1", reported_at=now))
         uow.requests.add(f.request(id="R-12", archive_id="A-1", status=RequestStatus.RESOLVED))

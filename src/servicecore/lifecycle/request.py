@@ -25,8 +25,6 @@ from servicecore.model.request import Closure, RequestStatus, ServiceRequest
 
 __all__ = ["REQUEST"]
 
-_LIVE = (DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS)
-
 
 def _dispatches(req: ServiceRequest, ctx: TransitionContext) -> list[DispatchOrder]:
     orders = ctx.records("dispatches")
@@ -45,12 +43,12 @@ def _archive_registered(req: ServiceRequest, ctx: TransitionContext) -> str | No
 
 
 def _has_live_dispatch(req: ServiceRequest, ctx: TransitionContext) -> str | None:
-    live = [d for d in _dispatches(req, ctx) if d.status in _LIVE]
+    live = [d for d in _dispatches(req, ctx) if d.status.is_live]
     return None if live else "no dispatch order is assigned, accepted or in progress"
 
 
 def _no_live_dispatch(req: ServiceRequest, ctx: TransitionContext) -> str | None:
-    live = [d.id for d in _dispatches(req, ctx) if d.status in _LIVE]
+    live = [d.id for d in _dispatches(req, ctx) if d.status.is_live]
     return f"dispatch orders still live: {', '.join(live)}" if live else None
 
 

@@ -22,6 +22,16 @@ class ArchiveStatus(enum.Enum):
     REGISTERED = "registered"
     INVALIDATED = "invalidated"
 
+    @property
+    def is_live(self) -> bool:
+        """Whether an archive in this status holds its product and serial (draft or registered)."""
+        return self is not ArchiveStatus.INVALIDATED
+
+    @classmethod
+    def live(cls) -> tuple[ArchiveStatus, ...]:
+        """The live statuses, e.g. for a storage query."""
+        return tuple(s for s in cls if s.is_live)
+
 
 @attrs.frozen(kw_only=True)
 class ArchivePart:

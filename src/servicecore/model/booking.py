@@ -28,6 +28,21 @@ class BookingStatus(enum.Enum):
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
 
+    @property
+    def is_live(self) -> bool:
+        """Whether a booking in this status still holds its slot (requested, confirmed, in)."""
+        return self in _LIVE_BOOKING
+
+    @classmethod
+    def live(cls) -> tuple[BookingStatus, ...]:
+        """The live statuses, e.g. for a storage query."""
+        return tuple(s for s in cls if s.is_live)
+
+
+_LIVE_BOOKING = frozenset(
+    {BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN}
+)
+
 
 @attrs.frozen(kw_only=True)
 class CustomerIdentity:

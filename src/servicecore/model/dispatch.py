@@ -25,6 +25,21 @@ class DispatchStatus(enum.Enum):
     COMPLETED = "completed"
     REVOKED = "revoked"
 
+    @property
+    def is_live(self) -> bool:
+        """Whether an order in this status still expects work and holds its technician's time."""
+        return self in _LIVE_DISPATCH
+
+    @classmethod
+    def live(cls) -> tuple[DispatchStatus, ...]:
+        """The live statuses (assigned, accepted, in progress), e.g. for a storage query."""
+        return tuple(s for s in cls if s.is_live)
+
+
+_LIVE_DISPATCH = frozenset(
+    {DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS}
+)
+
 
 @attrs.define(eq=False, kw_only=True)
 class DispatchOrder:
@@ -83,8 +98,4 @@ class DispatchOrder:
     @property
     def is_open(self) -> bool:
         """Whether the order still expects work (assigned, accepted or in progress)."""
-        return self.status in (
-            DispatchStatus.ASSIGNED,
-            DispatchStatus.ACCEPTED,
-            DispatchStatus.IN_PROGRESS,
-        )
+        return self.status.is_live

@@ -18,6 +18,7 @@ from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import BOOKING
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
+from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, ServiceType
 from servicecore.model.technician import Technician
 from servicecore.ports import (
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 _HOLDING = ("requested", "confirmed", "checked_in")
-_DISPATCH_HOLDING = ("assigned", "accepted", "in_progress")
 
 
 @attrs.frozen
@@ -73,7 +73,10 @@ def _busy(uow: UnitOfWork, technician_id: str, start: datetime, end: datetime) -
     )
     dispatches = uow.dispatches.query(
         Query(
-            equals={"technician_id": technician_id, "status": list(_DISPATCH_HOLDING)},
+            equals={
+                "technician_id": technician_id,
+                "status": [s.value for s in DispatchStatus.live()],
+            },
             before={"planned_start": end},
             later_than={"planned_end": start},
         )

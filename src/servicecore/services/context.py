@@ -27,9 +27,11 @@ from servicecore.errors import ValidationError
 from servicecore.lifecycle import TransitionContext
 from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.closure import ClosurePolicy
+from servicecore.model.dispatch import DispatchStatus
+from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaPolicy
-from servicecore.ports import Clock, EvidenceStore, IdGenerator, Storage, UnitOfWork
-from servicecore.services.permissions import DEFAULT_POLICY, Policy
+from servicecore.ports import Clock, EvidenceStore, IdGenerator, Query, Storage, UnitOfWork
+from servicecore.services.permissions import DEFAULT_POLICY, Policy, RequestScope
 from servicecore.services.tokens import TokenSigner
 
 __all__ = [
@@ -107,6 +109,16 @@ class DeskSettings:
 DEFAULT_SETTINGS = DeskSettings()
 
 
+def _working_on(uow: UnitOfWork, request_id: str) -> frozenset[str]:
+    """The technicians with a dispatch order for the request that was not rejected or revoked."""
+    withdrawn = (DispatchStatus.REJECTED, DispatchStatus.REVOKED)
+    return frozenset(
+        d.technician_id
+        for d in uow.dispatches.iterate(Query(equals={"request_id": request_id}))
+        if d.status not in withdrawn
+    )
+
+
 @attrs.frozen
 class CommandContext:
     """Who runs a command, in which unit of work, when, and under which settings.
@@ -135,9 +147,15 @@ class CommandContext:
     def check(self, command: str, subject: object | None = None) -> None:
         """Ask the settings' policy whether the actor may run ``command`` (on ``subject``).
 
+        A request is handed to the policy as a
+        :class:`~servicecore.services.permissions.RequestScope` (the request and, when asked,
+        the technicians working on it).
+
         Raises:
             PermissionDenied: The policy refuses.
         """
+        if isinstance(subject, ServiceRequest):
+            subject = RequestScope(subject, functools.partial(_working_on, self.uow, subject.id))
         self.settings.policy.check(self.actor, command, subject)
 
     def transition(

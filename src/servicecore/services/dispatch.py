@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from servicecore.errors import NotFound, TransitionRefused, ValidationError
 from servicecore.lifecycle import DISPATCH, PROCESSING, REQUEST
 from servicecore.model.common import DispatchId, ProcessingId, RequestId, TechnicianId, TimeRange
-from servicecore.model.dispatch import DispatchOrder, DispatchStatus
+from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.technician import Technician
@@ -39,8 +39,6 @@ __all__ = [
     "revoke_dispatch",
     "start_dispatch",
 ]
-
-_LIVE = (DispatchStatus.ASSIGNED, DispatchStatus.ACCEPTED, DispatchStatus.IN_PROGRESS)
 
 
 def processing_of(uow: UnitOfWork, request_id: str) -> list[ProcessingOrder]:
@@ -154,7 +152,7 @@ def assign_from_plan(
     for route in plan.routes:
         for visit in route.visits:
             existing = dispatches_of(cx.uow, visit.job_id)
-            if any(d.technician_id == route.technician_id and d.status in _LIVE for d in existing):
+            if any(d.technician_id == route.technician_id and d.status.is_live for d in existing):
                 continue
             planned = TimeRange(
                 midnight + timedelta(minutes=visit.start), midnight + timedelta(minutes=visit.end)
@@ -202,7 +200,7 @@ def _release(cx: CommandContext, order: DispatchOrder) -> None:
     """After a rejection or revocation: no live order left means the request is assignable."""
     request = cx.uow.requests.get(order.request_id)
     orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
-    if request.status is RequestStatus.ASSIGNED and not any(d.status in _LIVE for d in orders):
+    if request.status is RequestStatus.ASSIGNED and not any(d.status.is_live for d in orders):
         REQUEST.fire(request, "unassign", cx.transition(facts={"dispatches": orders}), cx.uow.audit)
         cx.uow.requests.update(request)
 
@@ -338,7 +336,7 @@ def complete_dispatch(
     cx.uow.dispatches.update(order)
     request = cx.uow.requests.get(order.request_id)
     orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
-    if request.status is RequestStatus.IN_PROGRESS and not any(d.status in _LIVE for d in orders):
+    if request.status is RequestStatus.IN_PROGRESS and not any(d.status.is_live for d in orders):
         facts = {"processing_orders": processing_of(cx.uow, request.id)}
         REQUEST.fire(request, "resolve", cx.transition(facts=facts), cx.uow.audit)
         cx.uow.requests.update(request)

@@ -48,9 +48,6 @@ __all__ = [
 ]
 
 
-_LIVE = ["draft", "registered"]
-
-
 @attrs.frozen
 class Coverage:
     """How a product stands on one day.
@@ -79,7 +76,7 @@ def _refuse_duplicate_serial(uow: UnitOfWork, serial_number: str, product_code: 
     for other in uow.archives.iterate(
         Query(equals={"serial_number": serial_number, "product_code": product_code})
     ):
-        if other.status.value in _LIVE:
+        if other.status.is_live:
             raise ValidationError.single(
                 "serial_number",
                 serial_number,

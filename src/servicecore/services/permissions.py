@@ -2,22 +2,23 @@
 
 Every command asks the policy before it changes anything: ``policy.check(actor, command, subject)``
 raises :class:`~servicecore.errors.PermissionDenied` naming the actor, the command and the roles
-that may run it. The default is a table of roles per command plus relations the roles cannot
-express: a technician acts only on their own dispatch orders, a customer only on their own
-bookings. :data:`Role.ADMIN` may do everything.
+that may run it. The default is a table of roles per command plus ownership the roles cannot
+express: a technician acts only on their own assignments, a customer only on their own bookings,
+requests and surveys. :data:`Role.ADMIN` may do everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from servicecore.errors import PermissionDenied
 from servicecore.model.actor import Actor, Role
 from servicecore.model.booking import Booking
 from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.request import ServiceRequest
 
-__all__ = ["DEFAULT_POLICY", "DEFAULT_RULES", "Policy", "RolePolicy"]
+__all__ = ["DEFAULT_POLICY", "DEFAULT_RULES", "Policy", "RequestScope", "RolePolicy"]
 
 CS, TECH, SUP, WH, FIN, CUST, SYS, SALES = (
     Role.CUSTOMER_SERVICE,
@@ -83,12 +84,45 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
 }
 """The default roles per command."""
 
-_OWN_DISPATCH = {"accept_dispatch", "reject_dispatch", "start_dispatch", "complete_dispatch"}
-_OWN_BOOKING = {"book", "reschedule_booking", "cancel_booking"}
+
+class RequestScope:
+    """What the policy sees of a request: the request and the technicians working on it.
+
+    Commands on a request hand the policy this instead of the bare request, so that a policy can
+    tell a technician's own work from another's without reading storage itself. The technicians
+    are those with a dispatch order for the request that was not rejected or revoked; they are
+    read only when a policy asks for them.
+
+    Args:
+        request: The request acted on.
+        technicians: Returns the technicians' ids (called at most once).
+    """
+
+    __slots__ = ("_found", "_technicians", "request")
+
+    def __init__(self, request: ServiceRequest, technicians: Callable[[], frozenset[str]]) -> None:
+        self.request = request
+        self._technicians = technicians
+        self._found: frozenset[str] | None = None
+
+    @property
+    def technician_ids(self) -> frozenset[str]:
+        """The technicians with a dispatch order for the request (not rejected or revoked)."""
+        if self._found is None:
+            self._found = self._technicians()
+        return self._found
+
+    def __repr__(self) -> str:
+        return f"RequestScope({self.request.id})"
 
 
 class Policy(Protocol):
-    """Decides whether an actor may run a command on a subject."""
+    """Decides whether an actor may run a command on a subject.
+
+    Every command asks twice: first with no subject, before it reads or writes anything ("may
+    this actor run this command at all?"), then with the record it acts on (ownership). Requests
+    are handed over as a :class:`RequestScope`. Refuse by raising; returning allows.
+    """
 
     def check(self, actor: Actor, command: str, subject: object | None = None) -> None:
         """Return if allowed.
@@ -102,7 +136,15 @@ class Policy(Protocol):
 class RolePolicy:
     """Roles per command, plus ownership.
 
-    Technicians act on their own dispatch orders only, customers on their own bookings only.
+    Ownership applies when the only role that lets the actor run a command is technician or
+    customer (a supervisor, customer-service agent or admin acts on any record):
+
+    - a technician acts only on dispatch orders assigned to them (and the processing orders of
+      those, which the commands hand over as their dispatch order), on requests they hold a
+      dispatch order for (:class:`RequestScope`), and on bookings that name them;
+    - a customer acts only on their own bookings and requests (surveys included).
+
+    A record of a kind the rule cannot judge is refused (fail closed).
 
     Args:
         rules: Roles per command name (default :data:`DEFAULT_RULES`); a command not listed is
@@ -127,26 +169,54 @@ class RolePolicy:
                 f"{actor.id} ({', '.join(sorted(r.value for r in actor.roles)) or 'no roles'}) "
                 f"may not {command}; allowed: {who}"
             )
-        self._check_relation(actor, command, subject)
+        self._check_relation(actor, command, subject, set(actor.roles & allowed))
 
     @staticmethod
-    def _check_relation(actor: Actor, command: str, subject: Any) -> None:
-        if (
-            command in _OWN_DISPATCH
-            and isinstance(subject, DispatchOrder)
-            and actor.technician_id != subject.technician_id
-        ):
+    def _check_relation(actor: Actor, command: str, subject: object, granting: set[Role]) -> None:
+        if subject is None or granting - {TECH, CUST}:
+            return  # the role check alone (no record yet), or a role that acts on any record
+        owners = _owners(subject, technicians=TECH in granting)
+        if owners is None:
             raise PermissionDenied(
-                f"{actor.id} may not {command}: dispatch {subject.id} is assigned to "
-                f"technician {subject.technician_id}"
+                f"{actor.id} may not {command} on {type(subject).__name__}: ownership unknown"
             )
-        if command in _OWN_BOOKING and isinstance(subject, Booking):
-            staff = actor.roles & {CS, SUP}
-            if not staff and actor.id != subject.customer.customer_id:
-                raise PermissionDenied(
-                    f"{actor.id} may not {command}: booking {subject.id} belongs to customer "
-                    f"{subject.customer.customer_id}"
-                )
+        technicians, customers = owners
+        mine = (
+            TECH in granting
+            and actor.technician_id is not None
+            and actor.technician_id in technicians
+        ) or (CUST in granting and actor.id in customers)
+        if not mine:
+            raise PermissionDenied(
+                f"{actor.id} may not {command}: {_whose(subject, technicians, customers)}"
+            )
+
+
+def _owners(subject: object, *, technicians: bool) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Who owns ``subject``: (technicians, customers); ``None`` for a record not judged here."""
+    if isinstance(subject, DispatchOrder):
+        return frozenset({subject.technician_id}), frozenset()
+    if isinstance(subject, Booking):
+        named = frozenset({subject.technician_id}) if subject.technician_id else frozenset()
+        return named, frozenset({subject.customer.customer_id})
+    if isinstance(subject, RequestScope):
+        working = subject.technician_ids if technicians else frozenset()
+        return working, frozenset({subject.request.customer_id})
+    return None
+
+
+def _whose(subject: object, technicians: frozenset[str], customers: frozenset[str]) -> str:
+    if isinstance(subject, DispatchOrder):
+        return f"dispatch {subject.id} is assigned to technician {subject.technician_id}"
+    name = (
+        f"request {subject.request.id}"
+        if isinstance(subject, RequestScope)
+        else (f"booking {getattr(subject, 'id', '?')}")
+    )
+    found = [f"belongs to customer {', '.join(sorted(customers))}"]
+    if technicians:
+        found.append(f"is worked on by technician {', '.join(sorted(technicians))}")
+    return f"{name} {' and '.join(found)}"
 
 
 DEFAULT_POLICY = RolePolicy()

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import Query, UnitOfWork
@@ -43,7 +43,6 @@ HELD_PREFIX = "held:"
 
 _PRIORITY = {Priority.EMERGENCY: 3, Priority.URGENT: 2, Priority.NORMAL: 1, Priority.LOW: 1}
 _LATENESS = {Priority.EMERGENCY: 100, Priority.URGENT: 30, Priority.NORMAL: 5, Priority.LOW: 1}
-_LIVE = ["assigned", "accepted", "in_progress"]
 
 
 def _minutes(moment: datetime, midnight: datetime) -> int:
@@ -87,7 +86,7 @@ def problem_for_day(
     held: list[DispatchOrder] = list(
         uow.dispatches.iterate(
             Query(
-                equals={"status": _LIVE},
+                equals={"status": [s.value for s in DispatchStatus.live()]},
                 before={"planned_start": end_of_day},
                 at_least={"planned_start": midnight},
             )
