@@ -99,8 +99,9 @@ def open_request(
     Raises:
         PermissionDenied: The actor may not open requests.
         NotFound: The booking, archive or contract does not exist.
-        ValidationError: Missing or conflicting fields; the contract does not cover the product;
-            the booking was cancelled or not shown.
+        ValidationError: Missing or conflicting fields; the product (``archive_id``) belongs to
+            another customer; the contract does not cover the product; the booking was
+            cancelled or not shown.
         TransitionRefused: The archive is not registered (an invalidated product takes no new
             requests).
     """
@@ -123,6 +124,10 @@ def open_request(
     if service_type is None:
         raise ValidationError.single("service_type", None, "is required without a booking")
     archive = cx.uow.archives.get(archive_id) if archive_id is not None else None
+    if archive is not None and archive.customer_id != customer_id:
+        raise ValidationError.single(
+            "archive_id", archive_id, f"is customer {archive.customer_id}'s product"
+        )
     if contract_id is not None:
         contract = cx.uow.contracts.get(contract_id)
         if archive_id is not None and not contract.covers(archive_id, now.date()):
