@@ -18,7 +18,14 @@ from servicecore.model.booking import Booking
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.request import ServiceRequest
 
-__all__ = ["DEFAULT_POLICY", "DEFAULT_RULES", "Policy", "RequestScope", "RolePolicy"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_RULES",
+    "DESCRIPTIONS",
+    "Policy",
+    "RequestScope",
+    "RolePolicy",
+]
 
 CS, TECH, SUP, WH, FIN, CUST, SYS, SALES = (
     Role.CUSTOMER_SERVICE,
@@ -83,6 +90,52 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "view_quotes": frozenset({CS, SALES, SUP, FIN}),
 }
 """The default roles per command."""
+
+DESCRIPTIONS: Mapping[str, str] = {
+    "book": "Book a slot for a customer (a customer books only for themselves).",
+    "confirm_booking": "Confirm a requested booking and send the confirmation.",
+    "reschedule_booking": "Move a booking under its change policy.",
+    "cancel_booking": "Cancel a booking (a fee applies after the cut-off).",
+    "record_payment": "Record a booking's payment.",
+    "check_in": "Check a customer in with their token (a technician: at their own booking).",
+    "mark_no_show": "Mark a booking whose customer did not come.",
+    "complete_booking": "Complete a checked-in booking.",
+    "open_request": "Open a service request, directly or from a booking.",
+    "hold_request": "Put a request on hold (its SLA clock stops).",
+    "resume_request": "Resume a request on hold.",
+    "close_request": "Close a resolved request, or answer and close a consult.",
+    "cancel_request": "Cancel a request.",
+    "reopen_request": "Reopen a closed request.",
+    "assign": "Dispatch a technician to a request, by hand, by account or by planning a day.",
+    "accept_dispatch": "Take a dispatch order (the assigned technician only).",
+    "reject_dispatch": "Decline a dispatch order (the assigned technician only).",
+    "start_dispatch": "Start the work of a dispatch order (the assigned technician only).",
+    "complete_dispatch": "Finish the work of a dispatch order (the assigned technician only).",
+    "revoke_dispatch": "Withdraw a dispatch order before work starts.",
+    "record_processing": "Record hours, parts, returns, income, costs or the solution.",
+    "complete_processing": "Complete a processing order.",
+    "add_evidence": "Store a photo, signature or document for a request.",
+    "record_survey": "Record the customer's satisfaction with a closed request.",
+    "publish_knowledge": "Turn a closed request into a knowledge article.",
+    "send_alerts": "Run the alerts job (warnings ahead of time, overdue, expiries).",
+    "deliver_outbox": "Run the outbox delivery job (hand pending events to the host).",
+    "quote": "Draft, edit, issue, change, accept, reject or void quotes.",
+    "expire_quotes": "Run the quote expiry job.",
+    "manage_installed_base": "Register and invalidate product archives.",
+    "manage_contracts": "Create, activate, extend and terminate service contracts.",
+    "expire_contracts": "Run the contract expiry job.",
+    "generate_maintenance": "Run the preventive-maintenance generation job.",
+    "plan_parts": "Plan spare parts, push plans down as transfers, read parts demand.",
+    "requisition_parts": "Requisition, issue, return and cancel parts for a request.",
+    "care": "Plan, activate, execute, close and cost customer-care plans.",
+    "view_availability": "Read the free booking slots of a day.",
+    "view_sla": "Read how a request stands against its SLA, with penalties.",
+    "suggest_solutions": "Read knowledge articles that may solve a request.",
+    "view_installed_base": "Read product archives and their warranty and contract coverage.",
+    "view_contracts": "Read a customer's service contracts.",
+    "view_quotes": "Read quote versions, price history and what to know before quoting.",
+}
+"""One line per command name of :data:`DEFAULT_RULES`: what the permission lets an actor do."""
 
 
 class RequestScope:
