@@ -33,8 +33,14 @@ def test_changed_quote_versions_keep_exact_money(history):
     with storage.unit_of_work("t") as uow:
         svc, parts = history[0]
         q.draft_quote(
-            cx(uow, CS, clock), currency=CUR, customer_id="C-1", quote_id="Q-1",
-            valid_until=f.NOW + timedelta(days=30), service_lines=svc, part_lines=parts,)  # fmt: skip
+            cx(uow, CS, clock),
+            currency=CUR,
+            customer_id="C-1",
+            quote_id="Q-1",
+            valid_until=f.NOW + timedelta(days=30),
+            service_lines=svc,
+            part_lines=parts,
+        )
         q.issue_quote(cx(uow, CS, clock), "Q-1")
         for n, (svc, parts) in enumerate(history[1:], start=2):
             clock.advance(timedelta(minutes=5))
