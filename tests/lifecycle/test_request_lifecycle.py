@@ -18,6 +18,7 @@ from servicecore.lifecycle import ARCHIVE, DISPATCH, REQUEST, available_triggers
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.audit import AuditLog, verify_chain
 from servicecore.model.closure import ClosurePolicy
+from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import EvidenceKind, ServiceType
 from servicecore.model.processing import ProcessingStatus
@@ -155,6 +156,20 @@ def test_start_needs_a_dispatch_in_progress_and_stamps_the_response():
     later = NOW + timedelta(hours=2)
     REQUEST.fire(req, "start", ctx(at=later, facts={"dispatches": [d]}), trail)
     assert req.responded_at == later
+
+
+def test_each_finished_hold_period_is_kept_on_the_request():
+    trail = AuditLog()
+    req = in_progress(trail)
+    REQUEST.fire(req, "hold", ctx(at=NOW, reason="waiting for parts"), trail)
+    assert req.holds == ()
+    REQUEST.fire(req, "resume", ctx(at=NOW + timedelta(hours=5)), trail)
+    REQUEST.fire(req, "hold", ctx(at=NOW + timedelta(hours=6), reason="customer away"), trail)
+    REQUEST.fire(req, "resume", ctx(at=NOW + timedelta(hours=7)), trail)
+    assert req.holds == (
+        TimeRange(NOW, NOW + timedelta(hours=5)),
+        TimeRange(NOW + timedelta(hours=6), NOW + timedelta(hours=7)),
+    )
 
 
 def test_time_on_hold_is_added_up():

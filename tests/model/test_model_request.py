@@ -14,6 +14,7 @@ from servicecore.model import (
     ServiceRequest,
     ServiceType,
 )
+from servicecore.model.common import TimeRange
 
 REPORTED = datetime(2025, 4, 1, 8, tzinfo=UTC)
 
@@ -79,8 +80,8 @@ def test_status_values_are_the_lifecycle_names() -> None:
         ("closure", "done"),
         ("survey_id", "?"),
         ("knowledge_id", " "),
-        ("on_hold_total", timedelta(seconds=-1)),
-        ("on_hold_total", 0),
+        ("holds", [TimeRange(REPORTED, REPORTED + timedelta(hours=1))]),
+        ("holds", "2h"),
         ("held_since", "now"),
         ("status", "open"),
         ("version", None),
@@ -167,7 +168,7 @@ def test_closure_refuses_bad_field(field: str, bad: object) -> None:
 def test_held_for_adds_the_running_hold_to_finished_ones() -> None:
     request = ServiceRequest(
         **kwargs(
-            on_hold_total=timedelta(hours=1),
+            holds=(TimeRange(REPORTED, REPORTED + timedelta(hours=1)),),
             held_since=REPORTED + timedelta(hours=3),
             status=RequestStatus.ON_HOLD,
         )
@@ -177,7 +178,9 @@ def test_held_for_adds_the_running_hold_to_finished_ones() -> None:
 
 
 def test_held_for_without_a_running_hold_is_the_total() -> None:
-    request = ServiceRequest(**kwargs(on_hold_total=timedelta(minutes=30)))
+    request = ServiceRequest(
+        **kwargs(holds=(TimeRange(REPORTED, REPORTED + timedelta(minutes=30)),))
+    )
     assert not request.is_on_hold
     assert request.held_for(REPORTED + timedelta(days=9)) == timedelta(minutes=30)
 

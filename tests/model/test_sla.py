@@ -356,23 +356,25 @@ def test_request_due_times_refuse_a_priority_without_term() -> None:
 # --- holds of a request --------------------------------------------------------------------
 
 
-def test_sla_holds_need_the_periods_when_the_request_was_on_hold() -> None:
+def test_a_request_refuses_holds_out_of_order() -> None:
+    later = TimeRange(start=jkt(6, 2, 12), end=jkt(6, 2, 13))
+    earlier = TimeRange(start=jkt(6, 2, 10), end=jkt(6, 2, 11))
     with pytest.raises(ValidationError) as caught:
-        sla_holds(request(on_hold_total=H), jkt(6, 2, 12))
-    assert caught.value.errors[0].path == "holds"
+        request(holds=(later, earlier))
+    assert caught.value.errors[0].path == "holds[1]"
 
 
-def test_sla_holds_refuse_periods_that_do_not_add_up() -> None:
+def test_a_running_hold_starts_after_the_finished_ones() -> None:
     period = TimeRange(start=jkt(6, 2, 10), end=jkt(6, 2, 12))
     with pytest.raises(ValidationError) as caught:
-        sla_holds(request(on_hold_total=H), jkt(6, 2, 13), [period])
-    assert caught.value.errors[0].path == "holds"
+        request(holds=(period,), held_since=jkt(6, 2, 11), status=RequestStatus.ON_HOLD)
+    assert caught.value.errors[0].path == "held_since"
 
 
 def test_sla_holds_add_the_running_hold() -> None:
     period = TimeRange(start=jkt(6, 2, 10), end=jkt(6, 2, 11))
-    held = request(on_hold_total=H, held_since=jkt(6, 2, 12), status=RequestStatus.ON_HOLD)
-    assert sla_holds(held, jkt(6, 2, 14), [period]) == (
+    held = request(holds=(period,), held_since=jkt(6, 2, 12), status=RequestStatus.ON_HOLD)
+    assert sla_holds(held, jkt(6, 2, 14)) == (
         period,
         TimeRange(start=jkt(6, 2, 12).astimezone(UTC), end=jkt(6, 2, 14).astimezone(UTC)),
     )
@@ -478,10 +480,8 @@ def test_breach_without_penalty_term_costs_zero_in_the_contracts_currency() -> N
 
 def test_hold_stops_the_resolution_clock_and_lateness() -> None:
     period = TimeRange(start=jkt(6, 2, 12), end=jkt(6, 3, 12))
-    worked = request(
-        responded_at=jkt(6, 2, 10), on_hold_total=period.duration, closure=closed(jkt(6, 4, 11))
-    )
-    outcome = sla_outcome(worked, contract(), jkt(6, 5, 0), finished_holds=[period])
+    worked = request(responded_at=jkt(6, 2, 10), holds=(period,), closure=closed(jkt(6, 4, 11)))
+    outcome = sla_outcome(worked, contract(), jkt(6, 5, 0))
     assert outcome.resolution.due == jkt(6, 3, 17)
     assert outcome.resolution.lateness == 3 * H
 

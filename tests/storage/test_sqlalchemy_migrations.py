@@ -80,8 +80,8 @@ def test_opening_a_database_behind_names_both_revisions(empty_engine, monkeypatc
     monkeypatch.setattr(migrate, "head_revision", lambda: "0099_newer")
     with pytest.raises(SchemaVersionError, match="behind") as info:
         SQLAlchemyStorage(empty_engine)  # never migrated on opening
-    assert current_revision(empty_engine) == "0001_initial"
-    assert "'0001_initial'" in str(info.value)
+    assert current_revision(empty_engine) == head_revision()
+    assert f"'{head_revision()}'" in str(info.value)
     assert "'0099_newer'" in str(info.value)
 
 
@@ -167,3 +167,73 @@ def test_postgres_text_columns_order_by_code_point_whatever_the_database_collati
             )
         ).scalars()
         assert set(collations) == {"C"}
+
+
+def _old_request_document(reported_at: str) -> dict:
+    """A request as revision 0001 stored it: a total on hold and no periods."""
+    from servicecore.serialization import unstructure
+    from servicecore.testing import factories as f
+
+    data = unstructure(f.request(id="R-OLD"))
+    data.pop("holds")
+    data["on_hold_total"] = 7200.0
+    data["reported_at"] = reported_at
+    return data
+
+
+def test_requests_stored_before_holds_were_kept_get_their_holds_from_the_audit_trail(
+    empty_engine,
+):
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+
+    from servicecore.testing import factories as f
+
+    upgrade(empty_engine, "0001_initial")
+    at = f.NOW
+    entries = [
+        ("hold", at + timedelta(hours=1)),
+        ("resume", at + timedelta(hours=2)),
+        ("hold", at + timedelta(hours=5)),
+        ("resume", at + timedelta(hours=6)),
+    ]
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO requests (tenant, id, version, status, customer_id, data) "
+                "VALUES ('t', 'R-OLD', 4, 'in_progress', 'C-1', :data)"
+            ).bindparams(sa.bindparam("data", type_=sa.JSON())),
+            {"data": _old_request_document(at.isoformat())},
+        )
+        for seq, (trigger, when) in enumerate(entries, 1):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_entries (tenant, entity_kind, entity_id, seq, trigger, "
+                    "from_state, to_state, actor_id, at, reason, payload_digest, prev_hash, hash) "
+                    "VALUES ('t', 'ServiceRequest', 'R-OLD', :seq, :trigger, 'a', 'b', 'x', :at, "
+                    "'', '', '', :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "trigger": trigger,
+                    "at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                    "hash": f"h{seq}",
+                },
+            )
+    assert upgrade(empty_engine) == head_revision()
+    storage = SQLAlchemyStorage(empty_engine)
+    with storage.unit_of_work("t") as uow:
+        request = uow.requests.get("R-OLD")
+    assert [(h.start, h.end) for h in request.holds] == [
+        (at + timedelta(hours=1), at + timedelta(hours=2)),
+        (at + timedelta(hours=5), at + timedelta(hours=6)),
+    ]
+    assert request.on_hold_total == timedelta(hours=2)
+    with empty_engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "0001_initial")
+        data = conn.execute(sa.text("SELECT data FROM requests")).scalar_one()
+    stored = data if isinstance(data, dict) else __import__("json").loads(data)
+    assert stored["on_hold_total"] == 7200.0
+    assert "holds" not in stored
+    assert isinstance(datetime.fromisoformat(stored["reported_at"]), datetime)

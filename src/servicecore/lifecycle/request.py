@@ -11,12 +11,11 @@ Facts the guards read from the :class:`~servicecore.lifecycle.engine.TransitionC
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from servicecore.errors import ClosurePolicyError
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
 from servicecore.model.archive import ArchiveStatus, ProductArchive
 from servicecore.model.closure import ClosurePolicy
+from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.enums import ServiceType
 from servicecore.model.evidence import Evidence
@@ -95,8 +94,8 @@ def _hold(req: ServiceRequest, ctx: TransitionContext) -> None:
 
 
 def _resume(req: ServiceRequest, ctx: TransitionContext) -> None:
-    if req.held_since is not None:
-        req.on_hold_total = req.on_hold_total + max(ctx.at - req.held_since, timedelta(0))
+    if req.held_since is not None and ctx.at > req.held_since:
+        req.holds = (*req.holds, TimeRange(req.held_since, ctx.at))
     req.held_since = None
 
 

@@ -20,6 +20,7 @@ from servicecore.model.common import (
     ProcessingId,
     RequestId,
     SurveyId,
+    TimeRange,
 )
 from servicecore.model.enums import Priority, ServiceType
 
@@ -93,7 +94,8 @@ class ServiceRequest:
         closure: How it was closed, once closed.
         survey_id: The satisfaction survey result, once answered.
         knowledge_id: The knowledge article made from it, if any.
-        on_hold_total: Time spent on hold in finished hold periods (stops the SLA clock).
+        holds: The finished hold periods, oldest first (they stop the SLA clock; which of their
+            time was working time depends on when they were, so the periods are kept).
         held_since: Start of the current hold period, while on hold.
         status: Lifecycle state.
         version: Optimistic-locking counter.
@@ -138,7 +140,7 @@ class ServiceRequest:
     closure: Closure | None = attrs.field(default=None, validator=v.optional(v.instance(Closure)))
     survey_id: SurveyId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     knowledge_id: KnowledgeId | None = attrs.field(default=None, validator=v.optional(v.identifier))
-    on_hold_total: timedelta = attrs.field(factory=timedelta, validator=v.duration())
+    holds: tuple[TimeRange, ...] = attrs.field(default=(), validator=v.items(v.instance(TimeRange)))
     held_since: datetime | None = attrs.field(default=None, validator=v.optional(v.aware_datetime))
     status: RequestStatus = attrs.field(
         default=RequestStatus.OPEN, validator=v.member(RequestStatus)
@@ -156,10 +158,21 @@ class ServiceRequest:
         _not_before("resolution_due", self.resolution_due, floor, "reported_at")
         _not_before("responded_at", self.responded_at, floor, "reported_at")
         _not_before("held_since", self.held_since, floor, "reported_at")
+        previous = floor
+        for i, period in enumerate(self.holds):
+            _not_before(f"holds[{i}]", period.start, previous, "the end of the hold before")
+            previous = period.end
+        if self.holds:
+            _not_before("held_since", self.held_since, previous, "the end of the last hold")
         if self.closure is not None:
             _not_before("closure.closed_at", self.closure.closed_at, floor, "reported_at")
         if self.response_due is not None and self.resolution_due is not None:
             _not_before("resolution_due", self.resolution_due, self.response_due, "response_due")
+
+    @property
+    def on_hold_total(self) -> timedelta:
+        """Time spent on hold in the finished hold periods."""
+        return sum((h.duration for h in self.holds), timedelta(0))
 
     @property
     def is_on_hold(self) -> bool:

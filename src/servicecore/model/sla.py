@@ -371,50 +371,17 @@ def _terms(
     return terms.calendar, terms.sla_for(request.priority)
 
 
-def sla_holds(
-    request: ServiceRequest, now: datetime, finished: Sequence[TimeRange] | None = None
-) -> tuple[TimeRange, ...]:
-    """Return every period ``request`` was on hold up to ``now``: ``finished`` plus the running one.
+def sla_holds(request: ServiceRequest, now: datetime) -> tuple[TimeRange, ...]:
+    """Return every period ``request`` was on hold up to ``now``, the running one included.
 
-    The request records only the total of its finished holds (:attr:`ServiceRequest.on_hold_total`,
-    wall-clock); which of that time was working time depends on *when* it was, so the periods
-    themselves (kept by the host, e.g. from the audit trail) must be passed. The running hold,
-    from :attr:`ServiceRequest.held_since` to ``now``, is added here: do not pass it.
-
-    Args:
-        request: The request.
-        now: The present (aware).
-        finished: The finished hold periods; may be omitted when the request was never on hold
-            before the running period.
-
-    Returns:
-        The hold periods, finished ones first.
+    The finished holds are kept on the request; the running one lasts from
+    :attr:`ServiceRequest.held_since` to ``now``.
 
     Raises:
-        ValidationError: ``now`` is not aware; ``finished`` is omitted although the request was
-            on hold, or is not a sequence of ranges, or its durations do not add up to
-            ``on_hold_total``.
+        ValidationError: ``now`` is not aware.
     """
     at = _aware("now", now)
-    if finished is None:
-        if request.on_hold_total > _ZERO:
-            raise ValidationError.single(
-                "holds",
-                None,
-                f"request {request.id} was on hold for {request.on_hold_total}; "
-                "pass the finished hold periods",
-            )
-        finished = ()
-    if not isinstance(finished, Sequence) or not all(isinstance(h, TimeRange) for h in finished):
-        raise ValidationError.single("holds", finished, "must be a sequence of TimeRange")
-    held = sum((h.duration for h in finished), _ZERO)
-    if held != request.on_hold_total:
-        raise ValidationError.single(
-            "holds",
-            finished,
-            f"last {held} in all, but request {request.id} records {request.on_hold_total}",
-        )
-    periods = tuple(finished)
+    periods = tuple(request.holds)
     if request.held_since is not None and utc(request.held_since) < at:
         periods += (TimeRange(start=utc(request.held_since), end=at),)
     return periods
@@ -425,7 +392,6 @@ def request_due_times(
     terms: ServiceContract | SlaPolicy,
     *,
     now: datetime | None = None,
-    finished_holds: Sequence[TimeRange] | None = None,
 ) -> tuple[datetime, datetime]:
     """Return ``(response_due, resolution_due)`` of ``request``, its holds counted.
 
@@ -434,7 +400,6 @@ def request_due_times(
         terms: Its contract, or a policy for requests without one.
         now: The present; needed only while the request is on hold (the running hold stops the
             clock up to ``now``).
-        finished_holds: Its finished hold periods (see :func:`sla_holds`).
 
     Returns:
         Both due times, in UTC.
@@ -442,15 +407,14 @@ def request_due_times(
     Raises:
         NotFound: The contract has no SLA term for the request's priority.
         ValidationError: ``terms`` is another contract than the request's or not a contract or
-            policy; ``now`` is missing while on hold; the holds are inconsistent (see
-            :func:`sla_holds`); or the calendar has no working time.
+            policy; ``now`` is missing while on hold; or the calendar has no working time.
     """
     calendar, term = _terms(request, terms)
     if now is None:
         if request.held_since is not None:
             raise ValidationError.single("now", None, f"request {request.id} is on hold: give now")
         now = request.reported_at
-    return due_times(request.reported_at, term, calendar, sla_holds(request, now, finished_holds))
+    return due_times(request.reported_at, term, calendar, sla_holds(request, now))
 
 
 class SlaTarget(enum.Enum):
@@ -587,14 +551,13 @@ def _targets(
     calendar: WorkingCalendar,
     term: SlaTerm,
     now: datetime,
-    finished_holds: Sequence[TimeRange] | None,
 ) -> tuple[TargetOutcome, TargetOutcome]:
     at = _aware("now", now)
     if at < utc(request.reported_at):
         raise ValidationError.single(
             "now", now, f"must not be before reported_at {request.reported_at}"
         )
-    holds = sla_holds(request, at, finished_holds)
+    holds = sla_holds(request, at)
     response_due, resolution_due = due_times(request.reported_at, term, calendar, holds)
     cancelled = request.status is RequestStatus.CANCELLED
     closed_at = request.closure.closed_at if request.closure is not None else None
@@ -611,7 +574,6 @@ def sla_outcome(
     terms: ServiceContract | SlaPolicy,
     now: datetime,
     *,
-    finished_holds: Sequence[TimeRange] | None = None,
     currency: str | None = None,
 ) -> SlaOutcome:
     """Evaluate ``request`` against its SLA at ``now``: met, pending or breached, and the penalty.
@@ -624,7 +586,6 @@ def sla_outcome(
         request: The request.
         terms: Its contract, or a policy for requests without one.
         now: The moment of evaluation (aware, not before ``reported_at``).
-        finished_holds: Its finished hold periods (see :func:`sla_holds`).
         currency: Currency for a contract with no penalty terms at all.
 
     Returns:
@@ -643,7 +604,7 @@ def sla_outcome(
         if isinstance(terms, SlaPolicy)
         else SlaPolicy.from_contract(terms, request.priority, currency=currency)
     )
-    response, resolution = _targets(request, calendar, term, now, finished_holds)
+    response, resolution = _targets(request, calendar, term, now)
     breaches = []
     for outcome in (response, resolution):
         if outcome.status is SlaStatus.BREACHED:
@@ -680,8 +641,6 @@ def at_risk(
     terms: ServiceContract | SlaPolicy,
     now: datetime,
     within: timedelta,
-    *,
-    finished_holds: Sequence[TimeRange] | None = None,
 ) -> bool:
     """Whether a target of ``request`` is pending and due within ``within`` of working time.
 
@@ -694,7 +653,6 @@ def at_risk(
         terms: Its contract, or a policy for requests without one.
         now: The present (aware, not before ``reported_at``).
         within: How much working time ahead counts as "soon" (not negative).
-        finished_holds: Its finished hold periods (see :func:`sla_holds`).
 
     Returns:
         ``True`` when a pending target has at most ``within`` of working time left.
@@ -709,5 +667,5 @@ def at_risk(
     calendar, term = _terms(request, terms)
     return any(
         t.status is SlaStatus.PENDING and t.remaining <= within
-        for t in _targets(request, calendar, term, now, finished_holds)
+        for t in _targets(request, calendar, term, now)
     )

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 import attrs
 
-from servicecore.model.audit import AuditEntry
-from servicecore.model.common import TimeRange
 from servicecore.model.enums import Priority
 from servicecore.model.sla import sla_outcome
 from servicecore.reports.port import ReportingBackend, SlaTargetStatus, check_as_of
 from servicecore.reports.report import Report
 
-__all__ = ["SlaPenaltyRow", "finished_holds", "sla_penalties"]
+__all__ = ["SlaPenaltyRow", "sla_penalties"]
 
 _PRIORITY_ORDER = {p: i for i, p in enumerate(Priority)}
 
@@ -49,36 +46,21 @@ class SlaPenaltyRow:
     avoided: Decimal
 
 
-def finished_holds(trail: Sequence[AuditEntry]) -> tuple[TimeRange, ...]:
-    """Return a request's finished hold periods from its audit trail (``hold`` to ``resume``)."""
-    periods: list[TimeRange] = []
-    held_since: datetime | None = None
-    for entry in trail:
-        if entry.trigger == "hold":
-            held_since = entry.at
-        elif entry.trigger == "resume" and held_since is not None:
-            if entry.at > held_since:
-                periods.append(TimeRange(held_since, entry.at))
-            held_since = None
-    return tuple(periods)
-
-
 def sla_penalties(backend: ReportingBackend, tenant: str, as_of: datetime) -> Report[SlaPenaltyRow]:
     """SLA penalties incurred and avoided per contract and priority, at ``as_of``.
 
     Computed where: the database counts the targets met and breached per contract and priority
     (on the stored due times, as :func:`~servicecore.reports.standard.sla_compliance` does) and
     selects the requests with a breached target - a handful compared with all requests. Only
-    those are read; with their contracts and audit trails (for the hold periods) each is priced
-    in Python by :func:`servicecore.model.sla.sla_outcome`, in working time on the contract's
+    those are read; with their contracts (the hold periods are kept on the request) each is
+    priced in Python by :func:`servicecore.model.sla.sla_outcome`, in working time on the contract's
     calendar, which no database can compute. Requests without a contract are left out.
 
     Returns:
         Rows ordered by contract id and priority (most urgent first).
 
     Raises:
-        ValidationError: ``as_of`` is not an aware datetime, or a breached request's holds do
-            not match its audit trail.
+        ValidationError: ``as_of`` is not an aware datetime.
         NotFound: A breached request's contract has no SLA term for its priority.
     """
     at = check_as_of(as_of)
@@ -93,7 +75,6 @@ def sla_penalties(backend: ReportingBackend, tenant: str, as_of: datetime) -> Re
     requests = backend.sla_breached(tenant, at)
     contract_ids = sorted({str(r.contract_id) for r in requests} | {c for c, _ in met})
     contracts = {str(c.id): c for c in backend.contracts(tenant, contract_ids)}
-    trails = backend.audit_trails(tenant, "ServiceRequest", [str(r.id) for r in requests])
     incurred: dict[tuple[str, Priority], Decimal] = {}
     late: dict[tuple[str, Priority], int] = {}
     for request in requests:
@@ -102,9 +83,7 @@ def sla_penalties(backend: ReportingBackend, tenant: str, as_of: datetime) -> Re
         contract = contracts.get(key[0])
         if contract is None or contract.penalty_for(request.priority) is None:
             continue
-        outcome = sla_outcome(
-            request, contract, at, finished_holds=finished_holds(trails.get(str(request.id), []))
-        )
+        outcome = sla_outcome(request, contract, at)
         incurred[key] = incurred.get(key, Decimal(0)) + outcome.penalty.amount
     rows = []
     for key in set(met) | set(breached) | set(late):

@@ -14,7 +14,7 @@ from datetime import datetime
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
 from servicecore.model.booking import Booking
-from servicecore.model.common import GeoPoint, RequestId, TimeRange
+from servicecore.model.common import GeoPoint, RequestId
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import Priority, ServiceType
@@ -28,7 +28,6 @@ __all__ = [
     "cancel_request",
     "close_consult",
     "dispatches_of",
-    "hold_periods",
     "hold_request",
     "open_request",
     "outcome_of",
@@ -36,20 +35,6 @@ __all__ = [
     "resume_request",
     "sla_report",
 ]
-
-
-def hold_periods(uow: UnitOfWork, request: ServiceRequest) -> tuple[TimeRange, ...]:
-    """Return the finished periods ``request`` spent on hold, read from its audit trail."""
-    periods: list[TimeRange] = []
-    held_since: datetime | None = None
-    for entry in uow.audit.entries("ServiceRequest", request.id):
-        if entry.trigger == "hold":
-            held_since = entry.at
-        elif entry.trigger == "resume" and held_since is not None:
-            if entry.at > held_since:
-                periods.append(TimeRange(held_since, entry.at))
-            held_since = None
-    return tuple(periods)
 
 
 def _terms(
@@ -66,9 +51,7 @@ def _refresh_due_times(
     terms = _terms(uow, request, default)
     if terms is None:
         return
-    response, resolution = request_due_times(
-        request, terms, now=now, finished_holds=hold_periods(uow, request)
-    )
+    response, resolution = request_due_times(request, terms, now=now)
     request.response_due = response
     request.resolution_due = resolution
 
@@ -319,7 +302,7 @@ def outcome_of(
     terms = _terms(uow, request, default_sla)
     if terms is None:
         return None
-    return sla_outcome(request, terms, now, finished_holds=hold_periods(uow, request))
+    return sla_outcome(request, terms, now)
 
 
 @query("view_sla")

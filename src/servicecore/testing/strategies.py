@@ -484,6 +484,18 @@ def closures(draw: st.DrawFn, after: datetime | None = None) -> Closure:
 
 
 @st.composite
+def _holds(draw: st.DrawFn, after: datetime) -> tuple[TimeRange, ...]:
+    """Finished hold periods after ``after``, in order, within a year of it."""
+    marks = sorted(draw(st.lists(st.integers(1, 365 * 24 * 60), max_size=6, unique=True)))
+    if len(marks) % 2:
+        marks = marks[:-1]
+    return tuple(
+        TimeRange(after + timedelta(minutes=a), after + timedelta(minutes=b))
+        for a, b in zip(marks[::2], marks[1::2], strict=True)
+    )
+
+
+@st.composite
 def service_requests(draw: st.DrawFn) -> ServiceRequest:
     """Service requests in any status; an archive whenever the type needs one."""
     kind = draw(st.sampled_from(ServiceType))
@@ -512,8 +524,12 @@ def service_requests(draw: st.DrawFn) -> ServiceRequest:
         closure=draw(closures(reported)) if status is RequestStatus.CLOSED else None,
         survey_id=draw(st.none() | _ids()),
         knowledge_id=draw(st.none() | _ids()),
-        on_hold_total=draw(_durations()),
-        held_since=(reported + draw(_durations()) if status is RequestStatus.ON_HOLD else None),
+        holds=draw(_holds(reported)),
+        held_since=(
+            reported + timedelta(days=400) + draw(_durations())
+            if status is RequestStatus.ON_HOLD
+            else None
+        ),
         status=status,
         version=draw(st.integers(0, 1000)),
     )
