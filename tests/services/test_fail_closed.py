@@ -318,3 +318,61 @@ def test_a_job_runs_under_the_desks_policy(storage, tenant, clock):
     with pytest.raises(PermissionDenied):
         desk.jobs.expire_quotes(CS)
     assert deny.asked == [("expire_quotes", None)]
+
+
+def _first_checked_parameter(function):
+    """The first required parameter the desk can type-check, or None."""
+    from servicecore.services.desk import _hints, _is_protocol
+
+    signature, hints = _hints(function)
+    for name, parameter in list(signature.parameters.items())[1:]:
+        required = parameter.default is inspect.Parameter.empty
+        if required and name in hints and not _is_protocol(hints[name]):
+            return name, parameter
+    return None
+
+
+CHECKED = [
+    (g, m, info)
+    for g, m, info in METHODS
+    if info.kind != "job" and _first_checked_parameter(info.function) is not None
+]
+
+
+@pytest.mark.parametrize(
+    ("group", "method", "info"), CHECKED, ids=[f"{g}.{m}" for g, m, _ in CHECKED]
+)
+def test_every_desk_method_refuses_a_mistyped_argument_naming_it(
+    storage, tenant, clock, world, group, method, info
+):
+    before = snapshot(storage, tenant)
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    args, kwargs = arguments_for(info.function)
+    name, parameter = _first_checked_parameter(info.function)
+    wrong = object()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+        kwargs[name] = wrong
+    else:
+        positional = [
+            n
+            for n, p in list(inspect.signature(info.function).parameters.items())[1:]
+            if p.kind is not inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+        ]
+        args[positional.index(name)] = wrong
+    with pytest.raises(ValidationError) as caught:
+        getattr(getattr(desk, group), method)(f.ADMIN, *args, **kwargs)
+    assert caught.value.errors[0].path == name
+    assert snapshot(storage, tenant) == before
+
+
+def test_a_missing_argument_is_a_validation_error(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError, match="missing a required argument: 'reason'"):
+        desk.bookings.cancel_booking(CS, "B-1")  # type: ignore[call-arg]
+
+
+def test_an_actor_that_is_not_an_actor_is_a_validation_error(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError) as caught:
+        desk.requests.sla_report("cs-1", "R-1")  # type: ignore[arg-type]
+    assert caught.value.errors[0].path == "actor"
