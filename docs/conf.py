@@ -18,6 +18,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinxcontrib.mermaid",
     "lifecycle_tables",
+    "command_tables",
 ]
 
 napoleon_google_docstring = True

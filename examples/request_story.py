@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from servicecore import (
     ARCHIVE,
@@ -26,6 +27,7 @@ from servicecore import (
     Evidence,
     EvidenceId,
     EvidenceKind,
+    Facts,
     PartCode,
     ProcessingId,
     ProcessingOrder,
@@ -49,9 +51,9 @@ tech = Actor(id="u-ana", roles={Role.TECHNICIAN}, technician_id=TechnicianId("T-
 trail = AuditLog()
 
 
-def at(minutes: int, actor: Actor = office, reason: str = "", **facts: object) -> TransitionContext:
+def at(minutes: int, actor: Actor = office, reason: str = "", **facts: Any) -> TransitionContext:
     return TransitionContext(
-        actor=actor, at=T0 + timedelta(minutes=minutes), reason=reason, facts=facts
+        actor=actor, at=T0 + timedelta(minutes=minutes), reason=reason, facts=Facts(**facts)
     )
 
 

@@ -27,8 +27,10 @@ ALLOWED = {
         "serialization",
         "basics",
         "knowledge",
+        "queries",
         "errors",
     },
+    "queries": {"queries", "model", "errors", "ports", "catalog", "events"},
     "catalog": {"catalog", "model", "errors"},
     "ports": {"ports", "catalog", "events", "model", "errors"},
     "adapters": {

@@ -1,6 +1,8 @@
 """servicecore: the after-sales service engine that ERPs, helpdesks and notebooks import.
 
-The public API: the domain model (:mod:`servicecore.model`), the lifecycles
+The public API: :class:`ServiceDesk` (every command, read and job of one tenant, typed and
+fail-closed) with its :class:`DeskSettings`, the command context and decorators for host
+commands, the default policy, the domain model (:mod:`servicecore.model`), the lifecycles
 (:mod:`servicecore.lifecycle`), the audit trail, the errors and the JSON converter. The scheduler
 lives in :mod:`servicecore.scheduling` (it pulls in OR-Tools, so it is imported on demand).
 """
@@ -39,6 +41,7 @@ from servicecore.lifecycle import (
     available_triggers,
     lifecycle_of,
 )
+from servicecore.lifecycle.facts import Facts
 from servicecore.model import (
     SYSTEM,
     Actor,
@@ -125,6 +128,16 @@ from servicecore.model import (
 from servicecore.model.audit import AuditEntry, AuditLog, AuditSink, ChainVerdict, verify_chain
 from servicecore.model.closure import ClosurePolicy
 from servicecore.serialization import make_converter, structure, unstructure
+from servicecore.services.context import (
+    CommandContext,
+    DeskSettings,
+    JobContext,
+    command,
+    job,
+    query,
+)
+from servicecore.services.desk import ServiceDesk
+from servicecore.services.permissions import DEFAULT_POLICY, Policy, RequestScope, RolePolicy
 
 __version__ = "0.1.0"
 
@@ -133,6 +146,7 @@ __all__ = [
     "BOOKING",
     "CARE",
     "CONTRACT",
+    "DEFAULT_POLICY",
     "DISPATCH",
     "LIFECYCLES",
     "PROCESSING",
@@ -161,12 +175,14 @@ __all__ = [
     "Closure",
     "ClosurePolicy",
     "ClosurePolicyError",
+    "CommandContext",
     "ConcurrencyError",
     "ContractExtension",
     "ContractId",
     "ContractStatus",
     "CustomerId",
     "CustomerIdentity",
+    "DeskSettings",
     "DispatchId",
     "DispatchOrder",
     "DispatchStatus",
@@ -174,10 +190,12 @@ __all__ = [
     "Evidence",
     "EvidenceId",
     "EvidenceKind",
+    "Facts",
     "FieldError",
     "GeoPoint",
     "Guard",
     "InvalidTransition",
+    "JobContext",
     "KnowledgeArticle",
     "KnowledgeId",
     "Lifecycle",
@@ -192,6 +210,7 @@ __all__ = [
     "PenaltyTerm",
     "PermissionDenied",
     "PlanLine",
+    "Policy",
     "Priority",
     "ProcessingId",
     "ProcessingOrder",
@@ -202,14 +221,17 @@ __all__ = [
     "QuoteRevision",
     "QuoteStatus",
     "RequestId",
+    "RequestScope",
     "RequestStatus",
     "RequisitionId",
     "RequisitionLine",
     "RequisitionStatus",
     "ReturnedPart",
     "Role",
+    "RolePolicy",
     "Rule",
     "ServiceContract",
+    "ServiceDesk",
     "ServiceLine",
     "ServiceRequest",
     "ServiceType",
@@ -242,8 +264,11 @@ __all__ = [
     "available_triggers",
     "check_currency",
     "check_no_overlap",
+    "command",
+    "job",
     "lifecycle_of",
     "make_converter",
+    "query",
     "structure",
     "unstructure",
     "utc",

@@ -5,6 +5,7 @@ from factories import NOW, booking, ctx
 
 from servicecore.errors import TransitionRefused
 from servicecore.lifecycle import BOOKING
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.audit import AuditLog
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import Money, TimeRange
@@ -35,7 +36,7 @@ def test_a_booking_is_confirmed_before_its_slot():
 def test_reschedule_moves_the_slot_and_counts():
     trail = AuditLog()
     b = confirmed(trail)
-    BOOKING.fire(b, "reschedule", ctx(facts={"new_slot": slot(3)}), trail)
+    BOOKING.fire(b, "reschedule", ctx(facts=Facts(new_slot=slot(3))), trail)
     assert (b.status, b.slot, b.reschedule_count) == (BookingStatus.CONFIRMED, slot(3), 1)
 
 
@@ -44,17 +45,17 @@ def test_reschedule_is_refused_after_the_change_cutoff():
     b = confirmed(trail)
     late = b.slot.start - timedelta(hours=23)
     with pytest.raises(TransitionRefused, match="changes close"):
-        BOOKING.fire(b, "reschedule", ctx(at=late, facts={"new_slot": slot(3)}), trail)
+        BOOKING.fire(b, "reschedule", ctx(at=late, facts=Facts(new_slot=slot(3))), trail)
     assert b.reschedule_count == 0
 
 
 def test_reschedule_is_refused_beyond_the_policy_maximum():
     trail = AuditLog()
     b = confirmed(trail)
-    BOOKING.fire(b, "reschedule", ctx(facts={"new_slot": slot(3)}), trail)
-    BOOKING.fire(b, "reschedule", ctx(facts={"new_slot": slot(4)}), trail)
+    BOOKING.fire(b, "reschedule", ctx(facts=Facts(new_slot=slot(3))), trail)
+    BOOKING.fire(b, "reschedule", ctx(facts=Facts(new_slot=slot(4))), trail)
     with pytest.raises(TransitionRefused, match="maximum"):
-        BOOKING.fire(b, "reschedule", ctx(facts={"new_slot": slot(5)}), trail)
+        BOOKING.fire(b, "reschedule", ctx(facts=Facts(new_slot=slot(5))), trail)
 
 
 @pytest.mark.parametrize("new", [slot(-1), slot(2)], ids=["past", "same"])
@@ -62,7 +63,7 @@ def test_reschedule_needs_a_different_future_slot(new):
     trail = AuditLog()
     b = confirmed(trail)
     with pytest.raises(TransitionRefused):
-        BOOKING.fire(b, "reschedule", ctx(facts={"new_slot": new}), trail)
+        BOOKING.fire(b, "reschedule", ctx(facts=Facts(new_slot=new)), trail)
     assert b.slot == slot(2)
 
 
@@ -104,14 +105,14 @@ def test_no_show_only_after_the_grace_period():
 def test_a_payment_is_recorded_once_with_its_reference():
     trail = AuditLog()
     b = confirmed(trail)
-    BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": "PAY-889"}), trail)
+    BOOKING.fire(b, "record_payment", ctx(facts=Facts(payment_reference="PAY-889")), trail)
     assert (b.status, b.payment_reference) == (BookingStatus.CONFIRMED, "PAY-889")
     with pytest.raises(TransitionRefused, match="already recorded"):
-        BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": "PAY-890"}), trail)
+        BOOKING.fire(b, "record_payment", ctx(facts=Facts(payment_reference="PAY-890")), trail)
 
 
 def test_a_blank_payment_reference_is_refused():
     trail = AuditLog()
     b = confirmed(trail)
     with pytest.raises(TransitionRefused, match="blank"):
-        BOOKING.fire(b, "record_payment", ctx(facts={"payment_reference": " "}), trail)
+        BOOKING.fire(b, "record_payment", ctx(facts=Facts(payment_reference=" ")), trail)

@@ -8,6 +8,7 @@ from factories import NOW, SUPERVISOR, care_plan, contract, ctx, quote
 
 from servicecore.errors import TransitionRefused
 from servicecore.lifecycle import CARE, CONTRACT, QUOTE
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.audit import AuditLog
 from servicecore.model.care import CareStatus
 from servicecore.model.common import Money
@@ -116,7 +117,7 @@ def test_a_contract_is_extended_with_its_history_kept():
     trail = AuditLog()
     k = active_contract(trail)
     CONTRACT.fire(
-        k, "extend", ctx(reason="renewed for 2027", facts={"new_end": date(2027, 12, 31)}), trail
+        k, "extend", ctx(reason="renewed for 2027", facts=Facts(new_end=date(2027, 12, 31))), trail
     )
     assert k.end == date(2027, 12, 31)
     (ext,) = k.extensions
@@ -131,7 +132,7 @@ def test_an_extension_must_move_the_end_later():
     trail = AuditLog()
     k = active_contract(trail)
     with pytest.raises(TransitionRefused, match="not after"):
-        CONTRACT.fire(k, "extend", ctx(reason="x", facts={"new_end": date(2026, 6, 30)}), trail)
+        CONTRACT.fire(k, "extend", ctx(reason="x", facts=Facts(new_end=date(2026, 6, 30))), trail)
     assert k.extensions == ()
 
 
@@ -153,7 +154,7 @@ def test_an_expired_contract_is_renewed_by_extension():
     later = NOW + timedelta(days=400)
     CONTRACT.fire(k, "expire", ctx(at=later), trail)
     CONTRACT.fire(
-        k, "extend", ctx(at=later, reason="renewal", facts={"new_end": date(2028, 1, 1)}), trail
+        k, "extend", ctx(at=later, reason="renewal", facts=Facts(new_end=date(2028, 1, 1))), trail
     )
     assert k.status is ContractStatus.ACTIVE
 

@@ -3,6 +3,7 @@ from factories import NOW, OTHER_TECH, SUPERVISOR, TECH, ctx, dispatch, request
 
 from servicecore.errors import TransitionRefused
 from servicecore.lifecycle import DISPATCH, available_triggers
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.audit import AuditLog
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.request import RequestStatus
@@ -10,7 +11,7 @@ from servicecore.model.request import RequestStatus
 
 def created(trail: AuditLog):
     d = dispatch()
-    DISPATCH.create(d, ctx(actor=SUPERVISOR, facts={"request": request()}), trail)
+    DISPATCH.create(d, ctx(actor=SUPERVISOR, facts=Facts(request=request())), trail)
     return d
 
 
@@ -19,12 +20,12 @@ def created(trail: AuditLog):
 )
 def test_a_finished_request_takes_no_new_dispatch(status):
     with pytest.raises(TransitionRefused, match="takes no new dispatch"):
-        DISPATCH.create(dispatch(), ctx(facts={"request": request(status=status)}), AuditLog())
+        DISPATCH.create(dispatch(), ctx(facts=Facts(request=request(status=status))), AuditLog())
 
 
 def test_the_request_given_must_be_the_orders_request():
     with pytest.raises(TransitionRefused, match="names R-1"):
-        DISPATCH.create(dispatch(), ctx(facts={"request": request(id="R-2")}), AuditLog())
+        DISPATCH.create(dispatch(), ctx(facts=Facts(request=request(id="R-2"))), AuditLog())
 
 
 def test_the_assigned_technician_accepts_and_the_time_is_kept():

@@ -15,9 +15,11 @@ from servicecore.errors import (
     ValidationError,
 )
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import Facts, required
 from servicecore.model import _validate as v
 from servicecore.model.actor import Actor, Role
 from servicecore.model.audit import AuditLog, verify_chain
+from servicecore.model.request import RequestStatus
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALICE = Actor(id="alice", roles={Role.SUPERVISOR})
@@ -40,7 +42,8 @@ class Door:
 
 
 def has_key(door: Door, ctx: TransitionContext) -> str | None:
-    return None if ctx.facts.get("key") == door.key else "wrong key"
+    # The door's key travels as the generic "payment reference" input: any typed fact would do.
+    return None if ctx.facts.payment_reference == door.key else "wrong key"
 
 
 def count(door: Door, _: TransitionContext) -> None:
@@ -138,7 +141,7 @@ def test_a_refusing_guard_raises_transition_refused_and_changes_nothing():
     door = new_door(trail)
     head = door.audit_head
     with pytest.raises(TransitionRefused) as info:
-        DOOR.fire(door, "lock", ctx(facts={"key": "wrong"}), trail)
+        DOOR.fire(door, "lock", ctx(facts=Facts(payment_reference="wrong")), trail)
     assert info.value.guard == "has_key"
     assert info.value.reason == "wrong key"
     assert door.status is DoorStatus.CLOSED
@@ -149,9 +152,9 @@ def test_a_refusing_guard_raises_transition_refused_and_changes_nothing():
 def test_a_guard_can_raise_its_own_error_subclass():
     trail = AuditLog()
     door = new_door(trail)
-    DOOR.fire(door, "lock", ctx(facts={"key": "k"}), trail)
+    DOOR.fire(door, "lock", ctx(facts=Facts(payment_reference="k")), trail)
     with pytest.raises(ClosurePolicyError):
-        DOOR.fire(door, "unlock", ctx(facts={"key": "x"}), trail)
+        DOOR.fire(door, "unlock", ctx(facts=Facts(payment_reference="x")), trail)
 
 
 def test_a_trigger_that_needs_a_reason_is_refused_without_one():
@@ -167,7 +170,7 @@ def test_a_trigger_that_needs_a_reason_is_refused_without_one():
 def test_a_self_loop_keeps_the_state_but_still_leaves_an_entry():
     trail = AuditLog()
     door = new_door(trail)
-    DOOR.fire(door, "lock", ctx(facts={"key": "k"}), trail)
+    DOOR.fire(door, "lock", ctx(facts=Facts(payment_reference="k")), trail)
     entry = DOOR.fire(door, "knock", ctx(), trail)
     assert door.status is DoorStatus.LOCKED
     assert (entry.from_state, entry.to_state) == ("locked", "locked")
@@ -245,8 +248,11 @@ def test_available_triggers_without_context_follow_the_table():
 def test_available_triggers_with_context_check_guards_and_reasons():
     trail = AuditLog()
     door = new_door(trail)
-    assert DOOR.available_triggers(door, ctx(facts={"key": "no"})) == ("knock", "open")
-    assert DOOR.available_triggers(door, ctx(facts={"key": "k"}, reason="r")) == (
+    assert DOOR.available_triggers(door, ctx(facts=Facts(payment_reference="no"))) == (
+        "knock",
+        "open",
+    )
+    assert DOOR.available_triggers(door, ctx(facts=Facts(payment_reference="k"), reason="r")) == (
         "knock",
         "lock",
         "open",
@@ -302,8 +308,24 @@ def test_a_context_needs_an_aware_time():
 
 def test_a_missing_fact_names_the_fact():
     with pytest.raises(ValidationError) as info:
-        ctx().fact("evidence", list)
+        required(ctx().facts.evidence, "evidence")
     assert info.value.errors[0].path == "facts.evidence"
+
+
+def test_facts_of_the_wrong_type_are_refused_naming_them():
+    with pytest.raises(ValidationError) as info:
+        Facts(dispatches=["D-1"])  # type: ignore[list-item]
+    assert info.value.errors[0].path.startswith("dispatches")
+
+
+def test_a_trigger_needs_what_its_guards_and_effects_declare():
+    from servicecore.lifecycle import REQUEST
+    from servicecore.testing import factories as f
+
+    resolved = f.request(status=RequestStatus.RESOLVED)
+    assert REQUEST.needs(resolved, "close") == {"closure_policy", "processing_orders", "evidence"}
+    assert REQUEST.needs(resolved, "no_such_trigger") == frozenset()
+    assert REQUEST.create_needs() == {"archive"}
 
 
 def test_one_machine_serves_every_entity():

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import attrs
 import pytest
 from factories import (
     NOW,
@@ -15,6 +16,7 @@ from factories import (
 
 from servicecore.errors import ClosurePolicyError, InvalidTransition, TransitionRefused
 from servicecore.lifecycle import ARCHIVE, DISPATCH, REQUEST, available_triggers
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.audit import AuditLog, verify_chain
 from servicecore.model.closure import ClosurePolicy
@@ -29,33 +31,33 @@ REGISTERED = archive(status=ArchiveStatus.REGISTERED)
 
 def opened(trail: AuditLog, **kw: object):
     req = request(**kw)
-    REQUEST.create(req, ctx(facts={"archive": REGISTERED}), trail)
+    REQUEST.create(req, ctx(facts=Facts(archive=REGISTERED)), trail)
     return req
 
 
 def in_progress(trail: AuditLog):
     req = opened(trail)
     d = dispatch(status=DispatchStatus.IN_PROGRESS)
-    REQUEST.fire(req, "assign", ctx(facts={"dispatches": [d]}), trail)
-    REQUEST.fire(req, "start", ctx(facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[d])), trail)
+    REQUEST.fire(req, "start", ctx(facts=Facts(dispatches=[d])), trail)
     return req
 
 
 def resolved(trail: AuditLog):
     req = in_progress(trail)
     done = completed_processing(status=ProcessingStatus.COMPLETED)
-    REQUEST.fire(req, "resolve", ctx(facts={"processing_orders": [done]}), trail)
+    REQUEST.fire(req, "resolve", ctx(facts=Facts(processing_orders=[done])), trail)
     return req
 
 
 def closing_facts(before: int = 3, after: int = 3, policy: ClosurePolicy | None = None):
     evidence = [photo(i, EvidenceKind.PHOTO_BEFORE) for i in range(before)]
     evidence += [photo(i, EvidenceKind.PHOTO_AFTER) for i in range(after)]
-    return {
-        "processing_orders": [completed_processing(status=ProcessingStatus.COMPLETED)],
-        "evidence": evidence,
-        "closure_policy": policy or ClosurePolicy(min_photos_before=3, min_photos_after=3),
-    }
+    return Facts(
+        processing_orders=[completed_processing(status=ProcessingStatus.COMPLETED)],
+        evidence=evidence,
+        closure_policy=policy or ClosurePolicy(min_photos_before=3, min_photos_after=3),
+    )
 
 
 def test_a_request_for_a_registered_archive_opens():
@@ -69,7 +71,7 @@ def test_a_request_for_a_registered_archive_opens():
 def test_an_archive_that_is_not_registered_takes_no_request(status):
     trail = AuditLog()
     with pytest.raises(TransitionRefused, match=status.value) as info:
-        REQUEST.create(request(), ctx(facts={"archive": archive(status=status)}), trail)
+        REQUEST.create(request(), ctx(facts=Facts(archive=archive(status=status))), trail)
     assert info.value.guard == "archive_registered"
     assert len(trail) == 0
 
@@ -81,12 +83,12 @@ def test_an_archive_invalidated_through_its_lifecycle_takes_no_request():
     ARCHIVE.fire(a, "register", ctx(), trail)
     ARCHIVE.fire(a, "invalidate", ctx(reason="scrapped after flood"), trail)
     with pytest.raises(TransitionRefused, match="invalidated"):
-        REQUEST.create(request(), ctx(facts={"archive": a}), trail)
+        REQUEST.create(request(), ctx(facts=Facts(archive=a)), trail)
 
 
 def test_the_archive_given_must_be_the_one_the_request_names():
     with pytest.raises(TransitionRefused, match="names A-1"):
-        REQUEST.create(request(), ctx(facts={"archive": archive(id="A-2")}), AuditLog())
+        REQUEST.create(request(), ctx(facts=Facts(archive=archive(id="A-2"))), AuditLog())
 
 
 def test_a_consult_request_needs_no_archive():
@@ -119,8 +121,8 @@ def test_assign_needs_a_live_dispatch_order():
     req = opened(trail)
     rejected = dispatch(status=DispatchStatus.REJECTED)
     with pytest.raises(TransitionRefused, match="no dispatch order"):
-        REQUEST.fire(req, "assign", ctx(facts={"dispatches": [rejected]}), trail)
-    REQUEST.fire(req, "assign", ctx(facts={"dispatches": [dispatch()]}), trail)
+        REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[rejected])), trail)
+    REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[dispatch()])), trail)
     assert req.status is RequestStatus.ASSIGNED
 
 
@@ -128,19 +130,21 @@ def test_dispatch_orders_of_other_requests_do_not_count():
     trail = AuditLog()
     req = opened(trail)
     with pytest.raises(TransitionRefused):
-        REQUEST.fire(req, "assign", ctx(facts={"dispatches": [dispatch(request_id="R-9")]}), trail)
+        REQUEST.fire(
+            req, "assign", ctx(facts=Facts(dispatches=[dispatch(request_id="R-9")])), trail
+        )
 
 
 def test_a_revoked_dispatch_leaves_the_request_assignable_again():
     trail = AuditLog()
     req = opened(trail)
     d = dispatch()
-    DISPATCH.create(d, ctx(facts={"request": req}), trail)
-    REQUEST.fire(req, "assign", ctx(facts={"dispatches": [d]}), trail)
+    DISPATCH.create(d, ctx(facts=Facts(request=req)), trail)
+    REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[d])), trail)
     with pytest.raises(TransitionRefused, match="still live: D-1"):
-        REQUEST.fire(req, "unassign", ctx(facts={"dispatches": [d]}), trail)
+        REQUEST.fire(req, "unassign", ctx(facts=Facts(dispatches=[d])), trail)
     DISPATCH.fire(d, "revoke", ctx(reason="technician left the company"), trail)
-    REQUEST.fire(req, "unassign", ctx(facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "unassign", ctx(facts=Facts(dispatches=[d])), trail)
     assert req.status is RequestStatus.OPEN
     assert "assign" in available_triggers(req)
 
@@ -149,12 +153,12 @@ def test_start_needs_a_dispatch_in_progress_and_stamps_the_response():
     trail = AuditLog()
     req = opened(trail)
     d = dispatch(status=DispatchStatus.ACCEPTED)
-    REQUEST.fire(req, "assign", ctx(facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[d])), trail)
     with pytest.raises(TransitionRefused, match="in progress"):
-        REQUEST.fire(req, "start", ctx(facts={"dispatches": [d]}), trail)
+        REQUEST.fire(req, "start", ctx(facts=Facts(dispatches=[d])), trail)
     d.status = DispatchStatus.IN_PROGRESS
     later = NOW + timedelta(hours=2)
-    REQUEST.fire(req, "start", ctx(at=later, facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "start", ctx(at=later, facts=Facts(dispatches=[d])), trail)
     assert req.responded_at == later
 
 
@@ -197,10 +201,10 @@ def test_resolve_needs_every_processing_order_complete():
     open_order = processing(id="P-2")
     done = completed_processing(status=ProcessingStatus.COMPLETED)
     with pytest.raises(TransitionRefused, match="still open: P-2"):
-        REQUEST.fire(req, "resolve", ctx(facts={"processing_orders": [done, open_order]}), trail)
+        REQUEST.fire(req, "resolve", ctx(facts=Facts(processing_orders=[done, open_order])), trail)
     with pytest.raises(TransitionRefused, match="no completed"):
-        REQUEST.fire(req, "resolve", ctx(facts={"processing_orders": []}), trail)
-    REQUEST.fire(req, "resolve", ctx(facts={"processing_orders": [done]}), trail)
+        REQUEST.fire(req, "resolve", ctx(facts=Facts(processing_orders=[])), trail)
+    REQUEST.fire(req, "resolve", ctx(facts=Facts(processing_orders=[done])), trail)
     assert req.status is RequestStatus.RESOLVED
 
 
@@ -227,7 +231,8 @@ def test_photos_of_another_request_do_not_count():
     trail = AuditLog()
     req = resolved(trail)
     facts = closing_facts(after=0)
-    facts["evidence"] += [photo(i, EvidenceKind.PHOTO_AFTER, request_id="R-2") for i in range(3)]
+    others = [photo(i, EvidenceKind.PHOTO_AFTER, request_id="R-2") for i in range(3)]
+    facts = attrs.evolve(facts, evidence=(*(facts.evidence or ()), *others))
     with pytest.raises(ClosurePolicyError):
         REQUEST.fire(req, "close", ctx(reason="fixed", facts=facts), trail)
 
@@ -243,10 +248,12 @@ def test_close_requires_the_signature_when_the_policy_says_so():
 def test_close_requires_a_fault_cause_by_default():
     trail = AuditLog()
     req = resolved(trail)
-    facts = closing_facts(policy=ClosurePolicy())
-    facts["processing_orders"] = [
-        completed_processing(status=ProcessingStatus.COMPLETED, fault_cause=None)
-    ]
+    facts = attrs.evolve(
+        closing_facts(policy=ClosurePolicy()),
+        processing_orders=[
+            completed_processing(status=ProcessingStatus.COMPLETED, fault_cause=None)
+        ],
+    )
     with pytest.raises(ClosurePolicyError, match="fault cause"):
         REQUEST.fire(req, "close", ctx(reason="x", facts=facts), trail)
 
@@ -260,7 +267,7 @@ def test_a_missing_fact_is_a_validation_error_naming_it():
         REQUEST.fire(
             req,
             "close",
-            ctx(reason="x", facts={"processing_orders": closing_facts()["processing_orders"]}),
+            ctx(reason="x", facts=Facts(processing_orders=closing_facts().processing_orders)),
             trail,
         )
 
@@ -269,13 +276,13 @@ def test_cancel_needs_every_dispatch_revoked_first():
     trail = AuditLog()
     req = opened(trail)
     d = dispatch()
-    REQUEST.fire(req, "assign", ctx(facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "assign", ctx(facts=Facts(dispatches=[d])), trail)
     with pytest.raises(TransitionRefused, match="still live"):
         REQUEST.fire(
-            req, "cancel", ctx(reason="customer fixed it", facts={"dispatches": [d]}), trail
+            req, "cancel", ctx(reason="customer fixed it", facts=Facts(dispatches=[d])), trail
         )
     d.status = DispatchStatus.REVOKED
-    REQUEST.fire(req, "cancel", ctx(reason="customer fixed it", facts={"dispatches": [d]}), trail)
+    REQUEST.fire(req, "cancel", ctx(reason="customer fixed it", facts=Facts(dispatches=[d])), trail)
     assert req.status is RequestStatus.CANCELLED
 
 

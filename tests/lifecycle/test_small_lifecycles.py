@@ -7,6 +7,7 @@ from factories import archive, completed_processing, ctx, processing
 
 from servicecore.errors import TransitionRefused, ValidationError
 from servicecore.lifecycle import ARCHIVE, LIFECYCLES, PROCESSING, lifecycle_of
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.audit import AuditLog
 from servicecore.model.enums import SolutionType
@@ -86,12 +87,12 @@ def test_recording_work_changes_only_recordable_fields_and_is_audited():
     order = processing()
     PROCESSING.create(order, ctx(), trail)
     entry = PROCESSING.fire(
-        order, "record", ctx(facts={"changes": {"labour_hours": Decimal("2.5")}}), trail
+        order, "record", ctx(facts=Facts(changes={"labour_hours": Decimal("2.5")})), trail
     )
     assert order.labour_hours == Decimal("2.5")
     assert (entry.trigger, entry.to_state) == ("record", "open")
     with pytest.raises(TransitionRefused, match="cannot record status"):
-        PROCESSING.fire(order, "record", ctx(facts={"changes": {"status": "completed"}}), trail)
+        PROCESSING.fire(order, "record", ctx(facts=Facts(changes={"status": "completed"})), trail)
 
 
 def test_a_bad_recorded_value_is_refused_and_changes_nothing():
@@ -101,7 +102,7 @@ def test_a_bad_recorded_value_is_refused_and_changes_nothing():
     order = processing()
     PROCESSING.create(order, ctx(), trail)
     with pytest.raises(ValidationError, match="labour_hours"):
-        PROCESSING.fire(order, "record", ctx(facts={"changes": {"labour_hours": -1}}), trail)
+        PROCESSING.fire(order, "record", ctx(facts=Facts(changes={"labour_hours": -1})), trail)
     assert order.labour_hours == Decimal(0)
     assert len(trail) == 1
 
@@ -115,5 +116,7 @@ def test_exchanged_parts_update_a_registered_archive():
     ARCHIVE.fire(a, "register", ctx(), trail)
     new = ArchivePart(part_code="RELAY-7", quantity=1, serial="R-NEW")
     old = ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD")
-    ARCHIVE.fire(a, "replace_parts", ctx(facts={"removed": (old,), "installed": (new,)}), trail)
+    ARCHIVE.fire(
+        a, "replace_parts", ctx(facts=Facts(removed_parts=(old,), installed_parts=(new,))), trail
+    )
     assert a.parts == (new,)

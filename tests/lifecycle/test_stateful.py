@@ -35,6 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from servicecore.errors import InvalidTransition, TransitionRefused, ValidationError
 from servicecore.lifecycle import LIFECYCLES, Lifecycle
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.audit import AuditLog, verify_chain
 from servicecore.model.closure import ClosurePolicy
@@ -55,7 +56,7 @@ def _slot(hours: int) -> TimeRange:
     return TimeRange(start, start + timedelta(hours=2))
 
 
-FACTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
+FACT_VALUES: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
     {},
     optional={
         "archive": st.sampled_from(list(ArchiveStatus)).map(lambda s: archive(status=s)),
@@ -107,6 +108,7 @@ FACTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
         ),
     },
 )
+FACTS: st.SearchStrategy[Facts] = FACT_VALUES.map(lambda values: Facts(**values))
 
 FACTORIES = {
     "request": request,
@@ -136,7 +138,7 @@ def machine_for(name: str) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.trail = AuditLog()
             self.entity = FACTORIES[name]()
-            facts = {"archive": archive(status=ArchiveStatus.REGISTERED), "request": request()}
+            facts = Facts(archive=archive(status=ArchiveStatus.REGISTERED), request=request())
             lifecycle.create(self.entity, ctx(facts=facts), self.trail)
 
         @rule(data=st.data(), actor=ACTORS, at=WHEN, reason=REASONS, facts=FACTS)

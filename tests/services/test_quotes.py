@@ -14,6 +14,7 @@ from servicecore.errors import (
     ValidationError,
 )
 from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST, TransitionContext
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import SYSTEM
 from servicecore.model.common import Money
 from servicecore.model.lines import MoneyLine
@@ -68,7 +69,9 @@ def seed_request(uow, clock, *, with_processing=True, currency="IDR"):
     uow.archives.add(archive)
     request = f.request()
     REQUEST.create(
-        request, TransitionContext(actor=CS, at=clock.now(), facts={"archive": archive}), uow.audit
+        request,
+        TransitionContext(actor=CS, at=clock.now(), facts=Facts(archive=archive)),
+        uow.audit,
     )
     uow.requests.add(request)
     if with_processing:

@@ -7,11 +7,15 @@ Only a registered archive can take service requests (see the request lifecycle's
 from __future__ import annotations
 
 from servicecore.lifecycle.engine import Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.archive import ArchiveStatus, ProductArchive
 
 
 def _replace_parts(archive: ProductArchive, ctx: TransitionContext) -> None:
-    archive.replace_parts(ctx.fact("removed", tuple), ctx.fact("installed", tuple))
+    archive.replace_parts(
+        required(ctx.facts.removed_parts, "removed_parts"),
+        required(ctx.facts.installed_parts, "installed_parts"),
+    )
 
 
 __all__ = ["ARCHIVE"]
@@ -34,8 +38,8 @@ ARCHIVE: Lifecycle[ProductArchive, ArchiveStatus] = Lifecycle(
             trigger="replace_parts",
             sources=(S.REGISTERED,),
             effects=(_replace_parts,),
-            description="Parts exchanged in service update the parts list (facts removed and "
-            "installed: tuples of ArchivePart).",
+            needs=("removed_parts", "installed_parts"),
+            description="Parts exchanged in service update the parts list.",
         ),
         Rule(
             trigger="invalidate",

@@ -8,8 +8,8 @@ that moment.
 from __future__ import annotations
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.booking import Booking, BookingStatus
-from servicecore.model.common import TimeRange
 
 __all__ = ["BOOKING"]
 
@@ -30,7 +30,7 @@ def _change_allowed(booking: Booking, ctx: TransitionContext) -> str | None:
 
 
 def _new_slot_ahead(booking: Booking, ctx: TransitionContext) -> str | None:
-    new = ctx.fact("new_slot", TimeRange)
+    new = required(ctx.facts.new_slot, "new_slot")
     if new.start <= ctx.at:
         return f"the new slot starts at {new.start.isoformat()}, not in the future"
     if new == booking.slot:
@@ -51,7 +51,7 @@ def _grace_passed(booking: Booking, ctx: TransitionContext) -> str | None:
 
 
 def _payment_given(booking: Booking, ctx: TransitionContext) -> str | None:
-    reference = ctx.fact("payment_reference", str)
+    reference = required(ctx.facts.payment_reference, "payment_reference")
     if not reference.strip():
         return "the payment reference is blank"
     if booking.payment_reference is not None:
@@ -60,11 +60,11 @@ def _payment_given(booking: Booking, ctx: TransitionContext) -> str | None:
 
 
 def _record_payment(booking: Booking, ctx: TransitionContext) -> None:
-    booking.payment_reference = ctx.fact("payment_reference", str)
+    booking.payment_reference = required(ctx.facts.payment_reference, "payment_reference")
 
 
 def _move(booking: Booking, ctx: TransitionContext) -> None:
-    booking.slot = ctx.fact("new_slot", TimeRange)
+    booking.slot = required(ctx.facts.new_slot, "new_slot")
     booking.reschedule_count += 1
 
 
@@ -74,14 +74,20 @@ def _cancel(booking: Booking, ctx: TransitionContext) -> None:
 
 
 PAYMENT_GIVEN = Guard(
-    "payment_given", "A payment reference, and none recorded before.", _payment_given
+    "payment_given",
+    "A payment reference, and none recorded before.",
+    _payment_given,
+    needs=("payment_reference",),
 )
 SLOT_AHEAD = Guard("slot_ahead", "The slot has not started yet.", _slot_ahead)
 CHANGE_ALLOWED = Guard(
     "change_allowed", "Before the change cut-off, with reschedules left.", _change_allowed
 )
 NEW_SLOT_AHEAD = Guard(
-    "new_slot_ahead", "The new slot is a different, future slot.", _new_slot_ahead
+    "new_slot_ahead",
+    "The new slot is a different, future slot.",
+    _new_slot_ahead,
+    needs=("new_slot",),
 )
 BEFORE_SLOT_END = Guard("before_slot_end", "The slot has not ended yet.", _before_slot_end)
 GRACE_PASSED = Guard(
@@ -108,6 +114,7 @@ BOOKING: Lifecycle[Booking, BookingStatus] = Lifecycle(
             sources=(S.REQUESTED, S.CONFIRMED),
             guards=(CHANGE_ALLOWED, NEW_SLOT_AHEAD),
             effects=(_move,),
+            needs=("new_slot",),
             description="Moved to another slot under the change policy.",
         ),
         Rule(
@@ -136,7 +143,8 @@ BOOKING: Lifecycle[Booking, BookingStatus] = Lifecycle(
             sources=(S.REQUESTED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED),
             guards=(PAYMENT_GIVEN,),
             effects=(_record_payment,),
-            description="The payment is confirmed with its reference (fact payment_reference).",
+            needs=("payment_reference",),
+            description="The payment is confirmed with its reference.",
         ),
         Rule(
             trigger="no_show",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.contract import ContractExtension, ContractStatus, ServiceContract
 
 __all__ = ["CONTRACT"]
@@ -29,7 +30,7 @@ def _over(contract: ServiceContract, ctx: TransitionContext) -> str | None:
 
 
 def _later_end(contract: ServiceContract, ctx: TransitionContext) -> str | None:
-    new_end = ctx.fact("new_end", date)
+    new_end = required(ctx.facts.new_end, "new_end")
     if new_end <= contract.end:
         return f"new end {new_end.isoformat()} is not after {contract.end.isoformat()}"
     if new_end < _today(contract, ctx):
@@ -38,7 +39,7 @@ def _later_end(contract: ServiceContract, ctx: TransitionContext) -> str | None:
 
 
 def _extend(contract: ServiceContract, ctx: TransitionContext) -> None:
-    new_end = ctx.fact("new_end", date)
+    new_end = required(ctx.facts.new_end, "new_end")
     record = ContractExtension(
         old_end=contract.end, new_end=new_end, at=ctx.at, by=ctx.actor.id, reason=ctx.reason
     )
@@ -48,7 +49,12 @@ def _extend(contract: ServiceContract, ctx: TransitionContext) -> None:
 
 PERIOD_NOT_OVER = Guard("period_not_over", "Today is not after the end date.", _not_over)
 PERIOD_OVER = Guard("period_over", "Today is after the end date.", _over)
-LATER_END = Guard("later_end", "The new end date is later than the current one.", _later_end)
+LATER_END = Guard(
+    "later_end",
+    "The new end date is later than the current one.",
+    _later_end,
+    needs=("new_end",),
+)
 
 S = ContractStatus
 
@@ -72,6 +78,7 @@ CONTRACT: Lifecycle[ServiceContract, ContractStatus] = Lifecycle(
             guards=(LATER_END,),
             needs_reason=True,
             effects=(_extend,),
+            needs=("new_end",),
             description="The period is extended (an expired contract is renewed); history kept.",
         ),
         Rule(

@@ -8,9 +8,10 @@ cancelled or resolved requests take no new dispatch.
 from __future__ import annotations
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.lifecycle.guards import by_assigned_technician, keep_reason, stamp
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
-from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.model.request import RequestStatus
 
 __all__ = ["DISPATCH"]
 
@@ -18,7 +19,7 @@ _DISPATCHABLE = (RequestStatus.OPEN, RequestStatus.ASSIGNED, RequestStatus.IN_PR
 
 
 def _request_dispatchable(order: DispatchOrder, ctx: TransitionContext) -> str | None:
-    request = ctx.fact("request", ServiceRequest)
+    request = required(ctx.facts.request, "request")
     if request.id != order.request_id:
         return f"the request given is {request.id}, the order names {order.request_id}"
     if request.status not in _DISPATCHABLE:
@@ -30,6 +31,7 @@ REQUEST_DISPATCHABLE = Guard(
     "request_dispatchable",
     "The request is open, assigned or in progress.",
     _request_dispatchable,
+    needs=("request",),
 )
 
 S = DispatchStatus

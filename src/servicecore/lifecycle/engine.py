@@ -30,6 +30,7 @@ from servicecore.errors import (
     TransitionRefused,
     ValidationError,
 )
+from servicecore.lifecycle.facts import NO_FACTS, FactName, Facts
 from servicecore.model import _validate as v
 from servicecore.model.actor import Actor
 from servicecore.model.audit import AuditEntry, AuditSink
@@ -85,11 +86,14 @@ class TransitionContext:
         at: When (timezone-aware); recorded in UTC.
         reason: Why, in the actor's words; some triggers require one (reject, revoke, cancel...).
         payload: What the change carries (e.g. the new slot); its digest is recorded.
-        facts: Related records that guards consult but that are not part of the change (e.g. the
-            request's processing orders and evidence when it closes).
+        facts: What the guards and effects consult besides the entity (see
+            :class:`~servicecore.lifecycle.facts.Facts`): related records such as the request's
+            processing orders and evidence when it closes, and inputs of the change such as a
+            booking's new slot.
 
     Raises:
-        ValidationError: ``at`` is naive, ``actor`` is not an Actor, or a mapping is malformed.
+        ValidationError: ``at`` is naive, ``actor`` is not an Actor, ``facts`` is not a Facts, or
+            the payload is malformed.
     """
 
     actor: Actor = attrs.field(validator=v.instance(Actor))
@@ -98,35 +102,7 @@ class TransitionContext:
     payload: Mapping[str, object] = attrs.field(
         default=_EMPTY, converter=_frozen_mapping, validator=_mapping
     )
-    facts: Mapping[str, object] = attrs.field(
-        default=_EMPTY, converter=_frozen_mapping, validator=_mapping
-    )
-
-    def fact(self, name: str, kind: type[T]) -> T:
-        """Return fact ``name``, which must be a ``kind``.
-
-        Raises:
-            ValidationError: The fact is missing or of another type.
-        """
-        value = self.facts.get(name)
-        if not isinstance(value, kind):
-            raise ValidationError.single(
-                f"facts.{name}", value, f"this trigger needs a {kind.__name__} here"
-            )
-        return value
-
-    def records(self, name: str) -> Sequence[object]:
-        """Return fact ``name``, which must be a list or tuple of records.
-
-        Raises:
-            ValidationError: The fact is missing or not a list or tuple.
-        """
-        value = self.facts.get(name)
-        if not isinstance(value, list | tuple):
-            raise ValidationError.single(
-                f"facts.{name}", value, "this trigger needs a list of records here"
-            )
-        return value
+    facts: Facts = attrs.field(default=NO_FACTS, validator=v.instance(Facts))
 
 
 @attrs.frozen
@@ -139,12 +115,14 @@ class Guard(Generic[E]):
         check: ``(entity, context) -> None | reason``; may raise ``ValidationError`` when a fact
             it needs is missing.
         error: The :class:`TransitionRefused` subclass raised when it does not hold.
+        needs: The facts ``check`` reads (see :class:`~servicecore.lifecycle.facts.Facts`).
     """
 
     name: str
     description: str
     check: Callable[[E, TransitionContext], str | None]
     error: type[TransitionRefused] = TransitionRefused
+    needs: tuple[FactName, ...] = ()
 
 
 Effect = Callable[[Any, TransitionContext], None]
@@ -163,6 +141,7 @@ class Rule(Generic[E, S]):
         effects: Field updates applied after the state changed (e.g. stamping ``accepted_at``).
         needs_reason: Whether the actor must give a reason.
         description: One sentence for the docs.
+        needs: The facts the effects read (the guards declare their own).
     """
 
     trigger: str
@@ -172,6 +151,7 @@ class Rule(Generic[E, S]):
     effects: tuple[Effect, ...] = ()
     needs_reason: bool = False
     description: str = ""
+    needs: tuple[FactName, ...] = ()
 
 
 def _reason_guard(trigger: str) -> Guard[Any]:
@@ -293,6 +273,17 @@ class Lifecycle(Generic[E, S]):
     def rule_for(self, trigger: str, state: S) -> Rule[E, S] | None:
         """Return the rule that ``trigger`` runs from ``state``, or ``None`` if none does."""
         return self._by_source.get((trigger, state))
+
+    def needs(self, entity: E, trigger: str) -> frozenset[str]:
+        """Return the facts ``trigger`` needs from the entity's state (none if it cannot fire)."""
+        rule = self._by_source.get((trigger, entity.status))
+        if rule is None:
+            return frozenset()
+        return frozenset(rule.needs).union(*(g.needs for g in rule.guards))
+
+    def create_needs(self) -> frozenset[str]:
+        """Return the facts the creation guards need."""
+        return frozenset().union(*(g.needs for g in self.create_guards))
 
     def available_triggers(
         self, entity: E, ctx: TransitionContext | None = None

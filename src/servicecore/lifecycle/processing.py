@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 
 __all__ = ["PROCESSING"]
@@ -30,7 +31,7 @@ RECORDABLE = frozenset(
 
 
 def _known_changes(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
-    changes = ctx.fact("changes", dict)
+    changes = required(ctx.facts.changes, "changes")
     unknown = sorted(set(changes) - RECORDABLE)
     if unknown:
         return f"cannot record {', '.join(unknown)}; recordable: {', '.join(sorted(RECORDABLE))}"
@@ -38,12 +39,15 @@ def _known_changes(order: ProcessingOrder, ctx: TransitionContext) -> str | None
 
 
 def _apply_changes(order: ProcessingOrder, ctx: TransitionContext) -> None:
-    for name, value in ctx.fact("changes", dict).items():
+    for name, value in required(ctx.facts.changes, "changes").items():
         setattr(order, name, value)
 
 
 KNOWN_CHANGES = Guard(
-    "known_changes", "Only the recordable fields, and at least one.", _known_changes
+    "known_changes",
+    "Only the recordable fields, and at least one.",
+    _known_changes,
+    needs=("changes",),
 )
 REQUIRED_FIELDS = Guard(
     "required_fields",
@@ -64,8 +68,9 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
             sources=(S.OPEN,),
             guards=(KNOWN_CHANGES,),
             effects=(_apply_changes,),
+            needs=("changes",),
             description="Hours, parts, returns, loaners, income, costs or solution recorded "
-            "(fact changes: field -> value; each value validated).",
+            "(each value validated).",
         ),
         Rule(
             trigger="complete",

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from servicecore.errors import ClosurePolicyError
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
-from servicecore.model.archive import ArchiveStatus, ProductArchive
-from servicecore.model.closure import ClosurePolicy
+from servicecore.lifecycle.facts import required
+from servicecore.model.archive import ArchiveStatus
 from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.enums import ServiceType
-from servicecore.model.evidence import Evidence
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import Closure, RequestStatus, ServiceRequest
 
@@ -26,14 +25,14 @@ __all__ = ["REQUEST"]
 
 
 def _dispatches(req: ServiceRequest, ctx: TransitionContext) -> list[DispatchOrder]:
-    orders = ctx.records("dispatches")
-    return [d for d in orders if isinstance(d, DispatchOrder) and d.request_id == req.id]
+    orders = required(ctx.facts.dispatches, "dispatches")
+    return [d for d in orders if d.request_id == req.id]
 
 
 def _archive_registered(req: ServiceRequest, ctx: TransitionContext) -> str | None:
     if req.archive_id is None:
         return None
-    archive = ctx.fact("archive", ProductArchive)
+    archive = required(ctx.facts.archive, "archive")
     if archive.id != req.archive_id:
         return f"the archive given is {archive.id}, the request names {req.archive_id}"
     if archive.status is not ArchiveStatus.REGISTERED:
@@ -57,8 +56,8 @@ def _work_started(req: ServiceRequest, ctx: TransitionContext) -> str | None:
 
 
 def _processing(req: ServiceRequest, ctx: TransitionContext) -> list[ProcessingOrder]:
-    orders = ctx.records("processing_orders")
-    return [p for p in orders if isinstance(p, ProcessingOrder) and p.request_id == req.id]
+    orders = required(ctx.facts.processing_orders, "processing_orders")
+    return [p for p in orders if p.request_id == req.id]
 
 
 def _processing_complete(req: ServiceRequest, ctx: TransitionContext) -> str | None:
@@ -72,8 +71,8 @@ def _processing_complete(req: ServiceRequest, ctx: TransitionContext) -> str | N
 
 
 def _closure_policy_holds(req: ServiceRequest, ctx: TransitionContext) -> str | None:
-    policy = ctx.fact("closure_policy", ClosurePolicy)
-    evidence = [e for e in ctx.records("evidence") if isinstance(e, Evidence)]
+    policy = required(ctx.facts.closure_policy, "closure_policy")
+    evidence = required(ctx.facts.evidence, "evidence")
     problems = policy.problems(req, _processing(req, ctx), evidence)
     return "; ".join(problems) if problems else None
 
@@ -109,22 +108,32 @@ ARCHIVE_REGISTERED = Guard(
     "archive_registered",
     "A request for an installed product needs its archive registered (not draft or invalidated).",
     _archive_registered,
+    needs=("archive",),
 )
 HAS_LIVE_DISPATCH = Guard(
-    "has_live_dispatch", "At least one dispatch order is live.", _has_live_dispatch
+    "has_live_dispatch",
+    "At least one dispatch order is live.",
+    _has_live_dispatch,
+    needs=("dispatches",),
 )
-NO_LIVE_DISPATCH = Guard("no_live_dispatch", "No dispatch order is live.", _no_live_dispatch)
-WORK_STARTED = Guard("work_started", "A dispatch order is in progress.", _work_started)
+NO_LIVE_DISPATCH = Guard(
+    "no_live_dispatch", "No dispatch order is live.", _no_live_dispatch, needs=("dispatches",)
+)
+WORK_STARTED = Guard(
+    "work_started", "A dispatch order is in progress.", _work_started, needs=("dispatches",)
+)
 PROCESSING_COMPLETE = Guard(
     "processing_complete",
     "Every processing order is completed or cancelled, and at least one is completed.",
     _processing_complete,
+    needs=("processing_orders",),
 )
 CLOSURE_POLICY = Guard(
     "closure_policy",
     "The customer's closure policy holds: photos before and after, signature, fault cause.",
     _closure_policy_holds,
     ClosurePolicyError,
+    needs=("closure_policy", "processing_orders", "evidence"),
 )
 IS_CONSULT = Guard("is_consult", "Only consult requests close without dispatch.", _is_consult)
 

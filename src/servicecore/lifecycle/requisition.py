@@ -7,13 +7,11 @@ when every part is on hand, and what comes back from the field can never exceed 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 
-from servicecore.errors import ValidationError
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.parts import PartsRequisition, RequisitionStatus
-from servicecore.model.processing import ReturnedPart
-from servicecore.model.request import RequestStatus, ServiceRequest
+from servicecore.model.request import RequestStatus
 
 __all__ = ["REQUISITION", "requested_quantities"]
 
@@ -29,7 +27,7 @@ def requested_quantities(requisition: PartsRequisition) -> Counter[str]:
 
 
 def _request_open(requisition: PartsRequisition, ctx: TransitionContext) -> str | None:
-    request = ctx.fact("request", ServiceRequest)
+    request = required(ctx.facts.request, "request")
     if request.id != requisition.request_id:
         return f"the facts name request {request.id}, not {requisition.request_id}"
     if request.status in _NOT_FOR_WORK:
@@ -37,39 +35,23 @@ def _request_open(requisition: PartsRequisition, ctx: TransitionContext) -> str 
     return None
 
 
-def _on_hand(ctx: TransitionContext) -> Mapping[str, object]:
-    value = ctx.facts.get("on_hand")
-    if not isinstance(value, Mapping):
-        raise ValidationError.single(
-            "facts.on_hand", value, "this trigger needs a mapping of part code to quantity here"
-        )
-    return value
-
-
-def _have(on_hand: Mapping[str, object], code: str) -> int:
-    value = on_hand.get(code, 0)
-    return value if isinstance(value, int) else 0
-
-
 def _stock_available(requisition: PartsRequisition, ctx: TransitionContext) -> str | None:
-    on_hand = _on_hand(ctx)
+    on_hand = required(ctx.facts.on_hand, "on_hand")
     short = [
-        f"{code} ({_have(on_hand, code)} on hand, {wanted} wanted)"
+        f"{code} ({on_hand.get(code, 0)} on hand, {wanted} wanted)"
         for code, wanted in requested_quantities(requisition).items()
-        if _have(on_hand, code) < wanted
+        if on_hand.get(code, 0) < wanted
     ]
     return f"not enough stock: {', '.join(short)}" if short else None
 
 
 def _returns_within_issue(requisition: PartsRequisition, ctx: TransitionContext) -> str | None:
-    returned = ctx.records("returned")
+    returned = required(ctx.facts.returned, "returned")
     if not returned:
         return "nothing is returned"
     issued = requested_quantities(requisition)
     back: Counter[str] = Counter()
     for item in returned:
-        if not isinstance(item, ReturnedPart):
-            return f"{item!r} is not a ReturnedPart"
         back[item.part_code] += item.quantity
     over = [
         f"{code} ({qty} returned, {issued.get(code, 0)} issued)"
@@ -81,18 +63,21 @@ def _returns_within_issue(requisition: PartsRequisition, ctx: TransitionContext)
 
 REQUEST_OPEN = Guard(
     "request_open_for_work",
-    "The request the parts are for is not resolved, closed or cancelled (fact ``request``).",
+    "The request the parts are for is not resolved, closed or cancelled.",
     _request_open,
+    needs=("request",),
 )
 STOCK_AVAILABLE = Guard(
     "stock_available",
-    "Every part is on hand in the warehouse in the quantity asked (fact ``on_hand``).",
+    "Every part is on hand in the warehouse in the quantity asked.",
     _stock_available,
+    needs=("on_hand",),
 )
 RETURNS_WITHIN_ISSUE = Guard(
     "returns_within_issue",
-    "Something is returned, and never more of a part than was issued (fact ``returned``).",
+    "Something is returned, and never more of a part than was issued.",
     _returns_within_issue,
+    needs=("returned",),
 )
 
 S = RequisitionStatus

@@ -7,10 +7,10 @@ from it is still requested or in transit.
 from __future__ import annotations
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.parts import (
     SparePartPlan,
     SparePartPlanStatus,
-    TransferRequest,
     TransferStatus,
 )
 
@@ -28,9 +28,7 @@ def _period_not_over(plan: SparePartPlan, ctx: TransitionContext) -> str | None:
 
 def _no_open_transfers(plan: SparePartPlan, ctx: TransitionContext) -> str | None:
     open_ids = []
-    for item in ctx.records("transfers"):
-        if not isinstance(item, TransferRequest):
-            return f"{item!r} is not a TransferRequest"
+    for item in required(ctx.facts.transfers, "transfers"):
         if item.plan_id == plan.id and item.status in _OPEN_TRANSFER:
             open_ids.append(item.id)
     if open_ids:
@@ -41,8 +39,9 @@ def _no_open_transfers(plan: SparePartPlan, ctx: TransitionContext) -> str | Non
 PERIOD_NOT_OVER = Guard("period_not_over", "The plan's period has not ended yet.", _period_not_over)
 NO_OPEN_TRANSFERS = Guard(
     "no_open_transfers",
-    "No transfer request made from the plan is requested or in transit (fact ``transfers``).",
+    "No transfer request made from the plan is requested or in transit.",
     _no_open_transfers,
+    needs=("transfers",),
 )
 
 S = SparePartPlanStatus

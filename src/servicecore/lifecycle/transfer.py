@@ -6,35 +6,19 @@ there) and enter the destination warehouse when it is received.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from servicecore.errors import ValidationError
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
+from servicecore.lifecycle.facts import required
 from servicecore.model.parts import TransferRequest, TransferStatus
 
 __all__ = ["TRANSFER"]
 
 
-def _on_hand(ctx: TransitionContext) -> Mapping[str, object]:
-    value = ctx.facts.get("on_hand")
-    if not isinstance(value, Mapping):
-        raise ValidationError.single(
-            "facts.on_hand", value, "this trigger needs a mapping of part code to quantity here"
-        )
-    return value
-
-
-def _have(on_hand: Mapping[str, object], code: str) -> int:
-    value = on_hand.get(code, 0)
-    return value if isinstance(value, int) else 0
-
-
 def _stock_at_source(transfer: TransferRequest, ctx: TransitionContext) -> str | None:
-    on_hand = _on_hand(ctx)
+    on_hand = required(ctx.facts.on_hand, "on_hand")
     short = [
-        f"{line.part_code} ({_have(on_hand, line.part_code)} on hand, {line.quantity} wanted)"
+        f"{line.part_code} ({on_hand.get(line.part_code, 0)} on hand, {line.quantity} wanted)"
         for line in transfer.lines
-        if _have(on_hand, line.part_code) < line.quantity
+        if on_hand.get(line.part_code, 0) < line.quantity
     ]
     if short:
         return f"not enough stock in {transfer.from_warehouse}: {', '.join(short)}"
@@ -49,8 +33,9 @@ def _not_before_request(transfer: TransferRequest, ctx: TransitionContext) -> st
 
 STOCK_AT_SOURCE = Guard(
     "stock_at_source",
-    "Every part is on hand in the source warehouse in the quantity asked (fact ``on_hand``).",
+    "Every part is on hand in the source warehouse in the quantity asked.",
     _stock_at_source,
+    needs=("on_hand",),
 )
 NOT_BEFORE_REQUEST = Guard(
     "not_before_request",

@@ -16,6 +16,7 @@ import attrs
 
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import BOOKING
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
 from servicecore.model.dispatch import DispatchStatus
@@ -212,7 +213,7 @@ def book(
         technician_id=TechnicianId(technician_id) if technician_id else None,
     )
     cx.check("book", booking)
-    BOOKING.create(booking, cx.transition(payload={"channel": channel}), cx.uow.audit)
+    cx.create(BOOKING, booking, payload={"channel": channel})
     cx.uow.bookings.add(booking)
     event(cx, "BookingRequested", booking, {"reference": booking.reference})
     return booking
@@ -248,7 +249,7 @@ def confirm_booking(
     """
     booking = _load(cx.uow, booking_id)
     cx.check("confirm_booking", booking)
-    BOOKING.fire(booking, "confirm", cx.transition(), cx.uow.audit)
+    cx.fire(BOOKING, booking, "confirm")
     if cx.settings.signer is not None:
         booking.check_in_token = cx.settings.signer.issue(
             cx.uow.tenant, booking.id, booking.reference, booking.slot.end
@@ -297,8 +298,8 @@ def reschedule_booking(
     booking = _load(cx.uow, booking_id)
     cx.check("reschedule_booking", booking)
     old = booking.slot
-    ctx = cx.transition(payload={"from": old, "to": new_slot}, facts={"new_slot": new_slot})
-    BOOKING.fire(booking, "reschedule", ctx, cx.uow.audit)
+    payload = {"from": old, "to": new_slot}
+    cx.fire(BOOKING, booking, "reschedule", payload=payload, given=Facts(new_slot=new_slot))
     if booking.check_in_token is not None and cx.settings.signer is not None:
         booking.check_in_token = cx.settings.signer.issue(
             cx.uow.tenant, booking.id, booking.reference, booking.slot.end
@@ -359,7 +360,7 @@ def record_payment(
         command="record_payment",
         event_name="PaymentRecorded",
         payload={"payment_reference": payment_reference},
-        facts={"payment_reference": payment_reference},
+        given=Facts(payment_reference=payment_reference),
         event_payload=lambda _b: {"payment_reference": payment_reference},
     )
     return paid
@@ -388,7 +389,7 @@ def check_in(
     cx.check("check_in", booking)
     if booking.check_in_token != token.removeprefix(QR_SCHEME):
         raise ValidationError.single("token", found.reference, "was replaced by a newer token")
-    BOOKING.fire(booking, "check_in", cx.transition(), cx.uow.audit)
+    cx.fire(BOOKING, booking, "check_in")
     cx.uow.bookings.update(booking)
     event(cx, "BookingCheckedIn", booking, {"reference": booking.reference})
     return booking

@@ -12,11 +12,13 @@ A care plan addresses one category of the host's customers (read through the
 * **Phone, visit and other** become :class:`~servicecore.model.care.CareTask` records on the plan,
   assigned round-robin to the participants, due when the schedule ends.
 
-Content is a Jinja2 template rendered in a sandbox with ``StrictUndefined``: it may name the
-fields in :data:`TEMPLATE_FIELDS` only, and naming another raises
+Content is a Jinja2 template rendered in a sandbox with ``StrictUndefined``
+(:mod:`servicecore.services.templates`): it may name the fields in
+:data:`~servicecore.services.templates.TEMPLATE_FIELDS` only, and naming another raises
 :class:`~servicecore.errors.ValidationError` naming the template and the field, when the plan is
-made (and, for anything the plan-time check cannot see, when it is executed). In letters the
-customer's fields are HTML-escaped.
+made (and, for anything the plan-time check cannot see, when it is executed). Letters are laid
+out by :mod:`servicecore.services.letters`, where the customer's fields are HTML-escaped. The
+names of both modules are re-exported here.
 
 All commands check the policy command ``"care"``.
 """
@@ -27,14 +29,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import CARE
-from servicecore.model import _validate as v
 from servicecore.model.actor import Actor
 from servicecore.model.care import (
     CareEffectiveness,
@@ -56,7 +53,20 @@ from servicecore.ports import (
 )
 from servicecore.services.common import event, notify
 from servicecore.services.context import CommandContext, command
+from servicecore.services.letters import (
+    DEFAULT_ENVELOPE_TEMPLATE,
+    DEFAULT_LETTER_TEMPLATE,
+    CareLetter,
+    LetterLayout,
+    render_letter,
+)
 from servicecore.services.permissions import Policy
+from servicecore.services.templates import (
+    TEMPLATE_FIELDS,
+    check_template,
+    render_template,
+    template_fields,
+)
 
 __all__ = [
     "DEFAULT_ENVELOPE_TEMPLATE",
@@ -78,72 +88,6 @@ __all__ = [
     "render_template",
 ]
 
-TEMPLATE_FIELDS: tuple[str, ...] = (
-    "customer_id",
-    "name",
-    "category",
-    "email",
-    "phone",
-    "postal_address",
-    "plan_id",
-)
-"""The fields a plan's content (and the subject) may name: the customer's, and the plan's id."""
-
-_LAYOUT_FIELDS = (*TEMPLATE_FIELDS, "body", "sender_name", "sender_address", "date", "paper")
-
-DEFAULT_LETTER_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ name }}</title>
-<style>
-@page { size: {{ paper }}; margin: 25mm 20mm; }
-body { font-family: serif; font-size: 11pt; line-height: 1.4; }
-.sender { font-size: 9pt; }
-.recipient { margin: 15mm 0 10mm; white-space: pre-line; }
-.date { text-align: right; }
-.body { white-space: pre-line; }
-@media print { body { margin: 0; } }
-</style>
-</head>
-<body>
-<div class="sender">{{ sender_name }}<br>{{ sender_address }}</div>
-<div class="recipient">{{ name }}
-{{ postal_address }}</div>
-<p class="date">{{ date }}</p>
-<div class="body">{{ body }}</div>
-</body>
-</html>
-"""
-"""The default letter: sender, recipient block, date and the rendered content, on ``paper``."""
-
-DEFAULT_ENVELOPE_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ name }}</title>
-<style>
-@page { size: 220mm 110mm; margin: 0; }
-body { font-family: sans-serif; font-size: 11pt; margin: 0; }
-.sender { position: absolute; top: 10mm; left: 10mm; font-size: 8pt; white-space: pre-line; }
-.recipient { position: absolute; top: 50mm; left: 110mm; white-space: pre-line; }
-</style>
-</head>
-<body>
-<div class="sender">{{ sender_name }}
-{{ sender_address }}</div>
-<div class="recipient">{{ name }}
-{{ postal_address }}</div>
-</body>
-</html>
-"""
-"""The default DL envelope (220 x 110 mm): return address top left, recipient window right."""
-
-_TEXT_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-_HTML_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
-
 _NEEDS: Mapping[CareMethod, str] = {
     CareMethod.SMS: "phone",
     CareMethod.EMAIL: "email",
@@ -151,120 +95,7 @@ _NEEDS: Mapping[CareMethod, str] = {
     CareMethod.PHONE: "phone",
     CareMethod.VISIT: "postal_address",
 }
-_TASK_METHODS = (CareMethod.PHONE, CareMethod.VISIT, CareMethod.OTHER)
 _COST_OPEN = (CareStatus.PLAN, CareStatus.ACTIVE, CareStatus.EXECUTING)
-
-
-def _template(
-    env: SandboxedEnvironment, label: str, source: str, known: Sequence[str]
-) -> jinja2.Template:
-    try:
-        parsed = env.parse(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ValidationError.single(
-            label, source, f"is not a valid template (line {exc.lineno}): {exc.message}"
-        ) from exc
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(known))
-    if unknown:
-        raise ValidationError.single(
-            label,
-            unknown[0],
-            f"the template names {unknown[0]!r}, which is not a field; known: {', '.join(known)}",
-        )
-    return env.from_string(source)
-
-
-def render_template(
-    source: str,
-    fields: Mapping[str, object],
-    *,
-    label: str = "content",
-    html: bool = False,
-) -> str:
-    """Render the Jinja2 template ``source`` with ``fields`` in a sandbox.
-
-    Args:
-        source: The template text.
-        fields: The values it may name (every name it uses must be a key).
-        label: The template's name in errors (e.g. ``"content"``).
-        html: Escape the values for HTML (letters); otherwise plain text (SMS, e-mail).
-
-    Raises:
-        ValidationError: Naming ``label``: the template does not parse, names a field that
-            ``fields`` lacks, or fails while rendering (an undefined attribute, an unsafe
-            operation refused by the sandbox, a division by zero).
-    """
-    env = _HTML_ENV if html else _TEXT_ENV
-    template = _template(env, label, source, tuple(fields))
-    try:
-        return str(template.render(**fields))
-    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
-        # Templates are data maintained by staff: any failure inside one is bad input.
-        raise ValidationError.single(label, source, f"the template failed: {exc}") from exc
-
-
-def _check_template(source: str, label: str, known: Sequence[str]) -> None:
-    _template(_TEXT_ENV, label, source, known)
-
-
-def _fields(plan: CarePlan, customer: CustomerContact) -> dict[str, object]:
-    return {
-        "customer_id": customer.customer_id,
-        "name": customer.name,
-        "category": customer.category,
-        "email": customer.email or "",
-        "phone": customer.phone or "",
-        "postal_address": customer.postal_address or "",
-        "plan_id": plan.id,
-    }
-
-
-@attrs.frozen(kw_only=True)
-class LetterLayout:
-    """How letters are laid out and who sends them.
-
-    Both templates are Jinja2 HTML templates that may name the customer's fields
-    (:data:`TEMPLATE_FIELDS`) and ``body`` (the rendered content), ``sender_name``,
-    ``sender_address``, ``date`` (ISO date of execution) and ``paper`` (a CSS page size).
-
-    Attributes:
-        sender_name: The sender printed on the letter and the envelope.
-        sender_address: The return address.
-        paper: CSS ``@page`` size of the letter, e.g. ``"A4"`` or ``"letter"``.
-        letter_template: The letter page.
-        envelope_template: The envelope.
-
-    Raises:
-        ValidationError: A bad field, or a template that does not parse or names an unknown
-            field.
-    """
-
-    sender_name: str = attrs.field(default="", validator=v.text(200, allow_empty=True))
-    sender_address: str = attrs.field(default="", validator=v.text(500, allow_empty=True))
-    paper: str = attrs.field(default="A4", validator=v.text(40))
-    letter_template: str = attrs.field(default=DEFAULT_LETTER_TEMPLATE, validator=v.text(50_000))
-    envelope_template: str = attrs.field(
-        default=DEFAULT_ENVELOPE_TEMPLATE, validator=v.text(50_000)
-    )
-
-    def __attrs_post_init__(self) -> None:
-        _check_template(self.letter_template, "letter_template", _LAYOUT_FIELDS)
-        _check_template(self.envelope_template, "envelope_template", _LAYOUT_FIELDS)
-
-
-@attrs.frozen
-class CareLetter:
-    """A letter ready to print.
-
-    Attributes:
-        customer_id: To whom.
-        letter_html: The letter, a complete HTML page with print CSS.
-        envelope_html: Its envelope, a complete HTML page with print CSS.
-    """
-
-    customer_id: str
-    letter_html: str
-    envelope_html: str
 
 
 @attrs.frozen
@@ -348,7 +179,8 @@ def plan_care(
         cx: Who acts, in which unit of work, under which settings.
         customer_category: The customer category addressed.
         method: How customers are reached.
-        content: A Jinja2 template naming only :data:`TEMPLATE_FIELDS` (the message of SMS and
+        content: A Jinja2 template naming only
+            :data:`~servicecore.services.templates.TEMPLATE_FIELDS` (the message of SMS and
             e-mail, the body of letters, the script of calls and visits).
         schedule: When the plan may be executed.
         currency: The currency of its costs and effectiveness.
@@ -369,9 +201,9 @@ def plan_care(
         currency=currency,
         participants=tuple(participants),
     )
-    _check_template(content, "content", TEMPLATE_FIELDS)
+    check_template(content, "content", TEMPLATE_FIELDS)
     cx.check("care", plan)
-    CARE.create(plan, cx.transition(), cx.uow.audit)
+    cx.create(CARE, plan)
     cx.uow.care_plans.add(plan)
     event(cx, "CarePlanned", plan, {"method": method, "category": customer_category})
     return plan
@@ -398,7 +230,7 @@ def activate_care(
         TransitionRefused: It names no participants.
     """
     plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
-    CARE.fire(plan, "activate", cx.transition(), cx.uow.audit)
+    cx.fire(CARE, plan, "activate")
     cx.uow.care_plans.update(plan)
     event(cx, "CareActivated", plan)
     return plan
@@ -420,7 +252,7 @@ def invalidate_care(
         TransitionRefused: ``reason`` is blank.
     """
     plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
-    CARE.fire(plan, "invalidate", cx.transition(reason=reason), cx.uow.audit)
+    cx.fire(CARE, plan, "invalidate", reason=reason)
     cx.uow.care_plans.update(plan)
     event(cx, "CareInvalidated", plan, {"reason": reason})
     return plan
@@ -431,30 +263,6 @@ def _reach(method: CareMethod, customer: CustomerContact) -> str | None:
     if needed is None or getattr(customer, needed):
         return None
     return needed
-
-
-def _letter(
-    plan: CarePlan, customer: CustomerContact, layout: LetterLayout, today: str
-) -> CareLetter:
-    fields = _fields(plan, customer)
-    body = Markup(render_template(plan.content, fields, html=True))
-    page = {
-        **fields,
-        "body": body,
-        "sender_name": layout.sender_name,
-        "sender_address": layout.sender_address,
-        "date": today,
-        "paper": layout.paper,
-    }
-    return CareLetter(
-        customer_id=customer.customer_id,
-        letter_html=render_template(
-            layout.letter_template, page, label="letter_template", html=True
-        ),
-        envelope_html=render_template(
-            layout.envelope_template, page, label="envelope_template", html=True
-        ),
-    )
 
 
 @command("care")
@@ -481,8 +289,9 @@ def execute_care(
         cx: Who acts, in which unit of work, under which settings.
         plan_id: The plan.
         directory: The host's customers.
-        subject: Template of the e-mail (and SMS) subject, over :data:`TEMPLATE_FIELDS`.
-        layout: How letters look (default :class:`LetterLayout`).
+        subject: Template of the e-mail (and SMS) subject, over
+            :data:`~servicecore.services.templates.TEMPLATE_FIELDS`.
+        layout: How letters look (default :class:`~servicecore.services.letters.LetterLayout`).
 
     Raises:
         NotFound: No such plan.
@@ -493,8 +302,8 @@ def execute_care(
             and the field), or a rendered message is not a valid notification.
     """
     plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
-    _check_template(subject, "subject", TEMPLATE_FIELDS)
-    CARE.fire(plan, "execute", cx.transition(), cx.uow.audit)
+    check_template(subject, "subject", TEMPLATE_FIELDS)
+    cx.fire(CARE, plan, "execute")
     customers = list(directory.in_category(plan.customer_category))
     notifications: list[Notification] = []
     letters: list[CareLetter] = []
@@ -506,7 +315,7 @@ def execute_care(
         if missing is not None:
             unreached.append(UnreachedCustomer(customer.customer_id, missing))
             continue
-        fields = _fields(plan, customer)
+        fields = template_fields(plan, customer)
         if plan.is_automatic:
             email = plan.method is CareMethod.EMAIL
             sent = Notification(
@@ -519,7 +328,7 @@ def execute_care(
             notify(cx, plan, sent)
             notifications.append(sent)
         elif plan.method is CareMethod.LETTER:
-            letter = _letter(plan, customer, layout or LetterLayout(), today)
+            letter = render_letter(plan, customer, layout or LetterLayout(), today)
             event(cx, "CareLetterReady", plan, attrs.asdict(letter))
             letters.append(letter)
         else:
@@ -651,7 +460,7 @@ def close_care(
     open_tasks = [t.id for t in plan.tasks if t.status is CareTaskStatus.OPEN]
     if plan.status is CareStatus.EXECUTING and open_tasks:
         raise ValidationError.single("tasks", open_tasks, "are still open")
-    CARE.fire(plan, "close", cx.transition(), cx.uow.audit)
+    cx.fire(CARE, plan, "close")
     plan.effectiveness = effectiveness
     cx.uow.care_plans.update(plan)
     event(cx, "CareClosed", plan, {"effectiveness": effectiveness})

@@ -7,6 +7,7 @@ from typing import Any
 
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import Lifecycle
+from servicecore.lifecycle.facts import Facts
 from servicecore.ports import Notification
 from servicecore.serialization import unstructure
 from servicecore.services.context import DEFAULT_IDS, CommandContext
@@ -58,14 +59,15 @@ def move(
     command: str,
     event_name: str,
     reason: str = "",
-    facts: Mapping[str, object] | None = None,
+    given: Facts | None = None,
     payload: Mapping[str, object] | None = None,
     event_payload: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> Any:
     """The shape of most commands: load, check the policy, fire, store, tell.
 
     Loads the entity of ``lifecycle``'s aggregate, asks the policy whether the actor may run
-    ``command`` on it, fires ``trigger``, updates it and collects event ``event_name`` (its
+    ``command`` on it, fires ``trigger`` (the inputs of the change in ``given``; the related
+    records its guards need are loaded), updates it and collects event ``event_name`` (its
     payload built from the changed entity by ``event_payload``).
 
     Returns:
@@ -79,8 +81,7 @@ def move(
     repository = cx.uow.repository(lifecycle.kind)
     entity = repository.get(entity_id)
     cx.check(command, entity)
-    ctx = cx.transition(reason=reason, facts=facts, payload=payload)
-    lifecycle.fire(entity, trigger, ctx, cx.uow.audit)
+    cx.fire(lifecycle, entity, trigger, reason=reason, payload=payload, given=given)
     repository.update(entity)
     event(cx, event_name, entity, event_payload(entity) if event_payload else None)
     return entity

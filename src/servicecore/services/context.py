@@ -18,19 +18,22 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import attrs
 
 from servicecore.basics import UuidIdGenerator
 from servicecore.errors import ValidationError
-from servicecore.lifecycle import TransitionContext
+from servicecore.lifecycle import Lifecycle, Stateful, TransitionContext
+from servicecore.lifecycle.facts import NO_FACTS, Facts
 from servicecore.model.actor import SYSTEM, Actor
+from servicecore.model.audit import AuditEntry
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaPolicy
 from servicecore.ports import Clock, EvidenceStore, IdGenerator, Query, Storage, UnitOfWork
+from servicecore.services.facts import load_facts
 from servicecore.services.permissions import DEFAULT_POLICY, Policy, RequestScope
 from servicecore.services.tokens import TokenSigner
 
@@ -49,6 +52,7 @@ __all__ = [
 
 P = ParamSpec("P")
 T = TypeVar("T")
+E = TypeVar("E", bound=Stateful)
 
 DEFAULT_IDS: IdGenerator = UuidIdGenerator()
 """Ids for new records and events unless the settings name another generator."""
@@ -163,15 +167,64 @@ class CommandContext:
         *,
         reason: str = "",
         payload: Mapping[str, object] | None = None,
-        facts: Mapping[str, object] | None = None,
+        facts: Facts | None = None,
     ) -> TransitionContext:
         """Return a lifecycle transition context for the actor at the clock's now.
 
         Raises:
-            ValidationError: ``reason`` is too long or a mapping is malformed.
+            ValidationError: ``reason`` is too long or the payload is malformed.
         """
         return TransitionContext(
-            actor=self.actor, at=self.clock.now(), reason=reason, payload=payload, facts=facts
+            actor=self.actor,
+            at=self.clock.now(),
+            reason=reason,
+            payload=payload,
+            facts=NO_FACTS if facts is None else facts,
+        )
+
+    def fire(
+        self,
+        lifecycle: Lifecycle[E, Any],
+        entity: E,
+        trigger: str,
+        *,
+        reason: str = "",
+        payload: Mapping[str, object] | None = None,
+        given: Facts | None = None,
+    ) -> AuditEntry:
+        """Fire ``trigger`` on ``entity`` with the facts it needs, each related record loaded once.
+
+        ``given`` holds the inputs of the change (a new slot, the stock on hand...); the related
+        records the trigger's guards declare are loaded through the unit of work. The audit entry
+        goes to the unit of work's trail; the caller stores the entity.
+
+        Raises:
+            InvalidTransition, TransitionRefused: The lifecycle refuses (nothing changes).
+            NotFound: A related record does not exist.
+            ValidationError: An input the trigger needs is missing.
+        """
+        facts = load_facts(self.uow, entity, lifecycle.needs(entity, trigger), given)
+        ctx = self.transition(reason=reason, payload=payload, facts=facts)
+        return lifecycle.fire(entity, trigger, ctx, self.uow.audit)
+
+    def create(
+        self,
+        lifecycle: Lifecycle[E, Any],
+        entity: E,
+        *,
+        payload: Mapping[str, object] | None = None,
+        given: Facts | None = None,
+    ) -> AuditEntry:
+        """Record the birth of ``entity``, with the facts its creation guards need.
+
+        Raises:
+            TransitionRefused: A creation guard does not hold.
+            DuplicateId: The entity was created before.
+            NotFound: A related record does not exist.
+        """
+        facts = load_facts(self.uow, entity, lifecycle.create_needs(), given)
+        return lifecycle.create(
+            entity, self.transition(payload=payload, facts=facts), self.uow.audit
         )
 
 

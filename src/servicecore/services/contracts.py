@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from servicecore.errors import ConcurrencyError, ValidationError
 from servicecore.lifecycle import CONTRACT
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.common import ContractId
@@ -23,7 +24,7 @@ from servicecore.model.contract import ContractStatus, PenaltyTerm, ServiceContr
 from servicecore.model.maintenance import MaintenancePlan
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import Query, UnitOfWork
-from servicecore.services.common import event
+from servicecore.services.common import event, move
 from servicecore.services.context import CommandContext, ExpiryRun, JobContext, command, job, query
 
 __all__ = [
@@ -80,7 +81,7 @@ def create_contract(
             )
         if archive.status is ArchiveStatus.INVALIDATED:
             raise ValidationError.single(f"archive_ids[{i}]", archive_id, "is invalidated")
-    CONTRACT.create(contract, cx.transition(), cx.uow.audit)
+    cx.create(CONTRACT, contract)
     cx.uow.contracts.add(contract)
     event(cx, "ContractCreated", contract, {"customer_id": customer_id})
     return contract
@@ -93,17 +94,22 @@ def _fire(
     name: str,
     *,
     reason: str = "",
-    facts: dict[str, object] | None = None,
+    given: Facts | None = None,
     payload: dict[str, object] | None = None,
-    command: str = "manage_contracts",
 ) -> ServiceContract:
-    contract = cx.uow.contracts.get(contract_id)
-    cx.check(command, contract)
-    ctx = cx.transition(reason=reason, facts=facts, payload=payload)
-    CONTRACT.fire(contract, trigger, ctx, cx.uow.audit)
-    cx.uow.contracts.update(contract)
-    event(cx, name, contract, {"end": contract.end, "reason": reason})
-    return contract
+    changed: ServiceContract = move(
+        cx,
+        CONTRACT,
+        contract_id,
+        trigger,
+        command="manage_contracts",
+        event_name=name,
+        reason=reason,
+        given=given,
+        payload=payload,
+        event_payload=lambda c: {"end": c.end, "reason": reason},
+    )
+    return changed
 
 
 @command("manage_contracts")
@@ -151,7 +157,7 @@ def extend_contract(
         "extend",
         "ContractExtended",
         reason=reason,
-        facts={"new_end": new_end},
+        given=Facts(new_end=new_end),
         payload={"new_end": new_end.isoformat()},
     )
 
@@ -213,7 +219,7 @@ def expire_contracts(jx: JobContext, /) -> ExpiryRun:
                     now.astimezone(contract.calendar.zone).date() <= contract.end
                 ):
                     continue
-                CONTRACT.fire(contract, "expire", cx.transition(), cx.uow.audit)
+                cx.fire(CONTRACT, contract, "expire")
                 cx.uow.contracts.update(contract)
                 event(cx, "ContractExpired", contract, {"end": contract.end})
                 cx.uow.commit()

@@ -11,7 +11,7 @@ command's own parameters after the actor::
 
     desk = ServiceDesk(SQLAlchemyStorage("service.db"), tenant="acme")
     booking = desk.bookings.book(agent, customer=..., service_type=ServiceType.REPAIR, ...)
-    request = desk.requests.open_request(agent, booking_id=booking.id, symptoms="...")
+    request = desk.requests.open_request(agent, from_booking=booking.id, symptoms="...")
     desk.jobs.run_alerts(SYSTEM, recipients=[...])
 
 No path through the desk skips its policy: every method runs a registered command, read or job,

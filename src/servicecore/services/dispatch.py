@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from servicecore.errors import NotFound, TransitionRefused, ValidationError
 from servicecore.lifecycle import DISPATCH, PROCESSING, REQUEST
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.common import DispatchId, ProcessingId, RequestId, TechnicianId, TimeRange
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
@@ -87,12 +88,11 @@ def assign(
         planned=planned,
     )
     payload = {"technician_id": technician_id, "planned": planned}
-    DISPATCH.create(order, cx.transition(payload=payload, facts={"request": request}), cx.uow.audit)
+    cx.create(DISPATCH, order, payload=payload, given=Facts(request=request))
     cx.uow.dispatches.add(order)
     request.dispatch_ids = (*request.dispatch_ids, order.id)
     if request.status is RequestStatus.OPEN:
-        facts = {"dispatches": [*dispatches_of(cx.uow, request.id)]}
-        REQUEST.fire(request, "assign", cx.transition(payload=payload, facts=facts), cx.uow.audit)
+        cx.fire(REQUEST, request, "assign", payload=payload)
     cx.uow.requests.update(request)
     event(cx, "DispatchAssigned", order, payload)
     return order
@@ -199,9 +199,9 @@ def accept_dispatch(
 def _release(cx: CommandContext, order: DispatchOrder) -> None:
     """After a rejection or revocation: no live order left means the request is assignable."""
     request = cx.uow.requests.get(order.request_id)
-    orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
+    orders = dispatches_of(cx.uow, request.id)
     if request.status is RequestStatus.ASSIGNED and not any(d.status.is_live for d in orders):
-        REQUEST.fire(request, "unassign", cx.transition(facts={"dispatches": orders}), cx.uow.audit)
+        cx.fire(REQUEST, request, "unassign", given=Facts(dispatches=orders))
         cx.uow.requests.update(request)
 
 
@@ -285,7 +285,7 @@ def start_dispatch(
     """
     order = _load(cx.uow, dispatch_id)
     cx.check("start_dispatch", order)
-    DISPATCH.fire(order, "start", cx.transition(), cx.uow.audit)
+    cx.fire(DISPATCH, order, "start")
     cx.uow.dispatches.update(order)
     request = cx.uow.requests.get(order.request_id)
     processing = ProcessingOrder(
@@ -294,12 +294,11 @@ def start_dispatch(
         dispatch_id=order.id,
         currency=cx.settings.currency,
     )
-    PROCESSING.create(processing, cx.transition(), cx.uow.audit)
+    cx.create(PROCESSING, processing)
     cx.uow.processing.add(processing)
     request.processing_ids = (*request.processing_ids, processing.id)
     if request.status is RequestStatus.ASSIGNED:
-        orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
-        REQUEST.fire(request, "start", cx.transition(facts={"dispatches": orders}), cx.uow.audit)
+        cx.fire(REQUEST, request, "start")
     cx.uow.requests.update(request)
     event(cx, "WorkStarted", order, {"processing_id": processing.id})
     return processing
@@ -323,7 +322,8 @@ def complete_dispatch(
     """
     order = _load(cx.uow, dispatch_id)
     cx.check("complete_dispatch", order)
-    mine = [p for p in processing_of(cx.uow, order.request_id) if p.dispatch_id == order.id]
+    mine_all = processing_of(cx.uow, order.request_id)
+    mine = [p for p in mine_all if p.dispatch_id == order.id]
     if not any(p.status is ProcessingStatus.COMPLETED for p in mine):
         raise TransitionRefused(
             f"DispatchOrder {order.id}",
@@ -332,13 +332,12 @@ def complete_dispatch(
             "processing_complete",
             "record and complete its processing order first",
         )
-    DISPATCH.fire(order, "complete", cx.transition(), cx.uow.audit)
+    cx.fire(DISPATCH, order, "complete")
     cx.uow.dispatches.update(order)
     request = cx.uow.requests.get(order.request_id)
-    orders = [order if d.id == order.id else d for d in dispatches_of(cx.uow, request.id)]
+    orders = dispatches_of(cx.uow, request.id)
     if request.status is RequestStatus.IN_PROGRESS and not any(d.status.is_live for d in orders):
-        facts = {"processing_orders": processing_of(cx.uow, request.id)}
-        REQUEST.fire(request, "resolve", cx.transition(facts=facts), cx.uow.audit)
+        cx.fire(REQUEST, request, "resolve", given=Facts(processing_orders=mine_all))
         cx.uow.requests.update(request)
     event(cx, "DispatchCompleted", order)
     return order

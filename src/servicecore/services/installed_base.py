@@ -123,8 +123,8 @@ def register_archive(
         parts=tuple(parts),
     )
     _refuse_duplicate_serial(cx.uow, serial_number, product_code)
-    ARCHIVE.create(archive, cx.transition(), cx.uow.audit)
-    ARCHIVE.fire(archive, "register", cx.transition(), cx.uow.audit)
+    cx.create(ARCHIVE, archive)
+    cx.fire(ARCHIVE, archive, "register")
     cx.uow.archives.add(archive)
     event(
         cx,
@@ -234,7 +234,7 @@ def invalidate_archive(
     """
     archive = cx.uow.archives.get(archive_id)
     cx.check("manage_installed_base", archive)
-    ARCHIVE.fire(archive, "invalidate", cx.transition(reason=reason), cx.uow.audit)
+    cx.fire(ARCHIVE, archive, "invalidate", reason=reason)
     cx.uow.archives.update(archive)
     event(cx, "ArchiveInvalidated", archive, {"reason": reason})
     return archive

@@ -4,17 +4,19 @@ Before quoting, the person quoting looks up earlier quotes and prices for the cu
 parts, and the customer's open receivables in the ERP (:func:`quote_context`); each quote shows
 its estimated profit and margin. Changing an issued quote keeps the version the customer saw as a
 revision and drafts the next one, so every version stays queryable by number
-(:func:`quote_versions`, :func:`quote_version`). Accepting a quote that names a request records
-its lines as income on the request's open processing order, or hands them to the host in the
-``QuoteAccepted`` event when no processing order is open. Issued quotes past their validity are
-expired by a clock-driven job (:func:`expire_quotes`).
+(:func:`~servicecore.queries.quotes.quote_versions`, :func:`quote_version`). Accepting a quote
+that names a request records its lines as income on the request's open processing order, or
+hands them to the host in the ``QuoteAccepted`` event when no processing order is open. Issued
+quotes past their validity are expired by a clock-driven job (:func:`expire_quotes`).
+
+The rows the reads return are the read models of :mod:`servicecore.queries.quotes`, re-exported
+here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -22,15 +24,19 @@ import attrs
 from servicecore.errors import ConcurrencyError, NotFound, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import PROCESSING, QUOTE
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.common import CustomerId, Money, QuoteId, RequestId
 from servicecore.model.lines import MoneyLine
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.quote import PartLine, Quote, QuoteStatus, ServiceLine
-from servicecore.ports import (
-    Query,
-    Receivable,
-    Receivables,
-    UnitOfWork,
+from servicecore.ports import Query, Receivables, UnitOfWork
+from servicecore.queries.quotes import (
+    PriceRecord,
+    QuoteContext,
+    QuoteSummary,
+    QuoteVersion,
+    quote_summary,
+    quote_versions,
 )
 from servicecore.services.common import event
 from servicecore.services.context import CommandContext, ExpiryRun, JobContext, command, job, query
@@ -65,120 +71,6 @@ _QUOTED = frozenset(
 
 
 @attrs.frozen(kw_only=True)
-class QuoteVersion:
-    """One version of a quote with its totals, as the customer saw it (or sees it now).
-
-    Attributes:
-        quote_id: The quote.
-        number: The version number (1, 2, ...).
-        current: Whether this is the quote's current version (the last of the list).
-        currency: The currency of every amount.
-        service_lines: The service lines of this version.
-        part_lines: The part lines of this version.
-        valid_until: Its validity.
-        total_price: Sum of the lines' prices, exact.
-        total_cost: Sum of the lines' estimated costs, exact.
-        estimated_profit: ``total_price - total_cost``, exact.
-        margin: Profit as a fraction of the price, ``None`` at price 0.
-        changed_at: When this version was superseded (``None`` for the current one).
-        changed_by: Who superseded it (``None`` for the current one).
-        reason: Why it was superseded (``None`` for the current one).
-    """
-
-    quote_id: QuoteId
-    number: int
-    current: bool
-    currency: str
-    service_lines: tuple[ServiceLine, ...]
-    part_lines: tuple[PartLine, ...]
-    valid_until: datetime
-    total_price: Money
-    total_cost: Money
-    estimated_profit: Money
-    margin: Decimal | None
-    changed_at: datetime | None
-    changed_by: str | None
-    reason: str | None
-
-
-@attrs.frozen(kw_only=True)
-class PriceRecord:
-    """One line of an earlier quoted version: what was asked for what, and when.
-
-    Attributes:
-        quote_id: The quote.
-        quote_version: The version the line belongs to.
-        customer_id: The customer quoted.
-        quoted_at: When that version was issued.
-        outcome: ``"superseded"`` for a version replaced by a change, else the quote's state
-            (``"issued"``, ``"accepted"``, ``"rejected"``, ``"expired"``).
-        part_code: The part, or ``None`` for a service line.
-        description: The line's description.
-        quantity: The quantity quoted.
-        unit_price: The price per unit quoted.
-        unit_cost: The estimated cost per unit at the time.
-    """
-
-    quote_id: QuoteId
-    quote_version: int
-    customer_id: CustomerId
-    quoted_at: datetime
-    outcome: str
-    part_code: str | None
-    description: str
-    quantity: Decimal
-    unit_price: Money
-    unit_cost: Money
-
-
-@attrs.frozen(kw_only=True)
-class QuoteSummary:
-    """An earlier quote of a customer, in one line.
-
-    Attributes:
-        quote_id: The quote.
-        status: Its state.
-        quote_version: Its current version.
-        request_id: The request it prices, if any.
-        valid_until: Its validity.
-        total_price: Its current version's total price.
-        estimated_profit: Its current version's estimated profit.
-        margin: Its current version's margin (``None`` at price 0).
-    """
-
-    quote_id: QuoteId
-    status: QuoteStatus
-    quote_version: int
-    request_id: RequestId | None
-    valid_until: datetime
-    total_price: Money
-    estimated_profit: Money
-    margin: Decimal | None
-
-
-@attrs.frozen(kw_only=True)
-class QuoteContext:
-    """What the person quoting sees before quoting a customer.
-
-    Attributes:
-        customer_id: The customer.
-        part_prices: Per part code asked about, earlier quoted lines of that part for any
-            customer, newest first.
-        customer_prices: Earlier quoted lines for this customer, newest first.
-        earlier_quotes: The customer's quotes in any state, newest validity first.
-        receivables: The customer's open items in the ERP.
-        receivables_total: What the customer owes, per currency.
-    """
-
-    customer_id: CustomerId
-    part_prices: Mapping[str, tuple[PriceRecord, ...]]
-    customer_prices: tuple[PriceRecord, ...]
-    earlier_quotes: tuple[QuoteSummary, ...]
-    receivables: tuple[Receivable, ...]
-    receivables_total: Mapping[str, Money]
-
-
-@attrs.frozen(kw_only=True)
 class QuoteAcceptance:
     """What accepting a quote did.
 
@@ -195,69 +87,6 @@ class QuoteAcceptance:
     income_lines: tuple[MoneyLine, ...]
     processing_id: str | None
     event: DomainEvent
-
-
-def _totals(
-    service_lines: Sequence[ServiceLine], part_lines: Sequence[PartLine], currency: str
-) -> tuple[Money, Money]:
-    lines: list[ServiceLine | PartLine] = [*service_lines, *part_lines]
-    return (
-        Money.total((x.price for x in lines), currency),
-        Money.total((x.cost for x in lines), currency),
-    )
-
-
-def _margin(price: Money, profit: Money) -> Decimal | None:
-    return None if price.amount == 0 else profit.amount / price.amount
-
-
-def quote_versions(quote: Quote) -> list[QuoteVersion]:
-    """Return every version of ``quote``, oldest first; the current version is last.
-
-    Raises:
-        ValidationError: A line is in another currency than the quote.
-    """
-    found: list[QuoteVersion] = []
-    for rev in quote.revisions:
-        price, cost = _totals(rev.service_lines, rev.part_lines, quote.currency)
-        found.append(
-            QuoteVersion(
-                quote_id=quote.id,
-                number=rev.quote_version,
-                current=False,
-                currency=quote.currency,
-                service_lines=rev.service_lines,
-                part_lines=rev.part_lines,
-                valid_until=rev.valid_until,
-                total_price=price,
-                total_cost=cost,
-                estimated_profit=price - cost,
-                margin=_margin(price, price - cost),
-                changed_at=rev.changed_at,
-                changed_by=rev.changed_by,
-                reason=rev.reason,
-            )
-        )
-    price, cost = _totals(quote.service_lines, quote.part_lines, quote.currency)
-    found.append(
-        QuoteVersion(
-            quote_id=quote.id,
-            number=quote.quote_version,
-            current=True,
-            currency=quote.currency,
-            service_lines=quote.service_lines,
-            part_lines=quote.part_lines,
-            valid_until=quote.valid_until,
-            total_price=price,
-            total_cost=cost,
-            estimated_profit=price - cost,
-            margin=_margin(price, price - cost),
-            changed_at=None,
-            changed_by=None,
-            reason=None,
-        )
-    )
-    return found
 
 
 @query("view_quotes")
@@ -341,20 +170,6 @@ def price_history(
     return found[:limit]
 
 
-def _summary(quote: Quote) -> QuoteSummary:
-    price, cost = _totals(quote.service_lines, quote.part_lines, quote.currency)
-    return QuoteSummary(
-        quote_id=quote.id,
-        status=quote.status,
-        quote_version=quote.quote_version,
-        request_id=quote.request_id,
-        valid_until=quote.valid_until,
-        total_price=price,
-        estimated_profit=price - cost,
-        margin=_margin(price, price - cost),
-    )
-
-
 @query("view_quotes")
 def quote_context(
     cx: CommandContext,
@@ -384,7 +199,10 @@ def quote_context(
         cur = item.amount.currency
         totals[cur] = totals.get(cur, Money.zero(cur)) + item.amount
     earlier = sorted(
-        (_summary(q) for q in cx.uow.quotes.iterate(Query(equals={"customer_id": customer_id}))),
+        (
+            quote_summary(q)
+            for q in cx.uow.quotes.iterate(Query(equals={"customer_id": customer_id}))
+        ),
         key=lambda s: (s.valid_until, s.quote_id),
         reverse=True,
     )
@@ -402,13 +220,13 @@ def quote_context(
 
 
 def _amounts(quote: Quote) -> dict[str, object]:
-    price, cost = _totals(quote.service_lines, quote.part_lines, quote.currency)
+    summary = quote_summary(quote)
     return {
         "quote_version": quote.quote_version,
         "customer_id": quote.customer_id,
         "request_id": quote.request_id,
-        "total_price": price,
-        "estimated_profit": price - cost,
+        "total_price": summary.total_price,
+        "estimated_profit": summary.estimated_profit,
     }
 
 
@@ -458,7 +276,7 @@ def draft_quote(
     )
     if valid_until <= cx.now():
         raise ValidationError.single("valid_until", valid_until, "must be after now")
-    QUOTE.create(quote, cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.create(QUOTE, quote, payload=_amounts(quote))
     cx.uow.quotes.add(quote)
     event(cx, "QuoteDrafted", quote, _amounts(quote))
     return quote
@@ -541,7 +359,7 @@ def issue_quote(
     """
     quote = cx.uow.quotes.get(quote_id)
     cx.check("quote", quote)
-    QUOTE.fire(quote, "issue", cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.fire(QUOTE, quote, "issue", payload=_amounts(quote))
     cx.uow.quotes.update(quote)
     payload = _amounts(quote) | {"valid_until": quote.valid_until}
     event(cx, "QuoteIssued", quote, payload)
@@ -577,8 +395,8 @@ def change_quote(
     edits = _edits(service_lines, part_lines, valid_until)
     _edited(quote, edits, cx.now())
     previous = quote.quote_version
-    ctx = cx.transition(reason=reason, payload={"from_version": previous} | edits)
-    QUOTE.fire(quote, "change", ctx, cx.uow.audit)
+    payload = {"from_version": previous} | edits
+    cx.fire(QUOTE, quote, "change", reason=reason, payload=payload)
     changed = _edited(quote, edits, cx.now()) if edits else quote
     cx.uow.quotes.update(changed)
     payload = {"from_version": previous, "reason": reason} | _amounts(changed)
@@ -595,7 +413,7 @@ def _decide(
 ) -> Quote:
     quote = cx.uow.quotes.get(quote_id)
     cx.check("quote", quote)
-    QUOTE.fire(quote, trigger, cx.transition(reason=reason), cx.uow.audit)
+    cx.fire(QUOTE, quote, trigger, reason=reason)
     cx.uow.quotes.update(quote)
     event(cx, name, quote, _amounts(quote) | {"reason": reason})
     return quote
@@ -684,17 +502,19 @@ def accept_quote(
     quote = cx.uow.quotes.get(quote_id)
     cx.check("quote", quote)
     lines = _income_lines(quote)
-    QUOTE.fire(quote, "accept", cx.transition(payload=_amounts(quote)), cx.uow.audit)
+    cx.fire(QUOTE, quote, "accept", payload=_amounts(quote))
     cx.uow.quotes.update(quote)
     order = _open_order(cx.uow, quote)
     if order is not None:
         changes = {"income_lines": (*order.income_lines, *lines)}
-        ctx = cx.transition(
+        cx.fire(
+            PROCESSING,
+            order,
+            "record",
             reason=f"quote {quote.id} v{quote.quote_version} accepted",
             payload=changes,
-            facts={"changes": changes},
+            given=Facts(changes=changes),
         )
-        PROCESSING.fire(order, "record", ctx, cx.uow.audit)
         cx.uow.processing.update(order)
     payload = _amounts(quote) | {
         "processing_id": order.id if order is not None else None,
@@ -738,7 +558,7 @@ def expire_quotes(jx: JobContext, /) -> ExpiryRun:
                 if quote.status is not QuoteStatus.ISSUED or quote.valid_until > now:
                     skipped.append(quote_id)
                     continue
-                QUOTE.fire(quote, "expire", cx.transition(), cx.uow.audit)
+                cx.fire(QUOTE, quote, "expire")
                 cx.uow.quotes.update(quote)
                 payload = _amounts(quote) | {"valid_until": quote.valid_until}
                 event(cx, "QuoteExpired", quote, payload)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.booking import Booking
 from servicecore.model.common import GeoPoint, RequestId
 from servicecore.model.contract import ServiceContract
@@ -135,9 +136,8 @@ def open_request(
         booking_id=booking.id if booking is not None else None,
     )
     _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
-    facts = {"archive": archive} if archive is not None else {}
     payload = {"priority": priority, "booking": from_booking}
-    REQUEST.create(request, cx.transition(payload=payload, facts=facts), cx.uow.audit)
+    cx.create(REQUEST, request, payload=payload, given=Facts(archive=archive))
     cx.uow.requests.add(request)
     event(
         cx,
@@ -193,7 +193,7 @@ def resume_request(
     """
     request = _load(cx.uow, request_id)
     cx.check("resume_request", request)
-    REQUEST.fire(request, "resume", cx.transition(), cx.uow.audit)
+    cx.fire(REQUEST, request, "resume")
     _refresh_due_times(cx.uow, request, cx.now(), cx.settings.default_sla)
     cx.uow.requests.update(request)
     event(cx, "RequestResumed", request, {"resolution_due": request.resolution_due})
@@ -249,7 +249,6 @@ def cancel_request(
         command="cancel_request",
         event_name="RequestCancelled",
         reason=reason,
-        facts={"dispatches": dispatches_of(cx.uow, request_id)},
         event_payload=lambda _r: {"reason": reason},
     )
     return cancelled

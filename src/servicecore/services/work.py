@@ -16,6 +16,7 @@ from typing import Any
 from servicecore.errors import ValidationError
 from servicecore.knowledge import Suggestion, article_from_request, suggest
 from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchivePart, ArchiveStatus
 from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind
@@ -69,8 +70,8 @@ def record_processing(
     """
     order = cx.uow.processing.get(processing_id)
     cx.check("record_processing", cx.uow.dispatches.get(order.dispatch_id))
-    ctx = cx.transition(payload=dict(changes), facts={"changes": dict(changes)})
-    PROCESSING.fire(order, "record", ctx, cx.uow.audit)
+    given = Facts(changes=dict(changes))
+    cx.fire(PROCESSING, order, "record", payload=dict(changes), given=given)
     cx.uow.processing.update(order)
     event(cx, "WorkRecorded", order, {"fields": sorted(changes)})
     return order
@@ -91,7 +92,7 @@ def complete_processing(
     """
     order = cx.uow.processing.get(processing_id)
     cx.check("complete_processing", cx.uow.dispatches.get(order.dispatch_id))
-    PROCESSING.fire(order, "complete", cx.transition(), cx.uow.audit)
+    cx.fire(PROCESSING, order, "complete")
     cx.uow.processing.update(order)
     event(cx, "ProcessingCompleted", order)
     return order
@@ -216,12 +217,8 @@ def close_request(
     request = cx.uow.requests.get(request_id)
     cx.check("close_request", request)
     orders = processing_of(cx.uow, request.id)
-    facts = {
-        "processing_orders": orders,
-        "evidence": evidence_of(cx.uow, request.id),
-        "closure_policy": cx.settings.closure_policy,
-    }
-    REQUEST.fire(request, "close", cx.transition(reason=summary, facts=facts), cx.uow.audit)
+    given = Facts(processing_orders=orders, closure_policy=cx.settings.closure_policy)
+    cx.fire(REQUEST, request, "close", reason=summary, given=given)
     cx.uow.requests.update(request)
     done = [o for o in orders if o.status is ProcessingStatus.COMPLETED]
     removed, installed = _parts_exchanged(done)
@@ -229,8 +226,8 @@ def close_request(
         archive = cx.uow.archives.get(request.archive_id)
         if archive.status is ArchiveStatus.REGISTERED:
             parts = {"removed": removed, "installed": installed}
-            ctx = cx.transition(payload=parts, facts=parts)
-            ARCHIVE.fire(archive, "replace_parts", ctx, cx.uow.audit)
+            given = Facts(removed_parts=removed, installed_parts=installed)
+            cx.fire(ARCHIVE, archive, "replace_parts", payload=parts, given=given)
             cx.uow.archives.update(archive)
     event(cx, "RequestCompleted", request, invoice_payload(request, done))
     return request

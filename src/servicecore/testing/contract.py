@@ -41,6 +41,7 @@ from servicecore.errors import (
 )
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import REQUEST, TransitionContext
+from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import Actor, Role
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingStatus
@@ -676,7 +677,9 @@ class AuditContract(_Base):
 
     @staticmethod
     def ctx(minutes: int = 0, **facts: Any) -> TransitionContext:
-        return TransitionContext(actor=ACTOR, at=f.NOW + timedelta(minutes=minutes), facts=facts)
+        return TransitionContext(
+            actor=ACTOR, at=f.NOW + timedelta(minutes=minutes), facts=Facts(**facts)
+        )
 
     def opened(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
@@ -738,7 +741,7 @@ class AuditContract(_Base):
             ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
             REQUEST.fire(ra, "close", ctx, a.audit)
             cancel = TransitionContext(
-                actor=ACTOR, at=f.NOW, reason="done", facts={"dispatches": []}
+                actor=ACTOR, at=f.NOW, reason="done", facts=Facts(dispatches=[])
             )
             REQUEST.fire(rb, "cancel", cancel, b.audit)
             a.requests.update(ra)
