@@ -336,3 +336,15 @@ def test_one_machine_serves_every_entity():
         DOOR.fire(d, "open", ctx(), trail)
     assert DOOR.machine.models == []
     assert all(d.status is DoorStatus.OPEN for d in doors)
+
+
+def test_every_fact_is_either_a_related_record_or_an_input():
+    import typing
+
+    import attrs as attrs_
+
+    from servicecore.lifecycle.facts import INPUTS, RELATED, FactName
+
+    names = set(attrs_.fields_dict(Facts))
+    assert names == set(typing.get_args(FactName)) == RELATED | INPUTS
+    assert not RELATED & INPUTS

@@ -13,7 +13,7 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import attrs
 
@@ -56,19 +56,7 @@ RELATED: frozenset[str] = frozenset(
 )
 """Facts that are stored records related to the entity (a loader can fetch them)."""
 
-INPUTS: frozenset[str] = frozenset(
-    {
-        "closure_policy",
-        "on_hand",
-        "returned",
-        "new_slot",
-        "new_end",
-        "payment_reference",
-        "changes",
-        "removed_parts",
-        "installed_parts",
-    }
-)
+INPUTS: frozenset[str] = frozenset(get_args(FactName)) - RELATED
 """Facts that are inputs of the change (the command gives them)."""
 
 

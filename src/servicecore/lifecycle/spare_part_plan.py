@@ -11,12 +11,9 @@ from servicecore.lifecycle.facts import required
 from servicecore.model.parts import (
     SparePartPlan,
     SparePartPlanStatus,
-    TransferStatus,
 )
 
 __all__ = ["SPARE_PART_PLAN"]
-
-_OPEN_TRANSFER = (TransferStatus.REQUESTED, TransferStatus.IN_TRANSIT)
 
 
 def _period_not_over(plan: SparePartPlan, ctx: TransitionContext) -> str | None:
@@ -29,7 +26,7 @@ def _period_not_over(plan: SparePartPlan, ctx: TransitionContext) -> str | None:
 def _no_open_transfers(plan: SparePartPlan, ctx: TransitionContext) -> str | None:
     open_ids = []
     for item in required(ctx.facts.transfers, "transfers"):
-        if item.plan_id == plan.id and item.status in _OPEN_TRANSFER:
+        if item.plan_id == plan.id and item.status.is_live:
             open_ids.append(item.id)
     if open_ids:
         return f"transfers still open: {', '.join(sorted(open_ids))}"

@@ -52,6 +52,16 @@ class TransferStatus(enum.Enum):
     RECEIVED = "received"
     CANCELLED = "cancelled"
 
+    @property
+    def is_live(self) -> bool:
+        """Whether a transfer in this status is still open (requested or in transit)."""
+        return self in (TransferStatus.REQUESTED, TransferStatus.IN_TRANSIT)
+
+    @classmethod
+    def live(cls) -> tuple[TransferStatus, ...]:
+        """The live statuses, e.g. for a storage query."""
+        return tuple(s for s in cls if s.is_live)
+
 
 class RequisitionStatus(enum.Enum):
     """Lifecycle of a parts requisition."""

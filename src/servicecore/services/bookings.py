@@ -17,7 +17,7 @@ import attrs
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import BOOKING
 from servicecore.lifecycle.facts import Facts
-from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
+from servicecore.model.booking import Booking, BookingPolicy, BookingStatus, CustomerIdentity
 from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, ServiceType
@@ -46,7 +46,7 @@ __all__ = [
     "reschedule_booking",
 ]
 
-_HOLDING = ("requested", "confirmed", "checked_in")
+_HOLDING = [s.value for s in BookingStatus.live()]
 
 
 @attrs.frozen
@@ -67,7 +67,7 @@ class Slot:
 def _busy(uow: UnitOfWork, technician_id: str, start: datetime, end: datetime) -> list[TimeRange]:
     holds = uow.bookings.query(
         Query(
-            equals={"technician_id": technician_id, "status": list(_HOLDING)},
+            equals={"technician_id": technician_id, "status": _HOLDING},
             before={"slot_start": end},
             later_than={"slot_end": start},
         )
@@ -145,7 +145,7 @@ def available_slots(
         if capacity is not None:
             taken = cx.uow.bookings.count(
                 Query(
-                    equals={"status": list(_HOLDING)},
+                    equals={"status": _HOLDING},
                     at_least={"slot_start": start},
                     before={"slot_start": start + timedelta(microseconds=1)},
                 )

@@ -32,7 +32,6 @@ import attrs
 
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import CARE
-from servicecore.model.actor import Actor
 from servicecore.model.care import (
     CareEffectiveness,
     CareOutcome,
@@ -49,7 +48,6 @@ from servicecore.ports import (
     CustomerDirectory,
     Notification,
     NotificationChannel,
-    UnitOfWork,
 )
 from servicecore.services.common import event, notify
 from servicecore.services.context import CommandContext, command
@@ -60,7 +58,6 @@ from servicecore.services.letters import (
     LetterLayout,
     render_letter,
 )
-from servicecore.services.permissions import Policy
 from servicecore.services.templates import (
     TEMPLATE_FIELDS,
     check_template,
@@ -209,9 +206,9 @@ def plan_care(
     return plan
 
 
-def _load(uow: UnitOfWork, actor: Actor, plan_id: str, policy: Policy) -> CarePlan:
-    plan = uow.care_plans.get(plan_id)
-    policy.check(actor, "care", plan)
+def _load(cx: CommandContext, plan_id: str) -> CarePlan:
+    plan = cx.uow.care_plans.get(plan_id)
+    cx.check("care", plan)
     return plan
 
 
@@ -229,7 +226,7 @@ def activate_care(
         InvalidTransition: The plan is not in state ``plan``.
         TransitionRefused: It names no participants.
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     cx.fire(CARE, plan, "activate")
     cx.uow.care_plans.update(plan)
     event(cx, "CareActivated", plan)
@@ -251,7 +248,7 @@ def invalidate_care(
         InvalidTransition: The plan is executing, closed or invalid.
         TransitionRefused: ``reason`` is blank.
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     cx.fire(CARE, plan, "invalidate", reason=reason)
     cx.uow.care_plans.update(plan)
     event(cx, "CareInvalidated", plan, {"reason": reason})
@@ -301,7 +298,7 @@ def execute_care(
         ValidationError: ``subject`` or a template fails for a customer (naming the template
             and the field), or a rendered message is not a valid notification.
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     check_template(subject, "subject", TEMPLATE_FIELDS)
     cx.fire(CARE, plan, "execute")
     customers = list(directory.in_category(plan.customer_category))
@@ -376,7 +373,7 @@ def complete_care_task(
         ValidationError: The plan is not executing, the task is already done, or a bad
             ``outcome`` or ``note``.
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     if plan.status is not CareStatus.EXECUTING:
         raise ValidationError.single(
             "plan_id", plan_id, f"is {plan.status.value}; tasks are completed while it executes"
@@ -417,7 +414,7 @@ def record_care_cost(
         ValidationError: ``line`` is not a :class:`~servicecore.model.lines.MoneyLine`, its
             amount is in another currency than the plan's, or the plan is closed or invalid.
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     if not isinstance(line, MoneyLine):
         raise ValidationError.single("line", line, "must be a MoneyLine")
     if plan.status not in _COST_OPEN:
@@ -449,7 +446,7 @@ def close_care(
             :class:`~servicecore.model.care.CareEffectiveness` or is in another currency, or a
             task is still open (complete it first, e.g. as unreachable).
     """
-    plan = _load(cx.uow, cx.actor, plan_id, cx.settings.policy)
+    plan = _load(cx, plan_id)
     if not isinstance(effectiveness, CareEffectiveness):
         raise ValidationError.single("effectiveness", effectiveness, "must be CareEffectiveness")
     uplift = effectiveness.expected_sales_uplift

@@ -15,15 +15,15 @@ open a :class:`CommandContext` per record with :meth:`JobContext.command`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 import attrs
 
 from servicecore.basics import UuidIdGenerator
-from servicecore.errors import ValidationError
+from servicecore.errors import ConcurrencyError, ValidationError
 from servicecore.lifecycle import Lifecycle, Stateful, TransitionContext
 from servicecore.lifecycle.facts import NO_FACTS, Facts
 from servicecore.model.actor import SYSTEM, Actor
@@ -259,6 +259,30 @@ class JobContext:
         """
         self.settings.policy.check(self.actor, command, subject)
 
+    def expire_each(
+        self, ids: Sequence[str], expire: Callable[[CommandContext, str], bool]
+    ) -> ExpiryRun:
+        """Run ``expire(cx, id)`` for each id in a unit of work of its own, committing each.
+
+        ``expire`` returns ``False`` when the record is no longer due (another process changed
+        it since it was found); such records, and those whose commit meets a concurrent change,
+        are reported as skipped without holding back the others.
+        """
+        expired: list[str] = []
+        skipped: list[str] = []
+        for record_id in ids:
+            try:
+                with self.command() as cx:
+                    if not expire(cx, record_id):
+                        skipped.append(record_id)
+                        continue
+                    cx.uow.commit()
+            except ConcurrencyError:
+                skipped.append(record_id)
+            else:
+                expired.append(record_id)
+        return ExpiryRun(tuple(expired), tuple(skipped))
+
     @contextmanager
     def command(self) -> Iterator[CommandContext]:
         """Open a unit of work of the tenant and yield a command context on it.
@@ -315,6 +339,30 @@ def _register(function: Callable[..., object], permission: str, kind: Kind) -> N
     COMMANDS[f"{function.__module__}.{function.__name__}"] = CommandInfo(function, permission, kind)
 
 
+class _Checking(Protocol):
+    def check(self, command: str, subject: object | None = None) -> None: ...
+
+
+C = TypeVar("C", bound=_Checking)
+
+
+def _checked(
+    permission: str, kind: Kind
+) -> Callable[[Callable[Concatenate[C, P], T]], Callable[Concatenate[C, P], T]]:
+    """Register a function of ``kind`` that asks the policy about ``permission`` first."""
+
+    def register(function: Callable[Concatenate[C, P], T]) -> Callable[Concatenate[C, P], T]:
+        @functools.wraps(function)
+        def run(context: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            context.check(permission)
+            return function(context, *args, **kwargs)
+
+        _register(run, permission, kind)
+        return run
+
+    return register
+
+
 def command(
     permission: str,
 ) -> Callable[
@@ -327,38 +375,14 @@ def command(
     (ownership). A deny-everything policy therefore refuses every command before it touches
     storage.
     """
-
-    def register(
-        function: Callable[Concatenate[CommandContext, P], T],
-    ) -> Callable[Concatenate[CommandContext, P], T]:
-        @functools.wraps(function)
-        def run(cx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            cx.check(permission)
-            return function(cx, *args, **kwargs)
-
-        _register(run, permission, "command")
-        return run
-
-    return register
+    return _checked(permission, "command")
 
 
 def job(
     permission: str,
 ) -> Callable[[Callable[Concatenate[JobContext, P], T]], Callable[Concatenate[JobContext, P], T]]:
     """Register a scheduled job and ask the policy about ``permission`` before it runs."""
-
-    def register(
-        function: Callable[Concatenate[JobContext, P], T],
-    ) -> Callable[Concatenate[JobContext, P], T]:
-        @functools.wraps(function)
-        def run(jx: JobContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            jx.check(permission)
-            return function(jx, *args, **kwargs)
-
-        _register(run, permission, "job")
-        return run
-
-    return register
+    return _checked(permission, "job")
 
 
 def query(
@@ -371,16 +395,4 @@ def query(
     A read takes a :class:`CommandContext` like a command and writes nothing; the desk runs it
     in a unit of work that it never commits.
     """
-
-    def register(
-        function: Callable[Concatenate[CommandContext, P], T],
-    ) -> Callable[Concatenate[CommandContext, P], T]:
-        @functools.wraps(function)
-        def run(cx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            cx.check(permission)
-            return function(cx, *args, **kwargs)
-
-        _register(run, permission, "query")
-        return run
-
-    return register
+    return _checked(permission, "query")

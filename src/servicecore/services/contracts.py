@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from servicecore.errors import ConcurrencyError, ValidationError
+from servicecore.errors import ValidationError
 from servicecore.lifecycle import CONTRACT
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchiveStatus
@@ -209,25 +209,19 @@ def expire_contracts(jx: JobContext, /) -> ExpiryRun:
     )
     with jx.storage.unit_of_work(jx.tenant) as uow:
         found = [c.id for c in uow.contracts.iterate(candidates)]
-    expired: list[str] = []
-    skipped: list[str] = []
-    for contract_id in found:
-        try:
-            with jx.command() as cx:
-                contract = cx.uow.contracts.get(contract_id)
-                if contract.status is not ContractStatus.ACTIVE or (
-                    now.astimezone(contract.calendar.zone).date() <= contract.end
-                ):
-                    continue
-                cx.fire(CONTRACT, contract, "expire")
-                cx.uow.contracts.update(contract)
-                event(cx, "ContractExpired", contract, {"end": contract.end})
-                cx.uow.commit()
-        except ConcurrencyError:
-            skipped.append(contract_id)
-        else:
-            expired.append(contract_id)
-    return ExpiryRun(tuple(expired), tuple(skipped))
+
+    def expire(cx: CommandContext, contract_id: str) -> bool:
+        contract = cx.uow.contracts.get(contract_id)
+        if contract.status is not ContractStatus.ACTIVE or (
+            now.astimezone(contract.calendar.zone).date() <= contract.end
+        ):
+            return False
+        cx.fire(CONTRACT, contract, "expire")
+        cx.uow.contracts.update(contract)
+        event(cx, "ContractExpired", contract, {"end": contract.end})
+        return True
+
+    return jx.expire_each(found, expire)
 
 
 def covers_request(uow: UnitOfWork, request: ServiceRequest) -> bool:

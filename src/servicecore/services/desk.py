@@ -72,6 +72,7 @@ __all__ = [
 
 P = ParamSpec("P")
 T = TypeVar("T")
+C = TypeVar("C", CommandContext, JobContext)
 
 
 def command_info(function: Callable[..., object]) -> CommandInfo:
@@ -107,14 +108,16 @@ class _Group:
                 yield name, command_info(value.function)
 
 
-class _Bound(Generic[P, T]):
-    """A desk method: runs a registered command or read with the desk's settings."""
+class _Bound(Generic[C, P, T]):
+    """A desk method: runs a registered command, read or job with the desk's settings.
 
-    def __init__(self, function: Callable[Concatenate[CommandContext, P], T]) -> None:
-        info = command_info(function)
-        if info.kind == "job":
-            raise ValidationError.single("command", info.name, "is a job: bind it with _BoundJob")
-        self.function = function
+    Commands and reads run through :meth:`ServiceDesk.run` (one unit of work); jobs get a job
+    context on the desk's storage and tenant (they commit record by record).
+    """
+
+    def __init__(self, function: Callable[Concatenate[C, P], T]) -> None:
+        self.info = command_info(function)
+        self.function: Callable[Concatenate[C, P], T] = function
         self.__doc__ = function.__doc__
 
     @overload
@@ -129,41 +132,13 @@ class _Bound(Generic[P, T]):
         if group is None:
             return self
         desk = group._desk
-        function = self.function
+        function: Callable[..., T] = self.function
+        is_job = self.info.kind == "job"
 
         @functools.wraps(function)
         def call(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            return desk.run(function, actor, *args, **kwargs)
-
-        return call
-
-
-class _BoundJob(Generic[P, T]):
-    """A desk job method: runs a registered job with the desk's storage, tenant and settings."""
-
-    def __init__(self, function: Callable[Concatenate[JobContext, P], T]) -> None:
-        info = command_info(function)
-        if info.kind != "job":
-            raise ValidationError.single("command", info.name, "is not a job")
-        self.function = function
-        self.__doc__ = function.__doc__
-
-    @overload
-    def __get__(self, group: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, group: _Group, owner: type[Any]) -> Callable[Concatenate[Actor, P], T]: ...
-
-    def __get__(
-        self, group: _Group | None, owner: type[Any]
-    ) -> Self | Callable[Concatenate[Actor, P], T]:
-        if group is None:
-            return self
-        desk = group._desk
-        function = self.function
-
-        @functools.wraps(function)
-        def call(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            if not is_job:
+                return desk.run(function, actor, *args, **kwargs)
             _check_arguments(function, actor, args, kwargs)
             jx = JobContext(desk.storage, desk.tenant, desk.clock, actor, desk.settings)
             return function(jx, *args, **kwargs)
@@ -356,18 +331,11 @@ class CareCommands(_Group):
 class Jobs(_Group):
     """The scheduled jobs: one shape (``desk.jobs.name(actor, ...)``), each idempotent."""
 
-    run_alerts = _BoundJob(alerts.run_alerts)
-    generate_maintenance_requests = _BoundJob(maintenance.generate_maintenance_requests)
-    expire_quotes = _BoundJob(quotes.expire_quotes)
-    expire_contracts = _BoundJob(contracts.expire_contracts)
-    deliver_outbox = _BoundJob(outbox.deliver_outbox)
-
-    @classmethod
-    def commands(cls) -> Iterator[tuple[str, CommandInfo]]:
-        """Yield ``(method name, registry entry)`` for every job."""
-        for name, value in vars(cls).items():
-            if isinstance(value, _BoundJob):
-                yield name, command_info(value.function)
+    run_alerts = _Bound(alerts.run_alerts)
+    generate_maintenance_requests = _Bound(maintenance.generate_maintenance_requests)
+    expire_quotes = _Bound(quotes.expire_quotes)
+    expire_contracts = _Bound(contracts.expire_contracts)
+    deliver_outbox = _Bound(outbox.deliver_outbox)
 
 
 class ServiceDesk:

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from servicecore.errors import ConcurrencyError, NotFound, ValidationError
+from servicecore.errors import NotFound, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import PROCESSING, QUOTE
 from servicecore.lifecycle.facts import Facts
@@ -549,22 +549,14 @@ def expire_quotes(jx: JobContext, /) -> ExpiryRun:
     )
     with jx.storage.unit_of_work(jx.tenant) as uow:
         found = [q.id for q in uow.quotes.iterate(due)]
-    expired: list[str] = []
-    skipped: list[str] = []
-    for quote_id in found:
-        try:
-            with jx.command() as cx:
-                quote = cx.uow.quotes.get(quote_id)
-                if quote.status is not QuoteStatus.ISSUED or quote.valid_until > now:
-                    skipped.append(quote_id)
-                    continue
-                cx.fire(QUOTE, quote, "expire")
-                cx.uow.quotes.update(quote)
-                payload = _amounts(quote) | {"valid_until": quote.valid_until}
-                event(cx, "QuoteExpired", quote, payload)
-                cx.uow.commit()
-        except ConcurrencyError:
-            skipped.append(quote_id)
-        else:
-            expired.append(quote_id)
-    return ExpiryRun(tuple(expired), tuple(skipped))
+
+    def expire(cx: CommandContext, quote_id: str) -> bool:
+        quote = cx.uow.quotes.get(quote_id)
+        if quote.status is not QuoteStatus.ISSUED or quote.valid_until > now:
+            return False
+        cx.fire(QUOTE, quote, "expire")
+        cx.uow.quotes.update(quote)
+        event(cx, "QuoteExpired", quote, _amounts(quote) | {"valid_until": quote.valid_until})
+        return True
+
+    return jx.expire_each(found, expire)

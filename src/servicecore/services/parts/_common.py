@@ -17,7 +17,7 @@ from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import Inventory, Query, StockMovement, UnitOfWork
 
-OPEN_TRANSFER = [TransferStatus.REQUESTED.value, TransferStatus.IN_TRANSIT.value]
+OPEN_TRANSFER = [s.value for s in TransferStatus.live()]
 """Transfer states in which parts are still on their way (for a storage query)."""
 
 _CHUNK = 500

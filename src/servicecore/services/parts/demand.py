@@ -19,6 +19,7 @@ import attrs
 from servicecore.errors import ValidationError
 from servicecore.lifecycle.requisition import requested_quantities
 from servicecore.model.archive import ProductArchive
+from servicecore.model.booking import BookingStatus
 from servicecore.model.forecast import DemandTally, to_cents
 from servicecore.model.parts import RequisitionStatus
 from servicecore.model.request import RequestStatus
@@ -34,7 +35,7 @@ _OPEN_REQUEST = [
     RequestStatus.IN_PROGRESS.value,
     RequestStatus.ON_HOLD.value,
 ]
-_HOLDING_BOOKING = ["requested", "confirmed", "checked_in"]
+_HOLDING_BOOKING = [s.value for s in BookingStatus.live()]
 
 
 @attrs.frozen
