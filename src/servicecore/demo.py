@@ -105,7 +105,7 @@ class DemoSummary:
     refusals: tuple[str, ...]
     chains_verified: int
     notifications: int
-    penalty: Money
+    penalty: Money | None
     invoice_total: str
     alerts: int
     planned_visits: int

@@ -111,9 +111,9 @@ def test_a_consult_request_closes_directly_without_dispatch():
 def test_a_repair_request_does_not_close_directly():
     trail = AuditLog()
     req = opened(trail)
-    with pytest.raises(TransitionRefused, match="only consult") as info:
+    with pytest.raises(TransitionRefused, match="only consults") as info:
         REQUEST.fire(req, "close", ctx(reason="done"), trail)
-    assert info.value.guard == "is_consult"
+    assert info.value.guard == "closes_directly"
 
 
 def test_assign_needs_a_live_dispatch_order():

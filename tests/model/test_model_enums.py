@@ -46,7 +46,15 @@ def test_only_work_on_a_product_needs_an_archive(kind: ServiceType, expected: bo
     [
         (
             ServiceType,
-            ["consult", "repair", "installation", "maintenance", "complaint", "warranty_claim"],
+            [
+                "consult",
+                "repair",
+                "installation",
+                "maintenance",
+                "complaint",
+                "warranty_claim",
+                "phone_contact",
+            ],
         ),
         (Channel, ["online", "call_centre", "walk_in"]),
         (SolutionType, ["return_repair", "repair_with_loaner", "sale", "exchange", "replacement"]),

@@ -394,10 +394,10 @@ def test_policy_without_penalty_for_the_priority_uses_the_contracts_currency() -
     assert (policy.penalty, policy.currency) == (None, "IDR")
 
 
-def test_policy_of_a_contract_without_penalties_needs_a_currency() -> None:
-    with pytest.raises(ValidationError) as caught:
-        SlaPolicy.from_contract(contract(penalty_terms=()), Priority.URGENT)
-    assert caught.value.errors[0].path == "currency"
+def test_policy_of_a_contract_without_penalties_prices_no_lateness() -> None:
+    unpriced = SlaPolicy.from_contract(contract(penalty_terms=()), Priority.URGENT)
+    assert unpriced.currency is None
+    assert unpriced.penalty is None
     named = SlaPolicy.from_contract(contract(penalty_terms=()), Priority.URGENT, currency="EUR")
     assert named.currency == "EUR"
 

@@ -17,7 +17,6 @@ from servicecore.lifecycle.facts import required
 from servicecore.model.archive import ArchiveStatus
 from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
-from servicecore.model.enums import ServiceType
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import Closure, RequestStatus, ServiceRequest
 
@@ -77,10 +76,13 @@ def _closure_policy_holds(req: ServiceRequest, ctx: TransitionContext) -> str | 
     return "; ".join(problems) if problems else None
 
 
-def _is_consult(req: ServiceRequest, _: TransitionContext) -> str | None:
-    if req.service_type is ServiceType.CONSULT:
+def _closes_directly(req: ServiceRequest, _: TransitionContext) -> str | None:
+    if req.service_type.closes_directly:
         return None
-    return f"only consult requests close without dispatch; this is {req.service_type.value}"
+    return (
+        "only consults, complaints and phone contacts close without dispatch; "
+        f"this is {req.service_type.value}"
+    )
 
 
 def _responded(req: ServiceRequest, ctx: TransitionContext) -> None:
@@ -96,6 +98,18 @@ def _resume(req: ServiceRequest, ctx: TransitionContext) -> None:
     if req.held_since is not None and ctx.at > req.held_since:
         req.holds = (*req.holds, TimeRange(req.held_since, ctx.at))
     req.held_since = None
+
+
+def _carry_fault_cause(req: ServiceRequest, ctx: TransitionContext) -> None:
+    if req.fault_cause is not None:
+        return  # a cause recorded on the request itself wins
+    found = [
+        p.fault_cause
+        for p in _processing(req, ctx)
+        if p.status is ProcessingStatus.COMPLETED and p.fault_cause
+    ]
+    if found:
+        req.fault_cause = "; ".join(dict.fromkeys(found))
 
 
 def _close(req: ServiceRequest, ctx: TransitionContext) -> None:
@@ -135,7 +149,11 @@ CLOSURE_POLICY = Guard(
     ClosurePolicyError,
     needs=("closure_policy", "processing_orders", "evidence"),
 )
-IS_CONSULT = Guard("is_consult", "Only consult requests close without dispatch.", _is_consult)
+CLOSES_DIRECTLY = Guard(
+    "closes_directly",
+    "Only consults, complaints and phone contacts close without dispatch.",
+    _closes_directly,
+)
 
 S = RequestStatus
 
@@ -203,14 +221,16 @@ REQUEST: Lifecycle[ServiceRequest, RequestStatus] = Lifecycle(
             dest=S.CLOSED,
             guards=(PROCESSING_COMPLETE, CLOSURE_POLICY),
             needs_reason=True,
-            effects=(_close,),
-            description="Closed with a summary (the reason) once the closure policy holds.",
+            effects=(_close, _carry_fault_cause),
+            needs=("processing_orders",),
+            description="Closed with a summary (the reason) once the closure policy holds; the "
+            "fault cause found in the work is kept on the request for the reports.",
         ),
         Rule(
             trigger="close",
             sources=(S.OPEN,),
             dest=S.CLOSED,
-            guards=(IS_CONSULT,),
+            guards=(CLOSES_DIRECTLY,),
             needs_reason=True,
             effects=(_close,),
             description="A consult request is answered and closed directly, without dispatch.",

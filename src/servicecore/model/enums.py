@@ -27,15 +27,23 @@ class ServiceType(enum.Enum):
     MAINTENANCE = "maintenance"
     COMPLAINT = "complaint"
     WARRANTY_CLAIM = "warranty_claim"
+    PHONE_CONTACT = "phone_contact"
+
+    @property
+    def closes_directly(self) -> bool:
+        """Whether a request of this type is settled without a visit: recorded, then closed.
+
+        Consults, complaints and phone contacts (seed 004: 电话沟通类) need no technician on site.
+        """
+        return self in (ServiceType.CONSULT, ServiceType.COMPLAINT, ServiceType.PHONE_CONTACT)
 
     @property
     def needs_archive(self) -> bool:
         """Whether the work is done on an installed product, so a request must name its archive.
 
-        Consults and complaints (advice, phone calls, grievances) need no product; the seed lets
-        such requests be recorded and closed without dispatch or processing.
+        Requests that close directly (advice, phone calls, grievances) need no product.
         """
-        return self not in (ServiceType.CONSULT, ServiceType.COMPLAINT)
+        return not self.closes_directly
 
 
 class Priority(enum.Enum):

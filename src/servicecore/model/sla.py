@@ -313,7 +313,8 @@ class SlaPolicy:
     Attributes:
         calendar: When the clock runs.
         term: Response and resolution allowances (working time).
-        currency: The currency penalties are priced in (zero when nothing is owed).
+        currency: The currency penalties are priced in; ``None`` when lateness costs nothing
+            (no penalty term).
         penalty: What lateness costs, or ``None`` when it costs nothing.
 
     Raises:
@@ -322,7 +323,7 @@ class SlaPolicy:
 
     calendar: WorkingCalendar = attrs.field(validator=v.instance(WorkingCalendar))
     term: SlaTerm = attrs.field(validator=v.instance(SlaTerm))
-    currency: str = attrs.field(validator=v.currency)
+    currency: str | None = attrs.field(default=None, validator=v.optional(v.currency))
     penalty: PenaltyTerm | None = attrs.field(
         default=None, validator=v.optional(v.instance(PenaltyTerm))
     )
@@ -340,20 +341,15 @@ class SlaPolicy:
         """Return the policy ``contract`` sets for ``priority``.
 
         The currency is the priority's penalty term's; without one, that of the contract's first
-        penalty term; without any, ``currency``.
+        penalty term; without any, ``currency`` (``None``: lateness is not priced).
 
         Raises:
             NotFound: The contract has no SLA term for ``priority``.
-            ValidationError: The contract has no penalty terms and no ``currency`` is given.
         """
         term = contract.sla_for(priority)
         penalty = contract.penalty_for(priority)
         known = penalty or next(iter(contract.penalty_terms), None)
         chosen = known.cap.currency if known is not None else currency
-        if chosen is None:
-            raise ValidationError.single(
-                "currency", None, f"contract {contract.id} has no penalty terms; name a currency"
-            )
         return cls(calendar=contract.calendar, term=term, currency=chosen, penalty=penalty)
 
 
@@ -469,14 +465,15 @@ class SlaBreach:
         due: When it was due (UTC).
         lateness: Working time late (positive); still growing when ``ongoing``.
         ongoing: Whether the target is still not met (lateness counted up to the evaluation).
-        penalty: ``PenaltyTerm.amount_for(lateness)``, or zero when lateness is not penalised.
+        penalty: ``PenaltyTerm.amount_for(lateness)``; zero in the terms' currency when this
+            priority's lateness is not penalised; ``None`` when the terms price no lateness.
     """
 
     target: SlaTarget
     due: datetime
     lateness: timedelta
     ongoing: bool
-    penalty: Money
+    penalty: Money | None
 
 
 @attrs.frozen(kw_only=True)
@@ -491,7 +488,8 @@ class SlaOutcome:
         resolution: The resolution target.
         breaches: The breached targets, response first.
         penalty: What the breaches cost together: their sum, capped at the penalty term's cap
-            (the most charged for one request); zero in the policy's currency when none.
+            (the most charged for one request); zero in the policy's currency when none;
+            ``None`` when the terms price no lateness at all (no penalty term, no currency).
     """
 
     request_id: RequestId
@@ -500,7 +498,7 @@ class SlaOutcome:
     response: TargetOutcome
     resolution: TargetOutcome
     breaches: tuple[SlaBreach, ...]
-    penalty: Money
+    penalty: Money | None
 
     @property
     def breached(self) -> bool:
@@ -611,6 +609,8 @@ def sla_outcome(
             cost = (
                 policy.penalty.amount_for(outcome.lateness)
                 if policy.penalty is not None
+                else None
+                if policy.currency is None
                 else Money.zero(policy.currency)
             )
             breaches.append(
@@ -622,8 +622,12 @@ def sla_outcome(
                     penalty=cost,
                 )
             )
-    total = Money.total((b.penalty for b in breaches), policy.currency)
-    if policy.penalty is not None and policy.penalty.cap < total:
+    total = (
+        None
+        if policy.currency is None
+        else Money.total((b.penalty for b in breaches if b.penalty is not None), policy.currency)
+    )
+    if policy.penalty is not None and total is not None and policy.penalty.cap < total:
         total = policy.penalty.cap
     return SlaOutcome(
         request_id=request.id,

@@ -84,7 +84,8 @@ def sla_penalties(backend: ReportingBackend, tenant: str, as_of: datetime) -> Re
         if contract is None or contract.penalty_for(request.priority) is None:
             continue
         outcome = sla_outcome(request, contract, at)
-        incurred[key] = incurred.get(key, Decimal(0)) + outcome.penalty.amount
+        if outcome.penalty is not None:  # a penalty term prices this priority's lateness
+            incurred[key] = incurred.get(key, Decimal(0)) + outcome.penalty.amount
     rows = []
     for key in set(met) | set(breached) | set(late):
         contract = contracts.get(key[0])

@@ -7,7 +7,8 @@ Four kinds:
 - ``resolution-due``: a request not yet closed is due for resolution soon, or is late;
 - ``booking-unconfirmed``: a requested booking whose slot is near is still not confirmed.
 
-Each alert has a key made of its kind, its record and the due moment. It travels as a
+Each alert has a key made of its kind, its stage (ahead of time or overdue), its record and the
+due moment. It travels as a
 notification request in the outbox whose event id is that key, so raising it twice is refused by
 storage: running the job again (every few minutes, from several servers) never sends an alert
 twice. It is delivered after commit through the Notifier (see
@@ -61,8 +62,14 @@ class Alert:
 
     @property
     def key(self) -> str:
-        """What makes the alert unique: kind, record and due moment."""
-        return f"alert:{self.kind}:{self.entity_id}:{self.due.astimezone(UTC):%Y%m%dT%H%MZ}"
+        """What makes the alert unique: kind, stage (ahead or overdue), record and due moment.
+
+        The stage is part of it so that the warning ahead of time and the overdue warning
+        (seed 004: 超期预警) are each raised once.
+        """
+        stage = "overdue" if self.overdue else "ahead"
+        due = f"{self.due.astimezone(UTC):%Y%m%dT%H%MZ}"
+        return f"alert:{self.kind}:{stage}:{self.entity_id}:{due}"
 
 
 @attrs.frozen(kw_only=True)

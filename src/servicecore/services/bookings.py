@@ -10,7 +10,8 @@ whose QR payload the front desk scans.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -215,6 +216,14 @@ def book(
     cx.check("book", booking)
     cx.create(BOOKING, booking, payload={"channel": channel})
     cx.uow.bookings.add(booking)
+    _tell(
+        cx,
+        booking,
+        f"booking-requested:{booking.id}",
+        f"Booking {booking.reference} received",
+        f"we have your {booking.service_type.value} booking {booking.reference} for "
+        f"{_when(cx, booking)}; we will confirm it shortly.",
+    )
     event(cx, "BookingRequested", booking, {"reference": booking.reference})
     return booking
 
@@ -228,6 +237,34 @@ def _channel_for(customer: CustomerIdentity) -> tuple[NotificationChannel, str]:
         return NotificationChannel.EMAIL, customer.email
     assert customer.phone is not None  # CustomerIdentity requires one of the two
     return NotificationChannel.SMS, customer.phone
+
+
+def _when(cx: CommandContext, booking: Booking) -> str:
+    """The slot in the booked technician's time zone (UTC when no technician is named)."""
+    zone: tzinfo = UTC
+    if booking.technician_id is not None:
+        technician = cx.uow.technicians.find(booking.technician_id)
+        if technician is not None:
+            zone = ZoneInfo(technician.timezone)
+    start, end = booking.slot.start.astimezone(zone), booking.slot.end.astimezone(zone)
+    return f"{start:%a %d %b %Y %H:%M}-{end:%H:%M} ({start.tzname()})"
+
+
+def _tell(cx: CommandContext, booking: Booking, key: str, subject: str, text: str) -> None:
+    """Send the customer one step of their booking (seed 003 confirms every step), after commit.
+
+    The check-in code goes with every message while the booking has one, so that a re-issued
+    token reaches the customer.
+    """
+    channel, to = _channel_for(booking.customer)
+    lines = [f"Dear {booking.customer.name},", text]
+    if booking.check_in_token and booking.status.is_live:
+        lines.append(f"Check-in code: {QR_SCHEME}{booking.check_in_token}")
+    notify(
+        cx,
+        booking,
+        Notification(channel=channel, to=to, subject=subject, body="\n".join(lines), key=key),
+    )
 
 
 @command("confirm_booking")
@@ -255,24 +292,13 @@ def confirm_booking(
             cx.uow.tenant, booking.id, booking.reference, booking.slot.end
         )
     cx.uow.bookings.update(booking)
-    channel, to = _channel_for(booking.customer)
-    lines = [
-        f"Dear {booking.customer.name},",
-        f"your {booking.service_type.value} booking {booking.reference} is confirmed for "
-        f"{booking.slot.start.isoformat()} to {booking.slot.end.isoformat()}.",
-    ]
-    if booking.check_in_token:
-        lines.append(f"Check-in code: {QR_SCHEME}{booking.check_in_token}")
-    notify(
+    _tell(
         cx,
         booking,
-        Notification(
-            channel=channel,
-            to=to,
-            subject=f"Booking {booking.reference} confirmed",
-            body="\n".join(lines),
-            key=f"booking-confirmed:{booking.id}:{booking.reschedule_count}",
-        ),
+        f"booking-confirmed:{booking.id}:{booking.reschedule_count}",
+        f"Booking {booking.reference} confirmed",
+        f"your {booking.service_type.value} booking {booking.reference} is confirmed for "
+        f"{_when(cx, booking)}.",
     )
     event(cx, "BookingConfirmed", booking, {"reference": booking.reference})
     return booking
@@ -305,6 +331,13 @@ def reschedule_booking(
             cx.uow.tenant, booking.id, booking.reference, booking.slot.end
         )
     cx.uow.bookings.update(booking)
+    _tell(
+        cx,
+        booking,
+        f"booking-rescheduled:{booking.id}:{booking.reschedule_count}",
+        f"Booking {booking.reference} moved",
+        f"your booking {booking.reference} is now for {_when(cx, booking)}.",
+    )
     event(cx, "BookingRescheduled", booking, {"from": old, "to": new_slot})
     return booking
 
@@ -334,6 +367,15 @@ def cancel_booking(
         reason=reason,
         event_payload=lambda b: {"fee": b.cancellation_fee},
     )
+    fee = cancelled.cancellation_fee
+    _tell(
+        cx,
+        cancelled,
+        f"booking-cancelled:{cancelled.id}",
+        f"Booking {cancelled.reference} cancelled",
+        f"your booking {cancelled.reference} for {_when(cx, cancelled)} is cancelled"
+        + (f"; a cancellation fee of {fee} applies." if fee is not None and fee.amount else "."),
+    )
     return cancelled
 
 
@@ -362,6 +404,13 @@ def record_payment(
         payload={"payment_reference": payment_reference},
         given=Facts(payment_reference=payment_reference),
         event_payload=lambda _b: {"payment_reference": payment_reference},
+    )
+    _tell(
+        cx,
+        paid,
+        f"booking-paid:{paid.id}",
+        f"Payment for booking {paid.reference} received",
+        f"we received your payment for booking {paid.reference} (reference {payment_reference}).",
     )
     return paid
 

@@ -34,6 +34,7 @@ DEFAULT_MINUTES: Mapping[ServiceType, int] = {
     ServiceType.INSTALLATION: 120,
     ServiceType.MAINTENANCE: 60,
     ServiceType.COMPLAINT: 45,
+    ServiceType.PHONE_CONTACT: 15,
     ServiceType.WARRANTY_CLAIM: 90,
 }
 """Minutes on site by service type, unless the caller knows better."""
