@@ -280,6 +280,8 @@ def slot_claim(entity: object) -> SlotClaim | None:
     if isinstance(entity, Booking):
         if entity.technician_id is None or not entity.status.is_live:
             return None
+        if entity.dispatch_id is not None:
+            return None  # the dispatch order of the booking's own request holds the time
         return SlotClaim(entity.technician_id, entity.slot, "Booking", entity.id)
     if isinstance(entity, DispatchOrder):
         if not entity.status.is_live:

@@ -529,14 +529,12 @@ def _plan_maintenance(
                 required_skills=("hvac",),
                 symptoms="Quarterly coil cleaning and refrigerant check",
             )
-        result, orders = desk.dispatch.plan_day(
-            supervisor, day, "Asia/Jakarta", time_limit=2, seed=seed
-        )
-        planned += len(orders)
-        travel = sum(route.travel_minutes for route in result.routes)
+        plan = desk.dispatch.plan_day(supervisor, day, "Asia/Jakarta", time_limit=2, seed=seed)
+        planned += len(plan.orders)
+        travel = sum(route.travel_minutes for route in plan.result.routes)
         say(
-            f"{day:%a %d %b}: the scheduler planned {len(orders)} maintenance visits "
-            f"({travel} min of driving, {len(result.unassigned)} left unassigned)"
+            f"{day:%a %d %b}: the scheduler planned {len(plan.orders)} maintenance visits "
+            f"({travel} min of driving, {len(plan.result.unassigned)} left unassigned)"
         )
     return planned
 

@@ -49,9 +49,8 @@ def seed(storage, tenant, clock):
 def test_the_day_is_planned_and_dispatched_respecting_skills(storage, tenant, clock):
     seed(storage, tenant, clock)
     with storage.unit_of_work(tenant) as uow:
-        result, orders = p.plan_day(
-            cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1
-        )
+        plan = p.plan_day(cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1)
+        result, orders = plan.result, plan.orders
         uow.commit()
     assert result.is_feasible()
     assert len(orders) == len(PLACES)
@@ -74,12 +73,13 @@ def test_work_already_dispatched_is_kept_and_planned_around(storage, tenant, clo
         d.assign(cx(uow, SUP, clock), "R-1", "T-7", held)
         uow.commit()
     with storage.unit_of_work(tenant) as uow:
-        builder = p.problem_for_day(uow, MONDAY, "Asia/Jakarta")
-        problem = builder.build()
+        problem = p.problem_for_day(uow, MONDAY, "Asia/Jakarta").problem
         assert any(
             j.id.startswith(p.HELD_PREFIX) and j.pinned_technician == "T-7" for j in problem.jobs
         )
-        _, orders = p.plan_day(cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1)
+        orders = p.plan_day(
+            cx(uow, SUP, clock), MONDAY, "Asia/Jakarta", time_limit=2, seed=1
+        ).orders
         uow.commit()
     assert "R-1" not in {o.request_id for o in orders}
     for order in orders:

@@ -256,3 +256,163 @@ def test_a_repair_does_not_close_without_a_visit(desk):
 
 # Money is imported for the tests of later items.
 _ = Money
+
+
+# -- 1: the booked technician is dispatched to the booking's own request ----------------------
+
+
+def _booked_request(desk):
+    booking = _booking(desk)
+    desk.bookings.confirm_booking(CS, booking.id)
+    request = desk.requests.open_request(
+        CS, from_booking=booking.id, symptoms="Leaking water", archive_id="A-1"
+    )
+    return booking, request
+
+
+def test_the_booked_technician_is_dispatched_to_the_bookings_own_request_in_its_slot(desk):
+    booking, request = _booked_request(desk)
+    order = desk.dispatch.assign(SUP, request.id, "T-7", booking.slot)
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        assert uow.bookings.get(booking.id).dispatch_id == order.id
+    desk.dispatch.accept_dispatch(TECH, order.id)
+
+
+def test_another_request_still_cannot_take_the_booked_time(desk):
+    from servicecore.errors import DoubleBooking
+
+    booking, _ = _booked_request(desk)
+    other = desk.requests.open_request(
+        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
+    )
+    with pytest.raises(DoubleBooking):
+        desk.dispatch.assign(SUP, other.id, "T-7", booking.slot)
+
+
+# -- 2: planning a day goes around booked time ---------------------------------------------------
+
+
+def test_planning_a_day_goes_around_the_technicians_booked_time(desk):
+    booking = _booking(desk)  # T-7, Tuesday 09:00-11:00
+    request = desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Warm air",
+        archive_id="A-1",
+        location=f.HERE,
+    )
+    tuesday = MONDAY + timedelta(days=1)
+    plan = desk.dispatch.plan_day(SUP, tuesday, "Asia/Jakarta", time_limit=1, seed=1)
+    result, orders = plan.result, plan.orders
+    assert len(orders) == 1
+    booked = booking.slot
+    assert all(
+        o.planned.end <= booked.start or o.planned.start >= booked.end
+        for o in orders
+        if o.technician_id == "T-7"
+    )
+    assert [o.request_id for o in orders] == [request.id]
+    assert f"held:{booking.id}" in {v.job_id for r in result.routes for v in r.visits}
+
+
+# -- 8: nothing is planned into the past ------------------------------------------------------
+
+
+def test_planning_today_dispatches_nothing_before_now(desk):
+    desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Warm air",
+        archive_id="A-1",
+        location=f.HERE,
+    )
+    desk.clock.advance(timedelta(hours=7))  # Monday 14:00 in Jakarta
+    plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
+    assert len(plan.orders) == 1
+    assert all(o.planned.start >= desk.clock.now() for o in plan.orders)
+
+
+# -- 14: requests the plan cannot consider are reported, not dropped ---------------------------
+
+
+def test_a_request_without_a_location_is_reported_as_left_out(desk):
+    request = desk.requests.open_request(
+        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
+    )
+    plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
+    assert [(x.request_id, x.reason) for x in plan.left_out] == [(request.id, "no_location")]
+
+
+def test_every_shift_of_the_day_is_planned(desk, storage, tenant):
+    from servicecore.model.technician import Shift
+
+    split = tuple(Shift(weekday=0, start=time(h), end=time(h + 2)) for h in (8, 14))
+    with storage.unit_of_work(tenant) as uow:
+        uow.technicians.add(f.technician(id="T-9", skills=("solar",), shifts=split))
+        uow.commit()
+    for i in range(2):
+        desk.requests.open_request(
+            CS,
+            customer_id="C-1",
+            service_type=ServiceType.REPAIR,
+            symptoms=f"panel {i}",
+            archive_id="A-1",
+            location=f.HERE,
+            required_skills=("solar",),
+        )
+    plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
+    starts = sorted(o.planned.start.astimezone(JAKARTA).hour for o in plan.orders)
+    assert len(starts) == 2
+    assert starts[-1] >= 14  # the afternoon shift is used too
+
+
+# -- 3: a preventive-maintenance visit counts its SLA from its window ----------------------------
+
+
+def test_a_maintenance_visit_generated_ahead_counts_its_sla_from_its_window(desk):
+    from servicecore.model.maintenance import MaintenancePlan, Recurrence, RecurrenceKind
+
+    plan = MaintenancePlan(
+        id="PM-1",
+        recurrence=Recurrence(
+            kind=RecurrenceKind.MONTHLY, start=date(2026, 3, 1), day_of_month=24, interval=3
+        ),
+        archive_ids=("A-1",),
+        description="Quarterly coil cleaning",
+        early_tolerance_days=2,
+        late_tolerance_days=3,
+        duration_minutes=60,
+        required_skills=("hvac",),
+    )
+    contract = desk.contracts.create_contract(
+        SUP,
+        customer_id="C-1",
+        archive_ids=["A-1"],
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        calendar=OFFICE,
+        sla_terms=[
+            SlaTerm(
+                priority=Priority.NORMAL,
+                response=timedelta(hours=4),
+                resolution=timedelta(hours=16),
+            )
+        ],
+        maintenance_plans=[plan],
+        contract_id="K-PM",
+    )
+    desk.contracts.activate_contract(SUP, contract.id)
+    run = desk.jobs.generate_maintenance_requests(SYSTEM, horizon_days=30)
+    (visit,) = run.generated
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        request = uow.requests.get(visit.request_id)
+    assert request.window is not None
+    assert request.window.start == at(date(2026, 3, 22), 0)
+    assert request.resolution_due > request.window.start
+    outcome = desk.requests.sla_report(SUP, request.id)
+    assert outcome is not None
+    assert outcome.breaches == ()
+    alerts = desk.jobs.run_alerts(SYSTEM, [(NotificationChannel.EMAIL, "desk@example.com")])
+    assert not [a for a in alerts.raised if a.entity_id == request.id]

@@ -9,7 +9,15 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.model import _validate as v
-from servicecore.model.common import BookingId, CustomerId, GeoPoint, Money, TechnicianId, TimeRange
+from servicecore.model.common import (
+    BookingId,
+    CustomerId,
+    DispatchId,
+    GeoPoint,
+    Money,
+    TechnicianId,
+    TimeRange,
+)
 from servicecore.model.enums import Channel, ServiceType
 
 __all__ = ["Booking", "BookingPolicy", "BookingStatus", "CustomerIdentity"]
@@ -116,6 +124,9 @@ class Booking:
         reference: The reference number given to the customer.
         policy: The change and cancellation rules.
         technician_id: The technician assigned, once known.
+        dispatch_id: The dispatch order that took over the booked time: the booking's own
+            request dispatched to its technician within the slot. The booking then no longer
+            holds the technician's time; the dispatch order does.
         check_in_token: The token (e.g. QR code content) the customer shows at check-in.
         payment_reference: The payment's reference, for paid services.
         reschedule_count: How many times the slot was moved (at most ``policy.max_reschedules``).
@@ -142,6 +153,7 @@ class Booking:
     technician_id: TechnicianId | None = attrs.field(
         default=None, validator=v.optional(v.identifier)
     )
+    dispatch_id: DispatchId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     check_in_token: str | None = attrs.field(default=None, validator=v.optional(v.text(256)))
     payment_reference: str | None = attrs.field(default=None, validator=v.optional(v.text(128)))
     reschedule_count: int = attrs.field(default=0, validator=v.integer(min_value=0))

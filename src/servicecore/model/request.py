@@ -94,6 +94,9 @@ class ServiceRequest:
         closure: How it was closed, once closed.
         survey_id: The satisfaction survey result, once answered.
         knowledge_id: The knowledge article made from it, if any.
+        window: When the work is to be done, for work planned ahead (a preventive-maintenance
+            visit's window): the SLA clock starts when it opens, and the scheduler serves the
+            request inside it.
         holds: The finished hold periods, oldest first (they stop the SLA clock; which of their
             time was working time depends on when they were, so the periods are kept).
         held_since: Start of the current hold period, while on hold.
@@ -140,6 +143,9 @@ class ServiceRequest:
     closure: Closure | None = attrs.field(default=None, validator=v.optional(v.instance(Closure)))
     survey_id: SurveyId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     knowledge_id: KnowledgeId | None = attrs.field(default=None, validator=v.optional(v.identifier))
+    window: TimeRange | None = attrs.field(
+        default=None, validator=v.optional(v.instance(TimeRange))
+    )
     holds: tuple[TimeRange, ...] = attrs.field(default=(), validator=v.items(v.instance(TimeRange)))
     held_since: datetime | None = attrs.field(default=None, validator=v.optional(v.aware_datetime))
     status: RequestStatus = attrs.field(
@@ -168,6 +174,13 @@ class ServiceRequest:
             _not_before("closure.closed_at", self.closure.closed_at, floor, "reported_at")
         if self.response_due is not None and self.resolution_due is not None:
             _not_before("resolution_due", self.resolution_due, self.response_due, "response_due")
+
+    @property
+    def sla_start(self) -> datetime:
+        """When the SLA clock starts: when reported, or when its visit window opens if later."""
+        if self.window is not None and self.window.start > self.reported_at:
+            return self.window.start
+        return self.reported_at
 
     @property
     def on_hold_total(self) -> timedelta:

@@ -392,7 +392,7 @@ def request_due_times(
     """Return ``(response_due, resolution_due)`` of ``request``, its holds counted.
 
     Args:
-        request: The request (its ``reported_at`` and ``priority`` are used).
+        request: The request (its :attr:`~ServiceRequest.sla_start` and ``priority`` are used).
         terms: Its contract, or a policy for requests without one.
         now: The present; needed only while the request is on hold (the running hold stops the
             clock up to ``now``).
@@ -410,7 +410,7 @@ def request_due_times(
         if request.held_since is not None:
             raise ValidationError.single("now", None, f"request {request.id} is on hold: give now")
         now = request.reported_at
-    return due_times(request.reported_at, term, calendar, sla_holds(request, now))
+    return due_times(request.sla_start, term, calendar, sla_holds(request, now))
 
 
 class SlaTarget(enum.Enum):
@@ -556,7 +556,7 @@ def _targets(
             "now", now, f"must not be before reported_at {request.reported_at}"
         )
     holds = sla_holds(request, at)
-    response_due, resolution_due = due_times(request.reported_at, term, calendar, holds)
+    response_due, resolution_due = due_times(request.sla_start, term, calendar, holds)
     cancelled = request.status is RequestStatus.CANCELLED
     closed_at = request.closure.closed_at if request.closure is not None else None
     return (

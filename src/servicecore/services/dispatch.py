@@ -59,6 +59,30 @@ def _technician(uow: UnitOfWork, technician_id: str, request: ServiceRequest) ->
     return tech
 
 
+def _take_over_booked_time(
+    cx: CommandContext, request: ServiceRequest, order: DispatchOrder
+) -> None:
+    """A request's own booking hands its hold on the technician's time to the dispatch order.
+
+    Only when the order sends the booked technician within the booked slot: the customer is
+    served in the time they booked, by the one they booked. Any other request still finds the
+    time taken.
+    """
+    if request.booking_id is None:
+        return
+    booking = cx.uow.bookings.find(request.booking_id)
+    if (
+        booking is None
+        or booking.dispatch_id is not None
+        or not booking.status.is_live
+        or booking.technician_id != order.technician_id
+        or not booking.slot.overlaps(order.planned)
+    ):
+        return
+    booking.dispatch_id = order.id
+    cx.uow.bookings.update(booking)
+
+
 @command("assign")
 def assign(
     cx: CommandContext,
@@ -89,6 +113,7 @@ def assign(
     )
     payload = {"technician_id": technician_id, "planned": planned}
     cx.create(DISPATCH, order, payload=payload, given=Facts(request=request))
+    _take_over_booked_time(cx, request, order)
     cx.uow.dispatches.add(order)
     request.dispatch_ids = (*request.dispatch_ids, order.id)
     if request.status is RequestStatus.OPEN:

@@ -12,12 +12,13 @@ opens a visit twice: storage refuses the second request with the same id.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import attrs
 
 from servicecore.errors import DuplicateId, ServicecoreError, ValidationError
 from servicecore.model.archive import ArchiveStatus
+from servicecore.model.common import TimeRange
 from servicecore.model.contract import ContractStatus, ServiceContract
 from servicecore.model.maintenance import MaintenancePlan, due_visits
 from servicecore.ports import Query, UnitOfWork
@@ -31,6 +32,7 @@ __all__ = [
     "maintenance_visits",
     "planned_visits",
     "visit_request_id",
+    "visit_window",
 ]
 
 
@@ -153,6 +155,18 @@ def _symptoms(plan: MaintenancePlan, visit: MaintenanceVisit) -> str:
     )
 
 
+def visit_window(contract: ServiceContract, visit: MaintenanceVisit) -> TimeRange:
+    """The visit's window as moments: from its earliest day to the end of its latest day.
+
+    Days are read in the contract's calendar time zone. The request's SLA clock starts when the
+    window opens, and the scheduler serves the request inside it.
+    """
+    zone = contract.calendar.zone
+    opens = datetime.combine(visit.earliest, time(0), zone)
+    closes = datetime.combine(visit.latest + timedelta(days=1), time(0), zone)
+    return TimeRange(opens, closes)
+
+
 def _open_visit(
     jx: JobContext, item: tuple[ServiceContract, MaintenancePlan, MaintenanceVisit]
 ) -> str | None:
@@ -174,6 +188,7 @@ def _open_visit(
                 archive_id=visit.archive_id,
                 contract_id=contract.id,
                 required_skills=plan.required_skills,
+                window=visit_window(contract, visit),
                 request_id=visit.request_id,
             )
             cx.uow.commit()

@@ -2,9 +2,9 @@
 
 :func:`problem_for_day` turns the technicians' shifts of a day and the open requests into a
 :class:`~servicecore.scheduling.Problem` (haversine travel on the records' coordinates, SLA due
-times with lateness costs, priorities); work already dispatched that day is pinned to its
-technician and time so the plan goes around it. :func:`plan_day` solves it and dispatches the
-plan.
+times with lateness costs, priorities, visit windows); work already dispatched and slots
+booked that day are pinned to their technician and time so the plan goes around them.
+:func:`plan_day` solves it and dispatches the plan.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from servicecore.errors import ValidationError
+from servicecore.model.booking import BookingStatus
+from servicecore.model.common import GeoPoint, TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
@@ -24,9 +27,17 @@ from servicecore.services.context import CommandContext, command
 from servicecore.services.dispatch import assign_from_plan
 
 if TYPE_CHECKING:  # the scheduler (OR-Tools) is imported when a day is planned, not before
-    from servicecore.scheduling import ProblemBuilder, Result
+    from servicecore.scheduling import Problem, Result
 
-__all__ = ["DEFAULT_MINUTES", "HELD_PREFIX", "plan_day", "problem_for_day"]
+__all__ = [
+    "DEFAULT_MINUTES",
+    "HELD_PREFIX",
+    "DayPlan",
+    "DayProblem",
+    "LeftOut",
+    "plan_day",
+    "problem_for_day",
+]
 
 DEFAULT_MINUTES: Mapping[ServiceType, int] = {
     ServiceType.CONSULT: 30,
@@ -50,75 +61,178 @@ def _minutes(moment: datetime, midnight: datetime) -> int:
     return int((moment - midnight).total_seconds() // 60)
 
 
+@attrs.frozen
+class LeftOut:
+    """An open request the day's plan could not consider, and why.
+
+    Attributes:
+        request_id: The request.
+        reason: Why: ``"no_location"`` (nowhere to route to) or ``"outside_window"`` (its visit
+            window does not include the day).
+    """
+
+    request_id: str
+    reason: str
+
+
+@attrs.frozen
+class DayProblem:
+    """A day's scheduling problem built from storage, and the open requests it leaves out.
+
+    Attributes:
+        problem: Technicians (every shift of the day, from now on when the day is today), open
+            requests (with their visit windows and SLA due times) and the time already taken
+            (dispatched work and booked slots, pinned as ``held:`` jobs).
+        left_out: Open requests not in the problem, with the reason.
+    """
+
+    problem: Problem
+    left_out: tuple[LeftOut, ...]
+
+
+@attrs.frozen
+class DayPlan:
+    """What planning a day did.
+
+    Attributes:
+        result: The scheduler's plan (unassigned requests with their reasons).
+        orders: The dispatch orders made, one per new visit.
+        left_out: Open requests the plan could not consider, with the reason.
+    """
+
+    result: Result
+    orders: tuple[DispatchOrder, ...]
+    left_out: tuple[LeftOut, ...]
+
+
 def problem_for_day(
     uow: UnitOfWork,
     day: date,
     timezone: str,
     *,
+    now: datetime | None = None,
     minutes: Callable[[ServiceRequest], int] | None = None,
     speed_kmh: float = 30.0,
-) -> ProblemBuilder:
-    """Return a builder holding ``day``'s technicians, open requests and already dispatched work.
+) -> DayProblem:
+    """Return ``day``'s problem: its technicians, open requests and the time already taken.
 
-    Times are minutes from midnight of ``day`` in ``timezone``. Requests without a location are
-    left out (they cannot be routed). Call ``.build()`` for the problem, or add to it first.
+    Times are minutes from midnight of ``day`` in ``timezone``. Every shift of the day is
+    planned; on the day of ``now`` only from ``now`` on (nothing is dispatched into the past).
+    Work already dispatched and slots booked with a technician are pinned to their technician
+    and time, so that the plan goes around them. A request with a visit window (a preventive
+    maintenance visit) is served inside it; one whose window misses the day, or that has no
+    location, is left out with the reason.
 
     Raises:
-        ValidationError: The timezone is unknown.
+        ValidationError: ``timezone`` is not a known time zone.
     """
-    zone = ZoneInfo(timezone)
+    zone = _zone(timezone)
     midnight = datetime.combine(day, time(0), zone)
     end_of_day = midnight + timedelta(days=1)
+    earliest = 0 if now is None else max(0, _minutes(now, midnight))
     duration = minutes or (lambda r: DEFAULT_MINUTES[r.service_type])
-    from servicecore.scheduling import ProblemBuilder, Travel
+    from servicecore.scheduling import Job, ProblemBuilder, Shift, Travel
 
     builder = ProblemBuilder(
         name=f"{uow.tenant}-{day.isoformat()}", travel=Travel.haversine(speed_kmh)
     )
+    shifts: dict[str, tuple[Shift, ...]] = {}
     for tech in uow.technicians.iterate(Query(equals={"active": True})):
-        for shift in tech.shifts_on(day):
-            builder.technician(
-                tech.id,
-                start=(tech.home.lat, tech.home.lon),
-                shift=(_minutes(shift.start, midnight), _minutes(shift.end, midnight)),
-                skills=tech.skills,
-            )
-            break  # one shift a day in the plan: the first
-    held: list[DispatchOrder] = list(
-        uow.dispatches.iterate(
-            Query(
-                equals={"status": [s.value for s in DispatchStatus.live()]},
-                before={"planned_start": end_of_day},
-                at_least={"planned_start": midnight},
-            )
+        found = tuple(
+            Shift(max(_minutes(r.start, midnight), earliest), _minutes(r.end, midnight))
+            for r in tech.shifts_on(day)
+            if _minutes(r.end, midnight) > earliest
         )
-    )
-    for order in held:
-        request = uow.requests.get(order.request_id)
-        if request.location is None:
+        if not found:
             continue
-        builder.job(
-            HELD_PREFIX + order.id,
-            location=(request.location.lat, request.location.lon),
-            duration=_minutes(order.planned.end, order.planned.start),
-            pinned_technician=order.technician_id,
-            pinned_start=_minutes(order.planned.start, midnight),
-            in_progress=order.status.value == "in_progress",
+        shifts[tech.id] = found
+        builder.technician(
+            tech.id,
+            start=(tech.home.lat, tech.home.lon),
+            shift=(found[0].start, found[0].end),
+            skills=tech.skills,
         )
+    taken = _taken_time(uow, midnight, end_of_day)
+    for job_id, technician_id, location, planned, in_progress in taken:
+        if technician_id not in shifts:
+            continue  # nobody to plan around: the technician does not work that day
+        builder.job(
+            HELD_PREFIX + job_id,
+            location=(location.lat, location.lon),
+            duration=max(1, _minutes(planned.end, planned.start)),
+            pinned_technician=technician_id,
+            pinned_start=_minutes(planned.start, midnight),
+            in_progress=in_progress,
+        )
+    left_out: list[LeftOut] = []
     for request in uow.requests.iterate(Query(equals={"status": "open"})):
         if request.location is None:
+            left_out.append(LeftOut(request.id, "no_location"))
             continue
+        window = None
+        if request.window is not None:
+            opens = max(_minutes(request.window.start, midnight), earliest)
+            closes = min(_minutes(request.window.end, midnight), _DAY_MINUTES)
+            if opens >= closes:
+                left_out.append(LeftOut(request.id, "outside_window"))
+                continue
+            window = (opens, closes)
         due = request.resolution_due
         builder.job(
             request.id,
             location=(request.location.lat, request.location.lon),
             duration=duration(request),
             skills=request.required_skills,
+            window=window,
             priority=_PRIORITY[request.priority],
             sla_due=None if due is None else max(0, _minutes(due, midnight)),
             lateness_cost=_LATENESS[request.priority] if due is not None else 0,
         )
-    return builder
+    problem = builder.build()
+    problem = attrs.evolve(
+        problem,
+        technicians=tuple(attrs.evolve(t, shifts=shifts[t.id]) for t in problem.technicians),
+    )
+    _ = Job  # jobs come from the builder; the type is imported for readers of this function
+    return DayProblem(problem, tuple(left_out))
+
+
+_DAY_MINUTES = 24 * 60
+
+
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError.single("timezone", timezone, "is not a known time zone") from None
+
+
+def _taken_time(
+    uow: UnitOfWork, midnight: datetime, end_of_day: datetime
+) -> list[tuple[str, str, GeoPoint, TimeRange, bool]]:
+    """The day's time already taken: (id, technician, location, period, in progress)."""
+    taken: list[tuple[str, str, GeoPoint, TimeRange, bool]] = []
+    for order in uow.dispatches.iterate(
+        Query(
+            equals={"status": [s.value for s in DispatchStatus.live()]},
+            before={"planned_start": end_of_day},
+            at_least={"planned_start": midnight},
+        )
+    ):
+        request = uow.requests.get(order.request_id)
+        if request.location is not None:
+            working = order.status is DispatchStatus.IN_PROGRESS
+            taken.append((order.id, order.technician_id, request.location, order.planned, working))
+    for booking in uow.bookings.iterate(
+        Query(
+            equals={"status": [s.value for s in BookingStatus.live()]},
+            before={"slot_start": end_of_day},
+            at_least={"slot_start": midnight},
+        )
+    ):
+        if booking.technician_id is not None and booking.dispatch_id is None:
+            taken.append((booking.id, booking.technician_id, booking.location, booking.slot, False))
+    return taken
 
 
 @command("assign")
@@ -131,22 +245,26 @@ def plan_day(
     time_limit: float = 10.0,
     seed: int = 0,
     minutes: Callable[[ServiceRequest], int] | None = None,
-) -> tuple[Result, list[DispatchOrder]]:
+) -> DayPlan:
     """Plan ``day`` with the scheduler and dispatch the plan (one dispatch order per new visit).
 
+    The plan goes around dispatched work and booked slots, uses every shift of the day and, on
+    the current day, only the time from now on.
+
     Returns:
-        The scheduler's result (with unassigned requests and their reasons) and the dispatch
-        orders made.
+        The scheduler's result (with unassigned requests and their reasons), the dispatch
+        orders made and the requests left out of the plan.
 
     Raises:
         PermissionDenied: The actor may not assign.
+        ValidationError: ``timezone`` is not a known time zone.
         DoubleBooking: A technician's time was taken meanwhile (the caller's unit of work rolls
             back; plan again).
     """
-    problem = problem_for_day(cx.uow, day, timezone, minutes=minutes).build()
+    day_problem = problem_for_day(cx.uow, day, timezone, now=cx.now(), minutes=minutes)
     from servicecore.scheduling import solve
 
-    result = solve(problem, time_limit=time_limit, seed=seed)
+    result = solve(day_problem.problem, time_limit=time_limit, seed=seed)
     fresh = attrs.evolve(
         result,
         routes=tuple(
@@ -157,9 +275,5 @@ def plan_day(
             for route in result.routes
         ),
     )
-    return result, assign_from_plan(
-        cx,
-        fresh,
-        day,
-        timezone,
-    )
+    orders = assign_from_plan(cx, fresh, day, timezone)
+    return DayPlan(result, tuple(orders), day_problem.left_out)

@@ -15,7 +15,7 @@ from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.booking import Booking
-from servicecore.model.common import GeoPoint, RequestId
+from servicecore.model.common import GeoPoint, RequestId, TimeRange
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import Priority, ServiceType
@@ -70,6 +70,7 @@ def open_request(
     contract_id: str | None = None,
     location: GeoPoint | None = None,
     required_skills: Sequence[str] = (),
+    window: TimeRange | None = None,
     from_booking: str | None = None,
     request_id: str | None = None,
 ) -> ServiceRequest:
@@ -133,6 +134,7 @@ def open_request(
         contract_id=contract_id,  # type: ignore[arg-type]
         location=location,
         required_skills=tuple(required_skills),
+        window=window,
         booking_id=booking.id if booking is not None else None,
     )
     _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
