@@ -10,6 +10,7 @@ from servicecore.scheduling import (
     Problem,
     ProblemBuilder,
     fsm_to_problem,
+    hm,
     problem_to_fsm,
     read_fsm_json,
     read_solomon,
@@ -98,11 +99,34 @@ def test_fsm_refuses_other_formats_and_garbage(tmp_path):
 
 def test_problem_to_fsm_refuses_what_fsm_cannot_say():
     b = ProblemBuilder()
-    b.technician("t", start=(0, 0), days=2)
+    b.technician("t", start=(0, 0), max_jobs=3)
     b.job("j", location=(0, 0), duration=5, demand=3)
     with pytest.raises(ValidationError) as exc:
         problem_to_fsm(b.build())
-    assert [e.path for e in exc.value.errors] == ["technicians[0].shifts", "jobs[0].demand"]
+    assert [e.path for e in exc.value.errors] == ["technicians[0].max_jobs", "jobs[0].demand"]
+
+
+def test_a_day_with_a_lunch_break_round_trips():
+    b = ProblemBuilder(name="lunch")
+    b.technician("t", start=(0, 0), end=(0, 0), breaks=[("12:00", "13:00", 45)])
+    b.job("j", location=(1, 0), duration=30)
+    problem = b.build()
+    data = problem_to_fsm(problem)
+    assert data["technicians"][0]["breaks"] == [[720, 780, 45]]
+    assert fsm_to_problem(data) == problem
+
+
+def test_a_week_of_shifts_round_trips_and_routes_name_their_shift():
+    b = ProblemBuilder(name="week")
+    b.technician("t", start=(0, 0), end=(0, 0), days=3, breaks=[("12:00", "13:00", 45)])
+    b.job("j", location=(1, 0), duration=30, window=(hm("09:00", 2), hm("10:00", 2)))
+    problem = b.build()
+    data = problem_to_fsm(problem)
+    assert [s["open"] for s in data["technicians"][0]["shifts"]] == [480, 1920, 3360]
+    assert data["technicians"][0]["shifts"][2]["breaks"] == [[3600, 3660, 45]]
+    assert fsm_to_problem(data) == problem
+    solution = solve(problem, time_limit=1).to_fsm_solution()
+    assert solution["routes"] == [{"technician": "t", "jobs": ["j"], "shift": 2}]
 
 
 def test_solomon_reader_uses_the_dimacs_convention():

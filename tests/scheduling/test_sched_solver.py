@@ -411,3 +411,24 @@ def test_an_urgent_job_bumps_cheaper_work_even_after_slow_tries(monkeypatch):
     # Planned jobs stay with their technicians: X (worth less) gives way to Y.
     assert result.served_job_ids == ["Y"]
     assert [u.job_id for u in result.unassigned] == ["X"]
+
+
+def test_a_day_nobody_works_leaves_every_job_unassigned_with_no_shift():
+    b = ProblemBuilder(name="sunday", unserved_cost_per_priority=100)
+    b.job("a", location=(1, 1), duration=10)
+    b.job("b", location=(2, 2), duration=10, priority=3)
+    result = solve(b.build(), time_limit=1)
+    assert result.routes == ()
+    assert [(u.job_id, u.reason) for u in result.unassigned] == [
+        ("a", UnassignedReason.NO_SHIFT),
+        ("b", UnassignedReason.NO_SHIFT),
+    ]
+    assert result.cost.unserved == result.objective == 400
+    assert check(result.problem, result).ok
+
+
+def test_an_urgent_job_on_a_day_nobody_works_is_left_out_with_no_shift():
+    empty = solve(ProblemBuilder().build(), time_limit=1)
+    urgent = Job(id="u", location=(0, 0), duration=5)
+    result = insert_job(empty, urgent)
+    assert [(u.job_id, u.reason) for u in result.unassigned] == [("u", UnassignedReason.NO_SHIFT)]

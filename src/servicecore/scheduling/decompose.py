@@ -236,7 +236,7 @@ def solve_decomposed(
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValidationError.single("workers", workers, "must be an integer >= 1")
     n_parts = max(1, math.ceil(len(problem.jobs) / max_jobs_per_part))
-    if n_parts == 1:
+    if n_parts == 1 or not problem.technicians:
         return solve(problem, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
     t0 = time.perf_counter()
     whole = len(problem.jobs) <= _WHOLE_MODEL_JOBS

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from servicecore.errors import FieldError, ValidationError
-from servicecore.scheduling.problem import Job, Problem, Shift, Technician, TimeWindow
+from servicecore.scheduling.problem import Break, Job, Problem, Shift, Technician, TimeWindow
 from servicecore.scheduling.result import Result
 from servicecore.scheduling.travel import Travel
 
@@ -73,7 +73,7 @@ def fsm_to_problem(data: Mapping[str, Any]) -> Problem:
                 skills=t["skills"],
                 start=t["start"],
                 end=t["end"],
-                shifts=(Shift(t["shift"][0], t["shift"][1]),),
+                shifts=_shifts_of(t),
             ),
         )
         if tech is not None:
@@ -108,6 +108,19 @@ def fsm_to_problem(data: Mapping[str, Any]) -> Problem:
     )
 
 
+def _breaks_of(rows: Any) -> tuple[Break, ...]:
+    return tuple(Break(b[0], b[1], b[2]) for b in rows)
+
+
+def _shifts_of(t: Mapping[str, Any]) -> tuple[Shift, ...]:
+    """A technician's shifts: ``shifts`` (several days) or the one ``shift`` with ``breaks``."""
+    if "shifts" in t:
+        return tuple(
+            Shift(s["open"], s["close"], _breaks_of(s.get("breaks", []))) for s in t["shifts"]
+        )
+    return (Shift(t["shift"][0], t["shift"][1], _breaks_of(t.get("breaks", []))),)
+
+
 def _list(errors: list[FieldError], data: Mapping[str, Any], key: str) -> list[Any]:
     value = data.get(key)
     if not isinstance(value, list):
@@ -136,16 +149,14 @@ def problem_to_fsm(problem: Problem) -> dict[str, Any]:
 
     Raises:
         ValidationError: If the problem uses what FSM-JSON cannot say (a travel that is not
-            euclidean, several shifts, breaks, limits, pins, preferences, demand, territories,
-            per-job unserved costs); the path names the first such field.
+            euclidean, limits, pins, preferences, demand, territories, per-job unserved
+            costs); the path names the first such field.
     """
     errors: list[FieldError] = []
     if problem.travel.metric != "euclidean":
         errors.append(FieldError("travel.metric", problem.travel.metric, "FSM-JSON is euclidean"))
     techs = []
     for i, t in enumerate(problem.technicians):
-        if len(t.shifts) != 1 or t.shifts[0].breaks:
-            errors.append(FieldError(f"technicians[{i}].shifts", t.shifts, "one shift, no breaks"))
         for name, default in (
             ("max_jobs", None),
             ("max_work_minutes", None),
@@ -157,15 +168,21 @@ def problem_to_fsm(problem: Problem) -> dict[str, Any]:
                 errors.append(
                     FieldError(f"technicians[{i}].{name}", getattr(t, name), "not in FSM-JSON")
                 )
-        techs.append(
-            {
-                "id": t.id,
-                "skills": sorted(t.skills),
-                "start": list(t.start),
-                "end": list(t.end_point),
-                "shift": [t.shifts[0].start, t.shifts[0].end],
-            }
-        )
+        row_t: dict[str, Any] = {
+            "id": t.id,
+            "skills": sorted(t.skills),
+            "start": list(t.start),
+            "end": list(t.end_point),
+        }
+        if len(t.shifts) == 1:
+            row_t["shift"] = [t.shifts[0].start, t.shifts[0].end]
+            if t.shifts[0].breaks:
+                row_t["breaks"] = _break_rows(t.shifts[0])
+        else:
+            row_t["shifts"] = [
+                {"open": s.start, "close": s.end, "breaks": _break_rows(s)} for s in t.shifts
+            ]
+        techs.append(row_t)
     jobs = []
     for i, j in enumerate(problem.jobs):
         for name, default in (
@@ -203,14 +220,25 @@ def problem_to_fsm(problem: Problem) -> dict[str, Any]:
     }
 
 
+def _break_rows(shift: Shift) -> list[list[int]]:
+    return [[b.earliest, b.latest, b.duration] for b in shift.breaks]
+
+
 def solution_to_fsm(result: Result) -> dict[str, Any]:
     """Return a plan as an FSM-JSON solution dictionary (routes by technician, unassigned ids).
 
-    With several shifts per technician, a technician gets one route entry per shift.
+    With several shifts per technician, a technician gets one route entry per shift, naming
+    its ``shift``.
     """
+    routes: list[dict[str, Any]] = []
+    for r in result.routes:
+        route: dict[str, Any] = {"technician": r.technician_id, "jobs": r.job_ids}
+        if len(result.problem.technician(r.technician_id).shifts) > 1:
+            route["shift"] = r.shift_index
+        routes.append(route)
     return {
         "instance": result.problem.name,
-        "routes": [{"technician": r.technician_id, "jobs": r.job_ids} for r in result.routes],
+        "routes": routes,
         "unassigned": [u.job_id for u in result.unassigned],
     }
 

@@ -36,6 +36,7 @@ import attrs
 import numpy as np
 
 from servicecore.scheduling.repair import NodeData, RouteSet, start_windows
+from servicecore.scheduling.timing import Timer
 
 __all__ = ["RuinRecreate"]
 
@@ -97,6 +98,8 @@ class _Route:
     sla_after: list[bool]  # sla_after[i]: a job with an SLA at position i or later
     cost: int
     load: int
+    # Lateness cost, exact (breaks and span limits included) on vehicles the timer times.
+    late: int = 0
     # Cheapest place per job node on this (unchanging) route, filled as jobs are tried.
     memo: dict[int, tuple[int, int] | None] = attrs.field(factory=dict)
 
@@ -127,6 +130,8 @@ class RuinRecreate(NodeData):
     _neighbours: list[list[int]] = attrs.field(init=False)
     _able_sets: list[frozenset[int]] = attrs.field(init=False)
     _rng: random.Random = attrs.field(init=False, factory=random.Random)
+    _timer: Timer = attrs.field(init=False)
+    _timed: list[bool] = attrs.field(init=False)
     _seed_job: int = attrs.field(init=False, default=0)
     _able: list[int] = attrs.field(init=False, factory=list)
     _left_out: list[int] = attrs.field(init=False, factory=list)
@@ -154,6 +159,8 @@ class RuinRecreate(NodeData):
             j.preferred_technician is not None and j.preference_cost > 0 for j in self.jobs
         )
         self._able_sets = [frozenset(a) for a in self.allowed]
+        self._timer = Timer(self.travel, self.jobs, self.vehicles, self.starts, self.ends)
+        self._timed = [self._timer.timed(v) for v in range(len(self.vehicles))]
         n = len(self.jobs)
         if n:
             matrix = np.array([row[:n] for row in self.travel[:n]], dtype=np.int64)
@@ -195,7 +202,7 @@ class RuinRecreate(NodeData):
             return None
         travel, cpm, windows = self.travel, tech.cost_per_minute, self._windows
         durations, dues, rates = self._durations, self._dues, self._rates
-        t, prev, cost, load = shift.start, self.starts[v], 0, 0
+        t, prev, cost, load, late = shift.start, self.starts[v], 0, 0, 0
         dep, start = [t], []
         single, opens, closes = self._single, self._opens, self._closes
         for k in seq:
@@ -214,7 +221,7 @@ class RuinRecreate(NodeData):
             start.append(s)
             due = dues[k]
             if due is not None and s > due:
-                cost += (s - due) * rates[k]
+                late += (s - due) * rates[k]
             t, prev = s + durations[k], k
             dep.append(t)
         end = self.ends[v]
@@ -228,6 +235,13 @@ class RuinRecreate(NodeData):
         if self._preferring:
             cost += sum(self._pref_cost(k, v) for k in seq)
         cost += back * cpm
+        if self._timed[v]:
+            # The times above ignore breaks and the span: a bound the exact timing tightens.
+            exact = self._timer.lateness(v, seq)
+            if exact is None:
+                return None
+            late = exact
+        cost += late
         latest = [0] * (n + 1)
         latest[n] = shift.end
         after = end
@@ -244,7 +258,9 @@ class RuinRecreate(NodeData):
                 latest[i] = _latest(windows[k], bound)
             sla_after[i] = sla_after[i + 1] or dues[k] is not None
             after = k
-        return _Route(seq, [self.starts[v], *seq, end], dep, start, latest, sla_after, cost, load)
+        return _Route(
+            seq, [self.starts[v], *seq, end], dep, start, latest, sla_after, cost, load, late
+        )
 
     def _place(self, k: int, current: list[_Route]) -> tuple[int, int, int] | None:
         """Return ``(added cost, vehicle, position)`` of the cheapest place for job node ``k``.
@@ -287,6 +303,8 @@ class RuinRecreate(NodeData):
         nodes, dep, latest, sla_after = r.nodes, r.dep, r.latest, r.sla_after
         best_added: float = math.inf
         best_pos = -1
+        timed = self._timed[v]
+        bounds: list[tuple[float, int]] = []
         # Latest arrivals and departures only grow along a route: a place needs the latest
         # arrival after it to allow the job done from its first opening, and a departure
         # before it no later than its last closing.
@@ -312,8 +330,39 @@ class RuinRecreate(NodeData):
             added = (tp[k] + tk[nxt] - tp[nxt]) * cpm + fixed
             if due is not None and start > due:
                 added += (start - due) * rate
-            if sla_after[i]:
+            if sla_after[i] and not timed:
                 added += self._push(seq, r, i, back)
+            if timed:
+                bounds.append((added, i))
+            elif added < best_added:
+                best_added, best_pos = added, i
+        if timed:
+            return self._best_timed(k, v, r, bounds)
+        return None if best_pos < 0 else (int(best_added), best_pos)
+
+    def _best_timed(
+        self, k: int, v: int, r: _Route, bounds: list[tuple[float, int]]
+    ) -> tuple[int, int] | None:
+        """Return job node ``k``'s cheapest place on a timed route (breaks, span limit).
+
+        ``bounds`` are the places that pass the check without breaks, with the added cost that
+        check finds: a lower bound, since breaks only delay service and a job inserted never
+        makes the others earlier. They are timed exactly cheapest first, until no bound can
+        beat the best place found.
+        """
+        bounds.sort()
+        seq, nodes, travel, cpm = r.seq, r.nodes, self.travel, self._cpms[v]
+        best_added: float = math.inf
+        best_pos = -1
+        for bound, i in bounds:
+            if bound >= best_added:
+                break
+            late = self._timer.lateness(v, [*seq[:i], k, *seq[i:]])
+            if late is None:
+                continue
+            a, b = nodes[i], nodes[i + 1]
+            added = (travel[a][k] + travel[k][b] - travel[a][b]) * cpm + self._pref_cost(k, v)
+            added += late - r.late
             if added < best_added:
                 best_added, best_pos = added, i
         return None if best_pos < 0 else (int(best_added), best_pos)

@@ -9,9 +9,9 @@ saved. The repair takes the unserved jobs, costliest first, and for each tries
    taken out into another route the same way (itself taking out one more job at most), or
    leaving it out when its own unserved cost is lower and the exchange still pays.
 
-Routes are checked here with a relaxation of the model (windows, pinned starts, shift end, job
-count and load; not breaks or the longest span), so every change the repair makes is handed to a
-``validate`` callback (the solver checks it against the full OR-Tools model) before it is kept.
+Routes are costed here as the solver counts them (windows, pinned starts, shift end, job count,
+load, breaks and span limits), and every change the repair makes is also handed to a ``validate``
+callback (the solver checks it against the full OR-Tools model) before it is kept.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from servicecore.scheduling.problem import Job, Shift, Technician
+from servicecore.scheduling.timing import Timer
 
 __all__ = ["NodeData", "Repair", "RouteSet", "earliest_start", "start_windows"]
 
@@ -69,9 +70,13 @@ class Repair(NodeData):
     _windows: list[tuple[tuple[int, int], ...]] = attrs.field(init=False)
     _evaluations: int = attrs.field(init=False, default=0)
     _stop: tuple[float, float] = attrs.field(init=False, default=(math.inf, math.inf))
+    _timer: Timer = attrs.field(init=False)
+    _timed: list[bool] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._windows = [start_windows(j) for j in self.jobs]
+        self._timer = Timer(self.travel, self.jobs, self.vehicles, self.starts, self.ends)
+        self._timed = [self._timer.timed(v) for v in range(len(self.vehicles))]
 
     def _spent(self) -> bool:
         deadline, most = self._stop
@@ -81,7 +86,8 @@ class Repair(NodeData):
         """Return the cost of vehicle ``v`` serving ``seq`` in order, or ``None`` if it cannot.
 
         Cost is travel times the technician's cost per minute, lateness and preference costs;
-        service starts as early as the windows allow. Breaks and span limits are not checked.
+        service starts as early as the windows allow, breaks placed where they cost least
+        lateness (as the timing module's ``Timer`` does).
         """
         if not seq:
             return 0
@@ -90,7 +96,7 @@ class Repair(NodeData):
         if tech.max_jobs is not None and len(seq) > tech.max_jobs:
             return None
         travel, cpm = self.travel, tech.cost_per_minute
-        t, prev, cost, load = shift.start, self.starts[v], 0, 0
+        t, prev, cost, load, travel_cost = shift.start, self.starts[v], 0, 0, 0
         for k in seq:
             leg = travel[prev][k]
             cost += leg * cpm
@@ -102,6 +108,8 @@ class Repair(NodeData):
                 cost += (start - job.sla_due) * job.lateness_cost
             if job.preferred_technician is not None and job.preferred_technician != tech.id:
                 cost += job.preference_cost
+                travel_cost += job.preference_cost
+            travel_cost += leg * cpm
             load += job.demand
             t, prev = start + job.duration, k
         back = travel[prev][self.ends[v]]
@@ -109,6 +117,11 @@ class Repair(NodeData):
             return None
         if tech.capacity is not None and load > tech.capacity:
             return None
+        if self._timed[v]:
+            late = self._timer.lateness(v, seq)
+            if late is None:
+                return None
+            cost = travel_cost + late
         return cost + back * cpm
 
     def best_insertion(

@@ -43,6 +43,8 @@ class UnassignedReason(enum.Enum):
     """No able technician can reach it inside a window and get back before shift end."""
     NO_CAPACITY = "no_capacity"
     """It could be done alone, but the able technicians' time (or load) is taken."""
+    NO_SHIFT = "no_shift"
+    """No technician works in the horizon (a weekend, a holiday): there is nobody to plan."""
 
 
 @attrs.frozen

@@ -22,9 +22,9 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from servicecore.errors import ServicecoreError, ValidationError
-from servicecore.scheduling.problem import Break, Job, Problem, Technician
+from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.recreate import RuinRecreate
-from servicecore.scheduling.repair import NodeData, Repair, RouteSet, earliest_start, start_windows
+from servicecore.scheduling.repair import NodeData, Repair, RouteSet
 from servicecore.scheduling.result import (
     CostBreakdown,
     Result,
@@ -34,6 +34,7 @@ from servicecore.scheduling.result import (
     UnassignedReason,
     Visit,
 )
+from servicecore.scheduling.timing import Timer
 from servicecore.scheduling.travel import Point
 
 __all__ = [
@@ -77,14 +78,12 @@ _REPAIR_INSERT_SHARE = 0.2
 # practice), and the steps per solution of a solution (work) limit.
 _RECREATE_STEPS = 10**9
 _STEPS_PER_SOLUTION = 10
-# RoutingModel status when the time limit ends the search before a first plan is found.
-_ROUTING_FAIL_TIMEOUT = 3
 # Shortest limit given to that descent (seconds), and its most as a share of a short limit.
 _POLISH_FLOOR = 0.05
 _POLISH_SHARE = 0.05
 # Limit for reading a repaired plan back under a solution limit, where no descent runs.
 _FINALIZE_SECONDS = 60.0
-# Re-solving around a job left out: routes taken (the nearest able ones and the nearest of
+# Searching around a job left out: routes taken (the nearest able ones and the nearest of
 # any kind; all shifts of their technicians come along), longest and shortest time for one
 # such search (seconds).
 _FOCUS_ABLE_ROUTES = 2
@@ -149,6 +148,8 @@ class _Model:
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.keep = dict(keep or {})
+        self._travel_array: np.ndarray | None = None
+        self._timer: Timer | None = None
         # How long building took: building the model again for the repair takes as long.
         self.build_seconds = 0.0
         # OR-Tools refuses to read routes into a model once it has searched (see feasible).
@@ -393,14 +394,6 @@ class _Model:
         """Return the data :class:`Repair` works on, in this model's node numbering."""
         return Repair(**attrs.asdict(self.node_data(), recurse=False))
 
-    @property
-    def exact_relaxation(self) -> bool:
-        """Whether the plain-Python route costing models every rule (no breaks, no span limit)."""
-        return not any(
-            veh.tech.max_work_minutes is not None or veh.tech.shifts[veh.shift_index].breaks
-            for veh in self.vehicles
-        )
-
     def recreate(self) -> RuinRecreate:
         """Return the ruin-and-recreate improver, in this model's node numbering."""
         return RuinRecreate(**attrs.asdict(self.node_data(), recurse=False), seed=self.seed)
@@ -439,13 +432,12 @@ class _Model:
         ``deadline`` (a ``time.perf_counter()`` value) bounds the work; ``None`` gives the
         insertions a fixed amount of work, skips the (timed) re-solves and makes at most
         ``recreate_steps`` ruin-and-recreate steps, so the plan is repeatable. With a deadline,
-        ruin and recreate runs until it when ``recreate_steps`` is not 0. Ruin and recreate runs
-        only when its route costing is exact (:attr:`exact_relaxation`). Changes are checked
+        ruin and recreate runs until it when ``recreate_steps`` is not 0. Changes are checked
         and the final plan is timed on a fresh copy of this model, built only when something
         changed (or on this one, if it has not searched yet), where a descent of ``polish``
         seconds (after the deadline) finishes it; it is kept only if its objective is lower.
         """
-        recreating = recreate_steps > 0 and self.exact_relaxation
+        recreating = recreate_steps > 0
         if not result.unassigned and not recreating:
             return result
         repair = self.repair()
@@ -523,19 +515,17 @@ class _Model:
     def _resolve_around(
         self, routes: RouteSet, repair: Repair, deadline: float
     ) -> tuple[RouteSet, bool]:
-        """Solve small problems around each unserved job; keep what serves work more cheaply.
+        """Search small problems around each unserved job; keep what serves work more cheaply.
 
-        For each job still left out (costliest first), the technicians of the nearest able
-        routes and of the nearest routes of any kind, their jobs and the job left out form a
-        sub-problem solved by :func:`solve` for a second or less; when its plan costs less than
-        what those routes and the unserved job cost now, it replaces them. Sub-problems that
-        would cut a job from its preferred or pinned technician are skipped.
+        For each job still left out (costliest first), the shifts of the technicians of the
+        nearest able routes and of the nearest routes of any kind, their jobs and the job left
+        out form a sub-problem that ruin and recreate improves for a second or less, starting
+        from the routes as they are; when it finds routes costing less than those routes and
+        the unserved job cost now, they replace them.
         """
         routes = [list(r) for r in routes]
         costs = [repair.route_cost(v, r) for v, r in enumerate(routes)]
         served = {k for r in routes for k in r}
-        node_of = {job.id: k for k, job in enumerate(self.jobs)}
-        vehicle_of = {(veh.tech.id, veh.shift_index): v for v, veh in enumerate(self.vehicles)}
         waiting = sorted(
             (k for k in range(self.n_jobs) if k not in served and self.allowed[k]),
             key=lambda k: (-self.penalty[k], k),
@@ -545,39 +535,57 @@ class _Model:
             left = deadline - time.perf_counter()
             if left < _FOCUS_MIN_SECONDS:
                 break
+            if any(u in r for r in routes):
+                continue
             # Able routes nearest the job, and the nearest routes of any kind: work may have
             # to shift along a chain of technicians with different skills.
             near = set(repair.nearest(u, routes, self.allowed[u], _FOCUS_ABLE_ROUTES))
             near.update(repair.nearest(u, routes, range(len(self.vehicles)), _FOCUS_ROUTES))
-            techs = {self.vehicles[v].tech.id: self.vehicles[v].tech for v in near}
+            techs = {self.vehicles[v].tech.id for v in near}
             vehicles = [v for v, veh in enumerate(self.vehicles) if veh.tech.id in techs]
-            jobs = [self.jobs[k] for v in vehicles for k in routes[v]] + [self.jobs[u]]
-            outside = {
-                t for j in jobs for t in (j.preferred_technician, j.pinned_technician) if t
-            } - set(techs)
             current = [costs[v] for v in vehicles]
-            if outside or any(c is None for c in current):
+            if any(c is None for c in current):
                 continue
             before = sum(c for c in current if c is not None) + self.penalty[u]
-            sub = Problem(
-                technicians=tuple(techs.values()),
-                jobs=tuple(jobs),
-                travel=self.problem.travel,
-                unserved_cost_per_priority=self.problem.unserved_cost_per_priority,
-                name=f"{self.problem.name}/around-{self.jobs[u].id}",
+            sub, nodes = self._around(vehicles, [k for v in vehicles for k in routes[v]] + [u])
+            local = {k: i for i, k in enumerate(nodes)}
+            start = [[local[k] for k in routes[v]] for v in vehicles]
+            improver = RuinRecreate(**attrs.asdict(sub, recurse=False), seed=self.seed)
+            better, objective = improver.run(
+                start, time.perf_counter() + min(left, _FOCUS_SECONDS), _RECREATE_STEPS
             )
-            plan = solve(sub, time_limit=min(left, _FOCUS_SECONDS), seed=self.seed)
-            if plan.objective >= before:
+            if not 0 <= objective < before:
                 continue
-            for v in vehicles:
-                routes[v] = []
-            for route in plan.routes:
-                v = vehicle_of[(route.technician_id, route.shift_index)]
-                routes[v] = [node_of[job_id] for job_id in route.job_ids]
-            for v in vehicles:
+            for i, v in enumerate(vehicles):
+                routes[v] = [nodes[k] for k in better[i]]
                 costs[v] = repair.route_cost(v, routes[v])
             changed = True
         return routes, changed
+
+    def _around(self, vehicles: Sequence[int], jobs: Sequence[int]) -> tuple[NodeData, list[int]]:
+        """Return the sub-problem of ``vehicles`` and job nodes ``jobs``, and its job nodes.
+
+        Its job node ``i`` is ``jobs[i]`` (the list returned maps back); the vehicles' depots
+        follow.
+        """
+        depots = sorted({n for v in vehicles for n in (self.starts[v], self.ends[v])})
+        nodes = list(jobs)
+        index = np.array(nodes + depots)
+        if self._travel_array is None:
+            self._travel_array = np.array(self.travel, dtype=np.int64)
+        travel = self._travel_array[np.ix_(index, index)].tolist()
+        depot_at = {n: len(nodes) + i for i, n in enumerate(depots)}
+        where = {v: i for i, v in enumerate(vehicles)}
+        data = self.node_data()
+        return NodeData(
+            travel=travel,
+            jobs=[self.jobs[k] for k in nodes],
+            vehicles=[data.vehicles[v] for v in vehicles],
+            starts=[depot_at[self.starts[v]] for v in vehicles],
+            ends=[depot_at[self.ends[v]] for v in vehicles],
+            unserved=[self.penalty[k] for k in nodes],
+            allowed=[[where[v] for v in self.allowed[k] if v in where] for k in nodes],
+        ), nodes
 
     # -- extraction ----------------------------------------------------------------------
     def extract(self, solution: object, status: str, wall: float) -> Result:
@@ -666,46 +674,34 @@ class _Model:
     def _fits_alone(self, v: int, node: int) -> bool:
         """Whether vehicle ``v`` could serve job ``node`` on an otherwise empty shift.
 
-        Each break is tried before and after the service, taken as early as it may be (which
-        never makes anything later); a break is never taken during service.
+        Timed as plans are (breaks placed where they fit, the span limit kept).
         """
-        veh, job = self.vehicles[v], self.jobs[node]
-        tech, shift = veh.tech, veh.tech.shifts[veh.shift_index]
+        tech, job = self.vehicles[v].tech, self.jobs[node]
         if (tech.capacity is not None and job.demand > tech.capacity) or tech.max_jobs == 0:
             return False
-        to_job = self.travel[self.starts[v]][node]
-        to_end = self.travel[node][self.ends[v]]
-        windows = start_windows(job)
-        breaks = sorted(shift.breaks, key=lambda b: b.earliest)
-        for before in itertools.product((True, False), repeat=len(breaks)):
-            first = [b for b, x in zip(breaks, before, strict=True) if x]
-            after = [b for b, x in zip(breaks, before, strict=True) if not x]
-            ready = _take_breaks(shift.start, first)
-            if ready is None:
-                continue
-            start = earliest_start(windows, ready + to_job)
-            if start is None:
-                continue
-            done = _take_breaks(start + job.duration, after)
-            if done is None:
-                continue
-            back = done + to_end
-            # Leaving as late as the window allows gives the shortest span.
-            leave = max(shift.start, start - to_job - sum(b.duration for b in first))
-            limit = tech.max_work_minutes
-            if back <= shift.end and (limit is None or back - leave <= limit):
-                return True
-        return False
+        if self._timer is None:
+            data = self.node_data()
+            self._timer = Timer(data.travel, data.jobs, data.vehicles, data.starts, data.ends)
+        return self._timer.lateness(v, [node]) is not None
 
 
-def _take_breaks(t: int, breaks: Sequence[Break]) -> int | None:
-    """Take ``breaks`` one after another from minute ``t``; return when they end, or ``None``."""
-    for b in breaks:
-        begin = max(t, b.earliest)
-        if begin > b.latest:
-            return None
-        t = begin + b.duration
-    return t
+def nobody_works(problem: Problem, started: float) -> Result:
+    """Return the plan of a problem without technicians: every job left out, reason ``no_shift``.
+
+    Args:
+        problem: The problem (its ``technicians`` is empty).
+        started: ``time.perf_counter()`` value when the call began, for the wall time.
+    """
+    unserved = sum(problem.unserved_cost(j) for j in problem.jobs)
+    return Result(
+        problem=problem,
+        routes=(),
+        unassigned=tuple(UnassignedJob(j.id, UnassignedReason.NO_SHIFT) for j in problem.jobs),
+        cost=CostBreakdown(unserved=unserved),
+        status="no_shift",
+        wall_time=time.perf_counter() - started,
+        objective=unserved,
+    )
 
 
 def _overlap(breaks: Sequence[tuple[int, int]], a: int, b: int) -> int:
@@ -741,7 +737,7 @@ def _run(
     # The limit counts from the caller's start (building the model included). A work limit
     # gives the search all of it and the later steps a fixed amount of work (repeatable).
     left = max(0.01, time_limit - (time.perf_counter() - started))
-    recreating = metaheuristic is not Metaheuristic.GREEDY_DESCENT and model.exact_relaxation
+    recreating = metaheuristic is not Metaheuristic.GREEDY_DESCENT
     if recreating and solution_limit is None and initial is None:
         return _recreated(model, time_limit=time_limit, started=started)
     if solution_limit is not None:
@@ -777,15 +773,10 @@ def _run(
             solution = routing.SolveWithIteratedLocalSearch(params)
         else:
             solution = routing.SolveWithParameters(params)
-    if solution is None and recreating and routing.status() == _ROUTING_FAIL_TIMEOUT:
-        # Too little time for OR-Tools' first plan (a large model, a short limit): build one
-        # by regret insertion in plain Python and let ruin and recreate improve it.
+    if solution is None:
+        # No first plan from OR-Tools in its time (a large model, a short limit, breaks):
+        # regret insertion in plain Python always builds one, leaving out what fits nowhere.
         result = model.constructed()
-    elif solution is None:
-        raise SchedulingError(
-            f"no plan found for {model.problem.name!r} (status {routing.status()}): "
-            "check in-progress jobs, whose placement is mandatory"
-        )
     else:
         # ROUTING_OPTIMAL (7) is only reported when the search space was exhausted.
         status = "optimal" if routing.status() == 7 else "optimised"
@@ -912,6 +903,8 @@ def solve(
     _check_limits(time_limit, seed, solution_limit)
     if not isinstance(problem, Problem):
         raise ValidationError.single("problem", problem, "must be a Problem")
+    if not problem.technicians:
+        return nobody_works(problem, started)
     model = _Model(problem, seed)
     return _run(
         model,
@@ -957,6 +950,8 @@ def insert_job(
     _check_limits(time_limit, seed, None)
     t0 = time.perf_counter()
     problem = result.problem.with_jobs([*result.problem.jobs, job])
+    if not problem.technicians:
+        return nobody_works(problem, t0)
     keep = {v.job_id: (r.technician_id, r.shift_index) for r in result.routes for v in r.visits}
     model = _Model(problem, seed, keep=keep)
     routing, manager = model.routing, model.manager
@@ -1036,6 +1031,8 @@ def repair_plan(result: Result, *, time_limit: float | None = None, seed: int = 
     if not isinstance(result, Result):
         raise ValidationError.single("result", result, "must be a Result")
     _check_limits(1.0 if time_limit is None else time_limit, seed, None)
+    if not result.problem.technicians:
+        return result
     model = _Model(result.problem, seed)
     deadline = None if time_limit is None else started + time_limit - _POLISH_FLOOR
     repaired = model.repaired(result, deadline)
@@ -1082,6 +1079,8 @@ def improve_plan(
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValidationError.single("steps", steps, "must be an integer >= 1")
     _check_limits(1.0 if time_limit is None else time_limit, seed, None)
+    if not result.problem.technicians:
+        return result
     model = _Model(result.problem, seed)
     deadline = None
     polish = _POLISH_FLOOR
