@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 from pathlib import Path
 
+from servicecore.scheduling import cli as cli_module
 from servicecore.scheduling.cli import add_schedule_command
 
 DATA = Path(__file__).parent / "data"
@@ -50,3 +53,24 @@ def test_breaks_in_the_instance_are_planned(tmp_path):
         "J4",
         "J5",
     ]
+
+
+def test_ctrl_c_stops_the_search_and_writes_the_best_plan(tmp_path, capsys, monkeypatch):
+    real_solve = cli_module.solve
+
+    def solve_interrupted(problem, **kwargs):
+        report = kwargs.pop("on_progress")
+
+        def progress(elapsed, cost, unserved):
+            os.kill(os.getpid(), signal.SIGINT)
+            return report(elapsed, cost, unserved)
+
+        return real_solve(problem, on_progress=progress, **kwargs)
+
+    monkeypatch.setattr(cli_module, "solve", solve_interrupted)
+    out = tmp_path / "out.json"
+    assert schedule(str(DATA / "tiny_fsm.json"), "--time-limit", "60", "-o", str(out)) == 0
+    assert "interrupted: writing the best plan" in capsys.readouterr().err
+    solution = json.loads(out.read_text())
+    assert len(solution["unassigned"]) + sum(len(r["jobs"]) for r in solution["routes"]) == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -455,7 +455,9 @@ def test_a_plan_the_model_refuses_gives_way_to_an_or_tools_search(monkeypatch):
     wrong[v["bo"]] = [n["X"]]
     monkeypatch.setattr(recreate_module.RuinRecreate, "construct", lambda self: wrong)
     monkeypatch.setattr(
-        recreate_module.RuinRecreate, "run", lambda self, routes, deadline, steps: (wrong, 0)
+        recreate_module.RuinRecreate,
+        "run",
+        lambda self, routes, deadline, steps, progress=None: (wrong, 0),
     )
     result = solve(problem, time_limit=1)
     assert check(problem, result).ok

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -432,3 +433,27 @@ def test_an_urgent_job_on_a_day_nobody_works_is_left_out_with_no_shift():
     urgent = Job(id="u", location=(0, 0), duration=5)
     result = insert_job(empty, urgent)
     assert [(u.job_id, u.reason) for u in result.unassigned] == [("u", UnassignedReason.NO_SHIFT)]
+
+
+def test_progress_is_reported_and_returning_true_stops_the_search():
+    calls: list[tuple[float, int, int]] = []
+
+    def progress(elapsed: float, cost: int, unserved: int) -> bool:
+        calls.append((elapsed, cost, unserved))
+        return True
+
+    problem = day(30)
+    result = solve(problem, time_limit=60, seed=1, on_progress=progress)
+    assert len(calls) == 1, "the search stops at the first report"
+    elapsed, cost, unserved = calls[0]
+    assert elapsed > 0
+    assert cost >= result.objective
+    assert 0 <= unserved <= len(problem.jobs)
+    assert check(problem, result).ok
+
+
+def test_each_stage_is_logged_at_info(caplog):
+    with caplog.at_level(logging.INFO, logger="servicecore.scheduling"):
+        solve(day(6), time_limit=1)
+    stages = [r.getMessage().split(":")[0] for r in caplog.records]
+    assert stages == ["build", "construct", "improve", "polish"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
+from typing import Any, TextIO
 
 from servicecore.errors import ServicecoreError
 from servicecore.scheduling.formats import read_fsm_json, write_fsm_solution
@@ -50,7 +53,21 @@ def run_schedule(args: argparse.Namespace) -> int:
         return 2
     try:
         problem = read_fsm_json(args.instance)
-        result = solve(problem, time_limit=args.time_limit, seed=args.seed)
+        with _Interrupt() as interrupt:
+            live = _LiveLine(sys.stderr, args.time_limit) if sys.stderr.isatty() else None
+
+            def progress(elapsed: float, cost: int, unserved: int) -> bool:
+                if live is not None:
+                    live.show(elapsed, cost, unserved)
+                return interrupt.requested
+
+            result = solve(
+                problem, time_limit=args.time_limit, seed=args.seed, on_progress=progress
+            )
+            if live is not None:
+                live.clear()
+            if interrupt.requested:
+                print("interrupted: writing the best plan found so far", file=sys.stderr)
     except OSError as exc:
         print(f"error: cannot read {args.instance}: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +90,45 @@ def run_schedule(args: argparse.Namespace) -> int:
     for line in unassigned_lines(result):
         print(line)
     return 0
+
+
+class _Interrupt:
+    """Turn the first Ctrl-C into a request to stop the search; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class _LiveLine:
+    """One line on a terminal, rewritten in place with the search's progress."""
+
+    def __init__(self, stream: TextIO, limit: float) -> None:
+        self.stream, self.limit, self.width = stream, limit, 0
+
+    def show(self, elapsed: float, cost: int, unserved: int) -> None:
+        text = f"{elapsed:5.1f}/{self.limit:g} s  cost {cost}  unserved {unserved}"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
 
 
 def unassigned_lines(result: Result) -> list[str]:

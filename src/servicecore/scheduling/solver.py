@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import itertools
+import logging
 import math
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -90,6 +91,12 @@ _FOCUS_ABLE_ROUTES = 2
 _FOCUS_ROUTES = 4
 _FOCUS_SECONDS = 1.0
 _FOCUS_MIN_SECONDS = 0.2
+
+
+_log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, int, int], object]
+"""``on_progress(elapsed seconds, best objective, jobs left out)``; ``True`` stops the search."""
 
 
 class SchedulingError(ServicecoreError):
@@ -733,13 +740,14 @@ def _run(
     metaheuristic: Metaheuristic,
     initial: Result | None,
     started: float,
+    on_progress: ProgressCallback | None = None,
 ) -> Result:
     # The limit counts from the caller's start (building the model included). A work limit
     # gives the search all of it and the later steps a fixed amount of work (repeatable).
     left = max(0.01, time_limit - (time.perf_counter() - started))
     recreating = metaheuristic is not Metaheuristic.GREEDY_DESCENT
     if recreating and solution_limit is None and initial is None:
-        return _recreated(model, time_limit=time_limit, started=started)
+        return _recreated(model, time_limit=time_limit, started=started, on_progress=on_progress)
     if solution_limit is not None:
         search_limit = left
     elif recreating:
@@ -796,7 +804,13 @@ def _run(
     return attrs.evolve(result, wall_time=time.perf_counter() - started)
 
 
-def _recreated(model: _Model, *, time_limit: float, started: float) -> Result:
+def _recreated(
+    model: _Model,
+    *,
+    time_limit: float,
+    started: float,
+    on_progress: ProgressCallback | None = None,
+) -> Result:
     """Plan by regret insertion and ruin and recreate; read the best plan into ``model``.
 
     Measured at 0.9 x VROOM's wall time on the FSM days (means over seeds), a plan built in
@@ -820,13 +834,33 @@ def _recreated(model: _Model, *, time_limit: float, started: float) -> Result:
     routing.CloseModelWithParameters(finalize)
     improver = model.recreate()
     routes = improver.construct()
+    first = improver.objective(routes)
+    _log.info(
+        "construct: objective %s, %d jobs left out (%.2f s)",
+        first,
+        model.n_jobs - sum(len(r) for r in routes),
+        time.perf_counter() - started,
+    )
     # Reading the plan into the model and out again, and the descent, follow the ruin and
     # recreate: the time reading the first plan takes is kept for them (0.1 s at 1,000 jobs).
     reading = time.perf_counter()
     model.feasible(routes)
     reading = time.perf_counter() - reading
     deadline = started + time_limit - 2 * reading - 2 * polish
-    better, _ = improver.run(routes, deadline, _RECREATE_STEPS)
+    progress = None
+    if on_progress is not None:
+        report = on_progress
+
+        def progress(objective: int, left_out: int) -> bool:
+            return bool(report(time.perf_counter() - started, objective, left_out))
+
+    better, objective = improver.run(routes, deadline, _RECREATE_STEPS, progress)
+    _log.info(
+        "improve: %d ruin-and-recreate steps, objective %d (%.2f s)",
+        improver.steps,
+        objective,
+        time.perf_counter() - started,
+    )
     params = model.parameters(
         max(polish, deadline + polish - time.perf_counter()), None, Metaheuristic.GREEDY_DESCENT
     )
@@ -842,6 +876,9 @@ def _recreated(model: _Model, *, time_limit: float, started: float) -> Result:
             solution = routing.SolveFromAssignmentWithParameters(start, finalize)
         if solution is not None:
             result = model.extract(solution, "optimised", 0.0)
+            _log.info(
+                "polish: objective %d (%.2f s)", result.objective, time.perf_counter() - started
+            )
             return attrs.evolve(result, wall_time=time.perf_counter() - started)
     # The plain-Python costing disagrees with the model (it should not): let OR-Tools plan.
     left = max(_POLISH_FLOOR, started + time_limit - time.perf_counter())
@@ -865,6 +902,7 @@ def solve(
     solution_limit: int | None = None,
     initial: Result | None = None,
     metaheuristic: Metaheuristic = Metaheuristic.ITERATED_LOCAL_SEARCH,
+    on_progress: ProgressCallback | None = None,
 ) -> Result:
     """Plan ``problem``: minimise travel + lateness + unserved (+ preference) cost.
 
@@ -890,6 +928,10 @@ def solve(
             starts afresh.
         metaheuristic: OR-Tools' improvement method, where OR-Tools searches (see above);
             ``GREEDY_DESCENT`` also turns ruin and recreate off.
+        on_progress: Called as ``on_progress(elapsed, cost, unserved)`` about four times a
+            second while ruin and recreate runs (seconds since the call, the best plan's
+            objective, its number of jobs left out). Returning ``True`` stops the search:
+            the best plan so far is polished and returned (a Ctrl-C handler can use it).
 
     Returns:
         The plan, with every job either in a route or unassigned with a reason.
@@ -904,8 +946,15 @@ def solve(
     if not isinstance(problem, Problem):
         raise ValidationError.single("problem", problem, "must be a Problem")
     if not problem.technicians:
+        _log.info("no technician works: every job of %r left out", problem.name)
         return nobody_works(problem, started)
     model = _Model(problem, seed)
+    _log.info(
+        "build: %d jobs, %d technician shifts (%.2f s)",
+        model.n_jobs,
+        len(model.vehicles),
+        model.build_seconds,
+    )
     return _run(
         model,
         time_limit=time_limit,
@@ -913,6 +962,7 @@ def solve(
         metaheuristic=metaheuristic,
         initial=initial,
         started=started,
+        on_progress=on_progress,
     )
 
 
