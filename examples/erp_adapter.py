@@ -1,21 +1,24 @@
-"""An integrator's storage adapter over an ERP's existing tables, checked by the contract suite.
+"""An integrator's storage over an ERP's existing tables, checked by both contract suites.
 
-The ERP already has a generic document table, a journal and a message queue (below, created if
-missing). This adapter maps servicecore's ports onto them with the standard library's ``sqlite3``
-- no SQLAlchemy - and proves itself by running servicecore's storage contract suite:
+The ERP already has a generic document table, a journal, a message queue and a resource
+calendar (below, created if missing). This example maps servicecore's narrow backend protocol
+(:class:`servicecore.storage.backend.Backend`) onto them with the standard library's
+``sqlite3`` - no SQLAlchemy - and lets servicecore's storage kernel keep every rule (staging,
+version checks, copies, slot claims, the audit chain, the outbox). It proves itself by running
+servicecore's storage and reporting contract suites:
 
-    python examples/erp_adapter.py           # runs the whole StorageContract against it
+    python examples/erp_adapter.py           # runs StorageContract and ReportingContract
 
 The tables it reuses (as an ERP might have them):
 
 - ``erp_document(company, doc_type, doc_no, revision, body)``: one row per record, JSON body;
 - ``erp_journal(company, doc_type, doc_no, line_no, body)``: append-only lines (the audit trail);
-- ``erp_message(msg_id, company, posted_seq, body, handled)``: the outbox.
+- ``erp_message(company, msg_id, posted_seq, body, handled)``: the outbox;
+- ``erp_calendar(company, owner_type, owner_no, resource, start_at, end_at)``: booked time.
 
 Reads load a company's documents of one type and filter them in Python with
-:func:`servicecore.adapters.query.run_query`; writes happen at commit in one ``BEGIN IMMEDIATE``
-transaction, which SQLite serialises, so the version, duplicate and slot checks made inside it
-are final.
+:func:`servicecore.storage.query.select`; a write batch is one ``BEGIN IMMEDIATE`` transaction,
+which SQLite serialises, so the checks the kernel makes inside it are final.
 """
 
 from __future__ import annotations
@@ -23,25 +26,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from servicecore.adapters.outbox import hand_over
-from servicecore.adapters.query import iterate_pages, run_query, unpaged
-from servicecore.catalog import AGGREGATES, AggregateSpec, slot_claim, spec_for
-from servicecore.errors import (
-    AuditChainError,
-    ConcurrencyError,
-    DoubleBooking,
-    DuplicateId,
-    NotFound,
-    ValidationError,
-)
+from servicecore.catalog import AggregateSpec, SlotClaim
 from servicecore.events import DomainEvent
-from servicecore.model.audit import GENESIS, AuditEntry
-from servicecore.ports import Page, Publisher, Query
+from servicecore.model.audit import AuditEntry
+from servicecore.model.common import TimeRange
+from servicecore.ports import Publisher, Query
 from servicecore.serialization import structure, unstructure
+from servicecore.storage import KernelStorage
+from servicecore.storage.query import matches, select
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS erp_document (
@@ -56,279 +54,210 @@ CREATE TABLE IF NOT EXISTS erp_message (
     company TEXT NOT NULL, msg_id TEXT NOT NULL, posted_seq INTEGER NOT NULL,
     body TEXT NOT NULL, handled INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (company, msg_id));
+CREATE TABLE IF NOT EXISTS erp_calendar (
+    company TEXT NOT NULL, owner_type TEXT NOT NULL, owner_no TEXT NOT NULL,
+    resource TEXT NOT NULL, start_at TEXT NOT NULL, end_at TEXT NOT NULL,
+    PRIMARY KEY (company, owner_type, owner_no));
 """
 
-
-def _tenant(tenant: object) -> str:
-    if not isinstance(tenant, str) or not tenant or not tenant.replace("-", "").isalnum():
-        raise ValidationError.single("tenant", tenant, "must be an id")
-    return tenant
-
-
-class ErpStorage:
-    """servicecore storage over the ERP's tables in the SQLite file ``path``."""
-
-    def __init__(self, path: Path, publisher: Publisher | None = None) -> None:
-        self.path = path
-        self.publisher = publisher
-        with self.connect() as db:
-            db.executescript(SCHEMA)
-
-    def connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
-    def unit_of_work(self, tenant: str) -> ErpUnitOfWork:
-        return ErpUnitOfWork(self, _tenant(tenant))
-
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        with self.connect() as db:
-            rows = db.execute(
-                "SELECT body FROM erp_message WHERE company=? AND handled=0 "
-                "ORDER BY posted_seq LIMIT ?",
-                (_tenant(tenant), limit),
-            ).fetchall()
-        return tuple(structure(json.loads(r[0]), DomainEvent) for r in rows)
-
-    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
-        with self.connect() as db:
-            db.executemany(
-                "UPDATE erp_message SET handled=1 WHERE company=? AND msg_id=?",
-                [(_tenant(tenant), i) for i in event_ids],
-            )
+_OVERLAPPING = (
+    "SELECT owner_type, owner_no, resource, start_at, end_at FROM erp_calendar "
+    "WHERE company=? AND resource=? AND start_at < ? AND end_at > ?"
+)
 
 
-class ErpAudit:
-    def __init__(self, uow: ErpUnitOfWork) -> None:
-        self.uow = uow
-        self.pending: dict[tuple[str, str], list[AuditEntry]] = {}
-
-    def _stored(self, kind: str, id: str) -> list[AuditEntry]:
-        rows = self.uow.db.execute(
-            "SELECT body FROM erp_journal WHERE company=? AND doc_type=? AND doc_no=? "
-            "ORDER BY line_no",
-            (self.uow.tenant, kind, id),
-        ).fetchall()
-        return [structure(json.loads(r[0]), AuditEntry) for r in rows]
-
-    def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
-        chain = self.entries(entity_kind, entity_id)
-        return chain[-1] if chain else None
-
-    def append(self, entry: AuditEntry) -> None:
-        head = self.head(entry.entity_kind, entry.entity_id)
-        if entry.prev_hash != (GENESIS if head is None else head.hash):
-            raise AuditChainError(f"{entry.entity_kind} {entry.entity_id}: not after the head")
-        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(entry)
-
-    def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
-        key = (entity_kind, entity_id)
-        return tuple(self._stored(*key) + self.pending.get(key, []))
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
 
 
-class ErpRepository:
-    def __init__(self, uow: ErpUnitOfWork, spec: AggregateSpec) -> None:
-        self.uow = uow
-        self.spec = spec
-
-    def _stored(self, id: str) -> Any | None:
-        row = self.uow.db.execute(
-            "SELECT body FROM erp_document WHERE company=? AND doc_type=? AND doc_no=?",
-            (self.uow.tenant, self.spec.kind, id),
-        ).fetchone()
-        return None if row is None else structure(json.loads(row[0]), self.spec.cls)
-
-    def find(self, id: str) -> Any | None:
-        pending = self.uow.pending.get((self.spec.kind, id))
-        if pending is not None:
-            return structure(unstructure(pending), self.spec.cls)
-        return self._stored(id)
-
-    def get(self, id: str) -> Any:
-        found = self.find(id)
-        if found is None:
-            raise NotFound(self.spec.kind, id)
-        return found
-
-    def add(self, entity: Any) -> None:
-        if not isinstance(entity, self.spec.cls):
-            raise ValidationError.single("entity", type(entity).__name__, "wrong aggregate")
-        if entity.version != 0:
-            raise ValidationError.single("version", entity.version, "a new entity has version 0")
-        if self.find(entity.id) is not None:
-            raise DuplicateId(f"{self.spec.kind} {entity.id!r}")
-        entity.version = 1
-        self.uow.stage(self.spec, entity, base=None)
-
-    def update(self, entity: Any) -> None:
-        if not isinstance(entity, self.spec.cls):
-            raise ValidationError.single("entity", type(entity).__name__, "wrong aggregate")
-        key = (self.spec.kind, entity.id)
-        current = self.find(entity.id)
-        if current is None:
-            raise NotFound(self.spec.kind, entity.id)
-        if current.version != entity.version:
-            raise ConcurrencyError(f"{self.spec.kind} {entity.id}: stale version {entity.version}")
-        if key not in self.uow.pending:
-            entity.version += 1
-            self.uow.stage(self.spec, entity, base=current.version)
-        else:
-            self.uow.stage(self.spec, entity, base=self.uow.bases[key])
-
-    def _all(self) -> list[Any]:
-        rows = self.uow.db.execute(
-            "SELECT doc_no, body FROM erp_document WHERE company=? AND doc_type=?",
-            (self.uow.tenant, self.spec.kind),
-        ).fetchall()
-        found = {no: structure(json.loads(body), self.spec.cls) for no, body in rows}
-        for (kind, id), entity in self.uow.pending.items():
-            if kind == self.spec.kind:
-                found[id] = structure(unstructure(entity), self.spec.cls)
-        return list(found.values())
-
-    def query(self, query: Query | None = None) -> Page[Any]:
-        query = query or Query()
-        query.check(self.spec)
-        return run_query(query, self.spec, self._all())
-
-    def count(self, query: Query | None = None) -> int:
-        query = query or Query()
-        query.check(self.spec)
-        return len(run_query(unpaged(query), self.spec, self._all()))
-
-    def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:
-        return iterate_pages(self.query, query, page_size)
+def _claims(rows: Sequence[Any]) -> list[SlotClaim]:
+    return [
+        SlotClaim(res, TimeRange(datetime.fromisoformat(a), datetime.fromisoformat(b)), kind, no)
+        for kind, no, res, a, b in rows
+    ]
 
 
-class ErpUnitOfWork:
-    def __init__(self, storage: ErpStorage, tenant: str) -> None:
-        self.storage = storage
+def _window(tenant: str, technician_id: str, period: TimeRange) -> tuple[str, ...]:
+    return (tenant, technician_id, period.end.isoformat(), period.start.isoformat())
+
+
+class ErpBatch:
+    """One ``BEGIN IMMEDIATE`` transaction's writes into the ERP's tables."""
+
+    def __init__(self, db: sqlite3.Connection, tenant: str) -> None:
+        self.db = db
         self.tenant = tenant
-        self.db = storage.connect()
-        self.pending: dict[tuple[str, str], Any] = {}
-        self.bases: dict[tuple[str, str], int | None] = {}
-        self.events: list[DomainEvent] = []
-        self.audit = ErpAudit(self)
-        self._repos = {spec.name: ErpRepository(self, spec) for spec in AGGREGATES}
+        self.refusal: BaseException | None = None
 
-    def __getattr__(self, name: str) -> ErpRepository:
-        repos = self.__dict__.get("_repos", {})
-        if name in repos:
-            return repos[name]
-        raise AttributeError(name)
-
-    def repository(self, name: str) -> ErpRepository:
-        return self._repos[spec_for(name).name]
-
-    def stage(self, spec: AggregateSpec, entity: Any, base: int | None) -> None:
-        key = (spec.kind, entity.id)
-        self.bases.setdefault(key, base)
-        self.pending[key] = structure(unstructure(entity), spec.cls)
-        self._check_slots(self.pending[key])
-
-    def _check_slots(self, entity: Any) -> None:
-        claim = slot_claim(entity)
-        if claim is None:
-            return
-        for name in ("bookings", "dispatches"):
-            for other in self._repos[name]._all():
-                if (type(other).__name__, other.id) == (claim.owner_kind, claim.owner_id):
-                    continue
-                held = slot_claim(other)
-                if (
-                    held
-                    and held.technician_id == claim.technician_id
-                    and held.period.overlaps(claim.period)
-                ):
-                    raise DoubleBooking(
-                        f"technician {claim.technician_id} is held by {held.owner_kind} "
-                        f"{held.owner_id}"
-                    )
-
-    def collect(self, event: DomainEvent) -> None:
-        if not isinstance(event, DomainEvent):
-            raise ValidationError.single("event", event, "must be a DomainEvent")
-        self.events.append(event)
-
-    def commit(self) -> Sequence[DomainEvent]:
-        events = tuple(self.events)
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")  # SQLite serialises writers: the checks below are final
+    def _insert(self, sql: str, params: Sequence[Any]) -> bool:
         try:
-            for key, entity in self.pending.items():
-                self._write(key, entity)
-            for entity in self.pending.values():
-                self._check_slots(entity)
-            for (kind, id), entries in self.audit.pending.items():
-                for entry in entries:
-                    db.execute(
-                        "INSERT INTO erp_journal VALUES (?, ?, ?, ?, ?)",
-                        (self.tenant, kind, id, entry.seq, json.dumps(unstructure(entry))),
-                    )
-            seq = db.execute(
-                "SELECT COALESCE(MAX(posted_seq), 0) FROM erp_message WHERE company=?",
-                (self.tenant,),
-            ).fetchone()[0]
-            for n, event in enumerate(events, start=seq + 1):
-                db.execute(
-                    "INSERT INTO erp_message (company, msg_id, posted_seq, body) VALUES (?,?,?,?)",
-                    (self.tenant, event.id, n, json.dumps(unstructure(event))),
-                )
+            self.db.execute(sql, params)
         except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
-            self.rollback()
-            text = str(exc)
-            if "erp_journal" in text:
-                raise ConcurrencyError("the audit trail moved on") from exc
-            raise DuplicateId(text) from exc
-        except BaseException:
-            db.execute("ROLLBACK")
-            self.rollback()
-            raise
-        db.execute("COMMIT")
-        self.rollback()
-        hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
-        return events
+            self.refusal = exc
+            return False
+        return True
 
-    def _write(self, key: tuple[str, str], entity: Any) -> None:
-        kind, id = key
+    def save(self, spec: AggregateSpec, entity: Any, expected: int | None) -> bool:
         body = json.dumps(unstructure(entity))
-        base = self.bases[key]
-        if base is None:
-            self.db.execute(
-                "INSERT INTO erp_document VALUES (?, ?, ?, ?, ?)",
-                (self.tenant, kind, id, entity.version, body),
-            )
-            return
+        if expected is None:
+            row = (self.tenant, spec.kind, entity.id, entity.version, body)
+            return self._insert("INSERT INTO erp_document VALUES (?, ?, ?, ?, ?)", row)
         done = self.db.execute(
             "UPDATE erp_document SET revision=?, body=? "
             "WHERE company=? AND doc_type=? AND doc_no=? AND revision=?",
-            (entity.version, body, self.tenant, kind, id, base),
+            (entity.version, body, self.tenant, spec.kind, entity.id, expected),
         )
-        if done.rowcount != 1:
-            raise ConcurrencyError(f"{kind} {id}: changed since it was loaded at version {base}")
+        return done.rowcount == 1
 
-    def rollback(self) -> None:
-        self.pending.clear()
-        self.bases.clear()
-        self.events.clear()
-        self.audit.pending.clear()
+    def claims(self, technician_id: str, period: TimeRange) -> Sequence[SlotClaim]:
+        window = _window(self.tenant, technician_id, period)
+        return _claims(self.db.execute(_OVERLAPPING, window).fetchall())
 
-    def __enter__(self) -> ErpUnitOfWork:
-        return self
+    def claim(self, owner_kind: str, owner_id: str, claim: SlotClaim | None) -> None:
+        self.db.execute(
+            "DELETE FROM erp_calendar WHERE company=? AND owner_type=? AND owner_no=?",
+            (self.tenant, owner_kind, owner_id),
+        )
+        if claim is not None:
+            self.db.execute(
+                "INSERT INTO erp_calendar VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    self.tenant,
+                    owner_kind,
+                    owner_id,
+                    claim.technician_id,
+                    claim.period.start.isoformat(),
+                    claim.period.end.isoformat(),
+                ),
+            )
 
-    def __exit__(self, *exc: object) -> None:
-        self.rollback()
-        self.db.close()
+    def append(self, entries: Sequence[AuditEntry]) -> bool:
+        return all(
+            self._insert(
+                "INSERT INTO erp_journal VALUES (?, ?, ?, ?, ?)",
+                (self.tenant, e.entity_kind, e.entity_id, e.seq, json.dumps(unstructure(e))),
+            )
+            for e in entries
+        )
+
+    def enqueue(self, event: DomainEvent) -> bool:
+        seq = self.db.execute(
+            "SELECT COALESCE(MAX(posted_seq), 0) + 1 FROM erp_message WHERE company=?",
+            (self.tenant,),
+        ).fetchone()[0]
+        row = (self.tenant, event.id, seq, json.dumps(unstructure(event)))
+        sql = "INSERT INTO erp_message (company, msg_id, posted_seq, body) VALUES (?,?,?,?)"
+        return self._insert(sql, row)
 
 
-# -- the proof: servicecore's contract suite, run against this adapter --------------------------
+class ErpBackend:
+    """servicecore's backend protocol over the ERP's tables in the SQLite file ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with _connect(path) as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = _connect(self.path)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def _documents(self, tenant: str, spec: AggregateSpec, exclude: Collection[str]) -> list[Any]:
+        skip = set(exclude)
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT doc_no, body FROM erp_document WHERE company=? AND doc_type=?",
+                (tenant, spec.kind),
+            ).fetchall()
+        return [structure(json.loads(body), spec.cls) for no, body in rows if no not in skip]
+
+    def load(self, tenant: str, spec: AggregateSpec, id: str) -> Any | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT body FROM erp_document WHERE company=? AND doc_type=? AND doc_no=?",
+                (tenant, spec.kind, id),
+            ).fetchone()
+        return None if row is None else structure(json.loads(row[0]), spec.cls)
+
+    def version(self, tenant: str, spec: AggregateSpec, id: str) -> int | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT revision FROM erp_document WHERE company=? AND doc_type=? AND doc_no=?",
+                (tenant, spec.kind, id),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def select(
+        self, tenant: str, spec: AggregateSpec, query: Query, exclude: Collection[str]
+    ) -> Sequence[Any]:
+        return [e for _, e in select(query, spec, self._documents(tenant, spec, exclude))]
+
+    def count(
+        self, tenant: str, spec: AggregateSpec, query: Query, exclude: Collection[str]
+    ) -> int:
+        return sum(1 for e in self._documents(tenant, spec, exclude) if matches(query, spec, e))
+
+    def audit(self, tenant: str, kind: str, id: str, last: bool = False) -> Sequence[AuditEntry]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT body FROM erp_journal WHERE company=? AND doc_type=? AND doc_no=? "
+                "ORDER BY line_no",
+                (tenant, kind, id),
+            ).fetchall()
+        found = [structure(json.loads(r[0]), AuditEntry) for r in rows]
+        return found[-1:] if last else found
+
+    def claims(self, tenant: str, technician_id: str, period: TimeRange) -> Sequence[SlotClaim]:
+        with self._db() as db:
+            rows = db.execute(_OVERLAPPING, _window(tenant, technician_id, period)).fetchall()
+        return _claims(rows)
+
+    @contextmanager
+    def transaction(self, tenant: str) -> Iterator[ErpBatch]:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")  # SQLite serialises writers: checks inside are final
+            try:
+                yield ErpBatch(db, tenant)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def pending(self, tenant: str, limit: int) -> Sequence[DomainEvent]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT body FROM erp_message WHERE company=? AND handled=0 "
+                "ORDER BY posted_seq LIMIT ?",
+                (tenant, limit),
+            ).fetchall()
+        return [structure(json.loads(r[0]), DomainEvent) for r in rows]
+
+    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
+        with self._db() as db:
+            db.executemany(
+                "UPDATE erp_message SET handled=1 WHERE company=? AND msg_id=?",
+                [(tenant, i) for i in event_ids],
+            )
+
+
+def erp_storage(path: Path, publisher: Publisher | None = None) -> KernelStorage:
+    """Return servicecore's storage over the ERP's tables in ``path``."""
+    return KernelStorage(ErpBackend(path), publisher)
+
+
+# -- the proof: servicecore's contract suites, run against this adapter -------------------------
 
 try:
     import pytest
 
     from servicecore.testing.contract import StorageContract
+    from servicecore.testing.reporting import ReportingContract
 except ImportError:  # pytest is only needed to run the proof
     pass
 else:
@@ -337,7 +266,12 @@ else:
         @pytest.fixture
         def storage_factory(self, tmp_path: Path) -> Any:
             path = tmp_path / "erp.db"
-            return lambda publisher=None: ErpStorage(path, publisher=publisher)
+            return lambda publisher=None: erp_storage(path, publisher=publisher)
+
+    class TestErpReporting(ReportingContract):
+        @pytest.fixture
+        def storage(self, tmp_path: Path) -> Any:
+            return erp_storage(tmp_path / "erp.db")
 
 
 if __name__ == "__main__":

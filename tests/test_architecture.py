@@ -33,8 +33,10 @@ ALLOWED = {
     "queries": {"queries", "model", "errors", "ports", "catalog", "events"},
     "catalog": {"catalog", "model", "errors"},
     "ports": {"ports", "catalog", "events", "model", "errors"},
+    "storage": {"storage", "ports", "catalog", "events", "model", "errors", "reports"},
     "adapters": {
         "adapters",
+        "storage",
         "ports",
         "catalog",
         "events",
@@ -47,6 +49,7 @@ ALLOWED = {
     "reports": {"reports", "ports", "model", "catalog", "errors", "events"},
     "testing": {
         "testing",
+        "storage",
         "services",
         "basics",
         "adapters",
@@ -57,6 +60,7 @@ ALLOWED = {
         "ports",
         "catalog",
         "events",
+        "reports",
     },
 }
 

@@ -1,6 +1,8 @@
+from contextlib import contextmanager
+
 import pytest
 
-from servicecore.adapters.memory import MemoryStorage
+from servicecore.adapters.memory import MemoryBackend, MemoryStorage
 from servicecore.testing.contract import StorageContract
 
 
@@ -52,4 +54,35 @@ def test_the_contract_catches_an_adapter_that_mixes_tenants():
     with pytest.raises(AssertionError):
         StorageContract().test_another_tenants_records_are_not_found_counted_or_listed(
             _IgnoresTenants(), "t-a", "t-b"
+        )
+
+
+class _CarelessBatch:
+    """A broken backend's write batch: it never checks the version it is given."""
+
+    def __init__(self, batch):
+        self._batch = batch
+        self.refusal = None
+
+    def __getattr__(self, name):
+        return getattr(self._batch, name)
+
+    def save(self, spec, entity, expected):
+        self._batch.records[(spec.kind, entity.id)] = entity
+        return True
+
+
+class _CarelessBackend(MemoryBackend):
+    @contextmanager
+    def transaction(self, tenant):
+        with super().transaction(tenant) as batch:
+            yield _CarelessBatch(batch)
+
+
+def test_the_contract_catches_a_backend_that_ignores_versions():
+    storage = MemoryStorage()
+    storage.backend = _CarelessBackend(storage)
+    with pytest.raises(pytest.fail.Exception):
+        StorageContract().test_a_stale_update_raises_concurrency_error_and_loses_nothing(
+            storage, "t-broken"
         )

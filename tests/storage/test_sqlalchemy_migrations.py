@@ -22,7 +22,7 @@ TABLES = set(metadata.tables)
 
 
 def table_names(engine):
-    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    return set(sa.inspect(engine).get_table_names()) - {"servicecore_version"}
 
 
 def test_upgrade_from_empty_creates_every_table_at_the_head(empty_engine):
@@ -42,7 +42,8 @@ def test_upgrading_a_current_database_changes_nothing(empty_engine):
 def test_the_migrations_create_exactly_the_tables_the_adapter_uses(empty_engine):
     upgrade(empty_engine)
     with empty_engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"version_table": "servicecore_version"})
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 
@@ -87,7 +88,7 @@ def test_opening_a_database_behind_names_both_revisions(empty_engine, monkeypatc
 
 def stamp(engine, revision):
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        conn.execute(sa.text("UPDATE servicecore_version SET version_num = :r"), {"r": revision})
 
 
 def test_opening_a_database_ahead_names_both_revisions(empty_engine):

@@ -1,71 +1,176 @@
-"""The memory adapter: the reference implementation of every storage port.
+"""Memory storage: the storage kernel over dictionaries in this process's memory.
 
-Thread-safe: a unit of work keeps its changes to itself and applies them all at once, under one
-lock, at commit, after checking versions, ids and technician slots against what is committed; a
-rollback (or a failed commit) leaves the committed state exactly as it was. Entities go in and
-come out as copies, so a caller's object never aliases stored state.
+Thread-safe: reads take a lock for the moment they copy what they need; a commit's batch is
+checked and applied under the same lock, so it is atomic and its checks are final. Entities go
+in and come out as copies, so a caller's object never aliases stored state.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-from servicecore.adapters.outbox import hand_over
-from servicecore.adapters.query import iterate_pages, run_query, unpaged
-from servicecore.catalog import AGGREGATES, AggregateSpec, SlotClaim, slot_claim, spec_for
-from servicecore.errors import (
-    AuditChainError,
-    ConcurrencyError,
-    DoubleBooking,
-    DuplicateId,
-    NotFound,
-    ValidationError,
-)
+from servicecore.catalog import AggregateSpec, SlotClaim
 from servicecore.events import DomainEvent
-from servicecore.model import _validate as v
-from servicecore.model.audit import GENESIS, AuditEntry
-from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
+from servicecore.model.audit import AuditEntry
+from servicecore.model.common import TimeRange
+from servicecore.ports import Publisher, Query
+from servicecore.storage.kernel import KernelStorage, KernelUnitOfWork
+from servicecore.storage.query import matches, select
 
-__all__ = ["MemoryStorage", "MemoryUnitOfWork"]
+__all__ = ["MemoryBackend", "MemoryStorage", "MemoryUnitOfWork"]
 
 Key = tuple[str, str]  # (kind, id)
-
-
-def _check_tenant(tenant: object) -> str:
-    if not isinstance(tenant, str):
-        raise ValidationError.single("tenant", tenant, "must be an id")
-    try:
-        v.identifier(None, _TENANT_FIELD, tenant)
-    except ValidationError:
-        raise ValidationError.single("tenant", tenant, "must be an id") from None
-    return tenant
-
-
-class _Field:
-    name = "tenant"
-
-
-_TENANT_FIELD: Any = _Field()
+MemoryUnitOfWork = KernelUnitOfWork
+"""A unit of work on :class:`MemoryStorage` (the kernel's)."""
 
 
 class _Tenant:
     def __init__(self) -> None:
         self.records: dict[Key, Any] = {}
         self.audit: dict[Key, list[AuditEntry]] = {}
+        self.claims: dict[Key, SlotClaim] = {}
         self.outbox: dict[str, DomainEvent] = {}  # insertion order = commit order
         self.delivered: set[str] = set()
 
 
-def _overlap(claim: SlotClaim, other: SlotClaim) -> bool:
-    return claim.technician_id == other.technician_id and claim.period.overlaps(other.period)
+def _overlapping(
+    claims: Collection[SlotClaim], technician_id: str, period: TimeRange
+) -> list[SlotClaim]:
+    return [c for c in claims if c.technician_id == technician_id and c.period.overlaps(period)]
 
 
-class MemoryStorage:
-    """Everything in this process's memory; the reference the other adapters are held to.
+class _Batch:
+    """One commit's writes, checked against the committed state and applied at the end."""
+
+    def __init__(self, state: _Tenant) -> None:
+        self.state = state
+        self.refusal: BaseException | None = None
+        self.records: dict[Key, Any] = {}
+        self.audit: dict[Key, list[AuditEntry]] = {}
+        self.claimed: dict[Key, SlotClaim | None] = {}
+        self.events: dict[str, DomainEvent] = {}
+
+    def save(self, spec: AggregateSpec, entity: Any, expected: int | None) -> bool:
+        key = (spec.kind, entity.id)
+        now = self.state.records.get(key)
+        if (now is not None) if expected is None else (now is None or now.version != expected):
+            return False
+        self.records[key] = copy.copy(entity)
+        return True
+
+    def claims(self, technician_id: str, period: TimeRange) -> Sequence[SlotClaim]:
+        merged = self.state.claims | self.claimed
+        return _overlapping([c for c in merged.values() if c is not None], technician_id, period)
+
+    def claim(self, owner_kind: str, owner_id: str, claim: SlotClaim | None) -> None:
+        self.claimed[(owner_kind, owner_id)] = claim
+
+    def append(self, entries: Sequence[AuditEntry]) -> bool:
+        key = (entries[0].entity_kind, entries[0].entity_id)
+        if len(self.state.audit.get(key, ())) != entries[0].seq - 1:
+            return False
+        self.audit[key] = list(entries)
+        return True
+
+    def enqueue(self, event: DomainEvent) -> bool:
+        if event.id in self.state.outbox or event.id in self.events:
+            return False
+        self.events[event.id] = event
+        return True
+
+    def apply(self) -> None:
+        state = self.state
+        state.records.update(self.records)
+        for key, entries in self.audit.items():
+            state.audit.setdefault(key, []).extend(entries)
+        for key, claim in self.claimed.items():
+            if claim is None:
+                state.claims.pop(key, None)
+            else:
+                state.claims[key] = claim
+        state.outbox.update(self.events)
+
+
+class MemoryBackend:
+    """The :class:`~servicecore.storage.backend.Backend` over a :class:`MemoryStorage`'s data."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+
+    def _tenant(self, tenant: str) -> _Tenant:
+        return self._storage._tenants.setdefault(tenant, _Tenant())
+
+    def load(self, tenant: str, spec: AggregateSpec, id: str) -> Any | None:
+        """Return a copy of the stored entity, or ``None``."""
+        with self._storage._lock:
+            found = self._tenant(tenant).records.get((spec.kind, id))
+        return None if found is None else copy.copy(found)
+
+    def version(self, tenant: str, spec: AggregateSpec, id: str) -> int | None:
+        """Return the stored version, or ``None``."""
+        with self._storage._lock:
+            found = self._tenant(tenant).records.get((spec.kind, id))
+        return None if found is None else int(found.version)
+
+    def _of(self, tenant: str, spec: AggregateSpec, exclude: Collection[str]) -> list[Any]:
+        skip = set(exclude)
+        with self._storage._lock:
+            records = self._tenant(tenant).records
+            return [e for (k, i), e in records.items() if k == spec.kind and i not in skip]
+
+    def select(
+        self, tenant: str, spec: AggregateSpec, query: Query, exclude: Collection[str]
+    ) -> Sequence[Any]:
+        """Return copies of the matching entities (see the protocol)."""
+        found = select(query, spec, self._of(tenant, spec, exclude))
+        return [copy.copy(e) for _, e in found]
+
+    def count(
+        self, tenant: str, spec: AggregateSpec, query: Query, exclude: Collection[str]
+    ) -> int:
+        """Return how many stored entities match."""
+        return sum(1 for e in self._of(tenant, spec, exclude) if matches(query, spec, e))
+
+    def audit(self, tenant: str, kind: str, id: str, last: bool = False) -> Sequence[AuditEntry]:
+        """Return the entity's stored audit entries (or only the newest)."""
+        with self._storage._lock:
+            chain = self._tenant(tenant).audit.get((kind, id), [])
+            return chain[-1:] if last else list(chain)
+
+    def claims(self, tenant: str, technician_id: str, period: TimeRange) -> Sequence[SlotClaim]:
+        """Return the stored claims overlapping ``period``."""
+        with self._storage._lock:
+            held = list(self._tenant(tenant).claims.values())
+        return _overlapping(held, technician_id, period)
+
+    @contextmanager
+    def transaction(self, tenant: str) -> Iterator[_Batch]:
+        """Hold the lock, collect the batch, apply it if the block ends without an exception."""
+        with self._storage._lock:
+            batch = _Batch(self._tenant(tenant))
+            yield batch
+            batch.apply()
+
+    def pending(self, tenant: str, limit: int) -> Sequence[DomainEvent]:
+        """Return up to ``limit`` unacknowledged events, oldest first."""
+        with self._storage._lock:
+            state = self._tenant(tenant)
+            found = [e for i, e in state.outbox.items() if i not in state.delivered]
+        return found[:limit]
+
+    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
+        """Mark events handled; unknown ids are ignored."""
+        with self._storage._lock:
+            state = self._tenant(tenant)
+            state.delivered.update(i for i in event_ids if i in state.outbox)
+
+
+class MemoryStorage(KernelStorage):
+    """Everything in this process's memory; the reference the other storages are held to.
 
     Args:
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
@@ -74,304 +179,8 @@ class MemoryStorage:
     """
 
     def __init__(self, publisher: Publisher | None = None) -> None:
+        # The data and its lock are attributes of the storage, so that several storages (each
+        # with its own publisher) can share one memory, as processes share a database.
         self._lock = threading.RLock()
         self._tenants: dict[str, _Tenant] = {}
-        self.publisher = publisher
-
-    def _tenant(self, tenant: str) -> _Tenant:
-        return self._tenants.setdefault(tenant, _Tenant())
-
-    def unit_of_work(self, tenant: str) -> MemoryUnitOfWork:
-        """Open a unit of work for ``tenant``.
-
-        Raises:
-            ValidationError: ``tenant`` is not an id.
-        """
-        return MemoryUnitOfWork(self, _check_tenant(tenant))
-
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed, unacknowledged events of ``tenant``, oldest first."""
-        with self._lock:
-            state = self._tenant(_check_tenant(tenant))
-            pending = [e for i, e in state.outbox.items() if i not in state.delivered]
-            return tuple(pending[:limit])
-
-    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
-        """Mark events handled; unknown ids are ignored."""
-        with self._lock:
-            state = self._tenant(_check_tenant(tenant))
-            state.delivered.update(i for i in event_ids if i in state.outbox)
-
-    def publish_pending(self, tenant: str) -> int:
-        """Hand pending events of ``tenant`` to the publisher again; return how many were handled.
-
-        Raises:
-            Exception: Whatever the publisher raises (the events stay pending).
-        """
-        events = self.pending_events(tenant, limit=10_000)
-        if events and self.publisher is not None:
-            self.publisher(tenant, events)
-            self.acknowledge(tenant, [e.id for e in events])
-        return len(events) if self.publisher is not None else 0
-
-
-class _MemoryAudit:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
-        self.pending: dict[Key, list[AuditEntry]] = {}
-
-    def _committed(self, key: Key) -> list[AuditEntry]:
-        with self._uow.storage._lock:
-            return list(self._uow.state.audit.get(key, ()))
-
-    def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
-        key = (entity_kind, entity_id)
-        mine = self.pending.get(key)
-        if mine:
-            return mine[-1]
-        committed = self._committed(key)
-        return committed[-1] if committed else None
-
-    def append(self, entry: AuditEntry) -> None:
-        head = self.head(entry.entity_kind, entry.entity_id)
-        expected = GENESIS if head is None else head.hash
-        seq = 1 if head is None else head.seq + 1
-        if entry.prev_hash != expected or entry.seq != seq:
-            raise AuditChainError(
-                f"{entry.entity_kind} {entry.entity_id}: entry seq {entry.seq} does not follow "
-                f"the current head (seq {seq - 1})"
-            )
-        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(entry)
-
-    def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
-        key = (entity_kind, entity_id)
-        return tuple(self._committed(key) + self.pending.get(key, []))
-
-
-class _MemoryRepository:
-    def __init__(self, uow: MemoryUnitOfWork, spec: AggregateSpec) -> None:
-        self._uow = uow
-        self.spec = spec
-
-    def _key(self, id: str) -> Key:
-        return (self.spec.kind, id)
-
-    def _check_type(self, entity: object) -> None:
-        if not isinstance(entity, self.spec.cls):
-            raise ValidationError.single(
-                "entity", type(entity).__name__, f"this repository stores {self.spec.kind}"
-            )
-
-    def _current(self, id: str) -> Any | None:
-        key = self._key(id)
-        if key in self._uow.pending:
-            return self._uow.pending[key]
-        with self._uow.storage._lock:
-            return self._uow.state.records.get(key)
-
-    def get(self, id: str) -> Any:
-        found = self.find(id)
-        if found is None:
-            raise NotFound(self.spec.kind, id)
-        return found
-
-    def find(self, id: str) -> Any | None:
-        current = self._current(id)
-        return None if current is None else copy.copy(current)
-
-    def add(self, entity: Any) -> None:
-        self._check_type(entity)
-        if entity.version != 0:
-            raise ValidationError.single(
-                "version", entity.version, "a new entity has version 0 (use update to change one)"
-            )
-        if self._current(entity.id) is not None:
-            raise DuplicateId(
-                f"{self.spec.kind} {entity.id!r} exists for tenant {self._uow.tenant}"
-            )
-        stored = copy.copy(entity)
-        stored.version = 1
-        self._uow.check_claim(stored)
-        self._uow.pending[self._key(entity.id)] = stored
-        self._uow.bases.setdefault(self._key(entity.id), None)
-        entity.version = 1
-
-    def update(self, entity: Any) -> None:
-        self._check_type(entity)
-        key = self._key(entity.id)
-        current = self._current(entity.id)
-        if current is None:
-            raise NotFound(self.spec.kind, entity.id)
-        if key in self._uow.pending:
-            if entity.version != current.version:
-                raise ConcurrencyError(
-                    f"{self.spec.kind} {entity.id}: version {entity.version} is stale "
-                    f"(this unit of work holds {current.version})"
-                )
-            stored = copy.copy(entity)
-        else:
-            if entity.version != current.version:
-                raise ConcurrencyError(
-                    f"{self.spec.kind} {entity.id}: loaded at version {entity.version}, "
-                    f"stored version is {current.version}"
-                )
-            self._uow.bases[key] = current.version
-            stored = copy.copy(entity)
-            stored.version = current.version + 1
-        self._uow.check_claim(stored)
-        self._uow.pending[key] = stored
-        entity.version = stored.version
-
-    def _visible(self) -> list[Any]:
-        kind = self.spec.kind
-        with self._uow.storage._lock:
-            merged = {k: e for k, e in self._uow.state.records.items() if k[0] == kind}
-        merged.update({k: e for k, e in self._uow.pending.items() if k[0] == kind})
-        return list(merged.values())
-
-    def query(self, query: Query | None = None) -> Page[Any]:
-        query = query or Query()
-        query.check(self.spec)
-        page = run_query(query, self.spec, self._visible())
-        return Page(tuple(copy.copy(e) for e in page.items), page.next)
-
-    def count(self, query: Query | None = None) -> int:
-        query = query or Query()
-        query.check(self.spec)
-        return len(run_query(unpaged(query), self.spec, self._visible()))
-
-    def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:
-        return iterate_pages(self.query, query, page_size)
-
-
-class MemoryUnitOfWork:
-    """A unit of work on :class:`MemoryStorage` (see :class:`~servicecore.ports.UnitOfWork`)."""
-
-    def __init__(self, storage: MemoryStorage, tenant: str) -> None:
-        self.storage = storage
-        self.tenant = tenant
-        with storage._lock:
-            self.state = storage._tenant(tenant)
-        self.pending: dict[Key, Any] = {}
-        self.bases: dict[Key, int | None] = {}  # None: added here; int: version it was loaded at
-        self.events: list[DomainEvent] = []
-        self.audit = _MemoryAudit(self)
-        self._repos: dict[str, _MemoryRepository] = {}
-        for spec in AGGREGATES:
-            self._repos[spec.name] = _MemoryRepository(self, spec)
-
-    def __getattr__(self, name: str) -> Any:
-        # Repositories by aggregate name: uow.requests, uow.dispatches, ...
-        repos = self.__dict__.get("_repos", {})
-        if name in repos:
-            return repos[name]
-        raise AttributeError(name)
-
-    def repository(self, name: str) -> _MemoryRepository:
-        """Return the repository of aggregate ``name`` (``"requests"`` or ``"ServiceRequest"``).
-
-        Raises:
-            ValidationError: No such aggregate.
-        """
-        return self._repos[spec_for(name).name]
-
-    def collect(self, event: DomainEvent) -> None:
-        """Queue ``event`` for the outbox.
-
-        Raises:
-            ValidationError: ``event`` is not a DomainEvent.
-        """
-        if not isinstance(event, DomainEvent):
-            raise ValidationError.single("event", event, "must be a DomainEvent")
-        self.events.append(event)
-
-    def _claims(self, records: dict[Key, Any]) -> list[SlotClaim]:
-        return [c for e in records.values() if (c := slot_claim(e)) is not None]
-
-    def check_claim(self, entity: Any, committed: dict[Key, Any] | None = None) -> None:
-        """Raise DoubleBooking if ``entity`` claims technician time someone else holds."""
-        claim = slot_claim(entity)
-        if claim is None:
-            return
-        if committed is None:
-            with self.storage._lock:
-                committed = dict(self.state.records)
-        merged = committed | self.pending
-        merged[(type(entity).__name__, entity.id)] = entity
-        for key, other in merged.items():
-            if key == (claim.owner_kind, claim.owner_id):
-                continue
-            held = slot_claim(other)
-            if held is not None and _overlap(claim, held):
-                raise DoubleBooking(
-                    f"technician {claim.technician_id} is already held "
-                    f"{held.period.start.isoformat()} to {held.period.end.isoformat()} "
-                    f"by {held.owner_kind} {held.owner_id}"
-                )
-
-    def commit(self) -> Sequence[DomainEvent]:
-        """Apply every change at once; see :meth:`servicecore.ports.UnitOfWork.commit`."""
-        events = tuple(self.events)
-        with self.storage._lock:
-            records = self.state.records
-            for key, base in self.bases.items():
-                now = records.get(key)
-                if base is None and now is not None:
-                    self.rollback()
-                    raise DuplicateId(f"{key[0]} {key[1]!r} exists for tenant {self.tenant}")
-                if base is not None and (now is None or now.version != base):
-                    self.rollback()
-                    raise ConcurrencyError(
-                        f"{key[0]} {key[1]}: loaded at version {base}, now "
-                        f"{'gone' if now is None else now.version}"
-                    )
-            for key, entries in self.audit.pending.items():
-                chain = self.state.audit.get(key, [])
-                expected = chain[-1].hash if chain else GENESIS
-                if entries[0].prev_hash != expected:
-                    self.rollback()
-                    raise ConcurrencyError(f"{key[0]} {key[1]}: its audit trail moved on")
-            for entity in self.pending.values():
-                try:
-                    self.check_claim(entity, committed=dict(records))
-                except DoubleBooking:
-                    self.rollback()
-                    raise
-            for event in events:
-                if event.id in self.state.outbox:
-                    self.rollback()
-                    raise DuplicateId(f"event {event.id!r} exists for tenant {self.tenant}")
-            records.update({k: copy.copy(e) for k, e in self.pending.items()})
-            for key, entries in self.audit.pending.items():
-                self.state.audit.setdefault(key, []).extend(entries)
-            for event in events:
-                self.state.outbox[event.id] = event
-        self._clear()
-        hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
-        return events
-
-    def _clear(self) -> None:
-        self.pending.clear()
-        self.bases.clear()
-        self.events.clear()
-        self.audit.pending.clear()
-
-    def rollback(self) -> None:
-        """Drop every change and event of this unit of work."""
-        self._clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
-
-if TYPE_CHECKING:  # the type checker proves the adapter meets the ports
-    _storage: Storage = MemoryStorage()
-    _uow: UnitOfWork = MemoryStorage().unit_of_work("t")
+        super().__init__(MemoryBackend(self), publisher)

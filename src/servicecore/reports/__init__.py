@@ -1,7 +1,7 @@
 """Read-side reports over a reporting port; rows convertible to pandas, CSV and Excel.
 
-Build a report from a :class:`~servicecore.reports.port.ReportingBackend` (for a storage
-servicecore ships, ``servicecore.adapters.memory_reporting.reporting_for(storage)``)::
+Build a report from a :class:`~servicecore.reports.port.ReportingBackend` (every storage gives
+its own: ``storage.reporting()``)::
 
     report = booking_report(backend, "acme", period=TimeUnit.WEEK)
     report.to_csv("bookings.csv")

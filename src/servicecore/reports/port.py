@@ -361,8 +361,10 @@ class SlaContractRow:
 class ReportingBackend(Protocol):
     """Aggregate queries for reports; one implementation per storage.
 
-    Implementations: ``servicecore.adapters.memory_reporting.MemoryReporting`` and
-    ``servicecore.adapters.sqlalchemy.reporting.SqlReporting``.
+    Every storage returns one from ``storage.reporting()``:
+    ``servicecore.reports.python.PythonReporting`` (counts in Python over any storage's records)
+    and ``servicecore.adapters.sqlalchemy.reporting.SqlReporting`` (counts in the database).
+    :class:`servicecore.testing.reporting.ReportingContract` checks an implementation.
     """
 
     def count_by(

@@ -8,15 +8,21 @@ from typing import Any
 
 from servicecore.adapters.sqlalchemy.engine import to_url
 from servicecore.adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+from servicecore.adapters.sqlalchemy.naming import Naming
 
 __all__ = ["add_db_command"]
 
 _URL_HELP = "database URL (sqlite:///service.db, postgresql+psycopg://...) or a SQLite file path"
 
 
+def _naming(args: argparse.Namespace) -> Naming:
+    return Naming(args.prefix, args.schema)
+
+
 def _upgrade(args: argparse.Namespace) -> int:
-    before = current_revision(args.url)
-    after = upgrade(args.url)
+    naming = _naming(args)
+    before = current_revision(args.url, naming)
+    after = upgrade(args.url, table_prefix=naming.prefix, schema=naming.schema)
     if before == after:
         print(f"{args.url}: already at revision {after}")
     else:
@@ -29,7 +35,7 @@ def _current(args: argparse.Namespace) -> int:
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         print(f"no database at {url.database} (servicecore db upgrade creates one)")
         return 1
-    found = current_revision(args.url)
+    found = current_revision(args.url, _naming(args))
     head = head_revision()
     if found == head:
         print(f"{found} (up to date)")
@@ -41,6 +47,8 @@ def _current(args: argparse.Namespace) -> int:
 
 def add_db_command(subparsers: Any) -> None:
     """Register ``db upgrade URL`` and ``db current URL`` on an argparse subparsers object.
+
+    Both take ``--prefix`` and ``--schema`` for servicecore's tables inside a host's database.
 
     Each sets ``handler``: a function of the parsed Namespace returning the exit code
     (``db current`` returns 1 when the schema is not this servicecore's, and never creates a
@@ -54,7 +62,18 @@ def add_db_command(subparsers: Any) -> None:
         "upgrade", help="create servicecore's tables, or migrate them to this version"
     )
     up.add_argument("url", help=_URL_HELP)
+    _add_naming(up)
     up.set_defaults(handler=_upgrade)
     current = commands.add_parser("current", help="print the database's schema revision")
     current.add_argument("url", help=_URL_HELP)
+    _add_naming(current)
     current.set_defaults(handler=_current)
+
+
+def _add_naming(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prefix", default="", help="put before servicecore's table names (e.g. sc_)"
+    )
+    parser.add_argument(
+        "--schema", default=None, help="the PostgreSQL schema of servicecore's tables"
+    )

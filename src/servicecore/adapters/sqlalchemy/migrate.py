@@ -2,7 +2,10 @@
 
 The Alembic migrations ship inside the package (``migrations/``); :func:`upgrade` applies them,
 :func:`check_schema` refuses a database whose schema is behind or ahead of this version of
-servicecore.
+servicecore. The revision is tracked in servicecore's own version table
+(:attr:`Naming.version_table <servicecore.adapters.sqlalchemy.naming.Naming.version_table>`),
+never in the host's ``alembic_version``; a database migrated by an older servicecore (which used
+``alembic_version``) has its revision moved over on upgrade.
 """
 
 from __future__ import annotations
@@ -19,20 +22,29 @@ from alembic.script import ScriptDirectory
 
 from servicecore.adapters.sqlalchemy.engine import make_engine
 from servicecore.adapters.sqlalchemy.errors import translate
-from servicecore.errors import SchemaVersionError
+from servicecore.adapters.sqlalchemy.naming import LEGACY_VERSION_TABLE, Naming
+from servicecore.errors import SchemaVersionError, ValidationError
 
-__all__ = ["check_schema", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "adopt_legacy",
+    "check_schema",
+    "current_revision",
+    "head_revision",
+    "legacy_revision",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 Target = str | PathLike[str] | sa.Engine
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(connection: sa.Connection | None = None, naming: Naming | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         config.attributes["connection"] = connection
+    config.attributes["naming"] = naming or Naming()
     return config
 
 
@@ -54,11 +66,28 @@ def _with_engine(target: Target) -> tuple[sa.Engine, bool]:
     return make_engine(target), True
 
 
-def current_revision(target: Target) -> str | None:
-    """Return the database's schema revision (``None`` for an empty database).
+def _context(conn: sa.Connection, naming: Naming) -> MigrationContext:
+    return MigrationContext.configure(
+        conn,
+        opts={"version_table": naming.version_table, "version_table_schema": naming.schema},
+    )
+
+
+def _legacy(conn: sa.Connection) -> str | None:
+    if not sa.inspect(conn).has_table(LEGACY_VERSION_TABLE):
+        return None
+    for (found,) in conn.execute(sa.text(f"SELECT version_num FROM {LEGACY_VERSION_TABLE}")):
+        if _known(found):
+            return str(found)
+    return None
+
+
+def current_revision(target: Target, naming: Naming | None = None) -> str | None:
+    """Return the database's servicecore schema revision (``None``: it has none).
 
     Args:
         target: A database URL, a SQLite file path or an engine.
+        naming: The prefix and schema of servicecore's tables (default: none).
 
     Raises:
         StorageError: The database cannot be reached.
@@ -67,7 +96,7 @@ def current_revision(target: Target) -> str | None:
     engine, owned = _with_engine(target)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return _context(conn, naming or Naming()).get_current_revision()
     except sa.exc.DBAPIError as exc:
         raise translate(exc, "reading the schema revision") from exc
     finally:
@@ -75,16 +104,67 @@ def current_revision(target: Target) -> str | None:
             engine.dispose()
 
 
-def upgrade(target: Target, revision: str = "head") -> str:
-    """Migrate the database at ``target`` to ``revision`` (the newest by default).
+def legacy_revision(engine: sa.Engine, naming: Naming) -> str | None:
+    """Return the servicecore revision an older servicecore left in ``alembic_version``.
 
-    Creates servicecore's tables in an empty database; applies the missing migrations to an
-    older one; does nothing to a current one. Runs in one transaction on PostgreSQL.
+    Only a database without prefix and schema can have one; a host's own revisions there are
+    not servicecore's and give ``None``.
+
+    Raises:
+        StorageError: The database cannot be reached.
+    """
+    if not naming.is_default:
+        return None
+    try:
+        with engine.connect() as conn:
+            return _legacy(conn)
+    except sa.exc.DBAPIError as exc:
+        raise translate(exc, "reading the schema revision") from exc
+
+
+def _adopt(conn: sa.Connection, found: str) -> None:
+    command.stamp(_config(conn, Naming()), found)
+    conn.execute(
+        sa.text(f"DELETE FROM {LEGACY_VERSION_TABLE} WHERE version_num = :found"), {"found": found}
+    )
+    if conn.execute(sa.text(f"SELECT COUNT(*) FROM {LEGACY_VERSION_TABLE}")).scalar_one() == 0:
+        conn.execute(sa.text(f"DROP TABLE {LEGACY_VERSION_TABLE}"))
+
+
+def adopt_legacy(engine: sa.Engine) -> None:
+    """Move the revision an older servicecore kept in ``alembic_version`` to its own table.
+
+    Raises:
+        StorageError: The database failed.
+    """
+    try:
+        with engine.begin() as conn:
+            found = _legacy(conn)
+            if found is not None and _context(conn, Naming()).get_current_revision() is None:
+                _adopt(conn, found)
+    except sa.exc.DBAPIError as exc:
+        raise translate(exc, "moving the schema revision") from exc
+
+
+def upgrade(
+    target: Target,
+    revision: str = "head",
+    *,
+    table_prefix: str = "",
+    schema: str | None = None,
+) -> str:
+    """Migrate servicecore's tables at ``target`` to ``revision`` (the newest by default).
+
+    Creates servicecore's tables where there are none (beside any tables of the host's);
+    applies the missing migrations to older ones; does nothing to current ones. Runs in one
+    transaction on PostgreSQL. The host's tables and its ``alembic_version`` are never touched.
 
     Args:
         target: A database URL (``postgresql+psycopg://...``, ``sqlite:///service.db``), a
             SQLite file path, or an engine.
         revision: Where to go; ``"head"`` is this servicecore's schema.
+        table_prefix: Put before every table name (``"sc_"``).
+        schema: The PostgreSQL schema of servicecore's tables (created if missing).
 
     Returns:
         The revision the database is at afterwards.
@@ -92,16 +172,26 @@ def upgrade(target: Target, revision: str = "head") -> str:
     Raises:
         SchemaVersionError: The database is ahead of this servicecore (a newer one migrated it).
         StorageError: The database failed.
-        ValidationError: ``target`` is not a usable URL.
+        ValidationError: ``target`` is not a usable URL, ``table_prefix`` or ``schema`` is not a
+            plain lower-case identifier, or a schema is given for SQLite.
     """
+    naming = Naming(table_prefix, schema)
     engine, owned = _with_engine(target)
     try:
+        if schema is not None and engine.dialect.name != "postgresql":
+            raise ValidationError.single("schema", schema, "is for PostgreSQL only")
         with engine.begin() as conn:
-            found = MigrationContext.configure(conn).get_current_revision()
-            if found is not None and not _known(found):
+            if schema is not None:
+                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            found = _context(conn, naming).get_current_revision()
+            if found is None and naming.is_default:
+                legacy = _legacy(conn)
+                if legacy is not None:
+                    _adopt(conn, legacy)
+            elif found is not None and not _known(found):
                 raise _ahead(found)
-            command.upgrade(_config(conn), revision)
-            now = MigrationContext.configure(conn).get_current_revision()
+            command.upgrade(_config(conn, naming), revision)
+            now = _context(conn, naming).get_current_revision()
     except sa.exc.DBAPIError as exc:
         raise translate(exc, "migrating the schema") from exc
     finally:
@@ -125,18 +215,25 @@ def _known(revision: str) -> bool:
         return False
 
 
-def check_schema(engine: sa.Engine) -> None:
-    """Check that the database's schema is exactly this servicecore's.
+def check_schema(engine: sa.Engine, naming: Naming | None = None) -> None:
+    """Check that the database's servicecore schema is exactly this servicecore's.
 
     Raises:
         SchemaVersionError: The schema is missing, behind or ahead; the message names the
             database's revision and the one this servicecore needs, and what to do.
         StorageError: The database cannot be reached.
     """
-    found = current_revision(engine)
+    naming = naming or Naming()
+    found = current_revision(engine, naming)
     head = head_revision()
     if found == head:
         return
+    if found is None and legacy_revision(engine, naming) is not None:
+        raise SchemaVersionError(
+            f"the database's servicecore revision is kept in {LEGACY_VERSION_TABLE} by an older "
+            f"servicecore; this servicecore needs revision {head!r} in its own table "
+            f"{naming.version_table}: run 'servicecore db upgrade URL'"
+        )
     if found is None:
         raise SchemaVersionError(
             f"the database has no servicecore schema (revision None); this servicecore needs "

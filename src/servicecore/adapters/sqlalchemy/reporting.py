@@ -19,7 +19,8 @@ import attrs
 import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
-from servicecore.adapters.sqlalchemy.tables import AGGREGATE_TABLES, audit
+from servicecore.adapters.sqlalchemy.naming import Naming
+from servicecore.adapters.sqlalchemy.tables import Tables, tables_for
 from servicecore.catalog import spec_for
 from servicecore.model.audit import AuditEntry
 from servicecore.model.contract import ServiceContract
@@ -91,13 +92,15 @@ class SqlReporting:
     Args:
         target: An engine (e.g. ``SQLAlchemyStorage.engine``), a URL or a SQLite file path; the
             schema must be servicecore's (see :func:`servicecore.adapters.sqlalchemy.upgrade`).
+        tables: servicecore's tables in it (default: without prefix or schema).
 
     Raises:
         ValidationError: ``target`` is not a usable database URL.
     """
 
-    def __init__(self, target: str | sa.Engine) -> None:
+    def __init__(self, target: str | sa.Engine, tables: Tables | None = None) -> None:
         self.engine = make_engine(target)
+        self.tables = tables or tables_for(Naming())
         self.postgres = self.engine.dialect.name == "postgresql"
         self._owns_engine = not isinstance(target, sa.Engine)
 
@@ -140,7 +143,7 @@ class SqlReporting:
                 )
                 keys.append(text.label(f"k{i}"))
             elif isinstance(g, Related):
-                other = AGGREGATE_TABLES[spec_for(g.aggregate).kind].alias(f"related_{i}")
+                other = self.tables.aggregates[spec_for(g.aggregate).kind].alias(f"related_{i}")
                 source = source.outerjoin(
                     other, (other.c.tenant == table.c.tenant) & (other.c.id == table.c[g.via])
                 )
@@ -180,7 +183,7 @@ class SqlReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_by`."""
         check_query(aggregate, group_by, where)
         path = check_path(value)
-        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        table = self.tables.aggregates[spec_for(aggregate).kind]
         keys, buckets, source = self._keys(table, group_by)
         number = self._number(table, path)
         statement = (
@@ -214,7 +217,7 @@ class SqlReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_items`."""
         check_query(aggregate, group_by, where)
         check_item_query(items, item_keys, value)
-        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        table = self.tables.aggregates[spec_for(aggregate).kind]
         keys, _, _ = self._keys(table, group_by)
         if self.postgres:
             element = sa.func.jsonb_array_elements(
@@ -255,7 +258,7 @@ class SqlReporting:
     ) -> list[CountRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
         check_query(aggregate, group_by, where)
-        table = AGGREGATE_TABLES[spec_for(aggregate).kind]
+        table = self.tables.aggregates[spec_for(aggregate).kind]
         keys, buckets, source = self._keys(table, group_by)
         statement = (
             sa.select(*keys, sa.func.count().label("n"))
@@ -279,7 +282,7 @@ class SqlReporting:
         self, kind: MoneyKind, dispatch: sa.FromClause, where: list[sa.ColumnElement[bool]]
     ) -> sa.Select[Any]:
         """One kind of amounts of completed processing orders, unnested and summed in SQL."""
-        table = AGGREGATE_TABLES["ProcessingOrder"]
+        table = self.tables.aggregates["ProcessingOrder"]
         items = {
             MoneyKind.INCOME: "income_lines",
             MoneyKind.COST: "cost_lines",
@@ -347,8 +350,8 @@ class SqlReporting:
     ) -> list[FixRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.first_time_fixes`."""
         check_range(start, end)
-        requests = AGGREGATE_TABLES["ServiceRequest"]
-        dispatches = AGGREGATE_TABLES["DispatchOrder"]
+        requests = self.tables.aggregates["ServiceRequest"]
+        dispatches = self.tables.aggregates["DispatchOrder"]
         per_request = (
             sa.select(dispatches.c.request_id, sa.func.count().label("orders"))
             .where(dispatches.c.tenant == tenant)
@@ -398,7 +401,7 @@ class SqlReporting:
     ) -> list[PlannedRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.planned_time`."""
         check_range(start, end)
-        table = AGGREGATE_TABLES["DispatchOrder"]
+        table = self.tables.aggregates["DispatchOrder"]
         begin, finish = table.c.planned_start, table.c.planned_end
         seconds: sa.ColumnElement[Any] = (
             sa.extract("epoch", finish) - sa.extract("epoch", begin)
@@ -424,7 +427,7 @@ class SqlReporting:
 
     def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
         """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
-        table = AGGREGATE_TABLES["Technician"]
+        table = self.tables.aggregates["Technician"]
         statement = sa.select(table.c.data).where(
             table.c.tenant == tenant, table.c.id.in_(list(ids))
         )
@@ -440,10 +443,10 @@ class SqlReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.quality_counts`."""
         check_range(start, end)
         window = check_window(repeat_within)
-        requests = AGGREGATE_TABLES["ServiceRequest"]
-        archives = AGGREGATE_TABLES["ProductArchive"].alias("quality_archive")
+        requests = self.tables.aggregates["ServiceRequest"]
+        archives = self.tables.aggregates["ProductArchive"].alias("quality_archive")
         earlier = requests.alias("earlier_request")
-        surveys = AGGREGATE_TABLES["SurveyResult"]
+        surveys = self.tables.aggregates["SurveyResult"]
         if self.postgres:
             cause = sa.func.jsonb_extract_path_text(requests.c.data, "fault_cause")
             score: sa.ColumnElement[Any] = sa.cast(
@@ -462,10 +465,10 @@ class SqlReporting:
         reopened = (
             sa.select(sa.literal(1))
             .where(
-                audit.c.tenant == requests.c.tenant,
-                audit.c.entity_kind == "ServiceRequest",
-                audit.c.entity_id == requests.c.id,
-                audit.c.trigger == "reopen",
+                self.tables.audit.c.tenant == requests.c.tenant,
+                self.tables.audit.c.entity_kind == "ServiceRequest",
+                self.tables.audit.c.entity_id == requests.c.id,
+                self.tables.audit.c.trigger == "reopen",
             )
             .exists()
         )
@@ -536,8 +539,8 @@ class SqlReporting:
         lists in the database and joining the dispatch order for the date.
         """
         check_range(start, end)
-        table = AGGREGATE_TABLES["ProcessingOrder"]
-        dispatch = AGGREGATE_TABLES["DispatchOrder"].alias("money_dispatch")
+        table = self.tables.aggregates["ProcessingOrder"]
+        dispatch = self.tables.aggregates["DispatchOrder"].alias("money_dispatch")
         planned = dispatch.c.planned_start
         where: list[sa.ColumnElement[bool]] = [
             table.c.tenant == tenant,
@@ -579,7 +582,7 @@ class SqlReporting:
     ) -> tuple[Any, sa.ColumnElement[Any], sa.ColumnElement[Any]]:
         """The contract requests reported by ``as_of`` (a CTE) and both targets' statuses."""
         at = check_as_of(as_of).astimezone(UTC)
-        table = AGGREGATE_TABLES["ServiceRequest"]
+        table = self.tables.aggregates["ServiceRequest"]
         bound: sa.ColumnElement[Any] = (
             sa.literal(at, sa.DateTime(timezone=True))
             if self.postgres
@@ -652,7 +655,7 @@ class SqlReporting:
 
     def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sla_breached`."""
-        table = AGGREGATE_TABLES["ServiceRequest"]
+        table = self.tables.aggregates["ServiceRequest"]
         source, response, resolution = self._contract_sla(tenant, as_of, table.c.data)
         breached = SlaTargetStatus.BREACHED.value
         statement = sa.select(source.c.data).where(
@@ -662,7 +665,7 @@ class SqlReporting:
 
     def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
         """See :meth:`servicecore.reports.port.ReportingBackend.contracts`."""
-        table = AGGREGATE_TABLES["ServiceContract"]
+        table = self.tables.aggregates["ServiceContract"]
         statement = sa.select(table.c.data).where(
             table.c.tenant == tenant, table.c.id.in_(list(ids))
         )
@@ -673,13 +676,13 @@ class SqlReporting:
     ) -> dict[str, list[AuditEntry]]:
         """See :meth:`servicecore.reports.port.ReportingBackend.audit_trails`."""
         statement = (
-            sa.select(audit)
+            sa.select(self.tables.audit)
             .where(
-                audit.c.tenant == tenant,
-                audit.c.entity_kind == entity_kind,
-                audit.c.entity_id.in_(list(ids)),
+                self.tables.audit.c.tenant == tenant,
+                self.tables.audit.c.entity_kind == entity_kind,
+                self.tables.audit.c.entity_id.in_(list(ids)),
             )
-            .order_by(audit.c.entity_id, audit.c.seq)
+            .order_by(self.tables.audit.c.entity_id, self.tables.audit.c.seq)
         )
         found: dict[str, list[AuditEntry]] = {i: [] for i in ids}
         fields = [f.name for f in attrs.fields(AuditEntry)]
@@ -697,7 +700,7 @@ class SqlReporting:
         and both targets' statuses.
         """
         at = check_as_of(as_of).astimezone(UTC)
-        table = AGGREGATE_TABLES["ServiceRequest"]
+        table = self.tables.aggregates["ServiceRequest"]
         bound: sa.ColumnElement[Any] = (
             sa.literal(at, sa.DateTime(timezone=True))
             if self.postgres

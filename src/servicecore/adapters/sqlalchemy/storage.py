@@ -1,42 +1,41 @@
-"""The SQLAlchemy storage: servicecore's records in SQLite (embedded) or PostgreSQL."""
+"""The SQLAlchemy storage: the storage kernel over SQLite (embedded) or PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from os import PathLike
 from types import TracebackType
 from typing import Self
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from servicecore.adapters.memory import _check_tenant
-from servicecore.adapters.sqlalchemy import tables
-from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine, read_options
-from servicecore.adapters.sqlalchemy.errors import translate
+from servicecore.adapters.sqlalchemy.backend import SqlBackend
+from servicecore.adapters.sqlalchemy.engine import make_engine
 from servicecore.adapters.sqlalchemy.migrate import (
+    adopt_legacy,
     check_schema,
     current_revision,
     head_revision,
+    legacy_revision,
     upgrade,
 )
-from servicecore.adapters.sqlalchemy.rows import event_from_row
-from servicecore.adapters.sqlalchemy.unit_of_work import SQLAlchemyUnitOfWork
-from servicecore.errors import StorageError
-from servicecore.events import DomainEvent
+from servicecore.adapters.sqlalchemy.naming import Naming
+from servicecore.adapters.sqlalchemy.reporting import SqlReporting
+from servicecore.adapters.sqlalchemy.tables import tables_for
+from servicecore.errors import StorageError, ValidationError
 from servicecore.ports import Publisher
+from servicecore.storage.kernel import KernelStorage, KernelUnitOfWork, check_tenant
 
 __all__ = ["SQLAlchemyStorage"]
 
-_ACK_CHUNK = 500
 
-
-class SQLAlchemyStorage:
+class SQLAlchemyStorage(KernelStorage):
     """Records in a SQL database through SQLAlchemy Core: SQLite or PostgreSQL (psycopg 3).
 
     Example:
-        ``SQLAlchemyStorage("service.db")`` (a file path means SQLite) or
-        ``SQLAlchemyStorage("postgresql+psycopg://user@host/db")``.
+        ``SQLAlchemyStorage("service.db")`` (a file path means SQLite),
+        ``SQLAlchemyStorage("postgresql+psycopg://user@host/erp", table_prefix="sc_",
+        schema="service")`` (inside a host's database).
 
     Args:
         target: A database URL, a SQLite file path, or an engine (the storage then leaves its
@@ -45,17 +44,21 @@ class SQLAlchemyStorage:
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
-        create: Create servicecore's schema in an empty database (the default, so that a file
-            path is all an embedded user gives). A database whose schema is behind is never
-            migrated on opening: that is :func:`~servicecore.adapters.sqlalchemy.upgrade`'s
-            job (or ``servicecore db upgrade URL``). With ``create=False`` an empty database is
-            refused too.
+        create: Create servicecore's schema in a database without one (the default, so that a
+            file path is all an embedded user gives). A database whose schema is behind is
+            never migrated on opening: that is :func:`~servicecore.adapters.sqlalchemy.upgrade`'s
+            job (or ``servicecore db upgrade URL``). With ``create=False`` a database without
+            servicecore's schema is refused too.
+        table_prefix: Put before every table name (``"sc_"``: ``sc_requests``...), so that
+            servicecore's tables never meet the host's.
+        schema: The PostgreSQL schema of servicecore's tables (created if missing).
 
     Raises:
         SchemaVersionError: The database's schema is behind or ahead of this servicecore, or
             missing with ``create=False`` (the message names both revisions).
         StorageError: The database cannot be reached.
-        ValidationError: ``target`` is not a usable URL.
+        ValidationError: ``target`` is not a usable URL, ``table_prefix`` or ``schema`` is not
+            a plain lower-case identifier, or a schema is given for SQLite.
     """
 
     def __init__(
@@ -64,99 +67,70 @@ class SQLAlchemyStorage:
         *,
         publisher: Publisher | None = None,
         create: bool = True,
+        table_prefix: str = "",
+        schema: str | None = None,
     ) -> None:
+        self.naming = Naming(table_prefix, schema)
         self._owned = not isinstance(target, sa.Engine)
         self.engine = make_engine(target)
-        self.read_options = read_options(self.engine)
-        self.publisher = publisher
+        self.tables = tables_for(self.naming)
+        super().__init__(SqlBackend(self.engine, self.tables), publisher)
         try:
-            if create and current_revision(self.engine) is None:
+            if schema is not None and self.engine.dialect.name != "postgresql":
+                raise ValidationError.single("schema", schema, "is for PostgreSQL only")
+            if create and current_revision(self.engine, self.naming) is None:
                 self._create_schema()
-            check_schema(self.engine)
+            check_schema(self.engine, self.naming)
         except BaseException:
             self.close()
             raise
 
     def _create_schema(self) -> None:
+        if legacy_revision(self.engine, self.naming) == head_revision():
+            adopt_legacy(self.engine)  # bookkeeping only: the schema is already this one
+            return
+        if legacy_revision(self.engine, self.naming) is not None:
+            return  # behind: check_schema says to upgrade
         try:
-            upgrade(self.engine)
+            upgrade(self.engine, table_prefix=self.naming.prefix, schema=self.naming.schema)
         except StorageError:
             # Another process opening the same empty database at the same time may have won.
-            if current_revision(self.engine) != head_revision():
+            if current_revision(self.engine, self.naming) != head_revision():
                 raise
 
-    def unit_of_work(self, tenant: str) -> SQLAlchemyUnitOfWork:
-        """Open a unit of work for ``tenant``.
+    def unit_of_work(
+        self, tenant: str, *, connection: sa.Connection | Session | None = None
+    ) -> KernelUnitOfWork:
+        """Open a unit of work for ``tenant``, on its own or inside a host's transaction.
+
+        With ``connection`` (a host's ``Connection`` or ``Session``), the unit of work reads on
+        it, and its commit writes inside the host's transaction, in a savepoint: the host's
+        commit makes both sides durable, the host's rollback drops both. A failed commit rolls
+        back to the savepoint only and raises; the host's transaction stays usable. Events are
+        written to the outbox but not handed to the publisher: after the host commits, deliver
+        them with :meth:`publish_pending` (or the outbox delivery job).
 
         Raises:
-            ValidationError: ``tenant`` is not an id.
+            ValidationError: ``tenant`` is not an id, or ``connection`` is neither a
+                Connection nor a Session.
         """
-        return SQLAlchemyUnitOfWork(self, _check_tenant(tenant))
+        tenant = check_tenant(tenant)
+        if connection is None:
+            return super().unit_of_work(tenant)
+        if isinstance(connection, Session):
+            connection = connection.connection()
+        if not isinstance(connection, sa.Connection):
+            raise ValidationError.single(
+                "connection",
+                type(connection).__name__,
+                "must be a SQLAlchemy Connection or Session",
+            )
+        backend = SqlBackend(self.engine, self.tables, connection)
+        return KernelUnitOfWork(self, tenant, backend, deliver=False)
 
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed, unacknowledged events of ``tenant``, oldest first.
-
-        Raises:
-            ValidationError: ``tenant`` is not an id.
-            StorageError: The database failed.
-        """
-        outbox = tables.outbox
-        statement = (
-            sa.select(outbox)
-            .where(outbox.c.tenant == _check_tenant(tenant), outbox.c.delivered_at.is_(None))
-            .order_by(outbox.c.seq)
-            .limit(limit)
-        )
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**self.read_options)
-                rows = conn.execute(statement).mappings().all()
-        except sa.exc.DBAPIError as exc:
-            raise translate(exc, f"reading pending events of tenant {tenant}") from exc
-        return tuple(event_from_row(r) for r in rows)
-
-    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
-        """Mark events handled; unknown ids are ignored.
-
-        Raises:
-            ValidationError: ``tenant`` is not an id.
-            StorageError: The database failed.
-        """
-        outbox = tables.outbox
-        tenant = _check_tenant(tenant)
-        ids = list(dict.fromkeys(event_ids))
-        if not ids:
-            return
-        now = datetime.now(UTC)
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-                with conn.begin():
-                    for start in range(0, len(ids), _ACK_CHUNK):
-                        conn.execute(
-                            outbox.update()
-                            .where(
-                                outbox.c.tenant == tenant,
-                                outbox.c.event_id.in_(ids[start : start + _ACK_CHUNK]),
-                                outbox.c.delivered_at.is_(None),
-                            )
-                            .values(delivered_at=now)
-                        )
-        except sa.exc.DBAPIError as exc:
-            raise translate(exc, f"acknowledging events of tenant {tenant}") from exc
-
-    def publish_pending(self, tenant: str) -> int:
-        """Hand pending events of ``tenant`` to the publisher again; return how many were handled.
-
-        Raises:
-            Exception: Whatever the publisher raises (the events stay pending).
-            StorageError: The database failed.
-        """
-        events = self.pending_events(tenant, limit=10_000)
-        if events and self.publisher is not None:
-            self.publisher(tenant, events)
-            self.acknowledge(tenant, [e.id for e in events])
-        return len(events) if self.publisher is not None else 0
+    def reporting(self) -> SqlReporting:
+        """Return the reporting backend that counts in this database."""
+        return SqlReporting(self.engine, self.tables)
 
     def close(self) -> None:
         """Close the database connections (of an engine this storage created)."""

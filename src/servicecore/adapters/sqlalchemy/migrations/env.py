@@ -1,8 +1,10 @@
 """Alembic environment for servicecore's schema.
 
 :func:`servicecore.adapters.sqlalchemy.upgrade` runs it with an open connection in
-``config.attributes["connection"]``; the ``alembic`` command line can run it too, given
-``sqlalchemy.url`` in its configuration.
+``config.attributes["connection"]`` and the tables' prefix and schema in
+``config.attributes["naming"]``; the ``alembic`` command line can run it too, given
+``sqlalchemy.url`` in its configuration (then without prefix or schema). The revision is kept in
+servicecore's own version table, never in ``alembic_version``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from servicecore.adapters.sqlalchemy.tables import metadata
+from servicecore.adapters.sqlalchemy.naming import current_naming
+from servicecore.adapters.sqlalchemy.tables import tables_for
 
 
 def _run(connection: sa.Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata)
+    naming = current_naming()
+    context.configure(
+        connection=connection,
+        target_metadata=tables_for(naming).metadata,
+        version_table=naming.version_table,
+        version_table_schema=naming.schema,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

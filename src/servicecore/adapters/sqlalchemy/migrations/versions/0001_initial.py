@@ -7,6 +7,10 @@ Create Date: 2026-11-26
 The aggregate tables are written out here (not read from ``tables.py``) so that this revision
 keeps meaning the same schema when the tables change in later revisions.
 
+Every name is put under the host's chosen prefix and schema
+(:class:`~servicecore.adapters.sqlalchemy.naming.Naming`); without them the names are those this
+revision has always created.
+
 PostgreSQL also gets: the ``btree_gist`` extension and an exclusion constraint that refuses two
 overlapping slot claims of one technician, and triggers refusing UPDATE, DELETE and TRUNCATE on
 the audit trail. SQLite gets the UPDATE and DELETE triggers; its slot check runs in the adapter,
@@ -21,6 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from servicecore.adapters.sqlalchemy.naming import current_naming
 from servicecore.adapters.sqlalchemy.types import UTCDateTime
 
 revision = "0001_initial"
@@ -107,9 +112,9 @@ def _type(name: str) -> sa.types.TypeEngine[Any]:
 
 
 _REFUSE_FUNCTION = """
-CREATE FUNCTION servicecore_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_entries is append-only: % refused', TG_OP
+    RAISE EXCEPTION '{table} is append-only: % refused', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END
 $$
@@ -119,7 +124,10 @@ $$
 def upgrade() -> None:
     """Create every table, index, constraint and trigger of the initial schema."""
     postgres = op.get_bind().dialect.name == "postgresql"
-    for table, fields in _AGGREGATES.items():
+    n = current_naming()
+    schema = n.schema
+    for base, fields in _AGGREGATES.items():
+        table = n.name(base)
         op.create_table(
             table,
             sa.Column("tenant", _TEXT, nullable=False),
@@ -128,12 +136,13 @@ def upgrade() -> None:
             *(sa.Column(name, _type(kind), nullable=True) for name, kind in fields),
             sa.Column("data", _JSON, nullable=False),
             sa.PrimaryKeyConstraint("tenant", "id"),
+            schema=schema,
         )
         for name, _kind in fields:
-            op.create_index(f"ix_{table}_{name}", table, ["tenant", name, "id"])
+            op.create_index(f"ix_{table}_{name}", table, ["tenant", name, "id"], schema=schema)
 
     op.create_table(
-        "audit_entries",
+        n.name("audit_entries"),
         sa.Column("tenant", _TEXT, nullable=False),
         sa.Column("entity_kind", _TEXT, nullable=False),
         sa.Column("entity_id", _TEXT, nullable=False),
@@ -148,9 +157,10 @@ def upgrade() -> None:
         sa.Column("prev_hash", _TEXT, nullable=False),
         sa.Column("hash", _TEXT, nullable=False),
         sa.PrimaryKeyConstraint("tenant", "entity_kind", "entity_id", "seq"),
+        schema=schema,
     )
     op.create_table(
-        "outbox",
+        n.name("outbox"),
         sa.Column(
             "seq",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -166,59 +176,69 @@ def upgrade() -> None:
         sa.Column("payload", _JSON, nullable=False),
         sa.Column("delivered_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("tenant", "event_id", name="uq_outbox_tenant_event"),
+        sa.UniqueConstraint("tenant", "event_id", name=n.name("uq_outbox_tenant_event")),
+        schema=schema,
     )
-    op.create_index("ix_outbox_pending", "outbox", ["tenant", "delivered_at", "seq"])
+    op.create_index(
+        n.name("ix_outbox_pending"),
+        n.name("outbox"),
+        ["tenant", "delivered_at", "seq"],
+        schema=schema,
+    )
     op.create_table(
-        "technician_slots",
+        n.name("technician_slots"),
         sa.Column("tenant", _TEXT, nullable=False),
         sa.Column("owner_kind", _TEXT, nullable=False),
         sa.Column("owner_id", _TEXT, nullable=False),
         sa.Column("technician_id", _TEXT, nullable=False),
         sa.Column("period_start", UTCDateTime(), nullable=False),
         sa.Column("period_end", UTCDateTime(), nullable=False),
-        sa.CheckConstraint("period_end > period_start", name="ck_technician_slots_period"),
+        sa.CheckConstraint("period_end > period_start", name=n.name("ck_technician_slots_period")),
         sa.PrimaryKeyConstraint("tenant", "owner_kind", "owner_id"),
+        schema=schema,
     )
     op.create_index(
-        "ix_technician_slots_technician",
-        "technician_slots",
+        n.name("ix_technician_slots_technician"),
+        n.name("technician_slots"),
         ["tenant", "technician_id", "period_start"],
+        schema=schema,
     )
+    slots, audit = n.qualified("technician_slots"), n.qualified("audit_entries")
+    function = n.qualified("servicecore_audit_append_only")
 
     if postgres:
         # In public, so that dropping a schema never drops the extension other schemas use.
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public")
         op.execute(
-            "ALTER TABLE technician_slots ADD CONSTRAINT ex_technician_slots_overlap "
+            f"ALTER TABLE {slots} ADD CONSTRAINT {n.name('ex_technician_slots_overlap')} "
             "EXCLUDE USING gist (tenant WITH =, technician_id WITH =, "
             "tstzrange(period_start, period_end, '[)') WITH &&)"
         )
-        op.execute(_REFUSE_FUNCTION)
+        op.execute(_REFUSE_FUNCTION.format(function=function, table=n.name("audit_entries")))
         op.execute(
-            "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
-            "FOR EACH ROW EXECUTE FUNCTION servicecore_audit_append_only()"
+            f"CREATE TRIGGER {n.name('audit_entries_append_only')} BEFORE UPDATE OR DELETE "
+            f"ON {audit} FOR EACH ROW EXECUTE FUNCTION {function}()"
         )
         op.execute(
-            "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
-            "FOR EACH STATEMENT EXECUTE FUNCTION servicecore_audit_append_only()"
+            f"CREATE TRIGGER {n.name('audit_entries_no_truncate')} BEFORE TRUNCATE ON {audit} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
         )
     else:
         for action in ("UPDATE", "DELETE"):
             op.execute(
-                f"CREATE TRIGGER audit_entries_no_{action.lower()} BEFORE {action} "
-                "ON audit_entries BEGIN "
-                f"SELECT RAISE(ABORT, 'audit_entries is append-only: {action} refused'); END"
+                f"CREATE TRIGGER {n.name('audit_entries_no_' + action.lower())} BEFORE {action} "
+                f"ON {audit} BEGIN SELECT RAISE(ABORT, "
+                f"'{n.name('audit_entries')} is append-only: {action} refused'); END"
             )
 
 
 def downgrade() -> None:
     """Drop everything :func:`upgrade` created (the extension stays: others may use it)."""
     postgres = op.get_bind().dialect.name == "postgresql"
-    op.drop_table("technician_slots")
-    op.drop_table("outbox")
-    op.drop_table("audit_entries")
+    n = current_naming()
+    for base in ("technician_slots", "outbox", "audit_entries"):
+        op.drop_table(n.name(base), schema=n.schema)
     if postgres:
-        op.execute("DROP FUNCTION servicecore_audit_append_only()")
-    for table in reversed(_AGGREGATES):
-        op.drop_table(table)
+        op.execute(f"DROP FUNCTION {n.qualified('servicecore_audit_append_only')}()")
+    for base in reversed(_AGGREGATES):
+        op.drop_table(n.name(base), schema=n.schema)

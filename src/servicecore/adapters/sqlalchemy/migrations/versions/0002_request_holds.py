@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from servicecore.adapters.sqlalchemy.naming import current_naming
 from servicecore.adapters.sqlalchemy.types import UTCDateTime
 
 revision = "0002_request_holds"
@@ -28,26 +29,38 @@ branch_labels = None
 depends_on = None
 
 _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-_REQUESTS = sa.table("requests", sa.column("tenant"), sa.column("id"), sa.column("data", _JSON))
-_AUDIT = sa.table(
-    "audit_entries",
-    sa.column("tenant"),
-    sa.column("entity_kind"),
-    sa.column("entity_id"),
-    sa.column("seq"),
-    sa.column("trigger"),
-    sa.column("at", UTCDateTime()),
-)
+
+
+def _requests() -> sa.TableClause:
+    n = current_naming()
+    return sa.table(
+        n.name("requests"),
+        sa.column("tenant"),
+        sa.column("id"),
+        sa.column("data", _JSON),
+        schema=n.schema,
+    )
 
 
 def _holds_from_audit(connection: sa.Connection) -> dict[tuple[str, str], list[dict[str, str]]]:
+    n = current_naming()
+    audit = sa.table(
+        n.name("audit_entries"),
+        sa.column("tenant"),
+        sa.column("entity_kind"),
+        sa.column("entity_id"),
+        sa.column("seq"),
+        sa.column("trigger"),
+        sa.column("at", UTCDateTime()),
+        schema=n.schema,
+    )
     found: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     running: dict[tuple[str, str], datetime] = {}
     rows = connection.execute(
-        sa.select(_AUDIT.c.tenant, _AUDIT.c.entity_id, _AUDIT.c.trigger, _AUDIT.c.at)
-        .where(_AUDIT.c.entity_kind == "ServiceRequest")
-        .where(_AUDIT.c.trigger.in_(("hold", "resume")))
-        .order_by(_AUDIT.c.tenant, _AUDIT.c.entity_id, _AUDIT.c.seq)
+        sa.select(audit.c.tenant, audit.c.entity_id, audit.c.trigger, audit.c.at)
+        .where(audit.c.entity_kind == "ServiceRequest")
+        .where(audit.c.trigger.in_(("hold", "resume")))
+        .order_by(audit.c.tenant, audit.c.entity_id, audit.c.seq)
     )
     for tenant, entity_id, trigger, at in rows:
         key = (tenant, entity_id)
@@ -63,17 +76,18 @@ def _holds_from_audit(connection: sa.Connection) -> dict[tuple[str, str], list[d
 def upgrade() -> None:
     """Write every request's finished holds into its document; drop the stored total."""
     connection = op.get_bind()
+    requests = _requests()
     holds = _holds_from_audit(connection)
     for tenant, request_id, data in connection.execute(
-        sa.select(_REQUESTS.c.tenant, _REQUESTS.c.id, _REQUESTS.c.data)
+        sa.select(requests.c.tenant, requests.c.id, requests.c.data)
     ).all():
         if "holds" in data and "on_hold_total" not in data:
             continue  # written by this version already
         document = {k: v for k, v in data.items() if k != "on_hold_total"}
         document["holds"] = holds.get((tenant, request_id), [])
         connection.execute(
-            sa.update(_REQUESTS)
-            .where(_REQUESTS.c.tenant == tenant, _REQUESTS.c.id == request_id)
+            sa.update(requests)
+            .where(requests.c.tenant == tenant, requests.c.id == request_id)
             .values(data=document)
         )
 
@@ -81,8 +95,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Write the total on hold back (in seconds) and drop the periods."""
     connection = op.get_bind()
+    requests = _requests()
     for tenant, request_id, data in connection.execute(
-        sa.select(_REQUESTS.c.tenant, _REQUESTS.c.id, _REQUESTS.c.data)
+        sa.select(requests.c.tenant, requests.c.id, requests.c.data)
     ).all():
         periods = data.get("holds", [])
         total = sum(
@@ -95,7 +110,7 @@ def downgrade() -> None:
         document = {k: v for k, v in data.items() if k != "holds"}
         document["on_hold_total"] = total.total_seconds()
         connection.execute(
-            sa.update(_REQUESTS)
-            .where(_REQUESTS.c.tenant == tenant, _REQUESTS.c.id == request_id)
+            sa.update(requests)
+            .where(requests.c.tenant == tenant, requests.c.id == request_id)
             .values(data=document)
         )

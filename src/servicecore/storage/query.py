@@ -1,7 +1,9 @@
 """Evaluating a :class:`~servicecore.ports.Query` in Python.
 
-The memory adapter uses it, and so may an integrator's adapter that loads a tenant's records and
-filters them in Python (fine for thousands of records; push filters into the database beyond).
+The kernel uses it to merge a unit of work's pending entities into what the backend returns;
+memory storage and a backend that loads a tenant's records and filters them in Python use it
+to answer :meth:`~servicecore.storage.backend.Backend.select` (fine for thousands of records;
+push the filters into the database beyond that).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from servicecore.catalog import AggregateSpec, index_value
 from servicecore.errors import ValidationError
 from servicecore.ports import Cursor, Page, Query
 
-__all__ = ["iterate_pages", "matches", "run_query", "unpaged"]
+__all__ = ["iterate_pages", "matches", "order_key", "run_query", "select", "unpaged"]
 
 E = TypeVar("E")
 
@@ -28,7 +30,7 @@ def _norm(value: object) -> object:
 
 
 def matches(query: Query, spec: AggregateSpec, entity: Any) -> bool:
-    """Whether ``entity`` meets every condition of ``query`` (limit and cursor aside)."""
+    """Whether ``entity`` meets every condition of ``query`` (order, limit and cursor aside)."""
     for name, wanted in query.equals.items():
         value = spec.fields[name].read(entity)
         norm = _norm(wanted)
@@ -50,34 +52,55 @@ def matches(query: Query, spec: AggregateSpec, entity: Any) -> bool:
     return True
 
 
-def run_query(query: Query, spec: AggregateSpec, entities: Iterable[E]) -> Page[E]:
-    """Filter, order and page ``entities`` as ``query`` says (the query is already checked)."""
-    order = spec.fields[query.order_by].read if query.order_by else (lambda e: e.id)
-    keyed = []
+def order_key(query: Query, spec: AggregateSpec, entity: Any) -> Cursor | None:
+    """Return ``entity``'s place in ``query``'s order (``None``: it lacks the order field)."""
+    if query.order_by is None:
+        return (entity.id, entity.id)
+    value = spec.fields[query.order_by].read(entity)
+    return None if value is None else (value, entity.id)
+
+
+def _after(query: Query, key: Cursor) -> bool:
+    if query.after is None:
+        return True
+    cursor = (index_value(query.after[0]), query.after[1])
+    if query.order_by is None:
+        cursor = (cursor[1], cursor[1])
+    return key < cursor if query.descending else key > cursor
+
+
+def select(query: Query, spec: AggregateSpec, entities: Iterable[E]) -> list[tuple[Cursor, E]]:
+    """Filter, order, continue after the cursor and limit ``entities`` as ``query`` says.
+
+    The query is already checked. Entities without the order field are left out.
+
+    Returns:
+        ``(order key, entity)`` pairs in query order, at most ``query.limit`` of them.
+    """
+    keyed: list[tuple[Cursor, E]] = []
     for entity in entities:
         if not matches(query, spec, entity):
             continue
-        key = order(entity)
-        if key is None:
-            continue  # ordering by a field returns only the entities that have it
-        keyed.append(((key, entity.id), entity))  # type: ignore[attr-defined]
+        key = order_key(query, spec, entity)
+        if key is not None and _after(query, key):
+            keyed.append((key, entity))
     keyed.sort(key=lambda pair: pair[0], reverse=query.descending)
-    if query.after is not None:
-        cursor = (index_value(query.after[0]), query.after[1])
-        if query.descending:
-            keyed = [p for p in keyed if p[0] < cursor]
-        else:
-            keyed = [p for p in keyed if p[0] > cursor]
-    if query.limit is not None and len(keyed) > query.limit:
-        keyed = keyed[: query.limit]
-        last: Cursor | None = keyed[-1][0]
-    else:
-        last = None
+    return keyed if query.limit is None else keyed[: query.limit]
+
+
+def run_query(query: Query, spec: AggregateSpec, entities: Iterable[E]) -> Page[E]:
+    """Return the page of ``entities`` that ``query`` asks for (the query is already checked)."""
+    limit = query.limit
+    keyed = select(attrs.evolve(query, limit=None if limit is None else limit + 1), spec, entities)
+    last: Cursor | None = None
+    if limit is not None and len(keyed) > limit:
+        keyed = keyed[:limit]
+        last = keyed[-1][0]
     return Page(tuple(e for _, e in keyed), last)
 
 
 def unpaged(query: Query) -> Query:
-    """Return ``query`` without its order, limit and cursor (what :meth:`count` needs)."""
+    """Return ``query`` without its order, limit and cursor (what a count needs)."""
     return Query(
         equals=query.equals,
         at_least=query.at_least,

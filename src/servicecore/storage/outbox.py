@@ -1,10 +1,11 @@
-"""Handing committed events to the host: the part of the outbox every adapter shares."""
+"""Handing committed events to the host: the part of the outbox every storage shares."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 
+from servicecore.errors import ServicecoreError
 from servicecore.events import DomainEvent
 from servicecore.ports import Publisher
 
@@ -22,11 +23,12 @@ def hand_over(
     """Give committed ``events`` to ``publisher`` and acknowledge them if it returns.
 
     Call it after the commit. If the publisher raises, the error is logged and the events stay
-    pending (the commit stands; ``pending_events`` finds them again).
+    pending (the commit stands; ``pending_events`` finds them again); so do they if
+    acknowledging fails (they are delivered again: publishers must be idempotent).
 
     Returns:
         Whether the events were handed over and acknowledged (``False`` if there were none, no
-        publisher, or it raised).
+        publisher, or it or the acknowledgement raised).
     """
     if not events or publisher is None:
         return False
@@ -37,5 +39,9 @@ def hand_over(
             "publishing %d event(s) of tenant %s failed; they stay pending", len(events), tenant
         )
         return False
-    acknowledge(tenant, [e.id for e in events])
+    try:
+        acknowledge(tenant, [e.id for e in events])
+    except ServicecoreError:
+        log.exception("acknowledging %d event(s) of tenant %s failed", len(events), tenant)
+        return False
     return True

@@ -1,0 +1,516 @@
+"""The storage kernel: every promise of the storage ports, written once above a :class:`Backend`.
+
+A unit of work keeps its changes to itself (copies, so that a caller's object never aliases
+stored state), checks what it can at once against the committed state (ids, versions, the audit
+chain, technician slots), and at commit hands the backend one atomic batch in which the same
+checks are made final: inserts refuse existing ids, updates carry the version they were loaded
+at, audit entries refuse a taken ``seq``, slot claims are checked inside the batch, event ids
+are unique. A failed commit writes nothing and drops the unit of work's changes, as a rollback
+does. After a commit the events are handed to the storage's publisher.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+
+from servicecore.catalog import AGGREGATES, AggregateSpec, SlotClaim, slot_claim, spec_for
+from servicecore.errors import (
+    AuditChainError,
+    ConcurrencyError,
+    DoubleBooking,
+    DuplicateId,
+    NotFound,
+    ValidationError,
+)
+from servicecore.events import DomainEvent
+from servicecore.model import _validate as v
+from servicecore.model.audit import GENESIS, AuditEntry
+from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
+from servicecore.storage.backend import Backend, Transaction
+from servicecore.storage.outbox import hand_over
+from servicecore.storage.query import iterate_pages, matches, order_key, select, unpaged
+
+if TYPE_CHECKING:
+    from servicecore.reports.port import ReportingBackend
+
+__all__ = ["KernelStorage", "KernelUnitOfWork", "check_tenant"]
+
+Key = tuple[str, str]  # (kind, id)
+
+_BY_NAME = {spec.name: spec for spec in AGGREGATES}
+_CLAIMING = frozenset({"Booking", "DispatchOrder"})  # the kinds slot_claim may return a claim for
+
+
+class _TenantField:
+    name = "tenant"
+
+
+def check_tenant(tenant: object) -> str:
+    """Return ``tenant`` if it is an id.
+
+    Raises:
+        ValidationError: It is not (the field is named ``tenant``).
+    """
+    if not isinstance(tenant, str):
+        raise ValidationError.single("tenant", tenant, "must be an id")
+    try:
+        v.identifier(None, _TenantField(), tenant)  # type: ignore[arg-type]
+    except ValidationError:
+        raise ValidationError.single("tenant", tenant, "must be an id") from None
+    return tenant
+
+
+def _held(claim: SlotClaim, held: SlotClaim) -> DoubleBooking:
+    return DoubleBooking(
+        f"technician {claim.technician_id} is already held {held.period.start.isoformat()} to "
+        f"{held.period.end.isoformat()} by {held.owner_kind} {held.owner_id}"
+    )
+
+
+class KernelStorage:
+    """A storage whose rules are the kernel's and whose records are a :class:`Backend`'s.
+
+    Memory, SQLAlchemy and an integrator's storage are this class over their own backend.
+
+    Args:
+        backend: Where the records live.
+        publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
+            if it returns, the events are acknowledged, if it raises they stay pending (see
+            :meth:`pending_events`).
+    """
+
+    def __init__(self, backend: Backend, publisher: Publisher | None = None) -> None:
+        self.backend = backend
+        self.publisher = publisher
+
+    def unit_of_work(self, tenant: str) -> KernelUnitOfWork:
+        """Open a unit of work for ``tenant``.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id.
+        """
+        return KernelUnitOfWork(self, check_tenant(tenant), self.backend)
+
+    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
+        """Return committed, unacknowledged events of ``tenant``, oldest first.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id, or ``limit`` not an int >= 1.
+            StorageError: The backend failed.
+        """
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValidationError.single("limit", limit, "must be an int >= 1")
+        return tuple(self.backend.pending(check_tenant(tenant), limit))
+
+    def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
+        """Mark events handled; unknown ids are ignored.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id.
+            StorageError: The backend failed.
+        """
+        ids = list(dict.fromkeys(event_ids))
+        if ids:
+            self.backend.acknowledge(check_tenant(tenant), ids)
+
+    def publish_pending(self, tenant: str) -> int:
+        """Hand pending events of ``tenant`` to the publisher again; return how many were handled.
+
+        Raises:
+            Exception: Whatever the publisher raises (the events stay pending).
+            StorageError: The backend failed.
+        """
+        events = self.pending_events(tenant, limit=10_000)
+        if events and self.publisher is not None:
+            self.publisher(tenant, events)
+            self.acknowledge(tenant, [e.id for e in events])
+        return len(events) if self.publisher is not None else 0
+
+    def reporting(self) -> ReportingBackend:
+        """Return the reporting backend over this storage (counts in Python over its records).
+
+        Storages that can count in their database (SQLAlchemy) return their own.
+        """
+        from servicecore.reports.python import PythonReporting
+
+        return PythonReporting(self)
+
+
+class KernelAudit:
+    """The audit trail of a unit of work's tenant.
+
+    See :class:`servicecore.ports.AuditRepository` for the promises; this class keeps them.
+    """
+
+    def __init__(self, uow: KernelUnitOfWork) -> None:
+        self._uow = uow
+        self.pending: dict[Key, list[AuditEntry]] = {}
+
+    def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
+        """Return the entity's newest entry (this unit of work's included), or ``None``.
+
+        Raises:
+            StorageError: The backend failed.
+        """
+        mine = self.pending.get((entity_kind, entity_id))
+        if mine:
+            return mine[-1]
+        found = self._uow.backend.audit(self._uow.tenant, entity_kind, entity_id, last=True)
+        return found[-1] if found else None
+
+    def append(self, entry: AuditEntry) -> None:
+        """Stage ``entry`` after the entity's current head.
+
+        Raises:
+            AuditChainError: It does not follow the head.
+            StorageError: The backend failed.
+        """
+        head = self.head(entry.entity_kind, entry.entity_id)
+        expected = GENESIS if head is None else head.hash
+        seq = 1 if head is None else head.seq + 1
+        if entry.prev_hash != expected or entry.seq != seq:
+            raise AuditChainError(
+                f"{entry.entity_kind} {entry.entity_id}: entry seq {entry.seq} does not follow "
+                f"the current head (seq {seq - 1})"
+            )
+        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(entry)
+
+    def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
+        """Return the entity's entries, oldest first (this unit of work's last).
+
+        Raises:
+            StorageError: The backend failed.
+        """
+        stored = self._uow.backend.audit(self._uow.tenant, entity_kind, entity_id)
+        return (*stored, *self.pending.get((entity_kind, entity_id), ()))
+
+
+class KernelRepository:
+    """The stored entities of one aggregate for the unit of work's tenant.
+
+    See :class:`servicecore.ports.Repository` for the promises; this class keeps them.
+    """
+
+    def __init__(self, uow: KernelUnitOfWork, spec: AggregateSpec) -> None:
+        self._uow = uow
+        self.spec = spec
+
+    def _check_type(self, entity: object) -> None:
+        if not isinstance(entity, self.spec.cls):
+            raise ValidationError.single(
+                "entity", type(entity).__name__, f"this repository stores {self.spec.kind}"
+            )
+
+    def get(self, id: str) -> Any:
+        """Return the entity with ``id``.
+
+        Raises:
+            NotFound: No such entity for this tenant.
+            StorageError: The backend failed.
+        """
+        found = self.find(id)
+        if found is None:
+            raise NotFound(self.spec.kind, id)
+        return found
+
+    def find(self, id: str) -> Any | None:
+        """Return the entity with ``id``, or ``None``.
+
+        Raises:
+            StorageError: The backend failed.
+        """
+        uow = self._uow
+        key = (self.spec.kind, id)
+        pending = uow.pending.get(key)
+        if pending is not None:
+            return copy.copy(pending)
+        found = uow.backend.load(uow.tenant, self.spec, id)
+        if found is not None:
+            uow.loaded[key] = found.version
+        return found
+
+    def add(self, entity: Any) -> None:
+        """Stage a new entity (``version`` 0) for commit; sets its ``version`` to 1.
+
+        Raises:
+            ValidationError: ``entity`` is not of this repository's type or has a version.
+            DuplicateId: An entity with this id exists for this tenant.
+            DoubleBooking: It holds technician time another booking or dispatch holds.
+            StorageError: The backend failed.
+        """
+        self._check_type(entity)
+        if entity.version != 0:
+            raise ValidationError.single(
+                "version", entity.version, "a new entity has version 0 (use update to change one)"
+            )
+        uow = self._uow
+        key = (self.spec.kind, entity.id)
+        if key in uow.pending or uow.backend.version(uow.tenant, self.spec, entity.id) is not None:
+            raise DuplicateId(f"{self.spec.kind} {entity.id!r} exists for tenant {uow.tenant}")
+        stored = copy.copy(entity)
+        stored.version = 1
+        uow.check_claim(stored)
+        uow.pending[key] = stored
+        uow.bases.setdefault(key, None)
+        entity.version = 1
+
+    def update(self, entity: Any) -> None:
+        """Stage a changed entity loaded at ``entity.version``; increments ``version``.
+
+        Raises:
+            ValidationError: ``entity`` is not of this repository's type.
+            NotFound: The entity was never stored.
+            ConcurrencyError: Someone committed a newer version first (found now or at commit).
+            DoubleBooking: It now holds technician time another booking or dispatch holds.
+            StorageError: The backend failed.
+        """
+        self._check_type(entity)
+        uow = self._uow
+        key = (self.spec.kind, entity.id)
+        pending = uow.pending.get(key)
+        if pending is not None:
+            if entity.version != pending.version:
+                raise ConcurrencyError(
+                    f"{self.spec.kind} {entity.id}: version {entity.version} is stale "
+                    f"(this unit of work holds {pending.version})"
+                )
+            stored = copy.copy(entity)
+        else:
+            # Loaded by this unit of work at this version: the commit's version check decides.
+            if uow.loaded.get(key) != entity.version:
+                current = uow.backend.version(uow.tenant, self.spec, entity.id)
+                if current is None:
+                    raise NotFound(self.spec.kind, entity.id)
+                if entity.version != current:
+                    raise ConcurrencyError(
+                        f"{self.spec.kind} {entity.id}: loaded at version {entity.version}, "
+                        f"stored version is {current}"
+                    )
+            stored = copy.copy(entity)
+            stored.version = entity.version + 1
+        uow.check_claim(stored)
+        uow.bases.setdefault(key, stored.version - 1)
+        uow.pending[key] = stored
+        entity.version = stored.version
+
+    def _pending(self) -> list[Any]:
+        kind = self.spec.kind
+        return [e for (k, _), e in self._uow.pending.items() if k == kind]
+
+    def query(self, query: Query | None = None) -> Page[Any]:
+        """Return the entities matching ``query`` (all, by id, without one).
+
+        Raises:
+            ValidationError: The query names a field that is not indexed, or a bad value.
+            StorageError: The backend failed.
+        """
+        query = query or Query()
+        query.check(self.spec)
+        uow = self._uow
+        limit = query.limit
+        fetch = query if limit is None else attrs.evolve(query, limit=limit + 1)
+        mine = self._pending()
+        stored = uow.backend.select(uow.tenant, self.spec, fetch, [e.id for e in mine])
+        found: list[Any]
+        if mine:
+            extra = [copy.copy(e) for e in mine if matches(query, self.spec, e)]
+            found = [e for _, e in select(fetch, self.spec, [*stored, *extra])]
+        else:
+            found = list(stored)
+        if limit is not None and len(found) > limit:
+            found = found[:limit]
+            return Page(tuple(found), order_key(query, self.spec, found[-1]))
+        return Page(tuple(found))
+
+    def count(self, query: Query | None = None) -> int:
+        """Return how many entities match (``limit`` and ``after`` are ignored).
+
+        Raises:
+            ValidationError: As for :meth:`query`.
+            StorageError: The backend failed.
+        """
+        query = unpaged(query or Query())
+        query.check(self.spec)
+        mine = self._pending()
+        uow = self._uow
+        stored = uow.backend.count(uow.tenant, self.spec, query, [e.id for e in mine])
+        return stored + sum(1 for e in mine if matches(query, self.spec, e))
+
+    def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:
+        """Yield every matching entity, fetching ``page_size`` at a time.
+
+        Raises:
+            ValidationError: As for :meth:`query`, or ``page_size`` < 1.
+            StorageError: The backend failed.
+        """
+        return iterate_pages(self.query, query, page_size)
+
+
+class KernelUnitOfWork:
+    """A unit of work of a :class:`KernelStorage` (see :class:`~servicecore.ports.UnitOfWork`).
+
+    Repositories are attributes named after the aggregates (``uow.requests``...).
+
+    Args:
+        storage: The storage it belongs to (its publisher gets the events).
+        tenant: Whose records (already checked).
+        backend: Where to read and write (the storage's, or one joined to a host transaction).
+        deliver: Hand the events to the publisher after commit; ``False`` when the commit is
+            not final (a host transaction commits it later).
+    """
+
+    def __init__(
+        self, storage: KernelStorage, tenant: str, backend: Backend, *, deliver: bool = True
+    ) -> None:
+        self.storage = storage
+        self.tenant = tenant
+        self.backend = backend
+        self.deliver = deliver
+        self.pending: dict[Key, Any] = {}
+        self.bases: dict[Key, int | None] = {}  # None: added here; int: version it was loaded at
+        self.loaded: dict[Key, int] = {}  # versions this unit of work read
+        self.events: list[DomainEvent] = []
+        self.audit = KernelAudit(self)
+        self._repos: dict[str, KernelRepository] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # Repositories by aggregate name: uow.requests, uow.dispatches, ...
+        if name.startswith("_") or name not in _BY_NAME:
+            raise AttributeError(name)
+        return self.repository(name)
+
+    def repository(self, name: str) -> KernelRepository:
+        """Return the repository of aggregate ``name`` (``"requests"`` or ``"ServiceRequest"``).
+
+        Raises:
+            ValidationError: No such aggregate.
+        """
+        spec = spec_for(name)
+        repo = self._repos.get(spec.name)
+        if repo is None:
+            repo = self._repos[spec.name] = KernelRepository(self, spec)
+        return repo
+
+    def collect(self, event: DomainEvent) -> None:
+        """Queue ``event`` for the outbox; it is written with the changes at commit.
+
+        Raises:
+            ValidationError: ``event`` is not a DomainEvent.
+        """
+        if not isinstance(event, DomainEvent):
+            raise ValidationError.single("event", event, "must be a DomainEvent")
+        self.events.append(event)
+
+    def check_claim(self, entity: Any) -> None:
+        """Refuse ``entity`` if it claims technician time someone else holds.
+
+        Raises:
+            DoubleBooking: Another booking or dispatch order, committed or pending here, holds
+                an overlapping range of the same technician.
+            StorageError: The backend failed.
+        """
+        claim = slot_claim(entity)
+        if claim is None:
+            return
+        own = (claim.owner_kind, claim.owner_id)
+        for key, other in self.pending.items():
+            held = slot_claim(other) if key != own else None
+            if held is not None and _overlap(claim, held):
+                raise _held(claim, held)
+        for held in self.backend.claims(self.tenant, claim.technician_id, claim.period):
+            key = (held.owner_kind, held.owner_id)
+            if key != own and key not in self.pending:
+                raise _held(claim, held)
+
+    def commit(self) -> Sequence[DomainEvent]:
+        """Write every change and event in one atomic batch; see the port's promises.
+
+        Returns:
+            The events committed (also handed to the storage's publisher).
+
+        Raises:
+            ConcurrencyError: An updated entity or its audit trail changed since it was loaded,
+                or the backend refused a concurrent transaction; nothing committed.
+            DuplicateId: An added entity or event id exists; nothing committed.
+            DoubleBooking: Two claims on a technician's time overlap; nothing committed.
+            StorageError: The backend failed; nothing committed.
+        """
+        events = tuple(self.events)
+        if self.pending or self.audit.pending or events:
+            try:
+                with self.backend.transaction(self.tenant) as tx:
+                    self._write(tx, events)
+            except BaseException:
+                self.rollback()
+                raise
+        self.rollback()
+        if self.deliver:
+            hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
+        return events
+
+    def _write(self, tx: Transaction, events: tuple[DomainEvent, ...]) -> None:
+        tenant = self.tenant
+        for key, base in self.bases.items():
+            kind, id = key
+            if not tx.save(spec_for(kind), self.pending[key], base):
+                if base is None:
+                    raise DuplicateId(f"{kind} {id!r} exists for tenant {tenant}") from tx.refusal
+                now = self.backend.version(tenant, spec_for(kind), id)
+                raise ConcurrencyError(
+                    f"{kind} {id}: loaded at version {base}, now {'gone' if now is None else now}"
+                ) from tx.refusal
+        for (kind, id), entries in self.audit.pending.items():
+            if not tx.append(entries):
+                raise ConcurrencyError(f"{kind} {id}: its audit trail moved on") from tx.refusal
+        self._write_claims(tx)
+        for event in events:
+            if not tx.enqueue(event):
+                message = f"event {event.id!r} exists for tenant {tenant}"
+                raise DuplicateId(message) from tx.refusal
+
+    def _write_claims(self, tx: Transaction) -> None:
+        claiming = [(key, e) for key, e in self.pending.items() if key[0] in _CLAIMING]
+        # Release first, so that entities of this unit of work may swap their slots.
+        for (kind, id), _ in claiming:
+            tx.claim(kind, id, None)
+        for (kind, id), entity in claiming:
+            claim = slot_claim(entity)
+            if claim is None:
+                continue
+            for held in tx.claims(claim.technician_id, claim.period):
+                if (held.owner_kind, held.owner_id) != (kind, id):
+                    raise _held(claim, held)
+            tx.claim(kind, id, claim)
+
+    def rollback(self) -> None:
+        """Drop every change and event of this unit of work."""
+        self.pending.clear()
+        self.bases.clear()
+        self.loaded.clear()
+        self.events.clear()
+        self.audit.pending.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+
+def _overlap(claim: SlotClaim, other: SlotClaim) -> bool:
+    return claim.technician_id == other.technician_id and claim.period.overlaps(other.period)
+
+
+if TYPE_CHECKING:  # the type checker proves the kernel meets the ports
+    _storage: Storage = KernelStorage(Any)  # type: ignore[arg-type]
+    _uow: UnitOfWork = KernelStorage(Any).unit_of_work("t")  # type: ignore[arg-type]
