@@ -1,6 +1,6 @@
 """Alerts (seed 004 预警): computed from storage and the clock, never sent twice."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from conftest import CS, HOUR
@@ -13,6 +13,7 @@ from servicecore.model.common import TimeRange
 from servicecore.model.contract import SlaTerm
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.sla import SlaPolicy
+from servicecore.model.technician import Shift
 from servicecore.ports import NotificationChannel
 from servicecore.services import alerts as a
 from servicecore.services import bookings as b
@@ -35,6 +36,8 @@ DEFAULT_SLA = SlaPolicy(
 
 def seed(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
+        evenings = tuple(Shift(weekday=d, start=time(8), end=time(23)) for d in range(7))
+        uow.technicians.add(f.technician(id="T-LATE", shifts=evenings))
         expiring = f.archive(id="A-1", service_expiry=date(2026, 3, 20))
         later = f.archive(id="A-2", serial_number="SN-2", service_expiry=date(2026, 9, 1))
         for archive in (expiring, later):

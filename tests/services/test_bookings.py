@@ -58,10 +58,18 @@ def make_booking(
 
 def seed_technicians(storage, tenant):
     with storage.unit_of_work(tenant) as uow:
+        if uow.technicians.find("T-7") is not None:
+            return
         uow.technicians.add(f.technician(id="T-7"))
         uow.technicians.add(f.technician(id="T-8", skills=("hvac", "electrical")))
         uow.technicians.add(f.technician(id="T-9", active=False))
         uow.commit()
+
+
+@pytest.fixture(autouse=True)
+def technicians(storage, tenant):
+    """Every booking test runs with T-7 and T-8 working (a booking needs someone to serve it)."""
+    seed_technicians(storage, tenant)
 
 
 def test_availability_follows_shifts_and_skips_held_time(storage, tenant, clock):

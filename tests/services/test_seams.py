@@ -416,3 +416,62 @@ def test_a_maintenance_visit_generated_ahead_counts_its_sla_from_its_window(desk
     assert outcome.breaches == ()
     alerts = desk.jobs.run_alerts(SYSTEM, [(NotificationChannel.EMAIL, "desk@example.com")])
     assert not [a for a in alerts.raised if a.entity_id == request.id]
+
+
+# -- 8: bookings and dispatches only where someone can work ----------------------------------
+
+
+def _book(desk, start, hours=2, technician_id="T-7"):
+    return desk.bookings.book(
+        CS,
+        customer=f.booking().customer,
+        service_type=ServiceType.REPAIR,
+        channel=Channel.CALL_CENTRE,
+        slot=TimeRange(start, start + timedelta(hours=hours)),
+        location=f.HERE,
+        booking_policy=f.booking().policy,
+        technician_id=technician_id,
+    )
+
+
+def test_a_booking_for_an_unknown_technician_is_refused(desk):
+    from servicecore.errors import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        _book(desk, at(MONDAY, 10), technician_id="T-404")
+    assert info.value.errors[0].path == "technician_id"
+
+
+def test_a_booking_outside_the_technicians_shifts_is_refused(desk):
+    from servicecore.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="shift") as info:
+        _book(desk, at(MONDAY, 18))  # T-7 works 08:00-17:00
+    assert info.value.errors[0].path == "slot"
+
+
+def test_bookings_without_a_technician_take_the_free_technicians_one_by_one(desk):
+    from servicecore.errors import ValidationError
+
+    start = at(MONDAY, 10)
+    _book(desk, start, technician_id=None)
+    _book(desk, start, technician_id=None)  # T-7 and T-8 work then: two bookings fit
+    slots = desk.bookings.available_slots(CS, MONDAY, duration=timedelta(hours=2))
+    assert all(s.period.start != start.astimezone(s.period.start.tzinfo) for s in slots)
+    with pytest.raises(ValidationError, match="no technician is free") as info:
+        _book(desk, start, technician_id=None)
+    assert info.value.errors[0].path == "slot"
+
+
+def test_a_dispatch_that_has_already_ended_is_refused(desk):
+    from servicecore.errors import ValidationError
+
+    request = desk.requests.open_request(
+        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
+    )
+    week_ago = at(MONDAY - timedelta(days=7), 9)
+    with pytest.raises(ValidationError) as info:
+        desk.dispatch.assign(
+            SUP, request.id, "T-7", TimeRange(week_ago, week_ago + timedelta(hours=2))
+        )
+    assert info.value.errors[0].path == "planned"

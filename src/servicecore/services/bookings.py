@@ -86,6 +86,54 @@ def _busy(uow: UnitOfWork, technician_id: str, start: datetime, end: datetime) -
     return [b.slot for b in holds] + [d.planned for d in dispatches]
 
 
+def _unassigned_bookings(uow: UnitOfWork, period: TimeRange) -> int:
+    """Live bookings without a technician overlapping ``period``: each will need one."""
+    return sum(
+        1
+        for b in uow.bookings.iterate(
+            Query(
+                equals={"status": _HOLDING},
+                before={"slot_start": period.end},
+                later_than={"slot_end": period.start},
+            )
+        )
+        if b.technician_id is None
+    )
+
+
+def _works_through(technician: Technician, slot: TimeRange) -> bool:
+    """Whether one of the technician's shifts holds the whole slot (their own time zone)."""
+    day = slot.start.astimezone(ZoneInfo(technician.timezone)).date()
+    return any(s.start <= slot.start and slot.end <= s.end for s in technician.shifts_on(day))
+
+
+def _check_technician_time(cx: CommandContext, technician_id: str | None, slot: TimeRange) -> None:
+    """Refuse a booking no technician can serve (an unknown or inactive one, outside shifts).
+
+    Without a named technician, the slot needs a free technician left over after the other
+    bookings without one that overlap it.
+    """
+    if technician_id is not None:
+        technician = cx.uow.technicians.find(technician_id)
+        if technician is None:
+            raise ValidationError.single("technician_id", technician_id, "is not a technician")
+        if not technician.active:
+            raise ValidationError.single("technician_id", technician_id, "is not active")
+        if not _works_through(technician, slot):
+            raise ValidationError.single(
+                "slot", slot, f"is outside the shifts of technician {technician_id}"
+            )
+        return
+    free = [
+        t
+        for t in cx.uow.technicians.iterate(Query(equals={"active": True}))
+        if _works_through(t, slot)
+        and not any(slot.overlaps(b) for b in _busy(cx.uow, t.id, slot.start, slot.end))
+    ]
+    if len(free) <= _unassigned_bookings(cx.uow, slot):
+        raise ValidationError.single("slot", slot, "no technician is free then")
+
+
 @query("view_availability")
 def available_slots(
     cx: CommandContext,
@@ -101,8 +149,8 @@ def available_slots(
     """Return the slots of ``day`` that can still be booked, earliest first.
 
     A slot is free for a technician when it lies inside one of their shifts that day and overlaps
-    none of their held bookings or live dispatch orders. Slots start every ``step`` from each
-    shift's start.
+    none of their held bookings or live dispatch orders. Bookings made without a technician take
+    one of the free technicians each. Slots start every ``step`` from each shift's start.
 
     Args:
         cx: Who acts, in which unit of work, under which settings.
@@ -142,7 +190,10 @@ def available_slots(
                 start += step
     slots = []
     for (start, end), ids in sorted(free.items()):
-        remaining = len(ids) if capacity is None else min(len(ids), capacity)
+        unassigned = _unassigned_bookings(cx.uow, TimeRange(start, end))
+        remaining = len(ids) - unassigned
+        if capacity is not None:
+            remaining = min(remaining, capacity)
         if capacity is not None:
             taken = cx.uow.bookings.count(
                 Query(
@@ -193,7 +244,9 @@ def book(
     Raises:
         PermissionDenied: The actor may not book (a customer books only for themselves).
         ValidationError: A bad field, or the identity the channel needs is missing (an e-mail
-            online, a phone number through the call centre), or the slot has begun.
+            online, a phone number through the call centre), or the slot has begun; the
+            technician is unknown, inactive or not working then (``technician_id``, ``slot``);
+            without a technician, no technician is free then (``slot``).
         DoubleBooking: The technician's time is taken (raised here or at commit).
         DuplicateId: ``booking_id`` exists.
     """
@@ -201,6 +254,7 @@ def book(
     _check_identity(customer, channel)
     if slot.start <= now:
         raise ValidationError.single("slot", slot, "must start in the future")
+    _check_technician_time(cx, technician_id, slot)
     booking = Booking(
         id=BookingId(booking_id or cx.ids.new_id("Booking")),
         customer=customer,

@@ -98,13 +98,16 @@ def assign(
     Raises:
         PermissionDenied: The actor may not assign.
         NotFound: No such request or technician.
-        ValidationError: The technician is inactive or lacks the request's skills.
+        ValidationError: The technician is inactive or lacks the request's skills, or the
+            planned time has ended already.
         TransitionRefused: The request is closed, cancelled or resolved.
         DoubleBooking: The technician is busy then (here or at commit).
     """
     request = cx.uow.requests.get(request_id)
     cx.check("assign", request)
     _technician(cx.uow, technician_id, request)
+    if planned.end <= cx.now():
+        raise ValidationError.single("planned", planned, "has ended already")
     order = DispatchOrder(
         id=DispatchId(dispatch_id or cx.ids.new_id("DispatchOrder")),
         request_id=request.id,
