@@ -1,12 +1,9 @@
 from __future__ import annotations
 
 import attrs
-import matplotlib
 import pytest
 
 from servicecore.scheduling import ProblemBuilder, Result, check, solve
-
-matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +57,37 @@ def test_dataframe_has_one_row_per_visit_break_and_unassigned(result):
     assert df.loc[df["kind"] == "unassigned", "reason"].tolist() == ["no_skilled_technician"]
 
 
-def test_plots_draw(result):
+def test_dataframe_numbers_stay_integers_when_a_job_is_unassigned(result):
+    import pandas as pd
+
+    df = result.to_dataframe()
+    for column in ("shift", "arrival", "start", "end", "travel", "late"):
+        assert str(df[column].dtype) == "Int64", column
+    left = df[df["kind"] == "unassigned"].iloc[0]
+    assert left["start"] is pd.NA
+
+
+def test_plots_draw_on_their_own_figures_without_touching_pyplot(result):
+    import matplotlib
     import matplotlib.pyplot as plt
 
+    backend = matplotlib.get_backend()
+    open_figures = plt.get_fignums()
     ax = result.plot_gantt()
     assert len(ax.get_yticklabels()) == len(result.routes)
     ax2 = result.plot_map()
     assert ax2.get_title().startswith("demo")
-    plt.close("all")
+    assert ax.figure is not ax2.figure
+    assert plt.get_fignums() == open_figures
+    assert matplotlib.get_backend() == backend
+
+
+def test_a_notebook_shows_a_short_summary_table(result):
+    page = result._repr_html_()
+    assert page.startswith("<table>")
+    assert "8 of 9 jobs" in page
+    assert "left out: no_skilled_technician" in page
+    assert len(repr(result)) < 200
 
 
 def test_checker_catches_a_tampered_plan(result):
@@ -103,6 +123,6 @@ def test_missing_extras_raise_a_clear_error(result, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(MissingExtraError, match="analysis"):
         result.to_dataframe()
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(MissingExtraError, match="plot"):
         result.plot_gantt()

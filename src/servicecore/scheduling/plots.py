@@ -1,4 +1,9 @@
-"""Gantt and map plots of a plan (matplotlib, the ``plot`` extra)."""
+"""Gantt and map plots of a plan (matplotlib, the ``plot`` extra).
+
+New plots are drawn on their own ``matplotlib.figure.Figure`` (``ax.figure``), never through
+pyplot: the global backend and pyplot's list of open figures are left alone, so a notebook shows
+the figure (put ``ax.figure`` last in a cell) and a script can save it with ``savefig``.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,13 @@ if TYPE_CHECKING:
 __all__ = ["plot_gantt", "plot_map"]
 
 
-def _pyplot() -> Any:
+def _new_axes(width: float, height: float) -> Any:
+    """Return the axes of a new figure that no backend or pyplot state knows about."""
     try:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError as exc:
         raise MissingExtraError("plots need matplotlib: pip install 'servicecore[plot]'") from exc
-    return plt
+    return Figure(figsize=(width, height), layout="constrained").add_subplot()
 
 
 def plot_gantt(result: Result, ax: Any = None) -> Any:
@@ -27,7 +33,8 @@ def plot_gantt(result: Result, ax: Any = None) -> Any:
 
     Args:
         result: The plan.
-        ax: A matplotlib ``Axes`` to draw on; a new figure is made when ``None``.
+        ax: A matplotlib ``Axes`` to draw on; when ``None``, a new ``Figure`` is made
+            (outside pyplot; see the module docstring).
 
     Returns:
         The ``Axes`` drawn on.
@@ -35,9 +42,8 @@ def plot_gantt(result: Result, ax: Any = None) -> Any:
     Raises:
         MissingExtraError: If matplotlib is not installed.
     """
-    plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 0.4 * max(3, len(result.routes)) + 1))
+        ax = _new_axes(10, 0.4 * max(3, len(result.routes)) + 1)
     labels = []
     for row, r in enumerate(result.routes):
         labels.append(f"{r.technician_id}#{r.shift_index}")
@@ -79,7 +85,8 @@ def plot_map(result: Result, ax: Any = None) -> Any:
 
     Args:
         result: The plan.
-        ax: A matplotlib ``Axes`` to draw on; a new figure is made when ``None``.
+        ax: A matplotlib ``Axes`` to draw on; when ``None``, a new ``Figure`` is made
+            (outside pyplot; see the module docstring).
 
     Returns:
         The ``Axes`` drawn on.
@@ -87,9 +94,8 @@ def plot_map(result: Result, ax: Any = None) -> Any:
     Raises:
         MissingExtraError: If matplotlib is not installed.
     """
-    plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 7))
+        ax = _new_axes(7, 7)
     problem = result.problem
     jobs = {j.id: j for j in problem.jobs}
     for k, r in enumerate(result.routes):

@@ -7,6 +7,7 @@ left out with its :class:`UnassignedReason`, and the :class:`CostBreakdown`.
 from __future__ import annotations
 
 import enum
+import html
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -302,11 +303,43 @@ class Result:
             lines.append(f"  SLA at risk: {', '.join(risk)}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        c = self.cost
+        return (
+            f"<Result {self.problem.name!r}: {len(self.served_job_ids)}/{len(self.problem.jobs)}"
+            f" served, {len(self.routes)} routes, cost {c.total}, {self.status}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A short summary table for notebooks: cost by kind, routes, left-out jobs by reason."""
+        c = self.cost
+        reasons: dict[str, int] = {}
+        for u in self.unassigned:
+            reasons[u.reason.value] = reasons.get(u.reason.value, 0) + 1
+        rows = [
+            ("plan", html.escape(self.problem.name)),
+            ("status", f"{html.escape(self.status)} in {self.wall_time:.2f} s"),
+            ("served", f"{len(self.served_job_ids)} of {len(self.problem.jobs)} jobs"),
+            ("routes", f"{len(self.routes)} technician shifts"),
+            ("cost", f"{c.total:,}"),
+            ("travel", f"{c.travel:,}"),
+            ("lateness", f"{c.lateness:,}"),
+            ("unserved", f"{c.unserved:,}"),
+            ("preference", f"{c.preference:,}"),
+        ]
+        rows += [(f"left out: {html.escape(r)}", str(n)) for r, n in sorted(reasons.items())]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td style='text-align:right'>{v}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table>{body}</table>"
+
     def to_dataframe(self) -> Any:
         """Return one row per visit, break and unassigned job as a pandas DataFrame.
 
         Columns: technician, shift, kind (``job``/``break``/``unassigned``), job, arrival, start,
-        end, travel, late, reason.
+        end, travel, late, reason. Times are minutes on the problem's clock; number columns
+        are pandas' nullable ``Int64`` (``<NA>`` on rows of unassigned jobs, never floats).
 
         Raises:
             MissingExtraError: If pandas is not installed (``pip install servicecore[analysis]``).
@@ -376,7 +409,8 @@ class Result:
             "late",
             "reason",
         ]
-        return pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(rows, columns=columns)
+        return frame.astype(dict.fromkeys(_NUMBER_COLUMNS, "Int64"))
 
     def plot_gantt(self, ax: Any = None) -> Any:
         """Draw each technician's day as a Gantt chart.
@@ -407,6 +441,9 @@ class Result:
         from servicecore.scheduling.formats import solution_to_fsm
 
         return solution_to_fsm(self)
+
+
+_NUMBER_COLUMNS = ("shift", "arrival", "start", "end", "travel", "late")
 
 
 def _available(shift: Shift) -> int:
