@@ -204,9 +204,15 @@ def main() -> None:
     parser.add_argument(
         "--max-jobs-per-part",
         type=int,
+        default=250,
+        help="parts of this many jobs when an instance is decomposed, solved one after "
+        "another in one process, then re-optimised whole (default 250; 0: never decompose)",
+    )
+    parser.add_argument(
+        "--decompose-above",
+        type=int,
         default=500,
-        help="decompose larger instances into parts of this many jobs, solved "
-        "one after another in one process, then re-optimised whole (default 500; 0: never)",
+        help="decompose instances of more jobs than this (default 500: only the 1,000-job day)",
     )
     args = parser.parse_args()
     checker = load_fsm_checker(args.data_dir)
@@ -223,7 +229,7 @@ def main() -> None:
         limit = args.time_limit or max(0.1, vroom_wall * args.time_factor)
         t0 = time.perf_counter()
         problem = fsm_to_problem(inst)
-        if args.max_jobs_per_part and len(problem.jobs) > args.max_jobs_per_part:
+        if args.max_jobs_per_part and len(problem.jobs) > args.decompose_above:
             # One thread, like VROOM: the parts are solved one after another.
             result = solve_decomposed(
                 problem,
