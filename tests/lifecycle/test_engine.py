@@ -323,7 +323,12 @@ def test_a_trigger_needs_what_its_guards_and_effects_declare():
     from servicecore.testing import factories as f
 
     resolved = f.request(status=RequestStatus.RESOLVED)
-    assert REQUEST.needs(resolved, "close") == {"closure_policy", "processing_orders", "evidence"}
+    assert REQUEST.needs(resolved, "close") == {
+        "closure_policy",
+        "processing_orders",
+        "evidence",
+        "dispatches",
+    }
     assert REQUEST.needs(resolved, "no_such_trigger") == frozenset()
     assert REQUEST.create_needs() == {"archive"}
 

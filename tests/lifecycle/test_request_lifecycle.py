@@ -55,6 +55,7 @@ def closing_facts(before: int = 3, after: int = 3, policy: ClosurePolicy | None 
     evidence += [photo(i, EvidenceKind.PHOTO_AFTER) for i in range(after)]
     return Facts(
         processing_orders=[completed_processing(status=ProcessingStatus.COMPLETED)],
+        dispatches=(),
         evidence=evidence,
         closure_policy=policy or ClosurePolicy(min_photos_before=3, min_photos_after=3),
     )

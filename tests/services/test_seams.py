@@ -18,7 +18,7 @@ from servicecore.model.calendar import WeeklyWindow, WorkingCalendar
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import Money, TimeRange
 from servicecore.model.contract import SlaTerm
-from servicecore.model.enums import Channel, Priority, ServiceType, SolutionType
+from servicecore.model.enums import Channel, EvidenceKind, Priority, ServiceType, SolutionType
 from servicecore.ports import NotificationChannel
 from servicecore.services.alerts import AlertSettings
 from servicecore.services.context import DeskSettings
@@ -475,3 +475,149 @@ def test_a_dispatch_that_has_already_ended_is_refused(desk):
             SUP, request.id, "T-7", TimeRange(week_ago, week_ago + timedelta(hours=2))
         )
     assert info.value.errors[0].path == "planned"
+
+
+# -- 6: a unit exchanged, and processing orders corrected or cancelled --------------------------
+
+
+def _started(desk):
+    request = desk.requests.open_request(
+        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="Dead", archive_id="A-1"
+    )
+    now = desk.clock.now()
+    order = desk.dispatch.assign(
+        SUP, request.id, "T-7", TimeRange(now + timedelta(hours=1), now + timedelta(hours=3))
+    )
+    desk.dispatch.accept_dispatch(TECH, order.id)
+    return request, order, desk.dispatch.start_dispatch(TECH, order.id)
+
+
+def test_a_request_whose_whole_unit_was_exchanged_closes(desk):
+    from servicecore.model.processing import PartUsage, ReturnedPart
+
+    request, order, processing = _started(desk)
+    desk.work.record_processing(
+        TECH,
+        processing.id,
+        WORK
+        | {
+            "solution_type": SolutionType.EXCHANGE,
+            "parts_used": (
+                PartUsage(
+                    part_code="AC-9000", quantity=1, serial="SN-NEW", unit_price=Money("0", "EUR")
+                ),
+            ),
+            "returned_parts": (
+                ReturnedPart(part_code="AC-9000", quantity=1, serial="SN-1", condition="dead"),
+            ),
+        },
+    )
+    desk.work.complete_processing(TECH, processing.id)
+    desk.dispatch.complete_dispatch(TECH, order.id)
+    closed = desk.work.close_request(TECH, request.id, "unit exchanged")
+    assert closed.status.value == "closed"
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        assert uow.archives.get("A-1").parts == ()  # the unit itself is not one of its parts
+
+
+def test_a_completed_processing_order_is_reopened_for_a_correction(desk):
+    request, order, processing = _started(desk)
+    desk.work.record_processing(TECH, processing.id, WORK)
+    desk.work.complete_processing(TECH, processing.id)
+    desk.dispatch.complete_dispatch(TECH, order.id)
+    desk.work.reopen_processing(SUP, processing.id, "wrong labour hours")
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        assert uow.requests.get(request.id).status.value == "in_progress"
+    desk.work.record_processing(TECH, processing.id, {"labour_hours": Decimal("1.5")})
+    desk.work.complete_processing(TECH, processing.id)
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        assert uow.requests.get(request.id).status.value == "resolved"
+    assert desk.work.close_request(TECH, request.id, "done").status.value == "closed"
+
+
+def test_an_open_processing_order_is_cancelled_and_its_visit_ends(desk):
+    request, order, processing = _started(desk)
+    desk.work.cancel_processing(SUP, processing.id, "customer not at home")
+    ended = desk.dispatch.complete_dispatch(TECH, order.id)
+    assert ended.status.value == "completed"
+    again = desk.dispatch.assign(
+        SUP,
+        request.id,
+        "T-7",
+        TimeRange(
+            desk.clock.now() + timedelta(days=1), desk.clock.now() + timedelta(days=1, hours=2)
+        ),
+    )
+    assert again.status.value == "assigned"
+
+
+# -- 10: evidence counts once, before photos before the work ---------------------------------
+
+
+def _photos_policy_desk(desk):
+    return ServiceDesk(
+        desk.storage,
+        desk.tenant,
+        clock=desk.clock,
+        settings=DeskSettings(
+            evidence_store=desk.settings.evidence_store,
+            closure_policy=ClosurePolicy(min_photos_before=1, min_photos_after=3),
+        ),
+    )
+
+
+def test_one_photo_uploaded_three_times_counts_once(desk):
+    from servicecore.errors import ClosurePolicyError
+
+    strict = _photos_policy_desk(desk)
+    request, order, processing = _started(strict)
+    strict.work.add_evidence(TECH, request.id, EvidenceKind.PHOTO_BEFORE, "b.jpg", b"before")
+    for i in range(3):
+        strict.work.add_evidence(TECH, request.id, EvidenceKind.PHOTO_AFTER, f"a{i}.jpg", b"same")
+    strict.work.record_processing(TECH, processing.id, WORK)
+    strict.work.complete_processing(TECH, processing.id)
+    strict.dispatch.complete_dispatch(TECH, order.id)
+    with pytest.raises(ClosurePolicyError, match="photo_after: 1 on record"):
+        strict.work.close_request(TECH, request.id, "done")
+
+
+def test_a_before_photo_taken_after_the_work_does_not_count(desk):
+    from servicecore.errors import ClosurePolicyError
+
+    strict = _photos_policy_desk(desk)
+    request, order, processing = _started(strict)
+    for i in range(3):
+        strict.work.add_evidence(
+            TECH, request.id, EvidenceKind.PHOTO_AFTER, f"a{i}.jpg", bytes([i])
+        )
+    strict.work.record_processing(TECH, processing.id, WORK)
+    strict.work.complete_processing(TECH, processing.id)
+    strict.dispatch.complete_dispatch(TECH, order.id)
+    strict.clock.advance(timedelta(minutes=5))
+    strict.work.add_evidence(TECH, request.id, EvidenceKind.PHOTO_BEFORE, "late.jpg", b"late")
+    with pytest.raises(ClosurePolicyError, match="photo_before: 0 on record"):
+        strict.work.close_request(TECH, request.id, "done")
+
+
+# -- 11: loaners come back before the request closes --------------------------------------------
+
+
+def test_a_request_closes_only_when_its_loaner_is_back(desk):
+    from servicecore.errors import ClosurePolicyError
+    from servicecore.model.processing import Loaner
+
+    request, order, processing = _started(desk)
+    loaner = Loaner(item_code="FAN-LOAN-1", out_at=desk.clock.now())
+    desk.work.record_processing(
+        TECH,
+        processing.id,
+        WORK | {"solution_type": SolutionType.REPAIR_WITH_LOANER, "loaners": (loaner,)},
+    )
+    desk.work.complete_processing(TECH, processing.id)
+    desk.dispatch.complete_dispatch(TECH, order.id)
+    with pytest.raises(ClosurePolicyError, match="FAN-LOAN-1"):
+        desk.work.close_request(TECH, request.id, "repaired")
+    desk.clock.advance(timedelta(days=2))
+    returned = desk.work.record_loaner_return(CS, processing.id, "FAN-LOAN-1")
+    assert returned.loaners[0].back_at == desk.clock.now()
+    assert desk.work.close_request(TECH, request.id, "repaired").status.value == "closed"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
+
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
 from servicecore.lifecycle.facts import required
-from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+from servicecore.model.processing import Loaner, ProcessingOrder, ProcessingStatus
 
 __all__ = ["PROCESSING"]
 
@@ -43,6 +45,27 @@ def _apply_changes(order: ProcessingOrder, ctx: TransitionContext) -> None:
         setattr(order, name, value)
 
 
+def _loaner_returns_only(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
+    changes = required(ctx.facts.changes, "changes")
+    if set(changes) != {"loaners"}:
+        return "only loaners' returns are recorded here"
+    new = changes["loaners"]
+    if not isinstance(new, tuple) or len(new) != len(order.loaners):
+        return "the loaners must be the order's own, each once"
+    for old, now in zip(order.loaners, new, strict=True):
+        if not isinstance(now, Loaner) or attrs.evolve(old, back_at=now.back_at) != now:
+            return f"loaner {old.item_code}: only its return time may change"
+        if old.back_at is not None and now.back_at != old.back_at:
+            return f"loaner {old.item_code} came back at {old.back_at.isoformat()} already"
+    return None
+
+
+LOANER_RETURNS_ONLY = Guard(
+    "loaner_returns_only",
+    "Only the return of lent items is recorded, never a change to what was lent.",
+    _loaner_returns_only,
+    needs=("changes",),
+)
 KNOWN_CHANGES = Guard(
     "known_changes",
     "Only the recordable fields, and at least one.",
@@ -78,6 +101,14 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
             dest=S.COMPLETED,
             guards=(REQUIRED_FIELDS,),
             description="What was done is fully recorded.",
+        ),
+        Rule(
+            trigger="return_loaner",
+            sources=(S.OPEN, S.COMPLETED),
+            guards=(LOANER_RETURNS_ONLY,),
+            effects=(_apply_changes,),
+            needs=("changes",),
+            description="A lent item came back from the customer (even after the work is done).",
         ),
         Rule(
             trigger="reopen",

@@ -72,7 +72,8 @@ def _processing_complete(req: ServiceRequest, ctx: TransitionContext) -> str | N
 def _closure_policy_holds(req: ServiceRequest, ctx: TransitionContext) -> str | None:
     policy = required(ctx.facts.closure_policy, "closure_policy")
     evidence = required(ctx.facts.evidence, "evidence")
-    problems = policy.problems(req, _processing(req, ctx), evidence)
+    visits = required(ctx.facts.dispatches, "dispatches")
+    problems = policy.problems(req, _processing(req, ctx), evidence, visits)
     return "; ".join(problems) if problems else None
 
 
@@ -147,7 +148,7 @@ CLOSURE_POLICY = Guard(
     "The customer's closure policy holds: photos before and after, signature, fault cause.",
     _closure_policy_holds,
     ClosurePolicyError,
-    needs=("closure_policy", "processing_orders", "evidence"),
+    needs=("closure_policy", "processing_orders", "evidence", "dispatches"),
 )
 CLOSES_DIRECTLY = Guard(
     "closes_directly",

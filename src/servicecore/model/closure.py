@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import attrs
 
 from servicecore.model import _validate as v
+from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import EvidenceKind
 from servicecore.model.evidence import Evidence
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
@@ -45,10 +46,14 @@ class ClosurePolicy:
         request: ServiceRequest,
         processing_orders: Sequence[ProcessingOrder],
         evidence: Sequence[Evidence],
+        dispatches: Sequence[DispatchOrder] = (),
     ) -> tuple[str, ...]:
         """Return why ``request`` may not close yet (empty when it may).
 
-        Only processing orders and evidence that belong to ``request`` count.
+        Only processing orders, evidence and dispatch orders of ``request`` count. A photo
+        counts once however often it was uploaded (by its content hash); a photo "before" only
+        when taken before the work ended, one "after" only when taken after it began (the
+        dispatch orders' times, when known). Every lent item must be back.
         """
         found: list[str] = []
         mine = [p for p in processing_orders if p.request_id == request.id]
@@ -58,10 +63,20 @@ class ClosurePolicy:
         done = [p for p in mine if p.status is ProcessingStatus.COMPLETED]
         if not done:
             found.append("no completed processing order")
-        counts = dict.fromkeys(EvidenceKind, 0)
+        visits = [d for d in dispatches if d.request_id == request.id]
+        ended = [d.completed_at for d in visits if d.completed_at is not None]
+        began = [d.started_at for d in visits if d.started_at is not None]
+        work_end, work_start = (min(ended) if ended else None), (min(began) if began else None)
+        seen: dict[EvidenceKind, set[str]] = {kind: set() for kind in EvidenceKind}
         for item in evidence:
-            if item.request_id == request.id:
-                counts[item.kind] += 1
+            if item.request_id != request.id:
+                continue
+            if item.kind is EvidenceKind.PHOTO_BEFORE and work_end and item.taken_at > work_end:
+                continue  # taken after the work: not a photo of the fault
+            if item.kind is EvidenceKind.PHOTO_AFTER and work_start and item.taken_at < work_start:
+                continue  # taken before the work began: not a photo of the result
+            seen[item.kind].add(item.content_hash)
+        counts = {kind: len(hashes) for kind, hashes in seen.items()}
         for kind, needed in (
             (EvidenceKind.PHOTO_BEFORE, self.min_photos_before),
             (EvidenceKind.PHOTO_AFTER, self.min_photos_after),
@@ -73,4 +88,7 @@ class ClosurePolicy:
             request.fault_cause or any(p.fault_cause for p in done)
         ):
             found.append("fault cause is not filled")
+        out = [x.item_code for p in done for x in p.loaners if x.is_out]
+        if out:
+            found.append(f"lent items still with the customer: {', '.join(out)}")
         return tuple(found)

@@ -254,6 +254,9 @@ class WorkCommands(_Group):
 
     record_processing = _Bound(work.record_processing)
     complete_processing = _Bound(work.complete_processing)
+    reopen_processing = _Bound(work.reopen_processing)
+    cancel_processing = _Bound(work.cancel_processing)
+    record_loaner_return = _Bound(work.record_loaner_return)
     add_evidence = _Bound(work.add_evidence)
     close_request = _Bound(work.close_request)
     record_survey = _Bound(work.record_survey)

@@ -9,6 +9,7 @@ request once its processing is complete. Every step is in the service log (the a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -332,40 +333,57 @@ def start_dispatch(
     return processing
 
 
+def resolve_if_done(
+    cx: CommandContext, request_id: str, processing: Sequence[ProcessingOrder]
+) -> None:
+    """Resolve a request in progress once no dispatch order is live and some work is complete.
+
+    A visit whose processing order was cancelled (nothing was done) leaves the request in
+    progress, to be dispatched again.
+    """
+    request = cx.uow.requests.get(request_id)
+    if request.status is not RequestStatus.IN_PROGRESS:
+        return
+    if any(d.status.is_live for d in dispatches_of(cx.uow, request.id)):
+        return
+    if not any(p.status is ProcessingStatus.COMPLETED for p in processing):
+        return
+    cx.fire(REQUEST, request, "resolve", given=Facts(processing_orders=processing))
+    cx.uow.requests.update(request)
+
+
 @command("complete_dispatch")
 def complete_dispatch(
     cx: CommandContext,
     /,
     dispatch_id: str,
 ) -> DispatchOrder:
-    """The technician finishes: needs the order's processing order completed first.
+    """The technician finishes: needs the order's processing order completed (or cancelled).
 
-    When no other order of the request is live, the request is resolved.
+    When no other order of the request is live and some work is complete, the request is
+    resolved; when the processing order was cancelled (nothing done), the request waits for
+    another dispatch.
 
     Raises:
         NotFound: No such dispatch order.
         PermissionDenied: The actor is not its technician.
         InvalidTransition: It is not in progress.
-        TransitionRefused: Its processing order is not completed.
+        TransitionRefused: Its processing order is still open.
     """
     order = _load(cx.uow, dispatch_id)
     cx.check("complete_dispatch", order)
     mine_all = processing_of(cx.uow, order.request_id)
     mine = [p for p in mine_all if p.dispatch_id == order.id]
-    if not any(p.status is ProcessingStatus.COMPLETED for p in mine):
+    if not mine or any(p.status is ProcessingStatus.OPEN for p in mine):
         raise TransitionRefused(
             f"DispatchOrder {order.id}",
             order.status.value,
             "complete",
             "processing_complete",
-            "record and complete its processing order first",
+            "record and complete (or cancel) its processing order first",
         )
     cx.fire(DISPATCH, order, "complete")
     cx.uow.dispatches.update(order)
-    request = cx.uow.requests.get(order.request_id)
-    orders = dispatches_of(cx.uow, request.id)
-    if request.status is RequestStatus.IN_PROGRESS and not any(d.status.is_live for d in orders):
-        cx.fire(REQUEST, request, "resolve", given=Facts(processing_orders=mine_all))
-        cx.uow.requests.update(request)
+    resolve_if_done(cx, order.request_id, mine_all)
     event(cx, "DispatchCompleted", order)
     return order

@@ -65,6 +65,8 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     # processing and evidence
     "record_processing": frozenset({TECH, SUP}),
     "complete_processing": frozenset({TECH, SUP}),
+    "correct_processing": frozenset({TECH, SUP}),
+    "return_loaner": frozenset({TECH, SUP, CS}),
     "add_evidence": frozenset({TECH, SUP, CS}),
     # after the work
     "record_survey": frozenset({CS, CUST, SYS}),
@@ -114,6 +116,9 @@ DESCRIPTIONS: Mapping[str, str] = {
     "revoke_dispatch": "Withdraw a dispatch order before work starts.",
     "record_processing": "Record hours, parts, returns, income, costs or the solution.",
     "complete_processing": "Complete a processing order.",
+    "correct_processing": "Reopen a completed processing order for a correction, or cancel an "
+    "open one when nothing was done.",
+    "return_loaner": "Record that a lent item came back from the customer.",
     "add_evidence": "Store a photo, signature or document for a request.",
     "record_survey": "Record the customer's satisfaction with a closed request.",
     "publish_knowledge": "Turn a closed request into a knowledge article.",

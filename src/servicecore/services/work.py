@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from servicecore.errors import ValidationError
+import attrs
+
+from servicecore.errors import NotFound, ValidationError
 from servicecore.knowledge import Suggestion, article_from_request, suggest
 from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchivePart, ArchiveStatus
 from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
-from servicecore.model.enums import EvidenceKind
+from servicecore.model.enums import EvidenceKind, SolutionType
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
@@ -28,18 +30,21 @@ from servicecore.model.survey import SurveyResult
 from servicecore.ports import Query, UnitOfWork
 from servicecore.services.common import event
 from servicecore.services.context import CommandContext, command, query
-from servicecore.services.dispatch import processing_of
+from servicecore.services.dispatch import processing_of, resolve_if_done
 from servicecore.services.requests import outcome_of
 
 __all__ = [
     "add_evidence",
+    "cancel_processing",
     "close_request",
     "complete_processing",
     "evidence_of",
     "invoice_payload",
     "publish_knowledge",
+    "record_loaner_return",
     "record_processing",
     "record_survey",
+    "reopen_processing",
     "suggest_solutions",
 ]
 
@@ -94,7 +99,94 @@ def complete_processing(
     cx.check("complete_processing", cx.uow.dispatches.get(order.dispatch_id))
     cx.fire(PROCESSING, order, "complete")
     cx.uow.processing.update(order)
+    resolve_if_done(cx, order.request_id, processing_of(cx.uow, order.request_id))
     event(cx, "ProcessingCompleted", order)
+    return order
+
+
+@command("correct_processing")
+def reopen_processing(cx: CommandContext, /, processing_id: str, reason: str) -> ProcessingOrder:
+    """Reopen a completed processing order for a correction, saying why.
+
+    A resolved request goes back in progress with it (it resolves again when the order is
+    completed again); a closed or cancelled request cannot be corrected this way.
+
+    Raises:
+        NotFound, PermissionDenied: As for :func:`record_processing`.
+        InvalidTransition: The order is not completed.
+        TransitionRefused: No reason given.
+        ValidationError: The request is closed or cancelled.
+    """
+    order = cx.uow.processing.get(processing_id)
+    cx.check("correct_processing", cx.uow.dispatches.get(order.dispatch_id))
+    request = cx.uow.requests.get(order.request_id)
+    if request.status.is_final:
+        raise ValidationError.single(
+            "processing_id", processing_id, f"its request is {request.status.value}"
+        )
+    cx.fire(PROCESSING, order, "reopen", reason=reason)
+    cx.uow.processing.update(order)
+    if request.status is RequestStatus.RESOLVED:
+        cx.fire(REQUEST, request, "reopen", reason=reason)
+        cx.uow.requests.update(request)
+    event(cx, "ProcessingReopened", order, {"reason": reason})
+    return order
+
+
+@command("correct_processing")
+def cancel_processing(cx: CommandContext, /, processing_id: str, reason: str) -> ProcessingOrder:
+    """Cancel an open processing order: nothing was done on the visit (the customer was out).
+
+    Its dispatch order can then be completed; the request waits for another dispatch.
+
+    Raises:
+        NotFound, PermissionDenied: As for :func:`record_processing`.
+        InvalidTransition: The order is not open.
+        TransitionRefused: No reason given.
+    """
+    order = cx.uow.processing.get(processing_id)
+    cx.check("correct_processing", cx.uow.dispatches.get(order.dispatch_id))
+    cx.fire(PROCESSING, order, "cancel", reason=reason)
+    cx.uow.processing.update(order)
+    event(cx, "ProcessingCancelled", order, {"reason": reason})
+    return order
+
+
+@command("return_loaner")
+def record_loaner_return(
+    cx: CommandContext, /, processing_id: str, item_code: str, *, serial: str | None = None
+) -> ProcessingOrder:
+    """Record that a lent item came back (now, by the clock); the request may then close.
+
+    Raises:
+        NotFound: No such processing order, or it lent no such item that is still out
+            (``item_code``).
+        PermissionDenied: The actor may not record returns (a technician: only on their own
+            work).
+        InvalidTransition: The order was cancelled.
+    """
+    order = cx.uow.processing.get(processing_id)
+    cx.check("return_loaner", cx.uow.dispatches.get(order.dispatch_id))
+    found = [
+        i
+        for i, x in enumerate(order.loaners)
+        if x.item_code == item_code and x.is_out and (serial is None or x.serial == serial)
+    ]
+    if not found:
+        raise NotFound("Loaner", item_code)
+    now = cx.now()
+    loaners = tuple(
+        attrs.evolve(x, back_at=now) if i == found[0] else x for i, x in enumerate(order.loaners)
+    )
+    cx.fire(
+        PROCESSING,
+        order,
+        "return_loaner",
+        payload={"item_code": item_code},
+        given=Facts(changes={"loaners": loaners}),
+    )
+    cx.uow.processing.update(order)
+    event(cx, "LoanerReturned", order, {"item_code": item_code, "serial": serial})
     return order
 
 
@@ -221,7 +313,10 @@ def close_request(
     cx.fire(REQUEST, request, "close", reason=summary, given=given)
     cx.uow.requests.update(request)
     done = [o for o in orders if o.status is ProcessingStatus.COMPLETED]
-    removed, installed = _parts_exchanged(done)
+    # A whole unit exchanged is not a change to the unit's parts list: the host registers the
+    # new unit (and retires the old one) from the UnitExchanged event.
+    exchanged = [o for o in done if o.solution_type is SolutionType.EXCHANGE]
+    removed, installed = _parts_exchanged([o for o in done if o not in exchanged])
     if request.archive_id is not None and (removed or installed):
         archive = cx.uow.archives.get(request.archive_id)
         if archive.status is ArchiveStatus.REGISTERED:
@@ -229,6 +324,18 @@ def close_request(
             given = Facts(removed_parts=removed, installed_parts=installed)
             cx.fire(ARCHIVE, archive, "replace_parts", payload=parts, given=given)
             cx.uow.archives.update(archive)
+    for order in exchanged:
+        event(
+            cx,
+            "UnitExchanged",
+            request,
+            {
+                "archive_id": request.archive_id,
+                "processing_id": order.id,
+                "returned": order.returned_parts,
+                "installed": order.parts_used,
+            },
+        )
     event(cx, "RequestCompleted", request, invoice_payload(request, done))
     return request
 
