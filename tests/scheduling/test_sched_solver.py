@@ -457,3 +457,15 @@ def test_each_stage_is_logged_at_info(caplog):
         solve(day(6), time_limit=1)
     stages = [r.getMessage().split(":")[0] for r in caplog.records]
     assert stages == ["build", "construct", "improve", "polish"]
+
+
+def test_a_call_that_runs_past_its_limit_says_so(caplog, monkeypatch):
+    from servicecore.scheduling import solver as solver_module
+
+    # Stand in for a loaded machine: the clock jumps a second between two readings.
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(solver_module.time, "perf_counter", lambda: float(next(ticks)))
+    with caplog.at_level(logging.WARNING, logger="servicecore.scheduling"):
+        result = solve(day(3), time_limit=1)
+    assert result.wall_time > 1.3
+    assert any("time limit of 1.00 s was exceeded" in r.getMessage() for r in caplog.records)

@@ -91,6 +91,9 @@ _FOCUS_ABLE_ROUTES = 2
 _FOCUS_ROUTES = 4
 _FOCUS_SECONDS = 1.0
 _FOCUS_MIN_SECONDS = 0.2
+# Wall time a call may take: max(factor x limit, limit + seconds); beyond, a warning is logged.
+_LATE_FACTOR = 1.05
+_LATE_SECONDS = 0.3
 
 
 _log = logging.getLogger(__name__)
@@ -955,7 +958,7 @@ def solve(
         len(model.vehicles),
         model.build_seconds,
     )
-    return _run(
+    result = _run(
         model,
         time_limit=time_limit,
         solution_limit=solution_limit,
@@ -964,6 +967,20 @@ def solve(
         started=started,
         on_progress=on_progress,
     )
+    if solution_limit is None:
+        _warn_if_late(time_limit, result.wall_time)
+    return result
+
+
+def _warn_if_late(time_limit: float, wall: float) -> None:
+    """Log a warning when a call ran past its limit by more than the promised margin."""
+    if wall > max(_LATE_FACTOR * time_limit, time_limit + _LATE_SECONDS):
+        _log.warning(
+            "the time limit of %.2f s was exceeded: %.2f s (a loaded machine, or a model too "
+            "large to build and read back in the limit)",
+            time_limit,
+            wall,
+        )
 
 
 def insert_job(
