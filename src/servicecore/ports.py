@@ -622,6 +622,11 @@ class StockMovement:
         quantity: How many.
         from_warehouse: Where from (``None`` for a return from the field).
         to_warehouse: Where to (``None`` for an outbound to the customer).
+        key: Makes the movement idempotent: the ERP carries out a keyed movement once and
+            answers a repeat with the first movement's document, moving nothing (two clerks
+            issuing one requisition at once move the stock once).
+        undoes: The key of a movement this one reverses; the ERP then frees that key, so that
+            the movement may be made again later.
     """
 
     kind: str
@@ -630,6 +635,8 @@ class StockMovement:
     quantity: int
     from_warehouse: str | None
     to_warehouse: str | None
+    key: str | None = None
+    undoes: str | None = None
 
 
 class Inventory(Protocol):
@@ -641,6 +648,9 @@ class Inventory(Protocol):
 
     def move(self, movement: StockMovement) -> str:
         """Carry out ``movement``; return the ERP's document number.
+
+        A movement whose ``key`` was carried out before moves nothing and returns that first
+        movement's document; one that ``undoes`` a key frees it.
 
         Raises:
             ValidationError: Not enough stock, or an unknown warehouse or part.

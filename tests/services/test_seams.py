@@ -621,3 +621,31 @@ def test_a_request_closes_only_when_its_loaner_is_back(desk):
     returned = desk.work.record_loaner_return(CS, processing.id, "FAN-LOAN-1")
     assert returned.loaners[0].back_at == desk.clock.now()
     assert desk.work.close_request(TECH, request.id, "repaired").status.value == "closed"
+
+
+# -- 7: two clerks issuing one requisition move the stock once -----------------------------------
+
+
+def test_two_clerks_issuing_the_same_requisition_at_once_move_the_stock_once(desk):
+    from servicecore.errors import ConcurrencyError
+    from servicecore.model.parts import RequisitionLine
+    from servicecore.services import parts
+    from servicecore.services.context import CommandContext
+    from servicecore.testing.erp_stock import InMemoryInventory
+
+    request, _, _ = _started(desk)
+    requisition = desk.parts.requisition_parts(
+        TECH, request.id, [RequisitionLine(part_code="RELAY-7", quantity=2)], warehouse_id="W-SVC"
+    )
+    stock = InMemoryInventory({"W-SVC": {"RELAY-7": 5}})
+    clerk = Actor(id="wh-1", roles={Role.WAREHOUSE})
+    first = desk.storage.unit_of_work(desk.tenant)
+    second = desk.storage.unit_of_work(desk.tenant)
+    with first, second:
+        parts.issue_requisition(CommandContext(first, clerk, desk.clock), requisition.id, stock)
+        parts.issue_requisition(CommandContext(second, clerk, desk.clock), requisition.id, stock)
+        first.commit()
+        with pytest.raises(ConcurrencyError):
+            second.commit()
+    assert stock.on_hand("W-SVC", "RELAY-7") == 3
+    assert len(stock.movements(requisition.id)) == 1

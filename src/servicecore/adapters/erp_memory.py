@@ -220,6 +220,7 @@ class InMemoryInventory:
         self._lock = threading.Lock()
         self._stock: dict[str, dict[str, int]] = {}
         self._moves: list[tuple[str, StockMovement]] = []
+        self._keys: dict[str, str] = {}
         self._numbers = itertools.count(1)
         for warehouse_id, parts in (stock or {}).items():
             self.add_warehouse(warehouse_id, parts)
@@ -246,6 +247,9 @@ class InMemoryInventory:
     def move(self, movement: StockMovement) -> str:
         """Carry out ``movement`` all at once and return its document number (e.g. ``SO-000001``).
 
+        A keyed movement made before moves nothing and returns its first document; a movement
+        that ``undoes`` a key frees it.
+
         Raises:
             ValidationError: A malformed movement (unknown kind, quantity below 1, ends that do
                 not fit the kind), an unknown warehouse, or more than is on hand at the source.
@@ -254,6 +258,8 @@ class InMemoryInventory:
         found = _check(movement)
         source, dest = found.from_warehouse, found.to_warehouse
         with self._lock:
+            if found.key is not None and found.key in self._keys:
+                return self._keys[found.key]
             for name, warehouse in (("from_warehouse", source), ("to_warehouse", dest)):
                 if warehouse is not None and warehouse not in self._stock:
                     raise ValidationError.single(name, warehouse, "is not a known warehouse")
@@ -271,6 +277,10 @@ class InMemoryInventory:
                 held[found.part_code] = held.get(found.part_code, 0) + found.quantity
             document = f"{_PREFIX[found.kind]}-{next(self._numbers):06d}"
             self._moves.append((document, found))
+            if found.key is not None:
+                self._keys[found.key] = document
+            if found.undoes is not None:
+                self._keys.pop(found.undoes, None)
             return document
 
     def movements(self, reference: str | None = None) -> tuple[tuple[str, StockMovement], ...]:

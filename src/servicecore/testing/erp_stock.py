@@ -110,6 +110,48 @@ class InventoryContract:
         assert inventory.on_hand("W-MAIN", "RELAY-7") == 47
         assert inventory.on_hand("W-MAIN", "FUSE-2") == 100
 
+    def test_a_keyed_movement_is_made_once(self, inventory: Inventory) -> None:
+        """A repeat of a keyed movement moves nothing and answers with the first document."""
+        keyed = StockMovement(
+            kind="sales_outbound",
+            reference="PR-1",
+            part_code="RELAY-7",
+            quantity=3,
+            from_warehouse="W-MAIN",
+            to_warehouse=None,
+            key="PR-1:issue:0",
+        )
+        first = inventory.move(keyed)
+        assert inventory.move(keyed) == first
+        assert inventory.on_hand("W-MAIN", "RELAY-7") == 47
+
+    def test_undoing_a_keyed_movement_frees_its_key(self, inventory: Inventory) -> None:
+        """After a reversal that names the key, the keyed movement may be made again."""
+        keyed = StockMovement(
+            kind="sales_outbound",
+            reference="PR-1",
+            part_code="RELAY-7",
+            quantity=3,
+            from_warehouse="W-MAIN",
+            to_warehouse=None,
+            key="PR-1:issue:0",
+        )
+        inventory.move(keyed)
+        back = StockMovement(
+            kind="return",
+            reference="PR-1",
+            part_code="RELAY-7",
+            quantity=3,
+            from_warehouse=None,
+            to_warehouse="W-MAIN",
+            key="PR-1:issue:0:reversal",
+            undoes="PR-1:issue:0",
+        )
+        inventory.move(back)
+        assert inventory.on_hand("W-MAIN", "RELAY-7") == 50
+        inventory.move(keyed)
+        assert inventory.on_hand("W-MAIN", "RELAY-7") == 47
+
     def test_every_movement_has_its_own_document(self, inventory: Inventory) -> None:
         """Document numbers are never reused, whatever the kind."""
         documents = [

@@ -33,7 +33,18 @@ def _reverse(movement: StockMovement) -> StockMovement:
         kind=kind.get(movement.kind, movement.kind),
         from_warehouse=movement.to_warehouse,
         to_warehouse=movement.from_warehouse,
+        key=None if movement.key is None else f"{movement.key}:reversal",
+        undoes=movement.key,
     )
+
+
+def keyed(movements: Sequence[StockMovement], step: str) -> list[StockMovement]:
+    """Give each movement of one step of a record an idempotency key (record, step, line).
+
+    Two people carrying out the same step at once build the same keys, so the ERP moves the
+    stock once; the one whose commit then fails has moved nothing.
+    """
+    return [attrs.evolve(m, key=f"{m.reference}:{step}:{i}") for i, m in enumerate(movements)]
 
 
 def _move_all(inventory: Inventory, movements: Sequence[StockMovement]) -> list[str]:

@@ -23,7 +23,7 @@ from servicecore.model.processing import ReturnedPart
 from servicecore.ports import Inventory, StockMovement
 from servicecore.services.common import event
 from servicecore.services.context import CommandContext, command
-from servicecore.services.parts._common import fire_and_move, line_payload
+from servicecore.services.parts._common import fire_and_move, keyed, line_payload
 
 __all__ = [
     "COMMAND",
@@ -135,7 +135,7 @@ def issue_requisition(
                 to_warehouse=None,
             )
         )
-    movements = [*by_kind["sales_outbound"], *by_kind["other_outbound"]]
+    movements = keyed([*by_kind["sales_outbound"], *by_kind["other_outbound"]], "issue")
     documents = fire_and_move(REQUISITION, requisition, "issue", ctx, cx.uow, inventory, movements)
     cx.uow.requisitions.update(requisition)
     split = len(by_kind["sales_outbound"])
@@ -205,6 +205,8 @@ def return_parts(
         )
         for item in items
     ]
+    # Returns may come in several times: the version names this one.
+    movements = keyed(movements, f"return-v{requisition.version}")
     documents = fire_and_move(REQUISITION, requisition, "return", ctx, cx.uow, inventory, movements)
     cx.uow.requisitions.update(requisition)
     lines = [

@@ -23,7 +23,7 @@ from servicecore.model.parts import SparePartPlanStatus, TransferLine, TransferR
 from servicecore.ports import Inventory, Query, StockMovement, UnitOfWork
 from servicecore.services.common import event, move
 from servicecore.services.context import CommandContext, command
-from servicecore.services.parts._common import OPEN_TRANSFER, fire_and_move, line_payload
+from servicecore.services.parts._common import OPEN_TRANSFER, fire_and_move, keyed, line_payload
 from servicecore.services.parts.plans import PLAN_COMMAND
 
 __all__ = [
@@ -158,7 +158,7 @@ def dispatch_transfer(
         x.part_code: inventory.on_hand(transfer.from_warehouse, x.part_code) for x in transfer.lines
     }
     ctx = cx.transition(facts=Facts(on_hand=on_hand))
-    movements = _transfer_moves(transfer, leaving=True)
+    movements = keyed(_transfer_moves(transfer, leaving=True), "dispatch")
     documents = fire_and_move(TRANSFER, transfer, "dispatch", ctx, cx.uow, inventory, movements)
     cx.uow.transfers.update(transfer)
     event(
@@ -187,7 +187,7 @@ def receive_transfer(
     """
     transfer = cx.uow.transfers.get(transfer_id)
     cx.check(PLAN_COMMAND, transfer)
-    movements = _transfer_moves(transfer, leaving=False)
+    movements = keyed(_transfer_moves(transfer, leaving=False), "receive")
     ctx = cx.transition()
     documents = fire_and_move(TRANSFER, transfer, "receive", ctx, cx.uow, inventory, movements)
     cx.uow.transfers.update(transfer)
