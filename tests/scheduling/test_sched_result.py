@@ -126,3 +126,32 @@ def test_missing_extras_raise_a_clear_error(result, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(MissingExtraError, match="plot"):
         result.plot_gantt()
+
+
+def test_with_an_epoch_the_dataframe_gives_timestamps_in_its_time_zone(result):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    jakarta = ZoneInfo("Asia/Jakarta")
+    dated = attrs.evolve(
+        result, problem=attrs.evolve(result.problem, epoch=datetime(2026, 3, 4, tzinfo=jakarta))
+    )
+    df = dated.to_dataframe()
+    first = df[df["kind"] == "job"].iloc[0]
+    visit = dated.routes[0].visits[0]
+    assert first["start"] == pd.Timestamp(2026, 3, 4, tz=jakarta) + pd.Timedelta(
+        minutes=visit.start
+    )
+    assert df[df["kind"] == "unassigned"].iloc[0]["start"] is pd.NaT
+
+
+def test_an_epoch_must_carry_a_time_zone():
+    from datetime import datetime
+
+    from servicecore.errors import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        attrs.evolve(ProblemBuilder().build(), epoch=datetime(2026, 3, 4))
+    assert info.value.errors[0].path == "epoch"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -386,10 +387,13 @@ class Problem:
         travel: How travel minutes are computed between points.
         unserved_cost_per_priority: Default cost of leaving a job unserved, per priority point.
         name: A name for reports and files.
+        epoch: The timezone-aware moment minute 0 stands for (midnight of the first day, say),
+            or ``None``; with it, :meth:`Result.to_dataframe` gives timestamps, not minutes.
 
     Raises:
         ValidationError: On duplicate ids, unknown technician references, points missing from
-            a travel matrix, or pins outside any shift; paths look like ``jobs[3].pinned_start``.
+            a travel matrix, pins outside any shift, or an ``epoch`` without a time zone;
+            paths look like ``jobs[3].pinned_start``.
     """
 
     technicians: tuple[Technician, ...] = attrs.field(converter=_to_tuple)
@@ -397,9 +401,14 @@ class Problem:
     travel: Travel = attrs.field(factory=lambda: Travel.euclidean(30.0))
     unserved_cost_per_priority: int = 10_000
     name: str = "problem"
+    epoch: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
+        if self.epoch is not None and (
+            not _isinstance(self.epoch, datetime) or self.epoch.utcoffset() is None
+        ):
+            errors.append(FieldError("epoch", self.epoch, "must be a timezone-aware datetime"))
         ok_t = _typed_items(errors, "technicians", self.technicians, Technician, "Technician")
         ok_j = _typed_items(errors, "jobs", self.jobs, Job, "Job")
         if not _isinstance(self.travel, Travel):

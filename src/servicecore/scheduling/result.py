@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from servicecore.errors import ServicecoreError
+from servicecore.errors import MissingExtraError
 from servicecore.scheduling.problem import Problem, Shift
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ __all__ = [
     "Utilisation",
     "Visit",
 ]
-
-
-class MissingExtraError(ServicecoreError, ImportError):
-    """An optional dependency (pandas, matplotlib) is needed for this call but not installed."""
 
 
 class UnassignedReason(enum.Enum):
@@ -338,8 +334,10 @@ class Result:
         """Return one row per visit, break and unassigned job as a pandas DataFrame.
 
         Columns: technician, shift, kind (``job``/``break``/``unassigned``), job, arrival, start,
-        end, travel, late, reason. Times are minutes on the problem's clock; number columns
-        are pandas' nullable ``Int64`` (``<NA>`` on rows of unassigned jobs, never floats).
+        end, travel, late, reason. When the problem has an ``epoch``, arrival, start and end
+        are timezone-aware timestamps (``NaT`` on rows of unassigned jobs); otherwise they are
+        minutes on the problem's clock. Other number columns are pandas' nullable ``Int64``
+        (``<NA>`` on rows of unassigned jobs, never floats).
 
         Raises:
             MissingExtraError: If pandas is not installed (``pip install servicecore[analysis]``).
@@ -409,8 +407,13 @@ class Result:
             "late",
             "reason",
         ]
-        frame = pd.DataFrame(rows, columns=columns)
-        return frame.astype(dict.fromkeys(_NUMBER_COLUMNS, "Int64"))
+        frame = pd.DataFrame(rows, columns=columns).astype(dict.fromkeys(_NUMBER_COLUMNS, "Int64"))
+        epoch = self.problem.epoch
+        if epoch is not None:
+            origin = pd.Timestamp(epoch)
+            for column in ("arrival", "start", "end"):
+                frame[column] = origin + pd.to_timedelta(frame[column].astype("float"), unit="min")
+        return frame
 
     def plot_gantt(self, ax: Any = None) -> Any:
         """Draw each technician's day as a Gantt chart.
