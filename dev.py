@@ -51,7 +51,7 @@ def _ensure_venv(extras: str) -> None:
 
 def demo(args: list[str]) -> None:
     """Run the demo scenario on embedded SQLite."""
-    _ensure_venv("sql,plot")
+    _ensure_venv("demo")
     _run(BIN / "servicecore", "demo", *args)
 
 

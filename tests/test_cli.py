@@ -74,6 +74,25 @@ def test_the_console_script_runs_as_a_module():
     assert __version__ in done.stdout
 
 
+def test_python_dash_m_servicecore_shows_the_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "servicecore", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "demo" in done.stdout
+
+
+def test_the_demo_without_its_extra_is_one_line_naming_the_pip_command(monkeypatch, capsys):
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert 'pip install "servicecore[demo]"' in err
+
+
 def test_db_upgrade_then_current(tmp_path, capsys):
     path = str(tmp_path / "service.db")
     assert main(["db", "upgrade", path]) == 0

@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from servicecore import __version__
-from servicecore.errors import ServicecoreError
+from servicecore.errors import MissingExtraError, ServicecoreError
+from servicecore.extras import require_extra
 from servicecore.scheduling.cli import add_schedule_command
 
 __all__ = ["build_parser", "main"]
 
 
 def _demo(args: argparse.Namespace) -> int:
+    require_extra("servicecore demo", "demo")
     from servicecore.demo import run_demo
 
     summary = run_demo(Path(args.db), print, seed=args.seed, days=args.days, out=Path(args.out))
@@ -65,15 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _no_sql(args: argparse.Namespace) -> int:
-    print(
-        'servicecore: the db commands need the sql extra: pip install "servicecore[sql]"',
-        file=sys.stderr,
-    )
-    return 2
+    raise MissingExtraError("servicecore db", "sql", "sqlalchemy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for a servicecore error, with its message)."""
+    """Run the command line; return the exit code (2 for a servicecore error, with its message).
+
+    A missing optional extra is one line on stderr naming the ``pip install`` command.
+    """
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)

@@ -20,6 +20,7 @@ __all__ = [
     "DuplicateId",
     "FieldError",
     "InvalidTransition",
+    "MissingExtraError",
     "NotFound",
     "PermissionDenied",
     "SchemaVersionError",
@@ -176,6 +177,44 @@ class DuplicateId(ServicecoreError):
 
 class SchemaVersionError(ServicecoreError):
     """The database schema is behind or ahead of this servicecore; names both versions."""
+
+
+class MissingExtraError(ServicecoreError, ImportError):
+    """A feature needs an optional extra that is not installed; the message says how to get it.
+
+    One class for every optional feature (SQL storage, plots, pandas exports, QR images, the
+    message-broker relay), so a host catches one thing. It is also an ``ImportError``, so code
+    that already guards optional imports keeps working.
+
+    Args:
+        feature: What needs the extra, e.g. ``"the demo"``. When ``extra`` is omitted this is
+            taken as the whole message (the form older code used).
+        extra: The extra to install, e.g. ``"sql"``.
+        package: The missing package, e.g. ``"sqlalchemy"``, when known.
+
+    Attributes:
+        feature: What needs the extra.
+        extra: The extra to install (``None`` for the older message-only form).
+        package: The missing package, when known.
+        command: The ``pip install`` command that fixes it (empty for the message-only form).
+    """
+
+    def __init__(self, feature: str, extra: str | None = None, package: str | None = None) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.package = package
+        self.command = f'pip install "servicecore[{extra}]"' if extra else ""
+        if extra is None:
+            message = feature
+        else:
+            needs = f"the {extra} extra" + (f" ({package})" if package else "")
+            message = f"{feature} needs {needs}: {self.command}"
+        super().__init__(message, name=package)
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[MissingExtraError], tuple[str, str | None, str | None]]:
+        return (type(self), (self.feature, self.extra, self.package))
 
 
 class StorageError(ServicecoreError):

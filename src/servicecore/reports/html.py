@@ -16,12 +16,12 @@ from typing import Any
 
 import attrs
 
-from servicecore.errors import ValidationError
+from servicecore.errors import MissingExtraError, ValidationError
 from servicecore.reports.money import income_cost_margin
 from servicecore.reports.penalties import sla_penalties
 from servicecore.reports.port import ReportingBackend, TimeUnit, check_as_of
 from servicecore.reports.quality import quality_tracking
-from servicecore.reports.report import MissingExtra, Report, _text
+from servicecore.reports.report import Report, _text
 from servicecore.reports.standard import (
     booking_report,
     dispatch_table,
@@ -85,7 +85,7 @@ def _png(chart: Chart, bars: dict[str, float]) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise MissingExtra("matplotlib", "a report chart", extra="plot") from exc
+        raise MissingExtraError("a report chart", "plot", "matplotlib") from exc
     fig, ax = plt.subplots(figsize=(7, 3))
     try:
         ax.bar(list(bars), list(bars.values()), color="#4c72b0")
@@ -109,7 +109,7 @@ def render_html(sections: Sequence[Section], *, title: str, charts: bool = True)
 
     Raises:
         ValidationError: A chart names a column its report does not have (``chart`` is named).
-        MissingExtra: ``charts`` is true, a section has one, and matplotlib is not installed.
+        MissingExtraError: ``charts`` is true, a section has one, and matplotlib is not installed.
     """
     parts = [
         "<!DOCTYPE html>",
@@ -153,7 +153,7 @@ def write_html(
 
     Raises:
         ValidationError: As for :func:`render_html`.
-        MissingExtra: As for :func:`render_html`.
+        MissingExtraError: As for :func:`render_html`.
     """
     text = render_html(sections, title=title, charts=charts)
     with open(path, "w", encoding="utf-8") as out:

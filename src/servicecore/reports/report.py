@@ -11,25 +11,15 @@ from typing import IO, Any, Generic, TypeVar
 
 import attrs
 
-from servicecore.errors import ServicecoreError
+from servicecore.errors import MissingExtraError
 
 __all__ = ["MissingExtra", "Report"]
 
 RowT = TypeVar("RowT")
 
 
-class MissingExtra(ServicecoreError, ImportError):
-    """An optional dependency a report export needs is not installed.
-
-    Attributes:
-        package: The missing package, e.g. ``"pandas"``.
-    """
-
-    def __init__(self, package: str, purpose: str, extra: str = "analysis") -> None:
-        super().__init__(
-            f"{purpose} needs the optional package {package!r}: pip install 'servicecore[{extra}]'"
-        )
-        self.package = package
+# Deprecated alias (0.2.0): every optional feature raises servicecore.errors.MissingExtraError.
+MissingExtra = MissingExtraError
 
 
 def _cell(value: object) -> object:
@@ -75,12 +65,12 @@ class Report(Generic[RowT]):
         """Return the rows as a ``pandas.DataFrame`` (enums as their values).
 
         Raises:
-            MissingExtra: pandas is not installed.
+            MissingExtraError: pandas is not installed (the ``analysis`` extra).
         """
         try:
             import pandas as pd  # type: ignore[import-untyped]
         except ImportError as exc:
-            raise MissingExtra("pandas", "Report.to_pandas") from exc
+            raise MissingExtraError("Report.to_pandas", "analysis", "pandas") from exc
         return pd.DataFrame.from_records(self.records(), columns=list(self.columns))
 
     def to_csv(self, target: str | PathLike[str] | IO[str]) -> None:
@@ -105,11 +95,11 @@ class Report(Generic[RowT]):
         """Write the rows to an Excel workbook, one sheet named after the title.
 
         Raises:
-            MissingExtra: pandas or openpyxl is not installed.
+            MissingExtraError: pandas or openpyxl is not installed (the ``analysis`` extra).
         """
         frame = self.to_pandas()
         try:
             import openpyxl  # type: ignore[import-untyped]  # noqa: F401
         except ImportError as exc:
-            raise MissingExtra("openpyxl", "Report.to_excel") from exc
+            raise MissingExtraError("Report.to_excel", "analysis", "openpyxl") from exc
         frame.to_excel(path, sheet_name=self.title[:31], index=False)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from servicecore.errors import ServicecoreError, ValidationError
+from servicecore.errors import MissingExtraError, ServicecoreError, ValidationError
 
 __all__ = ["QR_SCHEME", "CheckInPass", "TokenError", "TokenSigner", "qr_png"]
 
@@ -121,15 +121,13 @@ def qr_png(token: str) -> bytes:
     """Return a PNG image of the QR code for ``token``.
 
     Raises:
-        ServicecoreError: The optional ``qrcode`` extra is not installed
+        MissingExtraError: The optional ``qr`` extra is not installed
             (``pip install "servicecore[qr]"``).
     """
     try:
         import qrcode
     except ImportError as exc:
-        raise ServicecoreError(
-            'QR images need the qr extra: pip install "servicecore[qr]"'
-        ) from exc
+        raise MissingExtraError("QR images", "qr", "qrcode") from exc
     image = qrcode.make(QR_SCHEME + token)
     out = io.BytesIO()
     image.save(out)
