@@ -26,12 +26,15 @@ def _demo(args: argparse.Namespace) -> int:
     from servicecore.demo import run_demo
 
     summary = run_demo(Path(args.db), print, seed=args.seed, days=args.days, out=Path(args.out))
+    penalty = summary.penalty or "nothing"
     print(
-        f"done: {summary.audit_entries} audit entries in {summary.chains_verified} verified "
-        f"chains, {len(summary.refusals)} refusals, {summary.notifications} notifications, "
-        f"{summary.alerts} alerts, {summary.planned_visits} visits planned; "
-        f"stored in {summary.database}"
+        f"done: {summary.bookings} bookings, {summary.planned_visits} visits planned, "
+        f"{summary.closed} requests closed, {summary.breaches} SLA breaches costing {penalty}, "
+        f"{summary.alerts} alerts, {len(summary.refusals)} refusals; {summary.audit_entries} "
+        f"audit entries in {summary.chains_verified} verified chains in {summary.database}"
     )
+    if summary.report is not None:
+        print(f"open the managers' report: {summary.report.resolve()}")
     return 0
 
 
@@ -46,12 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="servicecore-demo.db",
         help="the SQLite file to write (replaced; default: servicecore-demo.db here)",
     )
-    demo.add_argument("--seed", type=int, default=7, help="varies the maintenance day (default 7)")
+    demo.add_argument("--seed", type=int, default=7, help="varies where the visits are (default 7)")
     demo.add_argument(
         "--out", default=".", help="folder for the HTML report (default: the current folder)"
     )
     demo.add_argument(
-        "--days", type=int, default=1, help="days of maintenance the scheduler plans (1-14)"
+        "--days",
+        type=int,
+        default=1,
+        choices=range(1, 15),
+        metavar="N",
+        help="days of operation from Monday 9 March 2026, weekends included (1-14, default 1)",
     )
     demo.set_defaults(handler=_demo)
     add_schedule_command(sub)
