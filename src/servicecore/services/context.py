@@ -15,6 +15,7 @@ open a :class:`CommandContext` per record with :meth:`JobContext.command`.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 import attrs
 
 from servicecore.basics import UuidIdGenerator
-from servicecore.errors import ConcurrencyError, ValidationError
+from servicecore.errors import ConcurrencyError, ServicecoreError, ValidationError
 from servicecore.lifecycle import Lifecycle, Stateful, TransitionContext
 from servicecore.lifecycle.facts import NO_FACTS, Facts
 from servicecore.model.actor import SYSTEM, Actor
@@ -346,6 +347,26 @@ class _Checking(Protocol):
 C = TypeVar("C", bound=_Checking)
 
 
+_log = logging.getLogger("servicecore.services")
+_STARTED = {"command": logging.DEBUG, "query": logging.DEBUG, "job": logging.INFO}
+
+
+def _log_fields(context: object, name: str, kind: str, args: tuple[object, ...]) -> dict[str, Any]:
+    """The structured fields of a command's log records: tenant, command, actor, entity id."""
+    tenant = getattr(context, "tenant", None)
+    if tenant is None:
+        uow = getattr(context, "uow", None)
+        tenant = getattr(uow, "tenant", None)
+    actor = getattr(context, "actor", None)
+    return {
+        "tenant": tenant,
+        "command": name,
+        "kind": kind,
+        "actor": getattr(actor, "id", None),
+        "entity_id": args[0] if args and isinstance(args[0], str) else None,
+    }
+
+
 def _checked(
     permission: str, kind: Kind
 ) -> Callable[[Callable[Concatenate[C, P], T]], Callable[Concatenate[C, P], T]]:
@@ -354,8 +375,26 @@ def _checked(
     def register(function: Callable[Concatenate[C, P], T]) -> Callable[Concatenate[C, P], T]:
         @functools.wraps(function)
         def run(context: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            context.check(permission)
-            return function(context, *args, **kwargs)
+            fields = _log_fields(context, function.__name__, kind, args)
+            _log.log(_STARTED[kind], "%s %s", kind, function.__name__, extra=fields)
+            try:
+                context.check(permission)
+                result = function(context, *args, **kwargs)
+            except ServicecoreError as exc:
+                # Logged once, by the innermost command that refused (commands call commands).
+                if not getattr(exc, "_servicecore_logged", False):
+                    exc._servicecore_logged = True  # type: ignore[attr-defined]
+                    _log.info(
+                        "%s refused: %s: %s",
+                        function.__name__,
+                        type(exc).__name__,
+                        exc,
+                        extra={**fields, "error": type(exc).__name__},
+                    )
+                raise
+            if kind == "job":
+                _log.info("job %s done: %r", function.__name__, result, extra=fields)
+            return result
 
         _register(run, permission, kind)
         return run

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import re
 import typing
 from collections.abc import Callable, Iterator
@@ -54,6 +55,8 @@ from servicecore.services.context import (
     DeskSettings,
     JobContext,
 )
+
+_log = logging.getLogger("servicecore.services.desk")
 
 __all__ = [
     "BookingCommands",
@@ -431,4 +434,9 @@ class ServiceDesk:
             result = command(CommandContext(uow, actor, self.clock, self.settings), *args, **kwargs)
             if info.kind == "command":
                 uow.commit()
+                _log.debug(
+                    "%s committed",
+                    info.name,
+                    extra={"tenant": self.tenant, "command": info.name, "actor": actor.id},
+                )
         return result

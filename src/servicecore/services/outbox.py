@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 
 from servicecore.errors import ValidationError
@@ -9,6 +11,8 @@ from servicecore.ports import Publisher
 from servicecore.services.context import JobContext, job
 
 __all__ = ["DeliveryRun", "deliver_outbox"]
+
+_log = logging.getLogger("servicecore.services.outbox")
 
 
 @attrs.frozen
@@ -50,6 +54,12 @@ def deliver_outbox(jx: JobContext, /, publisher: Publisher, *, batch: int = 100)
         try:
             publisher(jx.tenant, pending)
         except Exception as exc:  # the host's handler: its error is reported, the batch waits
+            _log.warning(
+                "outbox delivery of %d events failed; they stay pending: %r",
+                len(pending),
+                exc,
+                extra={"tenant": jx.tenant, "command": "deliver_outbox", "events": len(pending)},
+            )
             return DeliveryRun(tuple(delivered), f"{type(exc).__name__}: {exc}")
         ids = [e.id for e in pending]
         jx.storage.acknowledge(jx.tenant, ids)
