@@ -40,7 +40,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``servicecore`` command."""
-    parser = argparse.ArgumentParser(prog="servicecore", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="servicecore",
+        description="servicecore: the after-sales service engine, on the command line.",
+    )
     parser.add_argument("--version", action="version", version=f"servicecore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the demo scenario and print what happened")
