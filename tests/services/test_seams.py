@@ -649,3 +649,57 @@ def test_two_clerks_issuing_the_same_requisition_at_once_move_the_stock_once(des
             second.commit()
     assert stock.on_hand("W-SVC", "RELAY-7") == 3
     assert len(stock.movements(requisition.id)) == 1
+
+
+def test_a_returned_part_the_parts_list_does_not_know_does_not_block_closing(desk):
+    from servicecore.model.processing import ReturnedPart
+
+    request, order, processing = _started(desk)
+    unknown = ReturnedPart(part_code="FUSE-2", quantity=1, serial="F-9", condition="blown")
+    desk.work.record_processing(TECH, processing.id, WORK | {"returned_parts": (unknown,)})
+    desk.work.complete_processing(TECH, processing.id)
+    desk.dispatch.complete_dispatch(TECH, order.id)
+    assert desk.work.close_request(TECH, request.id, "fuse replaced").status.value == "closed"
+
+
+def test_a_loaner_comes_back_even_when_its_processing_order_was_cancelled(desk):
+    from servicecore.model.processing import Loaner
+
+    _, _, processing = _started(desk)
+    loaner = Loaner(item_code="FAN-LOAN-2", out_at=desk.clock.now())
+    desk.work.record_processing(TECH, processing.id, {"loaners": (loaner,)})
+    desk.work.cancel_processing(SUP, processing.id, "customer not at home after all")
+    back = desk.work.record_loaner_return(CS, processing.id, "FAN-LOAN-2")
+    assert back.loaners[0].back_at is not None
+
+
+def test_planning_serves_a_bookings_own_request_in_the_booked_slot(desk):
+    booking, request = _booked_request(desk)
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        located = uow.requests.get(request.id)
+    assert located.location is not None  # it comes from the booking
+    day = booking.slot.start.astimezone(JAKARTA).date()
+    plan = desk.dispatch.plan_day(SUP, day, "Asia/Jakarta", time_limit=1, seed=1)
+    (order,) = plan.orders
+    assert (order.request_id, order.technician_id) == (request.id, "T-7")
+    assert order.planned.start == booking.slot.start
+
+
+def test_planning_today_goes_around_work_held_since_before_now(desk):
+    booking, request = _booked_request(desk)
+    order = desk.dispatch.assign(SUP, request.id, "T-7", booking.slot)
+    desk.dispatch.accept_dispatch(TECH, order.id)
+    desk.clock.advance(booking.slot.start + timedelta(hours=1) - desk.clock.now())
+    desk.dispatch.start_dispatch(TECH, order.id)
+    desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Warm air",
+        archive_id="A-1",
+        location=f.HERE,
+    )
+    day = booking.slot.start.astimezone(JAKARTA).date()
+    plan = desk.dispatch.plan_day(SUP, day, "Asia/Jakarta", time_limit=1, seed=1)
+    assert len(plan.orders) == 1
+    assert plan.orders[0].planned.start >= desk.clock.now()

@@ -1,6 +1,7 @@
 """A filesystem evidence store: content-addressed files under one root folder.
 
-Layout: ``<root>/<tenant>/<request_id>/<sha256>.<ext>``, where ``ext`` comes from the name the
+Layout: ``<root>/<tenant>/<request_id>/<sha256>.<ext>`` (the ids with their path characters
+escaped as ``+XX``), where ``ext`` comes from the name the
 evidence was put under (``photo-before.JPG`` → ``jpg``; ``bin`` when it has none). The same bytes
 put twice for the same request (with the same extension) are stored once and get the same uri.
 """
@@ -21,7 +22,7 @@ from servicecore.ports import StoredContent
 __all__ = ["FilesystemEvidenceStore"]
 
 # One path segment: no separators, no dot-only names, nothing the host OS would reinterpret.
-_SEGMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+_SAFE_RE = re.compile(r"[A-Za-z0-9_@-]")
 _EXTENSION_RE = re.compile(r"[a-z0-9]{1,16}")
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
@@ -57,9 +58,11 @@ class FilesystemEvidenceStore:
             Where the bytes are, their SHA-256 (hex) and their size.
 
         Raises:
-            ValidationError: ``content`` is empty or not bytes; ``tenant``, ``request_id`` or
-                ``name`` is not a single safe path segment (``..``, ``/``, absolute paths);
-                the extension of ``name`` is not 1-16 letters or digits.
+            ValidationError: ``content`` is empty or not bytes; ``tenant`` or ``request_id``
+                is not an id of 1-128 characters (any id is stored in a folder of its own,
+                its path characters escaped); ``name`` is not a single safe path segment
+                (``..``, ``/``, absolute paths); the extension of ``name`` is not 1-16 letters
+                or digits.
             StorageError: The filesystem failed, or a file already stored under this content's
                 hash holds other bytes (the store was corrupted or tampered with).
         """
@@ -145,14 +148,15 @@ class FilesystemEvidenceStore:
 
 
 def _segment(field: str, value: object) -> str:
-    if not isinstance(value, str) or not _SEGMENT_RE.fullmatch(value):
-        raise ValidationError.single(
-            field,
-            value,
-            "must be one path segment of 1-128 letters, digits and . _ @ + -, starting with a "
-            "letter or digit (no '/', '..' or absolute paths)",
-        )
-    return value
+    """The folder name of a tenant or request id: the id, every unsafe character escaped.
+
+    Ids may hold ``:`` and ``/`` (a maintenance visit's request id does); each character
+    outside letters, digits, ``_``, ``@`` and ``-`` becomes ``+XX`` (its code point in hex), so
+    that distinct ids get distinct folders and no id reaches outside its own folder.
+    """
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise ValidationError.single(field, value, "must be an id of 1-128 characters")
+    return "".join(c if _SAFE_RE.fullmatch(c) else f"+{ord(c):02X}" for c in value)
 
 
 def _extension(name: object) -> str:

@@ -104,11 +104,12 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
         ),
         Rule(
             trigger="return_loaner",
-            sources=(S.OPEN, S.COMPLETED),
+            sources=(S.OPEN, S.COMPLETED, S.CANCELLED),
             guards=(LOANER_RETURNS_ONLY,),
             effects=(_apply_changes,),
             needs=("changes",),
-            description="A lent item came back from the customer (even after the work is done).",
+            description="A lent item came back from the customer (also after the work is done "
+            "or the order was cancelled).",
         ),
         Rule(
             trigger="reopen",

@@ -27,7 +27,7 @@ from servicecore.services.context import CommandContext, command
 from servicecore.services.dispatch import assign_from_plan
 
 if TYPE_CHECKING:  # the scheduler (OR-Tools) is imported when a day is planned, not before
-    from servicecore.scheduling import Problem, Result
+    from servicecore.scheduling import Problem, Result, Shift
 
 __all__ = [
     "DEFAULT_MINUTES",
@@ -131,7 +131,7 @@ def problem_for_day(
     end_of_day = midnight + timedelta(days=1)
     earliest = 0 if now is None else max(0, _minutes(now, midnight))
     duration = minutes or (lambda r: DEFAULT_MINUTES[r.service_type])
-    from servicecore.scheduling import Job, ProblemBuilder, Shift, Travel
+    from servicecore.scheduling import ProblemBuilder, Shift, Travel
 
     builder = ProblemBuilder(
         name=f"{uow.tenant}-{day.isoformat()}", travel=Travel.haversine(speed_kmh)
@@ -153,19 +153,40 @@ def problem_for_day(
             skills=tech.skills,
         )
     taken = _taken_time(uow, midnight, end_of_day)
-    for job_id, technician_id, location, planned, in_progress in taken:
-        if technician_id not in shifts:
-            continue  # nobody to plan around: the technician does not work that day
-        builder.job(
-            HELD_PREFIX + job_id,
-            location=(location.lat, location.lon),
-            duration=max(1, _minutes(planned.end, planned.start)),
-            pinned_technician=technician_id,
-            pinned_start=_minutes(planned.start, midnight),
-            in_progress=in_progress,
-        )
+    open_requests = list(uow.requests.iterate(Query(equals={"status": "open"})))
+    # A booking's own request is served in the booking: the request takes the booked time.
+    booked_for: dict[str, ServiceRequest] = {
+        r.booking_id: r for r in open_requests if r.booking_id is not None and r.location
+    }
+    served_in_booking: set[str] = set()
+    for held in taken:
+        segments = _inside(shifts.get(held.technician_id, ()), held.period, midnight)
+        own = booked_for.get(held.record_id)
+        for k, (start, end) in enumerate(segments):
+            if own is not None and k == 0:
+                served_in_booking.add(own.id)
+                builder.job(
+                    own.id,
+                    location=(held.location.lat, held.location.lon),
+                    duration=end - start,
+                    skills=own.required_skills,
+                    pinned_technician=held.technician_id,
+                    pinned_start=start,
+                    priority=_PRIORITY[own.priority],
+                )
+                continue
+            builder.job(
+                f"{HELD_PREFIX}{held.record_id}" + (f"#{k}" if k else ""),
+                location=(held.location.lat, held.location.lon),
+                duration=end - start,
+                pinned_technician=held.technician_id,
+                pinned_start=start,
+                in_progress=held.in_progress and k == 0,
+            )
     left_out: list[LeftOut] = []
-    for request in uow.requests.iterate(Query(equals={"status": "open"})):
+    for request in open_requests:
+        if request.id in served_in_booking:
+            continue
         if request.location is None:
             left_out.append(LeftOut(request.id, "no_location"))
             continue
@@ -193,7 +214,6 @@ def problem_for_day(
         problem,
         technicians=tuple(attrs.evolve(t, shifts=shifts[t.id]) for t in problem.technicians),
     )
-    _ = Job  # jobs come from the builder; the type is imported for readers of this function
     return DayProblem(problem, tuple(left_out))
 
 
@@ -207,31 +227,57 @@ def _zone(timezone: str) -> ZoneInfo:
         raise ValidationError.single("timezone", timezone, "is not a known time zone") from None
 
 
-def _taken_time(
-    uow: UnitOfWork, midnight: datetime, end_of_day: datetime
-) -> list[tuple[str, str, GeoPoint, TimeRange, bool]]:
-    """The day's time already taken: (id, technician, location, period, in progress)."""
-    taken: list[tuple[str, str, GeoPoint, TimeRange, bool]] = []
+@attrs.frozen
+class _Held:
+    """Time already taken: a live dispatch order, or a slot booked with a technician."""
+
+    record_id: str
+    technician_id: str
+    location: GeoPoint
+    period: TimeRange
+    in_progress: bool = False
+
+
+def _inside(
+    shifts: tuple[Shift, ...], period: TimeRange, midnight: datetime
+) -> list[tuple[int, int]]:
+    """The parts of ``period`` inside the planned shifts, in minutes.
+
+    Held time outside the shifts (before now, overtime) takes nothing from the plan.
+    """
+    start, end = _minutes(period.start, midnight), _minutes(period.end, midnight)
+    return [
+        (max(start, s.start), min(end, s.end))
+        for s in shifts
+        if start < s.end and s.start < end and min(end, s.end) > max(start, s.start)
+    ]
+
+
+def _taken_time(uow: UnitOfWork, midnight: datetime, end_of_day: datetime) -> list[_Held]:
+    """The day's time already taken by live dispatch orders and booked slots."""
+    taken: list[_Held] = []
     for order in uow.dispatches.iterate(
         Query(
             equals={"status": [s.value for s in DispatchStatus.live()]},
             before={"planned_start": end_of_day},
-            at_least={"planned_start": midnight},
+            later_than={"planned_end": midnight},
         )
     ):
         request = uow.requests.get(order.request_id)
         if request.location is not None:
             working = order.status is DispatchStatus.IN_PROGRESS
-            taken.append((order.id, order.technician_id, request.location, order.planned, working))
+            taken.append(
+                _Held(order.id, order.technician_id, request.location, order.planned, working)
+            )
     for booking in uow.bookings.iterate(
         Query(
             equals={"status": [s.value for s in BookingStatus.live()]},
             before={"slot_start": end_of_day},
-            at_least={"slot_start": midnight},
+            later_than={"slot_end": midnight},
         )
     ):
         if booking.technician_id is not None and booking.dispatch_id is None:
-            taken.append((booking.id, booking.technician_id, booking.location, booking.slot, False))
+            taken.append(_Held(booking.id, booking.technician_id, booking.location, booking.slot))
     return taken
 
 

@@ -244,6 +244,23 @@ def _parts_exchanged(
     return removed, installed
 
 
+def _listed(
+    parts: Sequence[ArchivePart], removed: Sequence[ArchivePart]
+) -> tuple[tuple[ArchivePart, ...], tuple[ArchivePart, ...]]:
+    """Split parts taken out into those the parts list holds and those it does not list."""
+    have = {p.key: p.quantity for p in parts}
+    listed: list[ArchivePart] = []
+    unlisted: list[ArchivePart] = []
+    for part in removed:
+        take = min(part.quantity, have.get(part.key, 0))
+        have[part.key] = have.get(part.key, 0) - take
+        if take:
+            listed.append(attrs.evolve(part, quantity=take))
+        if part.quantity > take:
+            unlisted.append(attrs.evolve(part, quantity=part.quantity - take))
+    return tuple(listed), tuple(unlisted)
+
+
 def invoice_payload(request: ServiceRequest, orders: Sequence[ProcessingOrder]) -> dict[str, Any]:
     """What finance needs to invoice a completed request: charged parts, income, labour, totals.
 
@@ -317,13 +334,24 @@ def close_request(
     # new unit (and retires the old one) from the UnitExchanged event.
     exchanged = [o for o in done if o.solution_type is SolutionType.EXCHANGE]
     removed, installed = _parts_exchanged([o for o in done if o not in exchanged])
+    unlisted: tuple[ArchivePart, ...] = ()
     if request.archive_id is not None and (removed or installed):
         archive = cx.uow.archives.get(request.archive_id)
         if archive.status is ArchiveStatus.REGISTERED:
-            parts = {"removed": removed, "installed": installed}
+            removed, unlisted = _listed(archive.parts, removed)
+            parts = {"removed": removed, "installed": installed, "unlisted": unlisted}
             given = Facts(removed_parts=removed, installed_parts=installed)
             cx.fire(ARCHIVE, archive, "replace_parts", payload=parts, given=given)
             cx.uow.archives.update(archive)
+    if unlisted:
+        # The parts list did not know these parts: the work happened all the same; the host
+        # hears of the gap instead of the request being stuck.
+        event(
+            cx,
+            "ArchivePartsUnlisted",
+            request,
+            {"archive_id": request.archive_id, "parts": unlisted},
+        )
     for order in exchanged:
         event(
             cx,
