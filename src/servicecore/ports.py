@@ -59,6 +59,7 @@ __all__ = [
     "Repository",
     "Shipment",
     "ShipmentHistory",
+    "StaffDirectory",
     "StockMovement",
     "Storage",
     "StoredContent",
@@ -483,6 +484,17 @@ class Notifier(Protocol):
         Raises:
             ServicecoreError: Delivery failed (a subclass the adapter documents); the caller may
                 retry later.
+        """
+        ...
+
+
+class StaffDirectory(Protocol):
+    """How to reach the people responsible for records (the host's HR or user directory)."""
+
+    def reach(self, person_id: str) -> Sequence[tuple[NotificationChannel, str]]:
+        """Return the channels and addresses of ``person_id`` (empty when unknown).
+
+        ``person_id`` is a staff actor's id or a technician's id.
         """
         ...
 

@@ -703,3 +703,51 @@ def test_planning_today_goes_around_work_held_since_before_now(desk):
     plan = desk.dispatch.plan_day(SUP, day, "Asia/Jakarta", time_limit=1, seed=1)
     assert len(plan.orders) == 1
     assert plan.orders[0].planned.start >= desk.clock.now()
+
+
+# -- 5: warnings go to the person responsible (负责人), the list only as the fallback ----------
+
+
+class Staff:
+    """The host's staff directory: how to reach each person."""
+
+    def __init__(self, book):
+        self.book = book
+
+    def reach(self, person_id):
+        return self.book.get(person_id, ())
+
+
+def test_a_warning_goes_to_the_person_responsible_for_the_record(desk, notifier):
+    contract_without_penalties(desk)
+    request = desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Warm air",
+        archive_id="A-1",
+        contract_id="K-1",
+    )
+    assert request.responsible_id == CS.id
+    staff = Staff({CS.id: [(NotificationChannel.EMAIL, "siti@example.com")]})
+    team = [(NotificationChannel.EMAIL, "desk@example.com")]
+    desk.clock.advance(timedelta(hours=2, minutes=30))
+    run = desk.jobs.run_alerts(
+        SYSTEM, team, settings=AlertSettings(response=timedelta(hours=1)), staff=staff
+    )
+    (alert,) = [a for a in run.raised if a.entity_id == request.id]
+    assert CS.id in alert.responsible
+    sent = [n.to for n in notifier.sent if n.key == alert.key]
+    assert sent == ["siti@example.com"]
+
+
+def test_a_warning_nobody_is_responsible_for_goes_to_the_fallback_list(desk, notifier):
+    team = [(NotificationChannel.EMAIL, "desk@example.com")]
+    with desk.storage.unit_of_work(desk.tenant) as uow:
+        archive = uow.archives.get("A-1")
+        archive.service_expiry = date(2026, 3, 20)
+        uow.archives.update(archive)
+        uow.commit()
+    run = desk.jobs.run_alerts(SYSTEM, team, staff=Staff({}))
+    (alert,) = [a for a in run.raised if a.kind == "service-expiry"]
+    assert [n.to for n in notifier.sent if n.key == alert.key] == ["desk@example.com"]

@@ -94,6 +94,8 @@ class ServiceRequest:
         closure: How it was closed, once closed.
         survey_id: The satisfaction survey result, once answered.
         knowledge_id: The knowledge article made from it, if any.
+        responsible_id: Who is responsible for the request (负责人): by default the staff member
+            who opened it; warnings about it go to them.
         window: When the work is to be done, for work planned ahead (a preventive-maintenance
             visit's window): the SLA clock starts when it opens, and the scheduler serves the
             request inside it.
@@ -143,6 +145,7 @@ class ServiceRequest:
     closure: Closure | None = attrs.field(default=None, validator=v.optional(v.instance(Closure)))
     survey_id: SurveyId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     knowledge_id: KnowledgeId | None = attrs.field(default=None, validator=v.optional(v.identifier))
+    responsible_id: str | None = attrs.field(default=None, validator=v.optional(v.identifier))
     window: TimeRange | None = attrs.field(
         default=None, validator=v.optional(v.instance(TimeRange))
     )

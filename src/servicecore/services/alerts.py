@@ -24,10 +24,13 @@ import attrs
 
 from servicecore.errors import DuplicateId, ValidationError
 from servicecore.events import DomainEvent
+from servicecore.model.dispatch import DispatchStatus
+from servicecore.model.request import ServiceRequest
 from servicecore.ports import (
     Notification,
     NotificationChannel,
     Query,
+    StaffDirectory,
     UnitOfWork,
 )
 from servicecore.serialization import unstructure
@@ -51,6 +54,10 @@ class Alert:
         due: The moment (or day, at midnight UTC) that is near or past.
         overdue: Whether the moment has passed.
         message: What to tell people.
+        responsible: Who is responsible for the record (负责人): the request's responsible
+            person and the technicians working on it, a booking's technician, a product's
+            account specialists. The alert goes to them, the job's recipients only when none
+            of them can be reached.
     """
 
     kind: str
@@ -59,6 +66,7 @@ class Alert:
     due: datetime
     overdue: bool
     message: str
+    responsible: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -106,6 +114,20 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
     """Yield every alert due at ``now``, whether or not it was raised before."""
     today = now.date()
     horizon = today + settings.service_expiry
+    specialists: dict[str, list[str]] = {}
+    for tech in uow.technicians.iterate(Query(equals={"active": True})):
+        for customer in tech.account_customers:
+            specialists.setdefault(customer, []).append(tech.id)
+    working: dict[str, list[str]] = {}
+    for order in uow.dispatches.iterate(
+        Query(equals={"status": [s.value for s in DispatchStatus.live()]})
+    ):
+        working.setdefault(order.request_id, []).append(order.technician_id)
+
+    def people(request: ServiceRequest) -> tuple[str, ...]:
+        named = [request.responsible_id] if request.responsible_id else []
+        return tuple(dict.fromkeys([*named, *working.get(request.id, ())]))
+
     for archive in uow.archives.iterate(
         Query(
             equals={"status": "registered"},
@@ -123,6 +145,7 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
             False,
             f"Service of {archive.product_code} serial {archive.serial_number} (customer "
             f"{archive.customer_id}) expires on {archive.service_expiry.isoformat()}",
+            tuple(specialists.get(archive.customer_id, ())),
         )
     for request in uow.requests.iterate(
         Query(
@@ -141,6 +164,7 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
                 f"Request {request.id} ({request.priority.value}) "
                 f"{'missed' if late else 'must get a response by'} "
                 f"{request.response_due.isoformat()}",
+                people(request),
             )
     for request in uow.requests.iterate(
         Query(
@@ -158,6 +182,7 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
             f"Request {request.id} ({request.status.value}) "
             f"{'is past' if late else 'must be resolved by'} its resolution time "
             f"{request.resolution_due.isoformat()}",
+            people(request),
         )
     for booking in uow.bookings.iterate(
         Query(equals={"status": "requested"}, before={"slot_start": now + settings.unconfirmed})
@@ -170,6 +195,7 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
             booking.slot.start,
             late,
             f"Booking {booking.reference} for {booking.slot.start.isoformat()} is not confirmed",
+            (booking.technician_id,) if booking.technician_id else (),
         )
 
 
@@ -180,11 +206,15 @@ def run_alerts(
     recipients: Sequence[tuple[NotificationChannel, str]],
     *,
     settings: AlertSettings | None = None,
+    staff: StaffDirectory | None = None,
 ) -> AlertRun:
-    """Raise every due alert of the tenant that was not raised before; notify ``recipients``.
+    """Raise every due alert of the tenant that was not raised before, and tell its people.
 
-    Each alert commits in its own unit of work (its notification requests in the outbox, with
-    the alert key as event id), so one alert already raised does not hold back the others.
+    An alert goes to the people responsible for its record (see :attr:`Alert.responsible`)
+    that ``staff`` can reach; to ``recipients`` when there is no directory or none of them can
+    be reached. Each alert commits in its own unit of work (its notification requests in the
+    outbox, with the alert key as event id), so one alert already raised does not hold back the
+    others.
 
     Raises:
         PermissionDenied: The actor may not send alerts.
@@ -199,9 +229,14 @@ def run_alerts(
     raised: list[Alert] = []
     again: list[Alert] = []
     for alert in found:
+        reached = [
+            address
+            for person in alert.responsible
+            for address in (staff.reach(person) if staff else ())
+        ]
         try:
             with jx.storage.unit_of_work(jx.tenant) as uow:
-                for n, (channel, to) in enumerate(recipients):
+                for n, (channel, to) in enumerate(dict.fromkeys(reached) or recipients):
                     note = Notification(
                         channel=channel,
                         to=to,

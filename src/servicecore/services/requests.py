@@ -14,6 +14,7 @@ from datetime import datetime
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
 from servicecore.lifecycle.facts import Facts
+from servicecore.model.actor import Role
 from servicecore.model.booking import Booking
 from servicecore.model.common import GeoPoint, RequestId, TimeRange
 from servicecore.model.contract import ServiceContract
@@ -57,6 +58,11 @@ def _refresh_due_times(
     request.resolution_due = resolution
 
 
+def _responsible(cx: CommandContext) -> str | None:
+    """The staff member opening a request is responsible for it; nobody when the system opens it."""
+    return None if cx.actor.roles <= {Role.SYSTEM, Role.CUSTOMER} else cx.actor.id
+
+
 @command("open_request")
 def open_request(
     cx: CommandContext,
@@ -71,6 +77,7 @@ def open_request(
     location: GeoPoint | None = None,
     required_skills: Sequence[str] = (),
     window: TimeRange | None = None,
+    responsible_id: str | None = None,
     from_booking: str | None = None,
     request_id: str | None = None,
 ) -> ServiceRequest:
@@ -79,7 +86,9 @@ def open_request(
     From a booking, the customer, service type and location come from it (and may not be given
     again). A request for an installed product needs its archive registered; with a contract, the
     contract must be active and cover the archive; the due times come from the contract's SLA term
-    for the priority, else from ``default_sla``, else the request has none.
+    for the priority, else from ``default_sla``, else the request has none. The staff member
+    opening it is responsible for it (``responsible_id``) unless another is named; a visit
+    planned ahead (``window``) counts its SLA from when the window opens.
 
     Raises:
         PermissionDenied: The actor may not open requests.
@@ -135,6 +144,7 @@ def open_request(
         location=location,
         required_skills=tuple(required_skills),
         window=window,
+        responsible_id=responsible_id or _responsible(cx),
         booking_id=booking.id if booking is not None else None,
     )
     _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
