@@ -751,3 +751,28 @@ def test_a_warning_nobody_is_responsible_for_goes_to_the_fallback_list(desk, not
     run = desk.jobs.run_alerts(SYSTEM, team, staff=Staff({}))
     (alert,) = [a for a in run.raised if a.kind == "service-expiry"]
     assert [n.to for n in notifier.sent if n.key == alert.key] == ["desk@example.com"]
+
+
+# -- 14: territories reach the scheduler ------------------------------------------------------
+
+
+def test_a_request_in_a_territory_is_planned_for_a_technician_of_that_territory(
+    desk, storage, tenant
+):
+    with storage.unit_of_work(tenant) as uow:
+        for tid, area in (("T-7", "north"), ("T-8", "south")):
+            tech = uow.technicians.get(tid)
+            tech.territories = (area,)
+            uow.technicians.update(tech)
+        uow.commit()
+    request = desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Warm air",
+        archive_id="A-1",
+        location=f.HERE,
+        territory="south",
+    )
+    plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
+    assert [(o.request_id, o.technician_id) for o in plan.orders] == [(request.id, "T-8")]

@@ -94,6 +94,8 @@ class ServiceRequest:
         closure: How it was closed, once closed.
         survey_id: The satisfaction survey result, once answered.
         knowledge_id: The knowledge article made from it, if any.
+        territory: The area the work is in (a code the host defines, as on technicians); only
+            technicians serving it (or serving anywhere) are planned for it.
         responsible_id: Who is responsible for the request (负责人): by default the staff member
             who opened it; warnings about it go to them.
         window: When the work is to be done, for work planned ahead (a preventive-maintenance
@@ -145,6 +147,7 @@ class ServiceRequest:
     closure: Closure | None = attrs.field(default=None, validator=v.optional(v.instance(Closure)))
     survey_id: SurveyId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     knowledge_id: KnowledgeId | None = attrs.field(default=None, validator=v.optional(v.identifier))
+    territory: str | None = attrs.field(default=None, validator=v.optional(v.text(64)))
     responsible_id: str | None = attrs.field(default=None, validator=v.optional(v.identifier))
     window: TimeRange | None = attrs.field(
         default=None, validator=v.optional(v.instance(TimeRange))

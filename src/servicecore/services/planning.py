@@ -137,6 +137,10 @@ def problem_for_day(
         name=f"{uow.tenant}-{day.isoformat()}", travel=Travel.haversine(speed_kmh)
     )
     shifts: dict[str, tuple[Shift, ...]] = {}
+    open_requests = list(uow.requests.iterate(Query(equals={"status": "open"})))
+    # Territories travel as skills: a job in territory X needs "territory:X", held by the
+    # technicians serving X and by those serving anywhere (no territories).
+    areas = {_territory(r.territory) for r in open_requests if r.territory}
     for tech in uow.technicians.iterate(Query(equals={"active": True})):
         found = tuple(
             Shift(max(_minutes(r.start, midnight), earliest), _minutes(r.end, midnight))
@@ -146,14 +150,14 @@ def problem_for_day(
         if not found:
             continue
         shifts[tech.id] = found
+        served = {_territory(t) for t in tech.territories} if tech.territories else areas
         builder.technician(
             tech.id,
             start=(tech.home.lat, tech.home.lon),
             shift=(found[0].start, found[0].end),
-            skills=tech.skills,
+            skills=(*tech.skills, *sorted(served)),
         )
     taken = _taken_time(uow, midnight, end_of_day)
-    open_requests = list(uow.requests.iterate(Query(equals={"status": "open"})))
     # A booking's own request is served in the booking: the request takes the booked time.
     booked_for: dict[str, ServiceRequest] = {
         r.booking_id: r for r in open_requests if r.booking_id is not None and r.location
@@ -199,11 +203,12 @@ def problem_for_day(
                 continue
             window = (opens, closes)
         due = request.resolution_due
+        area = (_territory(request.territory),) if request.territory else ()
         builder.job(
             request.id,
             location=(request.location.lat, request.location.lon),
             duration=duration(request),
-            skills=request.required_skills,
+            skills=(*request.required_skills, *area),
             window=window,
             priority=_PRIORITY[request.priority],
             sla_due=None if due is None else max(0, _minutes(due, midnight)),
@@ -218,6 +223,10 @@ def problem_for_day(
 
 
 _DAY_MINUTES = 24 * 60
+
+
+def _territory(code: str) -> str:
+    return f"territory:{code}"
 
 
 def _zone(timezone: str) -> ZoneInfo:

@@ -78,6 +78,7 @@ def open_request(
     required_skills: Sequence[str] = (),
     window: TimeRange | None = None,
     responsible_id: str | None = None,
+    territory: str | None = None,
     from_booking: str | None = None,
     request_id: str | None = None,
 ) -> ServiceRequest:
@@ -145,6 +146,7 @@ def open_request(
         required_skills=tuple(required_skills),
         window=window,
         responsible_id=responsible_id or _responsible(cx),
+        territory=territory,
         booking_id=booking.id if booking is not None else None,
     )
     _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
