@@ -34,7 +34,7 @@ def fixes(storage, tenant):
     ]
     orders = [
         order(1, 1, "T-1"),  # one order, completed: first time (T-1)
-        order(2, 2, "T-1", DS.REJECTED),  # rejected, then fixed by T-2: not first time
+        order(2, 2, "T-1", DS.REJECTED),  # T-1 rejected, T-2 fixed it: first time (T-2)
         order(3, 2, "T-2"),
         order(4, 3, "T-1"),  # T-1 came twice: one fix, not first time
         order(5, 3, "T-1"),
@@ -53,7 +53,7 @@ def fixes(storage, tenant):
 def test_first_time_fix_known_answers(backend, tenant, fixes):
     assert first_time_fix(backend, tenant).rows == (
         FirstTimeFixRow("T-1", 2, 1, 0.5),
-        FirstTimeFixRow("T-2", 2, 1, 0.5),
+        FirstTimeFixRow("T-2", 2, 2, 1.0),
         FirstTimeFixRow("T-3", 1, 1, 1.0),
     )
 

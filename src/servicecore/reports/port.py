@@ -20,6 +20,7 @@ from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
 from servicecore.model.audit import AuditEntry
 from servicecore.model.contract import ServiceContract
+from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Priority
 from servicecore.model.request import ServiceRequest
 from servicecore.model.technician import Technician
@@ -27,6 +28,7 @@ from servicecore.model.technician import Technician
 __all__ = [
     "MONEY_LIMIT",
     "MONEY_PLACES",
+    "VISIT_STATUSES",
     "Bucket",
     "Condition",
     "CountRow",
@@ -66,6 +68,14 @@ MONEY_LIMIT = Decimal(10) ** 11
 SQLite sums text decimals through floats; the SQLite backend sums integers of 1/10,000 units
 instead, converted from a double: ``ROUND(amount * 10000)`` is exact while the product stays
 below 10^15 (the double's rounding error there is under 0.25), hence 10^11 at 4 decimals."""
+
+
+VISIT_STATUSES = (DispatchStatus.IN_PROGRESS, DispatchStatus.COMPLETED)
+"""The dispatch orders that are visits, as first-time fixes count them: work on them started.
+
+A rejected order (declined while only assigned) and a revoked one (withdrawn before work
+started) never brought anyone to the job, so they are not attempts at fixing it; nor is an
+order still assigned or accepted."""
 
 
 class TimeUnit(enum.Enum):
@@ -238,7 +248,8 @@ class FixRow:
     Attributes:
         technician_id: The technician.
         fixed: Closed requests on which the technician completed a dispatch order.
-        first_time: Those of them with exactly one dispatch order in all (the completed one).
+        first_time: Those of them with exactly one visit (:data:`VISIT_STATUSES`) in all: the
+            completed one.
     """
 
     technician_id: str
@@ -462,8 +473,11 @@ class ReportingBackend(Protocol):
 
         Counts the ``closed`` requests reported in ``[start, end)`` (``None``: no bound). A
         request is *fixed* by each technician who completed one of its dispatch orders, and
-        fixed *the first time* when it has exactly one dispatch order (of any status) and that
-        one is completed. On SQL storage: dispatch orders grouped by request in a subquery,
+        fixed *the first time* when exactly one of its dispatch orders is a visit (in progress
+        or completed: :data:`VISIT_STATUSES`) and that one is completed. Rejected, revoked and
+        never-started orders are not visits: a job another technician rejected first, or that
+        was taken off them before they started, is still a first-time fix for whoever then
+        fixed it on one visit. On SQL storage: the visits grouped by request in a subquery,
         joined to the requests and the completed dispatch orders, grouped by technician.
 
         Returns:

@@ -24,6 +24,7 @@ from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.technician import Technician
 from servicecore.ports import Storage
 from servicecore.reports.port import (
+    VISIT_STATUSES,
     Bucket,
     Condition,
     CountRow,
@@ -215,18 +216,19 @@ class PythonReporting:
             and (start is None or r.reported_at >= start)
             and (end is None or r.reported_at < end)
         }
-        orders: Counter[str] = Counter()
+        visits: Counter[str] = Counter()
         fixes: set[tuple[str, str]] = set()
         dispatch: DispatchOrder
         for dispatch in self._records(tenant, "dispatches"):
-            orders[dispatch.request_id] += 1
+            if dispatch.status in VISIT_STATUSES:
+                visits[dispatch.request_id] += 1
             if dispatch.status is DispatchStatus.COMPLETED and dispatch.request_id in closed:
                 fixes.add((dispatch.technician_id, dispatch.request_id))
         rows: dict[str, list[int]] = {}
         for technician, request_id in fixes:
             acc = rows.setdefault(technician, [0, 0])
             acc[0] += 1
-            acc[1] += orders[request_id] == 1
+            acc[1] += visits[request_id] == 1
         return [FixRow(t, n, first) for t, (n, first) in rows.items()]
 
     def planned_time(

@@ -31,8 +31,8 @@ class FirstTimeFixRow:
     Attributes:
         technician_id: The technician.
         fixed: Closed requests on which the technician completed a dispatch order.
-        first_time: Those of them the technician fixed the first time: the request has exactly
-            one dispatch order in all, and it is this completed one.
+        first_time: Those of them the technician fixed the first time: this completed order
+            is the request's only visit (its only order in progress or completed).
         rate: ``first_time / fixed`` (``fixed`` is never 0 in a row).
     """
 
@@ -52,10 +52,15 @@ def first_time_fix(
 
     Counts the ``closed`` requests reported in ``[start, end)`` (``None``: no bound). A request
     is *fixed* by each technician who completed one of its dispatch orders, and fixed *the first
-    time* when it has exactly one dispatch order of any status (so no rejected, cancelled or
-    revisit order) and that one is completed. Reopening is not looked at: a reopened request
-    that needed no second dispatch order still counts as a first-time fix. One grouped query
-    (dispatch orders grouped by request in the database, joined).
+    time* when it was fixed on its first visit: exactly one of its dispatch orders is a visit
+    (work on it started: in progress or completed, :data:`~servicecore.reports.port.VISIT_STATUSES`)
+    and that one is completed. Orders nobody worked on are not visits: a job another technician
+    rejected first, or that was revoked before work started, counts as a first-time fix for the
+    technician who then fixed it on one visit (and no row for the one who rejected it). Two
+    completed orders (a revisit, by the same technician or another) make it no first-time fix
+    for either. Reopening is not looked at: a reopened request that needed no second visit
+    still counts as a first-time fix. One grouped query (visits grouped by request in the
+    database, joined).
 
     Returns:
         Rows ordered by technician id.

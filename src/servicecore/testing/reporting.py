@@ -63,6 +63,7 @@ from servicecore.reports import (
     booking_report,
     dispatch_table,
     failure_causes,
+    first_time_fix,
     parts_usage,
     request_monitoring,
     sla_compliance,
@@ -70,7 +71,7 @@ from servicecore.reports import (
 )
 from servicecore.testing import factories as f
 
-__all__ = ["AS_OF", "NOW", "ReportingContract", "store_known_data"]
+__all__ = ["AS_OF", "NOW", "ReportingContract", "store_fix_data", "store_known_data"]
 
 NOW = f.NOW  # Monday 2026-03-02 09:00 UTC
 H = timedelta(hours=1)
@@ -245,6 +246,38 @@ def store_known_data(storage: Storage, tenant: str) -> None:
         uow.commit()
 
 
+def store_fix_data(storage: Storage, tenant: str) -> None:
+    """Store the closed requests and dispatch orders of the first-time-fix known answers.
+
+    R-1: T-1 rejected it, T-2 fixed it on one visit. R-2: T-3's accepted order was revoked, T-4
+    fixed it on one visit. R-3: T-5 completed an order that did not fix it, T-6 came back and
+    fixed it. R-4: T-7 fixed it on one visit.
+
+    Raises:
+        ServicecoreError: The storage refused it (it is valid: the storage is broken).
+    """
+    closure = _closure(NOW + D)
+    orders = [
+        ("D-1", "R-1", "T-1", DS.REJECTED),
+        ("D-2", "R-1", "T-2", DS.COMPLETED),
+        ("D-3", "R-2", "T-3", DS.REVOKED),
+        ("D-4", "R-2", "T-4", DS.COMPLETED),
+        ("D-5", "R-3", "T-5", DS.COMPLETED),
+        ("D-6", "R-3", "T-6", DS.COMPLETED),
+        ("D-7", "R-4", "T-7", DS.COMPLETED),
+    ]
+    with storage.unit_of_work(tenant) as uow:
+        for i in range(1, 5):
+            uow.requests.add(_request(i, status=RS.CLOSED, closure=closure))
+        for order_id, request_id, technician_id, status in orders:
+            uow.dispatches.add(
+                f.dispatch(
+                    id=order_id, request_id=request_id, technician_id=technician_id, status=status
+                )
+            )
+        uow.commit()
+
+
 def day(d: int, month: int = 3) -> dt.date:
     return dt.date(2026, month, d)
 
@@ -403,6 +436,29 @@ class ReportingContract:
         )
         late = failure_causes(backend, tenant, start=AS_OF)
         assert late.rows == (FailureCauseRow("PX-100", None, T.REPAIR, 1),)
+
+    @pytest.fixture
+    def fixes(self, storage: Storage, tenant: str) -> str:
+        """The tenant holding :func:`store_fix_data` (apart from the main data set)."""
+        store_fix_data(storage, f"{tenant}-fixes")
+        return f"{tenant}-fixes"
+
+    def test_first_time_fix_ignores_orders_nobody_worked_on(
+        self, backend: ReportingBackend, fixes: str
+    ) -> None:
+        rows = {r.technician_id: r for r in first_time_fix(backend, fixes).rows}
+        assert (rows["T-2"].fixed, rows["T-2"].first_time) == (1, 1)
+        assert (rows["T-4"].fixed, rows["T-4"].first_time) == (1, 1)
+        assert "T-1" not in rows
+        assert "T-3" not in rows
+
+    def test_first_time_fix_a_second_visit_is_not_first_time(
+        self, backend: ReportingBackend, fixes: str
+    ) -> None:
+        rows = {r.technician_id: r for r in first_time_fix(backend, fixes).rows}
+        assert (rows["T-5"].fixed, rows["T-5"].first_time) == (1, 0)
+        assert (rows["T-6"].fixed, rows["T-6"].first_time) == (1, 0)
+        assert (rows["T-7"].fixed, rows["T-7"].first_time) == (1, 1)
 
     def test_bad_group_keys_name_the_field(self, backend: ReportingBackend, tenant: str) -> None:
         cases: list[tuple[GroupKey, str]] = [

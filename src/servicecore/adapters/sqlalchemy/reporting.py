@@ -30,6 +30,7 @@ from servicecore.model.technician import Technician
 from servicecore.reports.port import (
     MONEY_LIMIT,
     MONEY_PLACES,
+    VISIT_STATUSES,
     Bucket,
     Condition,
     CountRow,
@@ -353,10 +354,13 @@ class SqlReporting:
         requests = self.tables.aggregates["ServiceRequest"]
         dispatches = self.tables.aggregates["DispatchOrder"]
         per_request = (
-            sa.select(dispatches.c.request_id, sa.func.count().label("orders"))
-            .where(dispatches.c.tenant == tenant)
+            sa.select(dispatches.c.request_id, sa.func.count().label("visits"))
+            .where(
+                dispatches.c.tenant == tenant,
+                dispatches.c.status.in_([s.value for s in VISIT_STATUSES]),
+            )
             .group_by(dispatches.c.request_id)
-            .subquery("orders_per_request")
+            .subquery("visits_per_request")
         )
         where = [
             dispatches.c.tenant == tenant,
@@ -374,7 +378,7 @@ class SqlReporting:
                 dispatches.c.technician_id,
                 sa.func.count(sa.distinct(dispatches.c.request_id)),
                 sa.func.count(
-                    sa.distinct(sa.case((per_request.c.orders == 1, dispatches.c.request_id)))
+                    sa.distinct(sa.case((per_request.c.visits == 1, dispatches.c.request_id)))
                 ),
             )
             .select_from(
