@@ -7,6 +7,11 @@ listed here (each with the function that reads it off the entity), and nothing e
 Slot claims implement "no double booking": a booking or dispatch order that holds a technician's
 time returns its claim from :func:`slot_claim`; two claims of one technician whose ranges overlap
 must never both be committed.
+
+Unique keys (:class:`UniqueKey`) implement "one live record per key": a live product archive
+(draft or registered) is the only live archive of its tenant, product code and serial number.
+The storage kernel checks them at commit and SQL storage enforces them with partial unique
+indexes, so two concurrent units of work can never both commit one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 import attrs
 
 from servicecore.errors import ValidationError
-from servicecore.model.archive import ProductArchive
+from servicecore.model.archive import ArchiveStatus, ProductArchive
 from servicecore.model.booking import Booking
 from servicecore.model.care import CarePlan
 from servicecore.model.common import TimeRange
@@ -36,12 +41,15 @@ from servicecore.model.technician import Technician
 
 __all__ = [
     "AGGREGATES",
+    "LIVE_SERIAL",
     "AggregateSpec",
     "IndexField",
     "SlotClaim",
+    "UniqueKey",
     "index_value",
     "slot_claim",
     "spec_for",
+    "unique_values",
 ]
 
 
@@ -61,6 +69,27 @@ class IndexField:
 
 
 @attrs.frozen
+class UniqueKey:
+    """Indexed fields whose values at most one live entity of an aggregate holds, per tenant.
+
+    An entity holds the key while its ``status`` is one of :attr:`statuses` and none of the
+    key's fields is ``None`` (as in SQL, where a unique index ignores rows with a ``NULL``).
+
+    Attributes:
+        name: The key's name; SQL storage names its index ``uq_<table>_<name>``.
+        fields: The indexed fields that together must be unique, e.g.
+            ``("product_code", "serial_number")``.
+        statuses: The ``status`` values (enum values) of the entities that hold the key.
+        named: The field a refusal names (the one a caller got wrong), e.g. ``"serial_number"``.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    statuses: tuple[str, ...]
+    named: str
+
+
+@attrs.frozen
 class AggregateSpec:
     """How one aggregate is stored.
 
@@ -69,12 +98,14 @@ class AggregateSpec:
         name: The repository attribute on a unit of work, e.g. ``"requests"``.
         cls: The entity class.
         fields: The indexed fields, by name.
+        unique: The unique keys of its live entities (most aggregates have none).
     """
 
     kind: str
     name: str
     cls: type
     fields: Mapping[str, IndexField]
+    unique: tuple[UniqueKey, ...] = ()
 
 
 def _attr(name: str, type_: type = str) -> IndexField:
@@ -89,8 +120,20 @@ def _via(name: str, type_: type, read: Callable[[Any], object]) -> IndexField:
     return IndexField(name, type_, read)
 
 
-def _spec(kind: str, name: str, cls: type, *fields: IndexField) -> AggregateSpec:
-    return AggregateSpec(kind, name, cls, {f.name: f for f in fields})
+def _spec(
+    kind: str, name: str, cls: type, *fields: IndexField, unique: tuple[UniqueKey, ...] = ()
+) -> AggregateSpec:
+    return AggregateSpec(kind, name, cls, {f.name: f for f in fields}, unique)
+
+
+LIVE_SERIAL = UniqueKey(
+    name="live_serial",
+    fields=("product_code", "serial_number"),
+    statuses=tuple(s.value for s in ArchiveStatus.live()),
+    named="serial_number",
+)
+"""One live archive (draft or registered) per product code and serial number; an invalidated
+archive frees its serial for a new one."""
 
 
 AGGREGATES: tuple[AggregateSpec, ...] = (
@@ -105,6 +148,7 @@ AGGREGATES: tuple[AggregateSpec, ...] = (
         _attr("site_id"),
         _attr("warranty_end", date),
         _attr("service_expiry", date),
+        unique=(LIVE_SERIAL,),
     ),
     _spec(
         "ServiceContract",
@@ -246,6 +290,17 @@ def spec_for(what: type | str) -> AggregateSpec:
         label = what.__name__ if isinstance(what, type) else what
         raise ValidationError.single("aggregate", label, "is not a stored aggregate")
     return found
+
+
+def unique_values(spec: AggregateSpec, key: UniqueKey, entity: object) -> tuple[object, ...] | None:
+    """Return the values of ``key``'s fields ``entity`` holds, or ``None`` if it holds none.
+
+    ``None`` when the entity's status is not one of the key's statuses or a field is ``None``.
+    """
+    if spec.fields["status"].read(entity) not in key.statuses:
+        return None
+    values = tuple(spec.fields[name].read(entity) for name in key.fields)
+    return None if any(v is None for v in values) else values
 
 
 def index_value(value: object) -> object:

@@ -7,6 +7,8 @@ the contract is extended, another one expires by the clock; coverage is read on 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -613,3 +615,37 @@ def test_a_racing_run_is_refused_by_storage_and_reports_the_visit_as_existing(
     assert [v.request_id for v in racing.existing] == ["PM:K-1:monthly:A-1:20260331"]
     with storage.unit_of_work(tenant) as uow:
         assert uow.requests.count() == 1
+
+
+def test_two_concurrent_registrations_of_one_serial_exactly_one_commits(
+    open_storage, tenant, clock
+) -> None:
+    writers = 2
+    found_free = threading.Barrier(writers)
+
+    def register(i: int) -> str | Exception:
+        try:
+            with open_storage().unit_of_work(tenant) as uow:
+                archive = ib.register_archive(
+                    cx(uow, CS, clock, policy=POLICY),
+                    archive_id=f"A-{i}",
+                    serial_number="SN-7",
+                    product_code="AC-9000",
+                    customer_id="C-1",
+                    warranty_start=date(2025, 1, 1),
+                    warranty_end=date(2027, 1, 1),
+                )
+                found_free.wait(timeout=30)  # both found the serial free before either commits
+                uow.commit()
+                return archive.id
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(writers) as pool:
+        results = list(pool.map(register, range(writers)))
+    won = [x for x in results if isinstance(x, str)]
+    refused = [x for x in results if isinstance(x, ValidationError)]
+    assert len(won) == 1, results
+    assert [e.errors[0].path for e in refused] == ["serial_number"], results
+    with open_storage().unit_of_work(tenant) as uow:
+        assert [a.id for a in ib.archives_by_serial(cx(uow), "SN-7")] == won

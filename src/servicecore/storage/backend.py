@@ -48,6 +48,12 @@ class Transaction(Protocol):
         Returns:
             ``False`` when refused (the id exists, or the stored version is not ``expected``
             or the entity is gone); the kernel then raises and the transaction rolls back.
+
+        Raises:
+            ValidationError: The backend's own constraint refused a unique key of the
+                aggregate (:class:`~servicecore.catalog.UniqueKey`: a concurrent writer won the
+                race the kernel's check cannot see), naming the key's field. A backend that
+                serialises writers never needs to: the kernel's check inside the batch is final.
         """
         ...
 

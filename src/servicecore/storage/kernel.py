@@ -4,9 +4,10 @@ A unit of work keeps its changes to itself (copies, so that a caller's object ne
 stored state), checks what it can at once against the committed state (ids, versions, the audit
 chain, technician slots), and at commit hands the backend one atomic batch in which the same
 checks are made final: inserts refuse existing ids, updates carry the version they were loaded
-at, audit entries refuse a taken ``seq``, slot claims are checked inside the batch, event ids
-are unique. A failed commit writes nothing and drops the unit of work's changes, as a rollback
-does. After a commit the events are handed to the storage's publisher.
+at, audit entries refuse a taken ``seq``, slot claims and unique keys
+(:class:`~servicecore.catalog.UniqueKey`) are checked inside the batch, event ids are unique. A
+failed commit writes nothing and drops the unit of work's changes, as a rollback does. After a
+commit the events are handed to the storage's publisher.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
-from servicecore.catalog import AGGREGATES, AggregateSpec, SlotClaim, slot_claim, spec_for
+from servicecore.catalog import (
+    AGGREGATES,
+    AggregateSpec,
+    SlotClaim,
+    UniqueKey,
+    slot_claim,
+    spec_for,
+    unique_values,
+)
 from servicecore.errors import (
     AuditChainError,
     ConcurrencyError,
@@ -438,6 +447,9 @@ class KernelUnitOfWork:
                 or the backend refused a concurrent transaction; nothing committed.
             DuplicateId: An added entity or event id exists; nothing committed.
             DoubleBooking: Two claims on a technician's time overlap; nothing committed.
+            ValidationError: Two live entities would hold one unique key (two live archives of
+                one product code and serial number), naming the key's field
+                (``serial_number``); nothing committed.
             StorageError: The backend failed; nothing committed.
         """
         events = tuple(self.events)
@@ -455,6 +467,7 @@ class KernelUnitOfWork:
 
     def _write(self, tx: Transaction, events: tuple[DomainEvent, ...]) -> None:
         tenant = self.tenant
+        self._check_unique()
         for key, base in self.bases.items():
             kind, id = key
             if not tx.save(spec_for(kind), self.pending[key], base):
@@ -472,6 +485,36 @@ class KernelUnitOfWork:
             if not tx.enqueue(event):
                 message = f"event {event.id!r} exists for tenant {tenant}"
                 raise DuplicateId(message) from tx.refusal
+
+    def _check_unique(self) -> None:
+        """Refuse two live entities holding one unique key (inside the batch: final there).
+
+        Raises:
+            ValidationError: This unit of work's entity holds a key another one holds, pending
+                here or committed (and not changed here), naming the key's field.
+        """
+        held: dict[tuple[str, str, tuple[object, ...]], str] = {}
+        for (kind, id), entity in self.pending.items():
+            spec = spec_for(kind)
+            for key in spec.unique:
+                values = unique_values(spec, key, entity)
+                if values is None:
+                    continue
+                first = held.setdefault((kind, key.name, values), id)
+                other = self._holder(spec, key, values) if first == id else first
+                if other is not None:
+                    raise _taken(spec, key, values, other)
+
+    def _holder(
+        self, spec: AggregateSpec, key: UniqueKey, values: tuple[object, ...]
+    ) -> str | None:
+        """Return the id of a committed entity holding ``values`` that this unit of work keeps."""
+        mine = [id for (kind, id) in self.pending if kind == spec.kind]
+        query = Query(equals=dict(zip(key.fields, values, strict=True)))
+        for other in self.backend.select(self.tenant, spec, query, mine):
+            if unique_values(spec, key, other) == values:
+                return str(other.id)
+        return None
 
     def _write_claims(self, tx: Transaction) -> None:
         claiming = [(key, e) for key, e in self.pending.items() if key[0] in _CLAIMING]
@@ -505,6 +548,16 @@ class KernelUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+
+def _taken(
+    spec: AggregateSpec, key: UniqueKey, values: tuple[object, ...], holder: str
+) -> ValidationError:
+    named = dict(zip(key.fields, values, strict=True))
+    held = ", ".join(f"{name} {value}" for name, value in named.items())
+    return ValidationError.single(
+        key.named, named[key.named], f"{held} is already {spec.kind} {holder}"
+    )
 
 
 def _overlap(claim: SlotClaim, other: SlotClaim) -> bool:

@@ -43,6 +43,7 @@ from servicecore.events import DomainEvent
 from servicecore.lifecycle import REQUEST, TransitionContext
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import Actor, Role
+from servicecore.model.archive import ArchiveStatus
 from servicecore.model.audit import verify_chain
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import CustomerId, TimeRange
@@ -61,6 +62,7 @@ __all__ = [
     "SlotContract",
     "StorageContract",
     "TenancyContract",
+    "UniqueKeyContract",
     "UnitOfWorkContract",
 ]
 
@@ -903,6 +905,65 @@ class SlotContract(_Base):
             uow.commit()
 
 
+class UniqueKeyContract(_Base):
+    """One live product archive (draft or registered) per tenant, product code and serial."""
+
+    @staticmethod
+    def _twin(**kw: Any) -> Any:
+        return f.archive(id="A-2", **kw)
+
+    def test_a_second_live_archive_of_a_serial_is_refused_naming_it(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.store(storage, tenant, f.archive(status=ArchiveStatus.REGISTERED))
+        with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError) as info:
+            uow.archives.add(self._twin())
+            uow.commit()
+        assert info.value.errors[0].path == "serial_number"
+        with storage.unit_of_work(tenant) as uow:
+            assert [a.id for a in uow.archives.query()] == ["A-1"]
+
+    def test_two_live_archives_of_a_serial_in_one_unit_of_work_are_refused(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError) as info:
+            uow.archives.add(f.archive())
+            uow.archives.add(self._twin())
+            uow.commit()
+        assert info.value.errors[0].path == "serial_number"
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.archives.count() == 0
+
+    def test_an_invalidated_archive_frees_its_serial(self, storage: Storage, tenant: str) -> None:
+        self.store(storage, tenant, f.archive(status=ArchiveStatus.INVALIDATED))
+        self.store(storage, tenant, self._twin())
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.archives.count() == 2
+
+    def test_invalidating_and_taking_a_serial_in_one_unit_of_work(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.store(storage, tenant, f.archive(status=ArchiveStatus.REGISTERED))
+        with storage.unit_of_work(tenant) as uow:
+            old = uow.archives.get("A-1")
+            old.status = ArchiveStatus.INVALIDATED
+            uow.archives.update(old)
+            uow.archives.add(self._twin())
+            uow.commit()
+        with storage.unit_of_work(tenant) as uow:
+            live = uow.archives.query(Query(equals={"status": ArchiveStatus.live()}))
+            assert [a.id for a in live] == ["A-2"]
+
+    def test_another_product_or_tenant_may_use_the_serial(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.store(storage, tenant, f.archive())
+        self.store(storage, tenant, self._twin(product_code="HEATER-5"))
+        self.store(storage, f"{tenant}-other", f.archive())
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.archives.count() == 2
+
+
 def _run_threads(n: int, work: Callable[[int, Callable[[], None]], Any]) -> list[Any]:
     """Run ``work(i, sync)`` in ``n`` threads started together; ``sync()`` is a second rendezvous.
 
@@ -1010,6 +1071,26 @@ class ConcurrencyContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert [b.id for b in uow.bookings.query()] == won
 
+    def test_concurrent_archives_of_one_serial_exactly_one_commits(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        def register(i: int, sync: Callable[[], None]) -> str:
+            archive = f.archive(id=f"A-{i}", status=ArchiveStatus.REGISTERED)
+            with storage.unit_of_work(tenant) as uow:
+                uow.archives.add(archive)
+                sync()  # every writer has found the serial free before anyone commits
+                uow.commit()
+            return archive.id
+
+        results = _run_threads(self.writers, register)
+        won = [r for r in results if isinstance(r, str)]
+        refused = [r for r in results if isinstance(r, ValidationError)]
+        assert len(won) == 1, results
+        assert len(refused) == self.writers - 1, results
+        assert all(e.errors[0].path == "serial_number" for e in refused), results
+        with storage.unit_of_work(tenant) as uow:
+            assert [a.id for a in uow.archives.query()] == won
+
     def test_units_of_work_of_different_tenants_run_side_by_side(self, storage: Storage) -> None:
         tenants = [f"t-{uuid.uuid4().hex[:12]}" for _ in range(4)]
 
@@ -1032,6 +1113,7 @@ class StorageContract(
     AuditContract,
     TenancyContract,
     SlotContract,
+    UniqueKeyContract,
     ConcurrencyContract,
 ):
     """Every suite at once: subclass this and give a ``storage_factory`` fixture."""

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, read_options
-from servicecore.adapters.sqlalchemy.errors import is_unique_violation, translate
+from servicecore.adapters.sqlalchemy.errors import is_unique_violation, translate, violates_index
 from servicecore.adapters.sqlalchemy.rows import (
     audit_row,
     entity_from_data,
@@ -28,8 +28,9 @@ from servicecore.adapters.sqlalchemy.rows import (
     event_row,
     row_audit_entry,
 )
-from servicecore.adapters.sqlalchemy.tables import Tables
+from servicecore.adapters.sqlalchemy.tables import Tables, unique_index_name
 from servicecore.catalog import AggregateSpec, SlotClaim, index_value
+from servicecore.errors import ValidationError
 from servicecore.events import DomainEvent
 from servicecore.model.audit import AuditEntry
 from servicecore.model.common import TimeRange
@@ -145,12 +146,29 @@ class _Batch:
     def save(self, spec: AggregateSpec, entity: Any, expected: int | None) -> bool:
         self.doing = f"writing {spec.kind} {entity.id}"
         row = entity_row(self.tenant, spec, entity)
-        if expected is None:
-            return self._unique(self.tables.aggregates[spec.kind].insert(), row)
-        del row["tenant"], row["id"]
-        row.update(b_tenant=self.tenant, b_id=entity.id, b_version=expected)
-        update = self.statements.by_id[spec.kind][2]
-        return bool(self.conn.execute(update, row).rowcount == 1)
+        table = self.tables.aggregates[spec.kind]
+        try:
+            if expected is None:
+                self.conn.execute(table.insert(), row)
+                return True
+            del row["tenant"], row["id"]
+            row.update(b_tenant=self.tenant, b_id=entity.id, b_version=expected)
+            update = self.statements.by_id[spec.kind][2]
+            return bool(self.conn.execute(update, row).rowcount == 1)
+        except sa.exc.IntegrityError as exc:
+            for key in spec.unique:
+                columns = ("tenant", *key.fields)
+                if violates_index(exc, unique_index_name(table.name, key), table.name, columns):
+                    # A concurrent unit of work committed the key after the kernel's check.
+                    raise ValidationError.single(
+                        key.named,
+                        getattr(entity, key.named),
+                        f"is already held by another live {spec.kind} (committed concurrently)",
+                    ) from exc
+            if expected is None and is_unique_violation(exc):
+                self.refusal = exc
+                return False
+            raise
 
     def claims(self, technician_id: str, period: TimeRange) -> Sequence[SlotClaim]:
         self.doing = f"checking technician {technician_id}'s time"

@@ -7,13 +7,13 @@ rest is read off the driver error: PostgreSQL's SQLSTATE, SQLite's message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
 from servicecore.errors import ConcurrencyError, DoubleBooking, ServicecoreError, StorageError
 
-__all__ = ["is_unique_violation", "translate"]
+__all__ = ["is_unique_violation", "translate", "violates_index"]
 
 _UNIQUE = "23505"
 _EXCLUSION = "23P01"
@@ -35,6 +35,21 @@ def is_unique_violation(exc: sa.exc.DBAPIError) -> bool:
     if isinstance(name, str):
         return name in _SQLITE_UNIQUE
     return isinstance(exc, sa.exc.IntegrityError) and "UNIQUE constraint failed" in str(exc.orig)
+
+
+def violates_index(exc: sa.exc.DBAPIError, index: str, table: str, columns: Sequence[str]) -> bool:
+    """Whether ``exc`` is a unique violation of the unique index ``index`` on ``table``.
+
+    PostgreSQL names the index; SQLite names the table's columns instead
+    (``UNIQUE constraint failed: archives.tenant, archives.serial_number``).
+    """
+    if not is_unique_violation(exc):
+        return False
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None) == index
+    message = str(exc.orig)
+    return all(f"{table}.{column}" in message for column in columns)
 
 
 def translate(

@@ -5,7 +5,9 @@ this module is what the adapter's statements are built from. :func:`tables_for` 
 for a :class:`~servicecore.adapters.sqlalchemy.naming.Naming` (prefix and schema); the module
 attributes are the set without prefix or schema.
 
-Every table's key starts with ``tenant``: a unit of work's statements always filter on it.
+Every table's key starts with ``tenant``: a unit of work's statements always filter on it. A
+:class:`~servicecore.catalog.UniqueKey` of an aggregate is a partial unique index over
+``tenant`` and the key's columns, on the rows whose ``status`` holds the key.
 """
 
 from __future__ import annotations
@@ -20,9 +22,18 @@ from sqlalchemy.types import TypeEngine
 
 from servicecore.adapters.sqlalchemy.naming import Naming
 from servicecore.adapters.sqlalchemy.types import JSON_DATA, TEXT, UTCDateTime
-from servicecore.catalog import AGGREGATES, AggregateSpec
+from servicecore.catalog import AGGREGATES, AggregateSpec, UniqueKey
 
-__all__ = ["AGGREGATE_TABLES", "Tables", "audit", "metadata", "outbox", "slots", "tables_for"]
+__all__ = [
+    "AGGREGATE_TABLES",
+    "Tables",
+    "audit",
+    "metadata",
+    "outbox",
+    "slots",
+    "tables_for",
+    "unique_index_name",
+]
 
 
 def _column_type(field_type: type) -> TypeEngine[Any]:
@@ -116,7 +127,7 @@ class Tables:
             for field, f in spec.fields.items()
         ]
         indexes = [sa.Index(f"ix_{name}_{field}", "tenant", field, "id") for field in spec.fields]
-        return sa.Table(
+        table = sa.Table(
             name,
             self.metadata,
             sa.Column("tenant", TEXT, primary_key=True),
@@ -126,6 +137,22 @@ class Tables:
             sa.Column("data", JSON_DATA, nullable=False),
             *indexes,
         )
+        for key in spec.unique:
+            live = table.c.status.in_(key.statuses)
+            sa.Index(
+                unique_index_name(name, key),
+                table.c.tenant,
+                *(table.c[field] for field in key.fields),
+                unique=True,
+                sqlite_where=live,
+                postgresql_where=live,
+            )
+        return table
+
+
+def unique_index_name(table: str, key: UniqueKey) -> str:
+    """Return the name of the partial unique index enforcing ``key`` on ``table`` (its name)."""
+    return f"uq_{table}_{key.name}"
 
 
 @cache
