@@ -81,7 +81,8 @@ def desk(open_storage, tenant, notifier, tmp_path):
     return desk
 
 
-def contract_without_penalties(desk):
+def contract_without_penalties(desk, **kw):
+    """Contract K-1 of C-1 on A-1: SLA terms for normal priority, no penalty terms."""
     contract = desk.contracts.create_contract(
         SUP,
         customer_id="C-1",
@@ -92,14 +93,26 @@ def contract_without_penalties(desk):
         sla_terms=[
             SlaTerm(
                 priority=Priority.NORMAL,
-                response=timedelta(hours=2),
-                resolution=timedelta(hours=8),
+                response=timedelta(hours=kw.pop("response_hours", 2)),
+                resolution=timedelta(hours=kw.pop("resolution_hours", 8)),
             )
         ],
-        contract_id="K-1",
+        contract_id=kw.pop("contract_id", "K-1"),
+        **kw,
     )
     desk.contracts.activate_contract(SUP, contract.id)
     return contract
+
+
+def repair(desk, **kw):
+    """A repair request of C-1 on A-1 opened by customer service (``kw`` overrides fields)."""
+    fields = {
+        "customer_id": "C-1",
+        "service_type": ServiceType.REPAIR,
+        "symptoms": "Warm air",
+        "archive_id": "A-1",
+    } | kw
+    return desk.requests.open_request(CS, **fields)
 
 
 def repaired(desk, **kw):
@@ -132,14 +145,7 @@ def repaired(desk, **kw):
 
 def test_the_sla_of_a_contract_without_penalty_terms_prices_nothing(desk):
     contract_without_penalties(desk)
-    request = desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        contract_id="K-1",
-    )
+    request = repair(desk, symptoms="Warm air", contract_id="K-1")
     desk.clock.advance(timedelta(days=3))
     outcome = desk.requests.sla_report(CS, request.id)
     assert outcome is not None
@@ -161,14 +167,7 @@ def test_a_survey_is_recorded_under_a_contract_without_penalty_terms(desk):
 
 def test_a_warning_ahead_is_followed_by_the_overdue_warning(desk, notifier):
     contract_without_penalties(desk)
-    desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        contract_id="K-1",
-    )
+    repair(desk, symptoms="Warm air", contract_id="K-1")
     team = [(NotificationChannel.EMAIL, "desk@example.com")]
     settings = AlertSettings(response=timedelta(hours=1), resolution=timedelta(hours=1))
     desk.clock.advance(timedelta(hours=2, minutes=30))  # response due at 10:00: within the hour
@@ -247,9 +246,7 @@ def test_a_request_that_needs_no_visit_closes_directly(desk, kind):
 def test_a_repair_does_not_close_without_a_visit(desk):
     from servicecore.errors import TransitionRefused
 
-    request = desk.requests.open_request(
-        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
-    )
+    request = repair(desk, symptoms="x")
     with pytest.raises(TransitionRefused, match="without dispatch"):
         desk.requests.close_consult(CS, request.id, "told them to wait")
 
@@ -282,9 +279,7 @@ def test_another_request_still_cannot_take_the_booked_time(desk):
     from servicecore.errors import DoubleBooking
 
     booking, _ = _booked_request(desk)
-    other = desk.requests.open_request(
-        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
-    )
+    other = repair(desk, symptoms="x")
     with pytest.raises(DoubleBooking):
         desk.dispatch.assign(SUP, other.id, "T-7", booking.slot)
 
@@ -294,14 +289,7 @@ def test_another_request_still_cannot_take_the_booked_time(desk):
 
 def test_planning_a_day_goes_around_the_technicians_booked_time(desk):
     booking = _booking(desk)  # T-7, Tuesday 09:00-11:00
-    request = desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        location=f.HERE,
-    )
+    request = repair(desk, symptoms="Warm air", location=f.HERE)
     tuesday = MONDAY + timedelta(days=1)
     plan = desk.dispatch.plan_day(SUP, tuesday, "Asia/Jakarta", time_limit=1, seed=1)
     result, orders = plan.result, plan.orders
@@ -320,14 +308,7 @@ def test_planning_a_day_goes_around_the_technicians_booked_time(desk):
 
 
 def test_planning_today_dispatches_nothing_before_now(desk):
-    desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        location=f.HERE,
-    )
+    repair(desk, symptoms="Warm air", location=f.HERE)
     desk.clock.advance(timedelta(hours=7))  # Monday 14:00 in Jakarta
     plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
     assert len(plan.orders) == 1
@@ -338,9 +319,7 @@ def test_planning_today_dispatches_nothing_before_now(desk):
 
 
 def test_a_request_without_a_location_is_reported_as_left_out(desk):
-    request = desk.requests.open_request(
-        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
-    )
+    request = repair(desk, symptoms="x")
     plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
     assert [(x.request_id, x.reason) for x in plan.left_out] == [(request.id, "no_location")]
 
@@ -386,24 +365,9 @@ def test_a_maintenance_visit_generated_ahead_counts_its_sla_from_its_window(desk
         duration_minutes=60,
         required_skills=("hvac",),
     )
-    contract = desk.contracts.create_contract(
-        SUP,
-        customer_id="C-1",
-        archive_ids=["A-1"],
-        start=date(2026, 1, 1),
-        end=date(2026, 12, 31),
-        calendar=OFFICE,
-        sla_terms=[
-            SlaTerm(
-                priority=Priority.NORMAL,
-                response=timedelta(hours=4),
-                resolution=timedelta(hours=16),
-            )
-        ],
-        maintenance_plans=[plan],
-        contract_id="K-PM",
+    contract_without_penalties(
+        desk, response_hours=4, resolution_hours=16, maintenance_plans=[plan], contract_id="K-PM"
     )
-    desk.contracts.activate_contract(SUP, contract.id)
     run = desk.jobs.generate_maintenance_requests(SYSTEM, horizon_days=30)
     (visit,) = run.generated
     with desk.storage.unit_of_work(desk.tenant) as uow:
@@ -466,9 +430,7 @@ def test_bookings_without_a_technician_take_the_free_technicians_one_by_one(desk
 def test_a_dispatch_that_has_already_ended_is_refused(desk):
     from servicecore.errors import ValidationError
 
-    request = desk.requests.open_request(
-        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="x", archive_id="A-1"
-    )
+    request = repair(desk, symptoms="x")
     week_ago = at(MONDAY - timedelta(days=7), 9)
     with pytest.raises(ValidationError) as info:
         desk.dispatch.assign(
@@ -481,9 +443,7 @@ def test_a_dispatch_that_has_already_ended_is_refused(desk):
 
 
 def _started(desk):
-    request = desk.requests.open_request(
-        CS, customer_id="C-1", service_type=ServiceType.REPAIR, symptoms="Dead", archive_id="A-1"
-    )
+    request = repair(desk, symptoms="Dead")
     now = desk.clock.now()
     order = desk.dispatch.assign(
         SUP, request.id, "T-7", TimeRange(now + timedelta(hours=1), now + timedelta(hours=3))
@@ -691,14 +651,7 @@ def test_planning_today_goes_around_work_held_since_before_now(desk):
     desk.dispatch.accept_dispatch(TECH, order.id)
     desk.clock.advance(booking.slot.start + timedelta(hours=1) - desk.clock.now())
     desk.dispatch.start_dispatch(TECH, order.id)
-    desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        location=f.HERE,
-    )
+    repair(desk, symptoms="Warm air", location=f.HERE)
     day = booking.slot.start.astimezone(JAKARTA).date()
     plan = desk.dispatch.plan_day(SUP, day, "Asia/Jakarta", time_limit=1, seed=1)
     assert len(plan.orders) == 1
@@ -720,14 +673,7 @@ class Staff:
 
 def test_a_warning_goes_to_the_person_responsible_for_the_record(desk, notifier):
     contract_without_penalties(desk)
-    request = desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        contract_id="K-1",
-    )
+    request = repair(desk, symptoms="Warm air", contract_id="K-1")
     assert request.responsible_id == CS.id
     staff = Staff({CS.id: [(NotificationChannel.EMAIL, "siti@example.com")]})
     team = [(NotificationChannel.EMAIL, "desk@example.com")]
@@ -765,14 +711,6 @@ def test_a_request_in_a_territory_is_planned_for_a_technician_of_that_territory(
             tech.territories = (area,)
             uow.technicians.update(tech)
         uow.commit()
-    request = desk.requests.open_request(
-        CS,
-        customer_id="C-1",
-        service_type=ServiceType.REPAIR,
-        symptoms="Warm air",
-        archive_id="A-1",
-        location=f.HERE,
-        territory="south",
-    )
+    request = repair(desk, symptoms="Warm air", location=f.HERE, territory="south")
     plan = desk.dispatch.plan_day(SUP, MONDAY, "Asia/Jakarta", time_limit=1, seed=1)
     assert [(o.request_id, o.technician_id) for o in plan.orders] == [(request.id, "T-8")]

@@ -304,6 +304,14 @@ def _when(cx: CommandContext, booking: Booking) -> str:
     return f"{start:%a %d %b %Y %H:%M}-{end:%H:%M} ({start.tzname()})"
 
 
+def _issue_token(cx: CommandContext, booking: Booking) -> None:
+    """Give the booking a check-in token valid until its slot ends (when the desk signs)."""
+    if cx.settings.signer is not None:
+        booking.check_in_token = cx.settings.signer.issue(
+            cx.uow.tenant, booking.id, booking.reference, booking.slot.end
+        )
+
+
 def _tell(cx: CommandContext, booking: Booking, key: str, subject: str, text: str) -> None:
     """Send the customer one step of their booking (seed 003 confirms every step), after commit.
 
@@ -341,10 +349,7 @@ def confirm_booking(
     booking = _load(cx.uow, booking_id)
     cx.check("confirm_booking", booking)
     cx.fire(BOOKING, booking, "confirm")
-    if cx.settings.signer is not None:
-        booking.check_in_token = cx.settings.signer.issue(
-            cx.uow.tenant, booking.id, booking.reference, booking.slot.end
-        )
+    _issue_token(cx, booking)
     cx.uow.bookings.update(booking)
     _tell(
         cx,
@@ -380,10 +385,8 @@ def reschedule_booking(
     old = booking.slot
     payload = {"from": old, "to": new_slot}
     cx.fire(BOOKING, booking, "reschedule", payload=payload, given=Facts(new_slot=new_slot))
-    if booking.check_in_token is not None and cx.settings.signer is not None:
-        booking.check_in_token = cx.settings.signer.issue(
-            cx.uow.tenant, booking.id, booking.reference, booking.slot.end
-        )
+    if booking.check_in_token is not None:
+        _issue_token(cx, booking)  # the old token names the old slot's end: a new one
     cx.uow.bookings.update(booking)
     _tell(
         cx,
