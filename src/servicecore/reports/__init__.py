@@ -10,6 +10,7 @@ its own: ``storage.reporting()``)::
 from servicecore.reports.money import IncomeCostMarginRow, income_cost_margin
 from servicecore.reports.penalties import SlaPenaltyRow, sla_penalties
 from servicecore.reports.port import (
+    BookedRequest,
     Bucket,
     Condition,
     CountRow,
@@ -34,6 +35,7 @@ from servicecore.reports.quality import QualityRow, quality_tracking
 from servicecore.reports.report import MissingExtra, Report
 from servicecore.reports.standard import (
     AGE_BANDS,
+    BookingListRow,
     BookingRow,
     DispatchRow,
     FailureCauseRow,
@@ -41,6 +43,7 @@ from servicecore.reports.standard import (
     RequestMonitoringRow,
     SlaComplianceRow,
     TechnicianPerformanceRow,
+    booking_list,
     booking_report,
     dispatch_table,
     failure_causes,
@@ -58,6 +61,8 @@ from servicecore.reports.technicians import (
 
 __all__ = [
     "AGE_BANDS",
+    "BookedRequest",
+    "BookingListRow",
     "BookingRow",
     "Bucket",
     "Condition",
@@ -91,6 +96,7 @@ __all__ = [
     "TechnicianPerformanceRow",
     "TimeUnit",
     "UtilisationRow",
+    "booking_list",
     "booking_report",
     "dispatch_table",
     "failure_causes",

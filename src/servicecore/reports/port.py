@@ -19,6 +19,7 @@ import attrs
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
 from servicecore.model.audit import AuditEntry
+from servicecore.model.booking import Booking
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Priority
@@ -29,6 +30,7 @@ __all__ = [
     "MONEY_LIMIT",
     "MONEY_PLACES",
     "VISIT_STATUSES",
+    "BookedRequest",
     "Bucket",
     "Condition",
     "CountRow",
@@ -369,6 +371,20 @@ class SlaContractRow:
     count: int
 
 
+@attrs.frozen
+class BookedRequest:
+    """One row of :meth:`ReportingBackend.booked_requests`: a booking and a request from it.
+
+    Attributes:
+        booking: The booking.
+        request: A service request opened from it (``ServiceRequest.booking_id``), ``None``
+            when none was.
+    """
+
+    booking: Booking
+    request: ServiceRequest | None
+
+
 class ReportingBackend(Protocol):
     """Aggregate queries for reports; one implementation per storage.
 
@@ -482,6 +498,24 @@ class ReportingBackend(Protocol):
 
         Returns:
             One row per technician with at least one fix, in no particular order.
+
+        Raises:
+            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
+                after ``start``.
+        """
+        ...
+
+    def booked_requests(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[BookedRequest]:
+        """List the bookings whose slot starts in ``[start, end)``, each with its requests.
+
+        ``None``: no bound. A booking with several requests opened from it gives one row per
+        request; one without gives one row with ``request=None``. On SQL storage the bookings
+        are filtered and outer-joined to the requests (on ``booking_id``) in the database.
+
+        Returns:
+            The rows, in no particular order.
 
         Raises:
             ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not

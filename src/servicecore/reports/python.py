@@ -25,6 +25,7 @@ from servicecore.model.technician import Technician
 from servicecore.ports import Storage
 from servicecore.reports.port import (
     VISIT_STATUSES,
+    BookedRequest,
     Bucket,
     Condition,
     CountRow,
@@ -230,6 +231,25 @@ class PythonReporting:
             acc[0] += 1
             acc[1] += visits[request_id] == 1
         return [FixRow(t, n, first) for t, (n, first) in rows.items()]
+
+    def booked_requests(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[BookedRequest]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.booked_requests`."""
+        check_range(start, end)
+        opened: dict[str, list[ServiceRequest]] = {}
+        request: ServiceRequest
+        for request in self._records(tenant, "requests"):
+            if request.booking_id is not None:
+                opened.setdefault(request.booking_id, []).append(request)
+        rows = []
+        for booking in self._records(tenant, "bookings"):
+            begin = booking.slot.start
+            if (start is not None and begin < start) or (end is not None and begin >= end):
+                continue
+            found: list[ServiceRequest | None] = [*opened.get(booking.id, [])] or [None]
+            rows += [BookedRequest(booking, r) for r in found]
+        return rows
 
     def planned_time(
         self,

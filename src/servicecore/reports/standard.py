@@ -34,6 +34,7 @@ from servicecore.reports.report import Report
 
 __all__ = [
     "AGE_BANDS",
+    "BookingListRow",
     "BookingRow",
     "DispatchRow",
     "FailureCauseRow",
@@ -41,6 +42,7 @@ __all__ = [
     "RequestMonitoringRow",
     "SlaComplianceRow",
     "TechnicianPerformanceRow",
+    "booking_list",
     "booking_report",
     "dispatch_table",
     "failure_causes",
@@ -149,6 +151,112 @@ def booking_report(
         )
     )
     return Report.of("Bookings", BookingRow, rows)
+
+
+@attrs.frozen
+class BookingListRow:
+    """One booking, who booked it, where, and what became of the request opened from it.
+
+    Attributes:
+        reference: The reference number the customer was given.
+        booking_id: The booking's id.
+        slot_start: When the booked slot starts.
+        slot_end: When it ends.
+        channel: How the booking came in.
+        status: The booking's lifecycle state.
+        customer_id: The host's id for the customer.
+        customer_name: The customer's name.
+        phone: The customer's phone number, or ``None``.
+        email: The customer's e-mail address, or ``None``.
+        address: Where the service happens (may be empty).
+        latitude: Its latitude.
+        longitude: Its longitude.
+        request_id: The service request opened from the booking, ``None`` while none is.
+        request_status: That request's lifecycle state, ``None`` without a request.
+        closed_at: When the request was closed, ``None`` while it is not.
+        closure_summary: What was done (the closure's summary), ``None`` while not closed.
+        fault_cause: The cause found, ``None`` while none is recorded.
+    """
+
+    reference: str
+    booking_id: str
+    slot_start: datetime
+    slot_end: datetime
+    channel: Channel
+    status: BookingStatus
+    customer_id: str
+    customer_name: str
+    phone: str | None
+    email: str | None
+    address: str
+    latitude: float
+    longitude: float
+    request_id: str | None
+    request_status: RequestStatus | None
+    closed_at: datetime | None
+    closure_summary: str | None
+    fault_cause: str | None
+
+
+def booking_list(
+    backend: ReportingBackend,
+    tenant: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report[BookingListRow]:
+    """The booking list (seed 000): each booking with customer, location and service result.
+
+    Lists the bookings whose slot starts in ``[start, end)`` (``None``: no bound) with their
+    reference, slot, channel and status, the customer's identity (id, name, phone, e-mail), the
+    location (address and coordinates) and the service request opened from the booking (its
+    id and status, and once closed its closing time, summary and fault cause). A booking with
+    no request has one row with empty request columns; one with several requests (a request
+    cancelled and another opened) has one row per request. The counting report is
+    :func:`booking_report`. One query on SQL storage: the bookings of the range outer-joined to
+    their requests in the database.
+
+    Returns:
+        Rows ordered by slot start, reference and request id (a booking without request
+        first).
+
+    Raises:
+        ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not after
+            ``start``.
+    """
+    _range("slot_start", start, end)
+    rows = []
+    for found in backend.booked_requests(tenant, start, end):
+        booking, request = found.booking, found.request
+        closure = None if request is None else request.closure
+        rows.append(
+            BookingListRow(
+                reference=booking.reference,
+                booking_id=booking.id,
+                slot_start=booking.slot.start,
+                slot_end=booking.slot.end,
+                channel=booking.channel,
+                status=booking.status,
+                customer_id=booking.customer.customer_id,
+                customer_name=booking.customer.name,
+                phone=booking.customer.phone,
+                email=booking.customer.email,
+                address=booking.location.address,
+                latitude=booking.location.lat,
+                longitude=booking.location.lon,
+                request_id=None if request is None else request.id,
+                request_status=None if request is None else request.status,
+                closed_at=None if closure is None else closure.closed_at,
+                closure_summary=None if closure is None else closure.summary,
+                fault_cause=None if request is None else request.fault_cause,
+            )
+        )
+    rows.sort(key=lambda r: (r.slot_start, r.reference, _none_first(r.request_id)))
+    return Report.of("Booking list", BookingListRow, rows)
+
+
+def _none_first(value: str | None) -> tuple[bool, str]:
+    return (value is not None, value or "")
 
 
 @attrs.frozen

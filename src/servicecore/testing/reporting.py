@@ -45,6 +45,7 @@ from servicecore.model.request import Closure, RequestStatus
 from servicecore.model.request import RequestStatus as RS  # noqa: N817
 from servicecore.ports import Storage
 from servicecore.reports import (
+    BookingListRow,
     BookingRow,
     Bucket,
     Condition,
@@ -60,6 +61,7 @@ from servicecore.reports import (
     Stored,
     TechnicianPerformanceRow,
     TimeUnit,
+    booking_list,
     booking_report,
     dispatch_table,
     failure_causes,
@@ -147,6 +149,7 @@ def store_known_data(storage: Storage, tenant: str) -> None:
         _request(
             1,
             **urgent,
+            booking_id="B-1",
             responded_at=NOW + H / 2,
             closure=_closure(NOW + 5 * H),
             fault_cause="relay burnt",
@@ -159,7 +162,7 @@ def store_known_data(storage: Storage, tenant: str) -> None:
             status=RequestStatus.IN_PROGRESS,
             fault_cause="relay burnt",
         ),
-        _request(3, **normal, archive_id="A-2", fault_cause="seal leak"),
+        _request(3, **normal, archive_id="A-2", fault_cause="seal leak", booking_id="B-4"),
         _request(4, **normal, status=RequestStatus.CANCELLED),
         _request(5, priority=Priority.LOW, reported_at=NOW - 10 * D),
         _request(
@@ -345,6 +348,51 @@ class ReportingContract:
         start = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
         ranged = booking_report(backend, tenant, start=start, end=start + dt.timedelta(days=6))
         assert [r.status for r in ranged.rows] == [BS.CANCELLED, BS.COMPLETED]
+
+    def test_booking_list_gives_customer_location_and_service_result(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        first = booking_list(backend, tenant).rows[0]
+        assert first == BookingListRow(
+            reference="REF-1",
+            booking_id="B-1",
+            slot_start=NOW + H,
+            slot_end=NOW + 3 * H,
+            channel=C.ONLINE,
+            status=BS.CONFIRMED,
+            customer_id="C-1",
+            customer_name="Budi",
+            phone="+62 812 555 0101",
+            email=None,
+            address="Jl. Sudirman 1, Jakarta",
+            latitude=-6.2,
+            longitude=106.8,
+            request_id="R-1",
+            request_status=RS.CLOSED,
+            closed_at=NOW + 5 * H,
+            closure_summary="fixed",
+            fault_cause="relay burnt",
+        )
+
+    def test_booking_list_lists_every_booking_in_slot_order(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        rows = booking_list(backend, tenant).rows
+        assert [(r.reference, r.request_id, r.request_status) for r in rows] == [
+            ("REF-1", "R-1", RS.CLOSED),
+            ("REF-2", None, None),
+            ("REF-3", None, None),
+            ("REF-4", "R-3", RS.OPEN),
+            ("REF-5", None, None),
+            ("REF-6", None, None),
+        ]
+        assert rows[3].closure_summary is None
+
+    def test_booking_list_within_a_range(self, backend: ReportingBackend, tenant: str) -> None:
+        start = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+        rows = booking_list(backend, tenant, start=start, end=start + 6 * D).rows
+        assert [r.reference for r in rows] == ["REF-3", "REF-4"]
+        assert booking_list(backend, "nobody").rows == ()
 
     def test_sla_compliance(self, backend: ReportingBackend, tenant: str) -> None:
         def row(

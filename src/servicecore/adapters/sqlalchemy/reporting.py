@@ -23,6 +23,7 @@ from servicecore.adapters.sqlalchemy.naming import Naming
 from servicecore.adapters.sqlalchemy.tables import Tables, tables_for
 from servicecore.catalog import spec_for
 from servicecore.model.audit import AuditEntry
+from servicecore.model.booking import Booking
 from servicecore.model.contract import ServiceContract
 from servicecore.model.enums import Priority
 from servicecore.model.request import ServiceRequest
@@ -31,6 +32,7 @@ from servicecore.reports.port import (
     MONEY_LIMIT,
     MONEY_PLACES,
     VISIT_STATUSES,
+    BookedRequest,
     Bucket,
     Condition,
     CountRow,
@@ -394,6 +396,41 @@ class SqlReporting:
         return [
             FixRow(str(technician), int(n), int(first))
             for technician, n, first in (tuple(r) for r in self._rows(statement))
+        ]
+
+    def booked_requests(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> list[BookedRequest]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.booked_requests`.
+
+        One query: the bookings of the range (on the indexed ``slot_start``) outer-joined to
+        the requests on ``booking_id``; only the matching documents are read.
+        """
+        check_range(start, end)
+        bookings = self.tables.aggregates["Booking"]
+        requests = self.tables.aggregates["ServiceRequest"].alias("booked_request")
+        where = [bookings.c.tenant == tenant]
+        if start is not None:
+            where.append(_condition(bookings.c.slot_start, Condition("slot_start", Op.GE, start)))
+        if end is not None:
+            where.append(_condition(bookings.c.slot_start, Condition("slot_start", Op.LT, end)))
+        statement = (
+            sa.select(bookings.c.data, requests.c.data)
+            .select_from(
+                bookings.outerjoin(
+                    requests,
+                    (requests.c.tenant == bookings.c.tenant)
+                    & (requests.c.booking_id == bookings.c.id),
+                )
+            )
+            .where(*where)
+        )
+        return [
+            BookedRequest(
+                structure(booking, Booking),
+                None if request is None else structure(request, ServiceRequest),
+            )
+            for booking, request in (tuple(r) for r in self._rows(statement))
         ]
 
     def planned_time(
