@@ -45,3 +45,13 @@ def test_validator_accepts_good_and_refuses_bad_naming_the_field(
         validator(None, attribute(), bad)
     assert caught.value.errors[0].path == "field"
     assert caught.value.errors[0].value == bad
+
+
+@pytest.mark.parametrize("bad", ["R-1\n", "R-1\r\n", "\nR-1"])
+def test_an_id_with_a_line_break_is_refused(bad):
+    from servicecore.errors import ValidationError
+    from servicecore.testing import factories as f
+
+    with pytest.raises(ValidationError) as info:
+        f.request(id=bad)
+    assert info.value.errors[0].path == "id"

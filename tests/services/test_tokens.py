@@ -60,3 +60,10 @@ def test_a_naive_expiry_is_refused():
 
 def test_the_qr_image_is_a_png():
     assert qr_png(issue()).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_token_with_characters_outside_ascii_is_malformed_not_a_crash():
+    signer = TokenSigner(b"k" * 32)
+    token = signer.issue("acme", "B-1", "SB-1", datetime(2030, 1, 1, tzinfo=UTC))
+    with pytest.raises(TokenError, match="malformed"):
+        signer.verify(token + "é", datetime(2029, 1, 1, tzinfo=UTC))

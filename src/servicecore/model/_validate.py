@@ -21,8 +21,8 @@ from servicecore.errors import ValidationError
 T = TypeVar("T")
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 def fail(attribute: attrs.Attribute[Any], value: object, message: str) -> ValidationError:
@@ -32,7 +32,7 @@ def fail(attribute: attrs.Attribute[Any], value: object, message: str) -> Valida
 
 def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """An id: 1-128 characters, letters, digits and ``. _ : / @ -``, starting alphanumeric."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise fail(attribute, value, "must be an id: 1-128 of A-Z a-z 0-9 . _ : / @ -")
 
 
@@ -52,7 +52,7 @@ def text(max_len: int = 10_000, *, allow_empty: bool = False) -> Validator:
 
 def currency(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """An ISO 4217 currency code: three upper-case letters."""
-    if not isinstance(value, str) or not _CURRENCY_RE.match(value):
+    if not isinstance(value, str) or not _CURRENCY_RE.fullmatch(value):
         raise fail(attribute, value, "must be an ISO 4217 code such as 'EUR'")
 
 

@@ -101,6 +101,8 @@ class TokenSigner:
         if not isinstance(token, str):
             raise TokenError("a check-in token is a string")
         token = token.removeprefix(QR_SCHEME)
+        if not token.isascii():  # a token is base64 and hex; compare_digest refuses non-ASCII
+            raise TokenError("malformed check-in token")
         payload, sep, signature = token.partition(".")
         if not sep or not payload or not signature:
             raise TokenError("malformed check-in token")
