@@ -69,7 +69,7 @@ from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
 from servicecore.model.technician import Shift, Technician
 from servicecore.ports import CustomerContact
-from servicecore.reports.html import standard_sections, write_html
+from servicecore.reports.html import header_for, standard_sections, write_html
 from servicecore.services import care
 from servicecore.services.context import CommandContext, DeskSettings, command
 from servicecore.services.desk import ServiceDesk
@@ -510,8 +510,18 @@ def run_demo(
         report = out / "servicecore-report.html"
         step(f"report for managers written to {report}")
         backend = reporting_for(storage)
-        sections = standard_sections(backend, TENANT, clock.now())
-        write_html(report, sections, title="PT Sejuk Abadi: service report")
+        start = _at(MONDAY, 0)
+        end = _at(MONDAY + timedelta(days=days), 0)
+        sections = standard_sections(backend, TENANT, clock.now(), start=start, end=end)
+        write_html(
+            report,
+            sections,
+            title="Service report",
+            header=header_for(backend, TENANT, "PT Sejuk Abadi", start, end),
+            plans=[(r.day, r.plan) for r in reports if r.plan is not None],
+            locale="en_ID",
+            generated=clock.now().astimezone(JAKARTA),
+        )
     storage.close()
     penalties = [r.penalty for r in reports if r.penalty is not None]
     total_penalty = None

@@ -24,6 +24,7 @@ from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.enums import Channel, EvidenceKind, Priority, ServiceType, SolutionType
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import NotificationChannel
+from servicecore.scheduling import Result
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.tokens import QR_SCHEME
 
@@ -62,6 +63,7 @@ class DayReport:
         closed: Requests closed that day.
         penalty: What the day's SLA breaches cost under the contract.
         alerts: Alerts the end-of-day alert job raised.
+        plan: The scheduler's plan of the day (minutes from the day's midnight in Jakarta).
     """
 
     day: date
@@ -73,6 +75,7 @@ class DayReport:
     closed: int
     penalty: Money | None
     alerts: int
+    plan: Result | None = None
 
 
 @attrs.define
@@ -172,6 +175,7 @@ class Week:
             closed=closed,
             penalty=penalty,
             alerts=len(run.raised),
+            plan=plan.result,
         )
 
     def _slots(self, first: bool) -> tuple[tuple[str, int], ...]:
@@ -192,6 +196,7 @@ class Week:
             closed=0,
             penalty=None,
             alerts=0,
+            plan=plan.result,
         )
 
     def _reference(self, booking_id: str) -> str:
