@@ -261,11 +261,25 @@ def wrapped(orig):
     [
         (psycopg.errors.SerializationFailure("could not serialize"), ConcurrencyError),
         (psycopg.errors.DeadlockDetected("deadlock detected"), ConcurrencyError),
+        (
+            psycopg.errors.DeadlockDetected(
+                "deadlock detected\nCONTEXT:  while checking exclusion constraint on tuple "
+                '(0,6) in relation "technician_slots"'
+            ),
+            DoubleBooking,
+        ),
         (psycopg.errors.ExclusionViolation("conflicting key value"), DoubleBooking),
         (psycopg.errors.DiskFull("no space left"), StorageError),
         (psycopg.errors.UniqueViolation("duplicate key"), StorageError),
     ],
-    ids=["serialization", "deadlock", "exclusion", "other", "unique-without-meaning"],
+    ids=[
+        "serialization",
+        "deadlock",
+        "deadlock-over-overlapping-claims",
+        "exclusion",
+        "other",
+        "unique-without-meaning",
+    ],
 )
 def test_postgres_errors_translate_by_sqlstate(orig, expected):
     error = translate(wrapped(orig), "committing")

@@ -66,13 +66,17 @@ def translate(
 
     Returns:
         ``on_unique()`` for a unique violation, :class:`DoubleBooking` for the technician-slot
-        exclusion constraint, :class:`ConcurrencyError` for serialization failures and
-        deadlocks, :class:`StorageError` for anything else.
+        exclusion constraint (also a deadlock inside its check), :class:`ConcurrencyError` for
+        other serialization failures and deadlocks, :class:`StorageError` for anything else.
     """
     if on_unique is not None and is_unique_violation(exc):
         return on_unique()
     state = _sqlstate(exc)
     if state == _EXCLUSION:
+        return DoubleBooking(f"{what}: the technician's time is already held ({exc.orig})")
+    if state in _RETRY and "exclusion constraint" in str(exc.orig):
+        # Two transactions claiming overlapping time can deadlock inside the exclusion check
+        # itself: the loser's answer is that the time is taken, as with a plain violation.
         return DoubleBooking(f"{what}: the technician's time is already held ({exc.orig})")
     if state in _RETRY:
         return ConcurrencyError(f"{what}: a concurrent transaction won; retry ({exc.orig})")
