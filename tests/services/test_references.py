@@ -12,7 +12,9 @@ def test_a_new_reference_has_the_documented_shape_and_verifies():
 
 
 def test_references_do_not_repeat_in_practice():
-    assert len({new_reference() for _ in range(5000)}) == 5000
+    # 32**6 bodies: about one run in a hundred sees one repeat among 5,000 (booking retries a
+    # taken reference); three or more would mean the generator is broken (odds ~1e-7).
+    assert len({new_reference() for _ in range(5000)}) >= 4998
 
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
