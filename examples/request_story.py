@@ -121,7 +121,12 @@ def photo(i: int, kind: EvidenceKind) -> Evidence:
 
 policy = ClosurePolicy(min_photos_before=2, min_photos_after=2)
 evidence = [photo(1, EvidenceKind.PHOTO_BEFORE), photo(2, EvidenceKind.PHOTO_BEFORE)]
-close_facts = {"processing_orders": [work], "evidence": evidence, "closure_policy": policy}
+close_facts = {
+    "processing_orders": [work],
+    "evidence": evidence,
+    "dispatches": [order],
+    "closure_policy": policy,
+}
 try:
     REQUEST.fire(request, "close", at(172, tech, "switch replaced", **close_facts), trail)
 except ClosurePolicyError as exc:
