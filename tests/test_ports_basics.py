@@ -64,3 +64,15 @@ def test_an_event_payload_must_be_json_safe(payload):
 def test_an_event_needs_an_aware_time():
     with pytest.raises(ValidationError, match="occurred_at"):
         event(occurred_at=datetime(2026, 1, 1))
+
+
+def test_a_query_limit_beyond_what_a_database_can_count_is_refused():
+    import pytest
+
+    from servicecore.catalog import spec_for
+    from servicecore.errors import ValidationError
+    from servicecore.ports import Query
+
+    with pytest.raises(ValidationError) as info:
+        Query(limit=10**30).check(spec_for("ServiceRequest"))
+    assert info.value.errors[0].path == "limit"

@@ -93,6 +93,10 @@ def _check_value(path: str, value: object, ftype: type, allow_many: bool) -> Non
         raise ValidationError.single(path, value, f"must be a {ftype.__name__} for this field")
 
 
+_MAX_LIMIT = 2**31 - 1
+"""The largest page a query may ask for: what every database can take as a row count."""
+
+
 @attrs.frozen(kw_only=True)
 class Query:
     """Which entities to return, in which order, how many.
@@ -153,9 +157,11 @@ class Query:
             )
         limit: object = self.limit
         if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+            not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= _MAX_LIMIT
         ):
-            problems.append(ValidationError.single("limit", limit, "must be an int >= 1"))
+            problems.append(
+                ValidationError.single("limit", limit, f"must be an int from 1 to {_MAX_LIMIT}")
+            )
         after: object = self.after
         if after is not None and (
             not isinstance(after, tuple) or len(after) != 2 or not isinstance(after[1], str)

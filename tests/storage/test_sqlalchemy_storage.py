@@ -446,3 +446,11 @@ def test_a_failure_on_the_last_write_of_a_commit_leaves_nothing_of_it(shared_eng
     with shared_engine.connect() as conn:
         assert conn.execute(sa.select(t.slots).where(t.slots.c.tenant == who)).first() is None
     assert [e.id for e in storage.pending_events(who)] == ["ev-1"]
+
+
+def test_a_url_whose_database_driver_is_not_installed_names_it():
+    from servicecore.adapters.sqlalchemy.engine import make_engine
+
+    with pytest.raises(ValidationError, match="driver") as info:
+        make_engine("mysql://user@host/db")
+    assert info.value.errors[0].path == "url"

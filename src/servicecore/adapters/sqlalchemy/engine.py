@@ -76,7 +76,8 @@ def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:
     """Return an engine for ``target`` (an engine is used as given, plus the SQLite settings).
 
     Raises:
-        ValidationError: As for :func:`to_url`.
+        ValidationError: As for :func:`to_url`; the URL's database driver is not installed
+            (field ``url``).
     """
     if isinstance(target, sa.Engine):
         engine = target
@@ -85,7 +86,16 @@ def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:
         kwargs: dict[str, Any] = {}
         if url.get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False}
-        engine = sa.create_engine(url, **kwargs)
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except ImportError as exc:  # the URL names a database whose driver is not installed
+            raise ValidationError.single(
+                "url",
+                url.render_as_string(hide_password=True),
+                f"needs the database driver {exc.name or 'for it'}, which is not installed; "
+                "servicecore supports SQLite (built in) and PostgreSQL "
+                '(pip install "servicecore[postgres]")',
+            ) from exc
     if engine.dialect.name == "sqlite" and not sa.event.contains(
         engine, "connect", _sqlite_connect
     ):
