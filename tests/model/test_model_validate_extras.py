@@ -55,3 +55,27 @@ def test_an_id_with_a_line_break_is_refused(bad):
     with pytest.raises(ValidationError) as info:
         f.request(id=bad)
     assert info.value.errors[0].path == "id"
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [("Warm\x00air", "NUL"), ("Warm air \ud800", "surrogate")],
+    ids=["nul", "lone-surrogate"],
+)
+def test_text_no_database_can_store_is_refused_naming_the_field(bad, why):
+    from servicecore.testing import factories as f
+
+    with pytest.raises(ValidationError, match=why) as info:
+        f.request(symptoms=bad)
+    assert info.value.errors[0].path == "symptoms"
+
+
+def test_a_reason_with_a_lone_surrogate_is_a_validation_error():
+    from datetime import datetime
+
+    from servicecore.lifecycle import TransitionContext
+    from servicecore.model.actor import SYSTEM
+
+    with pytest.raises(ValidationError) as info:
+        TransitionContext(actor=SYSTEM, at=datetime(2026, 3, 2, tzinfo=UTC), reason="late \udc80")
+    assert info.value.errors[0].path == "reason"

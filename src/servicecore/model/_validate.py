@@ -23,6 +23,7 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def fail(attribute: attrs.Attribute[Any], value: object, message: str) -> ValidationError:
@@ -37,11 +38,19 @@ def identifier(_: object, attribute: attrs.Attribute[Any], value: object) -> Non
 
 
 def text(max_len: int = 10_000, *, allow_empty: bool = False) -> Validator:
-    """A string of at most ``max_len`` characters; not blank unless ``allow_empty``."""
+    """A string of at most ``max_len`` characters; not blank unless ``allow_empty``.
+
+    NUL characters and lone surrogates are refused: no database stores them (PostgreSQL refuses
+    both), so a record holding one would be accepted by one storage and refused by another.
+    """
 
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, str):
             raise fail(attribute, value, "must be a string")
+        if "\x00" in value:
+            raise fail(attribute, value, "must not contain NUL characters")
+        if _SURROGATE_RE.search(value):
+            raise fail(attribute, value, "must be valid Unicode (it holds a lone surrogate)")
         if not allow_empty and not value.strip():
             raise fail(attribute, value, "must not be blank")
         if len(value) > max_len:

@@ -158,8 +158,12 @@ def _ids() -> st.SearchStrategy[Any]:
 
 
 def texts(max_size: int = 40) -> st.SearchStrategy[str]:
-    """Non-blank text of at most ``max_size`` characters (any Unicode, e.g. Chinese)."""
-    return st.text(min_size=1, max_size=max_size).filter(lambda s: bool(s.strip()))
+    """Non-blank text of at most ``max_size`` characters (any storable Unicode, e.g. Chinese).
+
+    NUL and lone surrogates are left out: the model refuses them (no database stores them).
+    """
+    storable = st.characters(exclude_characters="\x00", codec="utf-8")
+    return st.text(storable, min_size=1, max_size=max_size).filter(lambda s: bool(s.strip()))
 
 
 def currencies() -> st.SearchStrategy[str]:
