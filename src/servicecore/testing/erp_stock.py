@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+import attrs
 import pytest
 
 from servicecore.adapters.erp_memory import MOVEMENT_KINDS, InMemoryInventory
@@ -69,6 +70,10 @@ def _mv(
         from_warehouse=source,
         to_warehouse=dest,
     )
+
+
+_KEYED_OUT = attrs.evolve(_mv("sales_outbound", "RELAY-7", 3, "W-MAIN", None), key="PR-1:issue:0")
+"""Three relays out of the main warehouse, keyed as a requisition's first issued line."""
 
 
 def _levels(inventory: Inventory, pairs: Iterable[tuple[str, str]]) -> list[int]:
@@ -112,38 +117,17 @@ class InventoryContract:
 
     def test_a_keyed_movement_is_made_once(self, inventory: Inventory) -> None:
         """A repeat of a keyed movement moves nothing and answers with the first document."""
-        keyed = StockMovement(
-            kind="sales_outbound",
-            reference="PR-1",
-            part_code="RELAY-7",
-            quantity=3,
-            from_warehouse="W-MAIN",
-            to_warehouse=None,
-            key="PR-1:issue:0",
-        )
+        keyed = _KEYED_OUT
         first = inventory.move(keyed)
         assert inventory.move(keyed) == first
         assert inventory.on_hand("W-MAIN", "RELAY-7") == 47
 
     def test_undoing_a_keyed_movement_frees_its_key(self, inventory: Inventory) -> None:
         """After a reversal that names the key, the keyed movement may be made again."""
-        keyed = StockMovement(
-            kind="sales_outbound",
-            reference="PR-1",
-            part_code="RELAY-7",
-            quantity=3,
-            from_warehouse="W-MAIN",
-            to_warehouse=None,
-            key="PR-1:issue:0",
-        )
+        keyed = _KEYED_OUT
         inventory.move(keyed)
-        back = StockMovement(
-            kind="return",
-            reference="PR-1",
-            part_code="RELAY-7",
-            quantity=3,
-            from_warehouse=None,
-            to_warehouse="W-MAIN",
+        back = attrs.evolve(
+            _mv("return", "RELAY-7", 3, None, "W-MAIN"),
             key="PR-1:issue:0:reversal",
             undoes="PR-1:issue:0",
         )

@@ -157,17 +157,7 @@ def dispatch_transfer(
     on_hand = {
         x.part_code: inventory.on_hand(transfer.from_warehouse, x.part_code) for x in transfer.lines
     }
-    ctx = cx.transition(facts=Facts(on_hand=on_hand))
-    movements = keyed(_transfer_moves(transfer, leaving=True), "dispatch")
-    documents = fire_and_move(TRANSFER, transfer, "dispatch", ctx, cx.uow, inventory, movements)
-    cx.uow.transfers.update(transfer)
-    event(
-        cx,
-        "TransferDispatched",
-        transfer,
-        {"from_warehouse": transfer.from_warehouse, "lines": line_payload(movements, documents)},
-    )
-    return transfer
+    return _move(cx, transfer, inventory, "dispatch", Facts(on_hand=on_hand))
 
 
 @command("plan_parts")
@@ -187,16 +177,29 @@ def receive_transfer(
     """
     transfer = cx.uow.transfers.get(transfer_id)
     cx.check(PLAN_COMMAND, transfer)
-    movements = keyed(_transfer_moves(transfer, leaving=False), "receive")
-    ctx = cx.transition()
-    documents = fire_and_move(TRANSFER, transfer, "receive", ctx, cx.uow, inventory, movements)
+    return _move(cx, transfer, inventory, "receive", None)
+
+
+def _move(
+    cx: CommandContext,
+    transfer: TransferRequest,
+    inventory: Inventory,
+    trigger: str,
+    facts: Facts | None,
+) -> TransferRequest:
+    """Fire ``dispatch`` (parts leave the source) or ``receive`` (they arrive) with the ERP."""
+    leaving = trigger == "dispatch"
+    movements = keyed(_transfer_moves(transfer, leaving=leaving), trigger)
+    ctx = cx.transition(facts=facts)
+    documents = fire_and_move(TRANSFER, transfer, trigger, ctx, cx.uow, inventory, movements)
     cx.uow.transfers.update(transfer)
-    event(
-        cx,
-        "TransferReceived",
-        transfer,
-        {"to_warehouse": transfer.to_warehouse, "lines": line_payload(movements, documents)},
+    where = (
+        {"from_warehouse": transfer.from_warehouse}
+        if leaving
+        else {"to_warehouse": transfer.to_warehouse}
     )
+    name = "TransferDispatched" if leaving else "TransferReceived"
+    event(cx, name, transfer, where | {"lines": line_payload(movements, documents)})
     return transfer
 
 
