@@ -157,13 +157,16 @@ def _ids() -> st.SearchStrategy[Any]:
     return identifiers()
 
 
+# NUL and lone surrogates: the model refuses them (no database stores them).
+_STORABLE = st.characters(exclude_characters="\x00", codec="utf-8")
+
+
 def texts(max_size: int = 40) -> st.SearchStrategy[str]:
     """Non-blank text of at most ``max_size`` characters (any storable Unicode, e.g. Chinese).
 
     NUL and lone surrogates are left out: the model refuses them (no database stores them).
     """
-    storable = st.characters(exclude_characters="\x00", codec="utf-8")
-    return st.text(storable, min_size=1, max_size=max_size).filter(lambda s: bool(s.strip()))
+    return st.text(_STORABLE, min_size=1, max_size=max_size).filter(lambda s: bool(s.strip()))
 
 
 def currencies() -> st.SearchStrategy[str]:
@@ -202,7 +205,7 @@ def geo_points() -> st.SearchStrategy[GeoPoint]:
         GeoPoint,
         lat=st.floats(min_value=-90, max_value=90),
         lon=st.floats(min_value=-180, max_value=180),
-        address=st.text(max_size=40),
+        address=st.text(_STORABLE, max_size=40),
     )
 
 
@@ -886,6 +889,6 @@ def survey_results() -> st.SearchStrategy[SurveyResult]:
         answered_at=aware_datetimes(),
         sla_met=st.booleans(),
         technician_id=st.none() | _ids(),
-        comment=st.text(max_size=100),
+        comment=st.text(_STORABLE, max_size=100),
         version=st.integers(0, 1000),
     )
