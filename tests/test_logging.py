@@ -61,6 +61,17 @@ def test_a_failed_outbox_delivery_is_a_warning(desk, caplog):
     assert warnings[0].tenant == "acme"
 
 
+def test_a_publisher_failing_after_commit_is_a_warning_naming_tenant_and_events(caplog):
+    def down(_tenant, _events):
+        raise ConnectionError("broker down")
+
+    caplog.set_level(logging.DEBUG, logger="servicecore")
+    open_consult(ServiceDesk(MemoryStorage(publisher=down), tenant="acme"))
+    failures = [r for r in caplog.records if r.name == "servicecore.storage"]
+    assert [r.levelno for r in failures] == [logging.WARNING]
+    assert (failures[0].tenant, failures[0].events) == ("acme", 1)
+
+
 def test_the_library_installs_no_handlers():
     import servicecore.adapters.amqp
     import servicecore.scheduling  # noqa: F401

@@ -35,13 +35,25 @@ def hand_over(
     try:
         publisher(tenant, events)
     except Exception:
-        log.exception(
-            "publishing %d event(s) of tenant %s failed; they stay pending", len(events), tenant
+        # A delivery failure is a WARNING (the observability rule): nothing is lost, the events
+        # stay pending and the next delivery retries them.
+        log.warning(
+            "publishing %d event(s) of tenant %s failed; they stay pending",
+            len(events),
+            tenant,
+            exc_info=True,
+            extra={"tenant": tenant, "events": len(events)},
         )
         return False
     try:
         acknowledge(tenant, [e.id for e in events])
     except ServicecoreError:
-        log.exception("acknowledging %d event(s) of tenant %s failed", len(events), tenant)
+        log.warning(
+            "acknowledging %d event(s) of tenant %s failed; they will be delivered again",
+            len(events),
+            tenant,
+            exc_info=True,
+            extra={"tenant": tenant, "events": len(events)},
+        )
         return False
     return True
