@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from servicecore.model.common import CustomerId, Money, QuoteId, RequestId
-from servicecore.model.quote import PartLine, Quote, QuoteStatus, ServiceLine
+from servicecore.model.quote import PartLine, Quote, QuoteRevision, QuoteStatus, ServiceLine
 from servicecore.ports import Receivable
 
 __all__ = [
@@ -161,47 +161,40 @@ def quote_versions(quote: Quote) -> list[QuoteVersion]:
     Raises:
         ValidationError: A line is in another currency than the quote.
     """
-    found: list[QuoteVersion] = []
-    for rev in quote.revisions:
-        price, cost = _totals(rev.service_lines, rev.part_lines, quote.currency)
-        found.append(
-            QuoteVersion(
-                quote_id=quote.id,
-                number=rev.quote_version,
-                current=False,
-                currency=quote.currency,
-                service_lines=rev.service_lines,
-                part_lines=rev.part_lines,
-                valid_until=rev.valid_until,
-                total_price=price,
-                total_cost=cost,
-                estimated_profit=price - cost,
-                margin=_margin(price, price - cost),
-                changed_at=rev.changed_at,
-                changed_by=rev.changed_by,
-                reason=rev.reason,
-            )
-        )
-    price, cost = _totals(quote.service_lines, quote.part_lines, quote.currency)
-    found.append(
-        QuoteVersion(
-            quote_id=quote.id,
-            number=quote.quote_version,
-            current=True,
-            currency=quote.currency,
-            service_lines=quote.service_lines,
-            part_lines=quote.part_lines,
-            valid_until=quote.valid_until,
-            total_price=price,
-            total_cost=cost,
-            estimated_profit=price - cost,
-            margin=_margin(price, price - cost),
-            changed_at=None,
-            changed_by=None,
-            reason=None,
-        )
+    versions = [
+        _version(quote, rev, rev.quote_version, rev.changed_at, rev.changed_by, rev.reason)
+        for rev in quote.revisions
+    ]
+    versions.append(_version(quote, quote, quote.quote_version, None, None, None))
+    return versions
+
+
+def _version(
+    quote: Quote,
+    lines: Quote | QuoteRevision,
+    number: int,
+    changed_at: datetime | None,
+    changed_by: str | None,
+    reason: str | None,
+) -> QuoteVersion:
+    # The current quote and a past revision carry the same lines; only the change record differs.
+    price, cost = _totals(lines.service_lines, lines.part_lines, quote.currency)
+    return QuoteVersion(
+        quote_id=quote.id,
+        number=number,
+        current=lines is quote,
+        currency=quote.currency,
+        service_lines=lines.service_lines,
+        part_lines=lines.part_lines,
+        valid_until=lines.valid_until,
+        total_price=price,
+        total_cost=cost,
+        estimated_profit=price - cost,
+        margin=_margin(price, price - cost),
+        changed_at=changed_at,
+        changed_by=changed_by,
+        reason=reason,
     )
-    return found
 
 
 def quote_summary(quote: Quote) -> QuoteSummary:
