@@ -9,7 +9,9 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.model.enums import SolutionType
-from servicecore.reports.port import MoneyKind, ReportingBackend, check_range
+from servicecore.reports import queries
+from servicecore.reports.port import ReportingBackend, check_range
+from servicecore.reports.queries import MoneyKind
 from servicecore.reports.report import Report
 
 __all__ = ["IncomeCostMarginRow", "income_cost_margin"]
@@ -65,7 +67,7 @@ def income_cost_margin(
     """
     check_range(start, end)
     totals: dict[tuple[str, str | None, date], dict[MoneyKind, Decimal]] = {}
-    for row in backend.money_totals(tenant, start, end):
+    for row in queries.money_totals(backend, tenant, start, end):
         key = (row.currency, row.solution_type, row.month)
         if row.refused:
             raise ValidationError.single(

@@ -9,7 +9,9 @@ import attrs
 
 from servicecore.model.enums import Priority
 from servicecore.model.sla import sla_outcome
-from servicecore.reports.port import ReportingBackend, SlaTargetStatus, check_as_of
+from servicecore.reports import queries
+from servicecore.reports.port import ReportingBackend, check_as_of
+from servicecore.reports.queries import SlaTargetStatus
 from servicecore.reports.report import Report
 
 __all__ = ["SlaPenaltyRow", "sla_penalties"]
@@ -66,15 +68,15 @@ def sla_penalties(backend: ReportingBackend, tenant: str, as_of: datetime) -> Re
     at = check_as_of(as_of)
     met: dict[tuple[str, Priority], int] = {}
     breached: dict[tuple[str, Priority], int] = {}
-    for row in backend.sla_contract_counts(tenant, at):
+    for row in queries.sla_contract_counts(backend, tenant, at):
         key = (row.contract_id, row.priority)
         if row.status is SlaTargetStatus.MET:
             met[key] = met.get(key, 0) + row.count
         elif row.status is SlaTargetStatus.BREACHED:
             breached[key] = breached.get(key, 0) + row.count
-    requests = backend.sla_breached(tenant, at)
+    requests = queries.sla_breached(backend, tenant, at)
     contract_ids = sorted({str(r.contract_id) for r in requests} | {c for c, _ in met})
-    contracts = {str(c.id): c for c in backend.contracts(tenant, contract_ids)}
+    contracts = {str(c.id): c for c in queries.contracts(backend, tenant, contract_ids)}
     incurred: dict[tuple[str, Priority], Decimal] = {}
     late: dict[tuple[str, Priority], int] = {}
     for request in requests:

@@ -1,9 +1,27 @@
-"""The reporting port: a few aggregate queries over the stored aggregates' indexed fields.
+"""The reporting port: a small query core that every storage implements once.
 
-Reports are built from these queries only, so that on SQL storage the counting happens in the
-database (``GROUP BY`` / ``COUNT`` on the indexed columns) and only the groups travel back. The
-queries name aggregates by their repository name (``"requests"``) and fields by their indexed
-name in :mod:`servicecore.catalog`; time buckets are computed in UTC.
+A backend answers five questions about the stored aggregates: grouped counts
+(:meth:`~ReportingBackend.count_by`), grouped sums of a number
+(:meth:`~ReportingBackend.sum_by`), of the items of a stored list
+(:meth:`~ReportingBackend.sum_items`) and of money, exactly
+(:meth:`~ReportingBackend.sum_money`), and the records matching filters
+(:meth:`~ReportingBackend.list_records`). Queries name aggregates by their repository name
+(``"requests"``) and address values through a small expression language:
+
+* an indexed field's name (:mod:`servicecore.catalog`) or ``"id"``;
+* :class:`Stored`: a value inside the stored record that is not indexed;
+* :class:`Related`: a value of another record this one points to (an outer join);
+* :class:`Bucket`: the day, week or month a date falls in (UTC);
+* :class:`Case`: the label of the first branch whose filters hold;
+
+and filters: :class:`Condition` (a value compared with a constant, or with another value of the
+same record through :class:`Other`), :class:`AnyOf` (alternatives), :class:`Audited` (the
+record's audit trail has an entry with a trigger) and :class:`Another` (another record of the
+same aggregate shares a value, optionally within a time window before this one).
+
+The named reports (:mod:`servicecore.reports.queries`) are built from these once, for every
+backend; on SQL storage each core query is one statement, so the counting happens in the
+database and only the groups travel back.
 """
 
 from __future__ import annotations
@@ -12,44 +30,36 @@ import enum
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
 from servicecore.catalog import spec_for
 from servicecore.errors import ValidationError
-from servicecore.model.audit import AuditEntry
-from servicecore.model.booking import Booking
-from servicecore.model.contract import ServiceContract
-from servicecore.model.dispatch import DispatchStatus
-from servicecore.model.enums import Priority
-from servicecore.model.request import ServiceRequest
-from servicecore.model.technician import Technician
 
 __all__ = [
     "MONEY_LIMIT",
     "MONEY_PLACES",
-    "VISIT_STATUSES",
-    "BookedRequest",
+    "Another",
+    "AnyOf",
+    "Audited",
     "Bucket",
+    "Case",
     "Condition",
     "CountRow",
-    "FixRow",
+    "Filter",
     "GroupKey",
     "ItemSumRow",
-    "MoneyKind",
-    "MoneyRow",
+    "MoneySumRow",
     "Op",
-    "PlannedRow",
-    "QualityCountRow",
+    "Other",
     "Related",
     "ReportingBackend",
-    "SlaContractRow",
-    "SlaCountRow",
-    "SlaTargetStatus",
+    "Seconds",
     "Stored",
     "SumRow",
     "TimeUnit",
+    "ValueRef",
     "bucket_start",
     "check_as_of",
     "check_item_query",
@@ -57,27 +67,19 @@ __all__ = [
     "check_query",
     "check_range",
     "check_window",
-    "classify_target",
     "money_refused",
+    "ref_type",
 ]
 
 MONEY_PLACES = 4
-"""Amounts summed by :meth:`ReportingBackend.money_totals` may have at most this many decimals."""
+"""Amounts summed by :meth:`ReportingBackend.sum_money` may have at most this many decimals."""
 
 MONEY_LIMIT = Decimal(10) ** 11
-"""Amounts summed by :meth:`ReportingBackend.money_totals` must be below this in absolute value.
+"""Amounts summed by :meth:`ReportingBackend.sum_money` must be below this in absolute value.
 
 SQLite sums text decimals through floats; the SQLite backend sums integers of 1/10,000 units
 instead, converted from a double: ``ROUND(amount * 10000)`` is exact while the product stays
 below 10^15 (the double's rounding error there is under 0.25), hence 10^11 at 4 decimals."""
-
-
-VISIT_STATUSES = (DispatchStatus.IN_PROGRESS, DispatchStatus.COMPLETED)
-"""The dispatch orders that are visits, as first-time fixes count them: work on them started.
-
-A rejected order (declined while only assigned) and a revoked one (withdrawn before work
-started) never brought anyone to the job, so they are not attempts at fixing it; nor is an
-order still assigned or accepted."""
 
 
 class TimeUnit(enum.Enum):
@@ -90,83 +92,181 @@ class TimeUnit(enum.Enum):
 
 
 class Op(enum.Enum):
-    """How a :class:`Condition` compares an indexed field with its value."""
+    """How a :class:`Condition` compares a value with its operand.
+
+    Every comparison but the null tests is false when the record's value is absent (``None``),
+    as in SQL.
+    """
 
     EQ = "eq"
+    NE = "ne"
     IN = "in"
     GE = "ge"
-    """Field not ``None`` and ``>=`` the value."""
+    GT = "gt"
+    LE = "le"
     LT = "lt"
-    """Field not ``None`` and ``<`` the value."""
     IS_NULL = "is_null"
     NOT_NULL = "not_null"
 
 
 @attrs.frozen
-class Bucket:
-    """A group key: the start (a :class:`~datetime.date`) of the time bucket a field falls in.
-
-    Attributes:
-        field: An indexed ``datetime`` or ``date`` field.
-        unit: Day, week (starting Monday) or month, in UTC.
-    """
-
-    field: str
-    unit: TimeUnit
-
-
-@attrs.frozen
 class Stored:
-    """A group key: a text value stored in the record but not indexed, e.g. ``("fault_cause",)``.
+    """A value stored in the record but not indexed, e.g. ``Stored(("fault_cause",))``.
 
-    On SQL storage it is read from the JSON ``data`` column in the database. Use it for text
-    (and enum) values: other JSON values come back in each database's own text form.
+    On SQL storage it is read from the JSON ``data`` column in the database.
 
     Attributes:
         path: Attribute names from the record down to the value.
+        type: ``str`` (text and enum values) or ``datetime`` (compared and bucketed as an
+            instant).
     """
 
     path: tuple[str, ...]
+    type: type = str
 
 
 @attrs.frozen
 class Related:
-    """A group key: an indexed field of another record that this record points to.
+    """A value of another record that this record points to through an indexed field.
 
-    For example ``Related("archives", "archive_id", "product_code")`` groups service requests
-    by the product code of their product archive (``None`` when there is none). On SQL storage
+    For example ``Related("archives", "archive_id", "product_code")`` is the product code of a
+    service request's product archive (``None`` when there is none). ``field`` may itself be a
+    :class:`Stored` value of the other record or another :class:`Related` hop. On SQL storage
     this is an outer join in the database.
 
     Attributes:
         aggregate: The other aggregate's repository name.
-        via: The indexed field of the record that holds the other record's id.
-        field: The indexed field of the other record to group by.
+        via: The indexed field of this record that holds the other record's id.
+        field: What to read off the other record.
     """
 
     aggregate: str
     via: str
-    field: str
+    field: str | Stored | Related
 
 
-GroupKey = str | Bucket | Stored | Related
-"""What :meth:`ReportingBackend.count_by` may group by: an indexed field's name, a time bucket, a
-stored value, or a related record's indexed field."""
+ValueRef = str | Stored | Related
+"""A value of a record: an indexed field's name (or ``"id"``), a stored value or a related
+record's value."""
+
+
+@attrs.frozen
+class Bucket:
+    """A group key: the start (a :class:`~datetime.date`) of the time bucket a value falls in.
+
+    Attributes:
+        field: A ``datetime`` or ``date`` value (an indexed field, or a related one).
+        unit: Day, week (starting Monday) or month, in UTC.
+    """
+
+    field: ValueRef
+    unit: TimeUnit
+
+
+@attrs.frozen
+class Other:
+    """A :class:`Condition` operand: another value of the same record.
+
+    Attributes:
+        field: The value compared with.
+    """
+
+    field: ValueRef
 
 
 @attrs.frozen
 class Condition:
-    """A filter on an indexed field.
+    """A filter: one value of the record compared with an operand.
 
     Attributes:
-        field: The indexed field.
+        field: The value tested.
         op: The comparison.
-        value: The value (enums are compared by value; a tuple for :attr:`Op.IN`; ignored by
-            the null tests).
+        value: A constant (enums are compared by value; a tuple for :attr:`Op.IN`; ignored by
+            the null tests) or :class:`Other`.
     """
 
-    field: str
+    field: ValueRef
     op: Op
     value: object = None
+
+
+@attrs.frozen
+class AnyOf:
+    """A filter that holds when every filter of at least one alternative holds.
+
+    Attributes:
+        alternatives: Tuples of filters.
+    """
+
+    alternatives: tuple[tuple[Filter, ...], ...]
+
+
+@attrs.frozen
+class Audited:
+    """A filter: the record's audit trail holds an entry with this trigger.
+
+    Attributes:
+        trigger: The lifecycle trigger, e.g. ``"reopen"``.
+    """
+
+    trigger: str
+
+
+@attrs.frozen
+class Another:
+    """A filter: another record of the same aggregate has the same ``key`` value.
+
+    With ``at`` and ``within``, the other record's ``at`` must also lie in
+    ``(this.at - within, this.at]``. With ``present=False`` the filter holds when no such
+    record exists. A record whose ``key`` is ``None`` has no other record.
+
+    Attributes:
+        key: The indexed field both records share.
+        where: Conditions (on indexed fields) the other record must meet.
+        at: An indexed datetime field for the window.
+        within: The window's length (a positive timedelta).
+        present: Whether such a record must exist (``True``) or must not (``False``).
+    """
+
+    key: str
+    where: tuple[Condition, ...] = ()
+    at: str | None = None
+    within: timedelta | None = None
+    present: bool = True
+
+
+Filter = Condition | AnyOf | Audited | Another
+"""A filter of a query."""
+
+
+@attrs.frozen
+class Case:
+    """A group key: the label of the first branch whose filters all hold, else ``default``.
+
+    Attributes:
+        branches: ``(filters, label)`` pairs, tried in order.
+        default: The label when no branch holds.
+    """
+
+    branches: tuple[tuple[tuple[Filter, ...], str], ...]
+    default: str
+
+
+GroupKey = str | Bucket | Stored | Related | Case
+"""What a query may group by."""
+
+
+@attrs.frozen
+class Seconds:
+    """A :meth:`ReportingBackend.sum_by` value: the seconds from one datetime field to another.
+
+    Attributes:
+        start: An indexed datetime field.
+        end: An indexed datetime field.
+    """
+
+    start: str
+    end: str
 
 
 @attrs.frozen
@@ -203,137 +303,33 @@ class ItemSumRow:
 
 
 @attrs.frozen
+class MoneySumRow:
+    """One group of :meth:`ReportingBackend.sum_money`.
+
+    Attributes:
+        key: The group's values, in the order of ``group_by``.
+        lines: How many items are in the group.
+        total: The exact sum of the amounts not refused (times their quantity).
+        refused: How many amounts could not be summed exactly (:func:`money_refused`).
+    """
+
+    key: tuple[object, ...]
+    lines: int
+    total: Decimal
+    refused: int
+
+
+@attrs.frozen
 class CountRow:
     """One group of :meth:`ReportingBackend.count_by`.
 
     Attributes:
         key: The group's values, in the order of ``group_by`` (``None`` for an absent value).
-        count: How many records are in the group.
+        count: How many records (or distinct values) are in the group.
     """
 
     key: tuple[object, ...]
     count: int
-
-
-class SlaTargetStatus(enum.Enum):
-    """Where an SLA target of a request stands, judged on its stored due time."""
-
-    MET = "met"
-    BREACHED = "breached"
-    PENDING = "pending"
-    CANCELLED = "cancelled"
-    UNMEASURED = "unmeasured"
-    """The request has no due time for the target (no SLA applied)."""
-
-
-@attrs.frozen
-class SlaCountRow:
-    """One group of :meth:`ReportingBackend.sla_counts`.
-
-    Attributes:
-        priority: The requests' priority.
-        target: ``"response"`` or ``"resolution"``.
-        status: Where the target stands.
-        count: How many requests.
-    """
-
-    priority: Priority
-    target: str
-    status: SlaTargetStatus
-    count: int
-
-
-@attrs.frozen
-class FixRow:
-    """One technician's row of :meth:`ReportingBackend.first_time_fixes`.
-
-    Attributes:
-        technician_id: The technician.
-        fixed: Closed requests on which the technician completed a dispatch order.
-        first_time: Those of them with exactly one visit (:data:`VISIT_STATUSES`) in all: the
-            completed one.
-    """
-
-    technician_id: str
-    fixed: int
-    first_time: int
-
-
-@attrs.frozen
-class PlannedRow:
-    """One group of :meth:`ReportingBackend.planned_time`.
-
-    Attributes:
-        technician_id: The technician.
-        day: The UTC day the dispatch orders were planned to start on.
-        orders: How many dispatch orders.
-        seconds: Their planned time in all (``planned_end - planned_start``), in whole seconds.
-    """
-
-    technician_id: str
-    day: date
-    orders: int
-    seconds: int
-
-
-@attrs.frozen
-class QualityCountRow:
-    """One group of :meth:`ReportingBackend.quality_counts`.
-
-    Attributes:
-        product_code: The product code of the requests' product archive (``None`` without one).
-        fault_cause: The requests' recorded fault cause (``None`` while none is recorded).
-        requests: How many requests.
-        reopened: How many of them have a ``reopen`` entry in their audit trail.
-        repeats: How many of them are repeat repairs: another request on the same product
-            archive was reported less than the window before them (and not after them).
-        surveys: How many survey results rate these requests.
-        score_total: The sum of those surveys' scores.
-    """
-
-    product_code: str | None
-    fault_cause: str | None
-    requests: int
-    reopened: int
-    repeats: int
-    surveys: int
-    score_total: int
-
-
-class MoneyKind(enum.Enum):
-    """Which amounts of a processing order a :class:`MoneyRow` sums."""
-
-    INCOME = "income"
-    """The income lines."""
-    COST = "cost"
-    """The cost lines."""
-    PARTS = "parts"
-    """The charged parts used: quantity x unit price."""
-
-
-@attrs.frozen
-class MoneyRow:
-    """One group of :meth:`ReportingBackend.money_totals`.
-
-    Attributes:
-        currency: The processing orders' currency.
-        solution_type: The orders' solution type value, ``None`` when not recorded.
-        month: First day of the UTC month the orders' dispatch orders were planned to start in.
-        kind: Which amounts are summed.
-        lines: How many lines (or charged parts) are in the group.
-        total: Their exact sum (only of the amounts not refused).
-        refused: How many amounts could not be summed exactly: more than
-            :data:`MONEY_PLACES` decimals, an exponent in the stored text, or an absolute
-            value of :data:`MONEY_LIMIT` or more.
-    """
-
-    currency: str
-    solution_type: str | None
-    month: date
-    kind: MoneyKind
-    lines: int
-    total: Decimal
-    refused: int
 
 
 def money_refused(text: str) -> bool:
@@ -350,48 +346,14 @@ def money_refused(text: str) -> bool:
     return abs(Decimal(text)) >= MONEY_LIMIT
 
 
-@attrs.frozen
-class SlaContractRow:
-    """One group of :meth:`ReportingBackend.sla_contract_counts`.
-
-    As :class:`SlaCountRow`, by contract too.
-
-    Attributes:
-        contract_id: The requests' contract.
-        priority: The requests' priority.
-        target: ``"response"`` or ``"resolution"``.
-        status: Where the target stands (judged on the stored due time).
-        count: How many requests.
-    """
-
-    contract_id: str
-    priority: Priority
-    target: str
-    status: SlaTargetStatus
-    count: int
-
-
-@attrs.frozen
-class BookedRequest:
-    """One row of :meth:`ReportingBackend.booked_requests`: a booking and a request from it.
-
-    Attributes:
-        booking: The booking.
-        request: A service request opened from it (``ServiceRequest.booking_id``), ``None``
-            when none was.
-    """
-
-    booking: Booking
-    request: ServiceRequest | None
-
-
 class ReportingBackend(Protocol):
-    """Aggregate queries for reports; one implementation per storage.
+    """The query core of reports; one implementation per storage.
 
     Every storage returns one from ``storage.reporting()``:
-    ``servicecore.reports.python.PythonReporting`` (counts in Python over any storage's records)
-    and ``servicecore.adapters.sqlalchemy.reporting.SqlReporting`` (counts in the database).
-    :class:`servicecore.testing.reporting.ReportingContract` checks an implementation.
+    ``servicecore.reports.python.PythonReporting`` (evaluates the queries in Python over any
+    storage's records) and ``servicecore.adapters.sqlalchemy.reporting.SqlReporting`` (compiles
+    each query to one SQL statement). :class:`servicecore.testing.reporting.ReportingContract`
+    checks an implementation with known answers.
     """
 
     def count_by(
@@ -399,24 +361,25 @@ class ReportingBackend(Protocol):
         tenant: str,
         aggregate: str,
         group_by: Sequence[GroupKey],
-        where: Sequence[Condition] = (),
+        where: Sequence[Filter] = (),
+        distinct: ValueRef | None = None,
     ) -> list[CountRow]:
-        """Count ``aggregate``'s records matching every condition, grouped by the keys.
+        """Count ``aggregate``'s records matching every filter, grouped by the keys.
 
         Args:
             tenant: Whose records.
             aggregate: The repository name, e.g. ``"bookings"``.
-            group_by: :data:`GroupKey` s: indexed fields, time buckets, stored values and
-                related records' fields; may be empty (one row, the total).
-            where: Conditions on indexed fields, all of which must hold.
+            group_by: :data:`GroupKey` s; may be empty (one row, the total).
+            where: Filters, all of which must hold.
+            distinct: Count the distinct non-``None`` values of this instead of records.
 
         Returns:
             One row per non-empty group, in no particular order (no row at all when nothing
             matches).
 
         Raises:
-            ValidationError: An unknown aggregate or field, a bucket over a field that is not a
-                date or datetime, or a bad condition value.
+            ValidationError: An unknown aggregate or field, a bucket over a value that is not
+                a date or datetime, or a bad filter.
         """
         ...
 
@@ -425,19 +388,19 @@ class ReportingBackend(Protocol):
         tenant: str,
         aggregate: str,
         group_by: Sequence[GroupKey],
-        value: Sequence[str],
-        where: Sequence[Condition] = (),
+        value: Sequence[str] | Seconds,
+        where: Sequence[Filter] = (),
     ) -> list[SumRow]:
-        """Like :meth:`count_by`, and also sum a number or boolean stored in the records.
+        """Like :meth:`count_by`, and also sum a number, a boolean or a duration.
 
         Args:
             tenant: Whose records.
             aggregate: The repository name, e.g. ``"surveys"``.
-            group_by: Indexed fields and time buckets.
-            value: The path of the value in the stored record, e.g. ``("score",)``: attribute
-                names, as in :mod:`servicecore.serialization`'s JSON (on SQL storage the sum is
-                taken in the database from the JSON ``data`` column).
-            where: Conditions on indexed fields.
+            group_by: The group keys.
+            value: The path of a number or boolean in the stored record, e.g. ``("score",)``
+                (on SQL storage read from the JSON ``data`` column in the database), or
+                :class:`Seconds` between two indexed datetimes.
+            where: Filters.
 
         Returns:
             One row per non-empty group, in no particular order.
@@ -453,10 +416,10 @@ class ReportingBackend(Protocol):
         tenant: str,
         aggregate: str,
         items: str,
-        group_by: Sequence[str],
+        group_by: Sequence[GroupKey],
         item_keys: Sequence[str],
         value: str,
-        where: Sequence[Condition] = (),
+        where: Sequence[Filter] = (),
     ) -> list[ItemSumRow]:
         """Count and sum the items of a list stored in each record, grouped.
 
@@ -468,10 +431,10 @@ class ReportingBackend(Protocol):
             tenant: Whose records.
             aggregate: The repository name, e.g. ``"requisitions"``.
             items: The list attribute of the record, e.g. ``"lines"``.
-            group_by: Indexed fields of the record.
+            group_by: Group keys of the record.
             item_keys: Attributes of the items to group by, e.g. ``("part_code",)``.
             value: The numeric attribute of the items to sum, e.g. ``"quantity"``.
-            where: Conditions on the record's indexed fields.
+            where: Filters on the record.
 
         Returns:
             :class:`ItemSumRow` s, one per non-empty group, in no particular order.
@@ -482,161 +445,51 @@ class ReportingBackend(Protocol):
         """
         ...
 
-    def first_time_fixes(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[FixRow]:
-        """Count, per technician, the closed requests they fixed and those fixed the first time.
-
-        Counts the ``closed`` requests reported in ``[start, end)`` (``None``: no bound). A
-        request is *fixed* by each technician who completed one of its dispatch orders, and
-        fixed *the first time* when exactly one of its dispatch orders is a visit (in progress
-        or completed: :data:`VISIT_STATUSES`) and that one is completed. Rejected, revoked and
-        never-started orders are not visits: a job another technician rejected first, or that
-        was taken off them before they started, is still a first-time fix for whoever then
-        fixed it on one visit. On SQL storage: the visits grouped by request in a subquery,
-        joined to the requests and the completed dispatch orders, grouped by technician.
-
-        Returns:
-            One row per technician with at least one fix, in no particular order.
-
-        Raises:
-            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
-                after ``start``.
-        """
-        ...
-
-    def booked_requests(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[BookedRequest]:
-        """List the bookings whose slot starts in ``[start, end)``, each with its requests.
-
-        ``None``: no bound. A booking with several requests opened from it gives one row per
-        request; one without gives one row with ``request=None``. On SQL storage the bookings
-        are filtered and outer-joined to the requests (on ``booking_id``) in the database.
-
-        Returns:
-            The rows, in no particular order.
-
-        Raises:
-            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
-                after ``start``.
-        """
-        ...
-
-    def planned_time(
+    def sum_money(
         self,
         tenant: str,
-        statuses: Sequence[str],
-        start: datetime | None,
-        end: datetime | None,
-    ) -> list[PlannedRow]:
-        """Sum the planned time of dispatch orders per technician and UTC day of planned start.
+        aggregate: str,
+        items: str,
+        amount: Sequence[str],
+        group_by: Sequence[GroupKey],
+        where: Sequence[Filter] = (),
+        times: str | None = None,
+        only: str | None = None,
+    ) -> list[MoneySumRow]:
+        """Sum a money amount of the items of a stored list exactly, grouped.
 
-        Counts the dispatch orders in one of ``statuses`` (status values) planned to start in
-        ``[start, end)`` (``None``: no bound); on SQL storage the differences are summed in the
-        database (``strftime('%s', ...)`` on SQLite, ``EXTRACT(EPOCH ...)`` on PostgreSQL).
+        On SQL storage the list is unnested and summed in the database: PostgreSQL sums
+        ``NUMERIC``, SQLite sums integers of 1/10,000 units (see :data:`MONEY_LIMIT`); amounts
+        :func:`money_refused` refuses are counted in :attr:`MoneySumRow.refused`, not summed.
 
-        Returns:
-            One row per technician and day with orders, in no particular order.
-
-        Raises:
-            ValidationError: ``start`` or ``end`` is not an aware datetime, or ``end`` is not
-                after ``start``.
-        """
-        ...
-
-    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
-        """Return the technicians with these ids (a handful: those in a report's rows).
-
-        Returns:
-            The technicians found, in no particular order; unknown ids are skipped.
-        """
-        ...
-
-    def quality_counts(
-        self,
-        tenant: str,
-        start: datetime | None,
-        end: datetime | None,
-        repeat_within: timedelta,
-    ) -> list[QualityCountRow]:
-        """Count reopened requests, repeat repairs and survey scores by product and fault cause.
-
-        Counts the service requests reported in ``[start, end)`` (``None``: no bound). On SQL
-        storage: one grouped query with correlated ``EXISTS`` tests on the audit table and on
-        the requests of the same archive (time differences in Julian days on SQLite), and one
-        grouped query over the surveys joined to their requests.
-
-        Returns:
-            One row per product code and fault cause with requests, in no particular order.
-
-        Raises:
-            ValidationError: ``start`` or ``end`` is not an aware datetime, ``end`` is not after
-                ``start``, or ``repeat_within`` is not a positive timedelta.
-        """
-        ...
-
-    def money_totals(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[MoneyRow]:
-        """Sum the money of completed processing orders exactly, grouped.
-
-        A processing order is dated by the planned start of its dispatch order (joined in the
-        database); orders dated in ``[start, end)`` count (``None``: no bound). Amounts are
-        grouped by currency, solution type, month and :class:`MoneyKind`. On SQL storage the
-        lines are unnested and summed in the database: PostgreSQL sums ``NUMERIC``, SQLite
-        sums integers of 1/10,000 units (see :data:`MONEY_LIMIT`); amounts that could not be
-        summed exactly are counted in :attr:`MoneyRow.refused`, not summed.
+        Args:
+            tenant: Whose records.
+            aggregate: The repository name, e.g. ``"processing"``.
+            items: The list attribute of the record, e.g. ``"income_lines"``.
+            amount: The path from an item to its :class:`~servicecore.model.common.Money`,
+                e.g. ``("amount",)``.
+            group_by: Group keys of the record.
+            where: Filters on the record.
+            times: An integer attribute of the items each amount is multiplied by.
+            only: A boolean attribute of the items: only items where it is true count.
 
         Returns:
             One row per non-empty group, in no particular order.
 
         Raises:
-            ValidationError: ``start`` or ``end`` is not an aware datetime.
+            ValidationError: As for :meth:`count_by`, or an attribute name that is not an
+                identifier.
         """
         ...
 
-    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
-        """Like :meth:`sla_counts`, for the requests under a contract, grouped by contract too.
+    def list_records(self, tenant: str, aggregate: str, where: Sequence[Filter] = ()) -> list[Any]:
+        """Return the records of ``aggregate`` matching every filter.
+
+        Returns:
+            The records (entities), in no particular order.
 
         Raises:
-            ValidationError: ``as_of`` is not an aware datetime.
-        """
-        ...
-
-    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
-        """Return the requests under a contract with a target breached at ``as_of``.
-
-        Breached as :meth:`sla_counts` judges it, on the stored due times; on SQL storage the
-        database selects them, so only the (few) breached requests are read.
-
-        Raises:
-            ValidationError: ``as_of`` is not an aware datetime.
-        """
-        ...
-
-    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
-        """Return the service contracts with these ids (unknown ids are skipped)."""
-        ...
-
-    def audit_trails(
-        self, tenant: str, entity_kind: str, ids: Sequence[str]
-    ) -> dict[str, list[AuditEntry]]:
-        """Return the audit trails of a few entities, by id, each in ``seq`` order."""
-        ...
-
-    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
-        """Count service requests by priority, SLA target and target status at ``as_of``.
-
-        A target is *met* when done (response: ``responded_at``; resolution: the closure's
-        ``closed_at``; a time after ``as_of`` counts as not done) no later than its stored due
-        time (``response_due``, ``resolution_due``), *breached* when done later or not done and
-        due before ``as_of``, *cancelled* when not done and the request is cancelled, *pending*
-        when not done and not yet due, and *unmeasured* when it has no due time. Requests
-        reported after ``as_of`` are not counted.
-
-        Raises:
-            ValidationError: ``as_of`` is not an aware datetime.
+            ValidationError: An unknown aggregate or field, or a bad filter.
         """
         ...
 
@@ -651,50 +504,136 @@ def bucket_start(value: date | datetime, unit: TimeUnit) -> date:
     return day.replace(day=1)
 
 
-def check_query(aggregate: str, group_by: Sequence[GroupKey], where: Sequence[Condition]) -> None:
-    """Check that a :meth:`ReportingBackend.count_by` query names real indexed fields.
+def _names(path: object) -> bool:
+    return (
+        isinstance(path, tuple)
+        and bool(path)
+        and all(isinstance(p, str) and p.isidentifier() for p in path)
+    )
+
+
+def ref_type(aggregate: str, ref: object, where: str) -> type:
+    """Return the type of a :data:`ValueRef` of ``aggregate``'s records, checking it.
+
+    Args:
+        aggregate: The repository name of the records.
+        ref: The reference.
+        where: The reference's place in the query, named in errors (e.g. ``"group_by[0]"``).
 
     Raises:
-        ValidationError: An unknown aggregate or field, a bucket over a field that is not a date
-            or datetime, a condition whose op is not an :class:`Op`, or an ``in`` condition
-            whose value is not a tuple.
+        ValidationError: An unknown aggregate or field, or a malformed reference.
     """
     spec = spec_for(aggregate)
-    for i, key in enumerate(group_by):
-        if isinstance(key, Stored):
-            if not key.path or not all(isinstance(p, str) and p.isidentifier() for p in key.path):
-                raise ValidationError.single(
-                    f"group_by[{i}].path", key.path, "must be a non-empty path of field names"
-                )
-            continue
-        if isinstance(key, Related):
-            other = spec_for(key.aggregate)
-            if key.via not in spec.fields:
-                raise ValidationError.single(
-                    f"group_by[{i}].via", key.via, f"is not an indexed field of {spec.name}"
-                )
-            if key.field not in other.fields:
-                raise ValidationError.single(
-                    f"group_by[{i}].field", key.field, f"is not an indexed field of {other.name}"
-                )
-            continue
-        name = key.field if isinstance(key, Bucket) else key
-        field = spec.fields.get(name)
+    if isinstance(ref, str):
+        if ref == "id":
+            return str
+        field = spec.fields.get(ref)
         if field is None:
+            raise ValidationError.single(where, ref, f"is not an indexed field of {spec.name}")
+        return field.type
+    if isinstance(ref, Stored):
+        if not _names(ref.path):
             raise ValidationError.single(
-                f"group_by[{i}]", name, f"is not an indexed field of {spec.name}"
+                f"{where}.path", ref.path, "must be a non-empty path of field names"
             )
-        if isinstance(key, Bucket) and field.type not in (date, datetime):
-            raise ValidationError.single(f"group_by[{i}]", name, "is not a date or datetime")
-    for i, cond in enumerate(where):
-        if cond.field not in spec.fields:
+        if ref.type not in (str, datetime):
+            raise ValidationError.single(f"{where}.type", ref.type, "must be str or datetime")
+        return ref.type
+    if isinstance(ref, Related):
+        other = spec_for(ref.aggregate)
+        if ref.via not in spec.fields:
             raise ValidationError.single(
-                f"where[{i}].field", cond.field, f"is not an indexed field of {spec.name}"
+                f"{where}.via", ref.via, f"is not an indexed field of {spec.name}"
             )
-        if not isinstance(cond.op, Op):
-            raise ValidationError.single(f"where[{i}].op", cond.op, "must be an Op")
-        if cond.op is Op.IN and not isinstance(cond.value, tuple):
-            raise ValidationError.single(f"where[{i}].value", cond.value, "must be a tuple")
+        return ref_type(other.name, ref.field, f"{where}.field")
+    raise ValidationError.single(where, ref, "must be a field name, Stored or Related")
+
+
+def _check_filter(aggregate: str, f: object, where: str) -> None:
+    if isinstance(f, Condition):
+        ref_type(aggregate, f.field, f"{where}.field")
+        if not isinstance(f.op, Op):
+            raise ValidationError.single(f"{where}.op", f.op, "must be an Op")
+        if f.op is Op.IN and not isinstance(f.value, tuple):
+            raise ValidationError.single(f"{where}.value", f.value, "must be a tuple")
+        if isinstance(f.value, Other):
+            if f.op in (Op.IN, Op.IS_NULL, Op.NOT_NULL):
+                raise ValidationError.single(f"{where}.op", f.op, "cannot compare with Other")
+            ref_type(aggregate, f.value.field, f"{where}.value.field")
+        return
+    if isinstance(f, AnyOf):
+        if not isinstance(f.alternatives, tuple) or not f.alternatives:
+            raise ValidationError.single(
+                f"{where}.alternatives", f.alternatives, "must be a non-empty tuple"
+            )
+        for i, alternative in enumerate(f.alternatives):
+            if not isinstance(alternative, tuple):
+                raise ValidationError.single(
+                    f"{where}.alternatives[{i}]", alternative, "must be a tuple of filters"
+                )
+            for j, inner in enumerate(alternative):
+                _check_filter(aggregate, inner, f"{where}.alternatives[{i}][{j}]")
+        return
+    if isinstance(f, Audited):
+        if not isinstance(f.trigger, str) or not f.trigger.isidentifier():
+            raise ValidationError.single(f"{where}.trigger", f.trigger, "must be a trigger name")
+        return
+    if isinstance(f, Another):
+        if ref_type(aggregate, f.key, f"{where}.key") is not str:
+            raise ValidationError.single(f"{where}.key", f.key, "must be a text field")
+        for j, inner in enumerate(f.where):
+            if not isinstance(inner, Condition) or not isinstance(inner.field, str):
+                raise ValidationError.single(
+                    f"{where}.where[{j}]", inner, "must be a Condition on an indexed field"
+                )
+            _check_filter(aggregate, inner, f"{where}.where[{j}]")
+        if (f.at is None) != (f.within is None):
+            raise ValidationError.single(f"{where}.within", f.within, "needs at, and at within")
+        if f.at is not None:
+            if ref_type(aggregate, f.at, f"{where}.at") is not datetime:
+                raise ValidationError.single(f"{where}.at", f.at, "is not a datetime field")
+            check_window(f.within, f"{where}.within")
+        return
+    raise ValidationError.single(where, f, "must be a Condition, AnyOf, Audited or Another")
+
+
+def _check_key(aggregate: str, key: object, where: str) -> None:
+    if isinstance(key, Bucket):
+        if not isinstance(key.unit, TimeUnit):
+            raise ValidationError.single(f"{where}.unit", key.unit, "must be a TimeUnit")
+        found = ref_type(aggregate, key.field, where)
+        if found not in (date, datetime):
+            raise ValidationError.single(where, key.field, "is not a date or datetime")
+        return
+    if isinstance(key, Case):
+        if not isinstance(key.branches, tuple):
+            raise ValidationError.single(f"{where}.branches", key.branches, "must be a tuple")
+        for i, branch in enumerate(key.branches):
+            if not (
+                isinstance(branch, tuple) and len(branch) == 2 and isinstance(branch[0], tuple)
+            ):
+                raise ValidationError.single(
+                    f"{where}.branches[{i}]", branch, "must be a (filters, label) pair"
+                )
+            for j, f in enumerate(branch[0]):
+                _check_filter(aggregate, f, f"{where}.branches[{i}][{j}]")
+        return
+    ref_type(aggregate, key, where)
+
+
+def check_query(aggregate: str, group_by: Sequence[GroupKey], where: Sequence[Filter]) -> None:
+    """Check that a query names real fields and is well formed.
+
+    Raises:
+        ValidationError: An unknown aggregate or field, a bucket over a value that is not a date
+            or datetime, a condition whose op is not an :class:`Op`, an ``in`` condition whose
+            value is not a tuple, or another malformed key or filter (the error names where).
+    """
+    spec_for(aggregate)
+    for i, key in enumerate(group_by):
+        _check_key(aggregate, key, f"group_by[{i}]")
+    for i, f in enumerate(where):
+        _check_filter(aggregate, f, f"where[{i}]")
 
 
 def check_as_of(as_of: object) -> datetime:
@@ -721,49 +660,47 @@ def check_range(start: object, end: object) -> None:
         raise ValidationError.single("end", end, f"must be after start {start}")
 
 
-def check_window(repeat_within: object) -> timedelta:
+def check_window(repeat_within: object, name: str = "repeat_within") -> timedelta:
     """Return ``repeat_within`` if it is a positive :class:`~datetime.timedelta`.
 
     Raises:
-        ValidationError: It is not.
+        ValidationError: It is not (the error names ``name``).
     """
     if not isinstance(repeat_within, timedelta) or repeat_within <= timedelta(0):
-        raise ValidationError.single("repeat_within", repeat_within, "must be a positive timedelta")
+        raise ValidationError.single(name, repeat_within, "must be a positive timedelta")
     return repeat_within
 
 
-def classify_target(
-    done_at: datetime | None, due: datetime | None, cancelled: bool, as_of: datetime
-) -> SlaTargetStatus:
-    """Return where one SLA target stands, as :meth:`ReportingBackend.sla_counts` defines it."""
-    if due is None:
-        return SlaTargetStatus.UNMEASURED
-    if done_at is not None:
-        return SlaTargetStatus.MET if done_at <= due else SlaTargetStatus.BREACHED
-    if cancelled:
-        return SlaTargetStatus.CANCELLED
-    return SlaTargetStatus.BREACHED if due < as_of else SlaTargetStatus.PENDING
-
-
-def check_path(value: Sequence[str]) -> tuple[str, ...]:
+def check_path(value: Sequence[str] | Seconds, aggregate: str | None = None) -> tuple[str, ...]:
     """Return a :meth:`ReportingBackend.sum_by` value path as a tuple, checked.
 
+    A :class:`Seconds` value is checked against ``aggregate`` and gives an empty path.
+
     Raises:
-        ValidationError: The path is empty or a name in it is not an identifier.
+        ValidationError: The path is empty or a name in it is not an identifier, or a
+            :class:`Seconds` field is not a datetime field.
     """
+    if isinstance(value, Seconds):
+        for name in ("start", "end"):
+            field = getattr(value, name)
+            if aggregate is None or ref_type(aggregate, field, f"value.{name}") is not datetime:
+                raise ValidationError.single(f"value.{name}", field, "is not a datetime field")
+        return ()
     path = tuple(value) if not isinstance(value, str) else (value,)
-    if not path or not all(isinstance(p, str) and p.isidentifier() for p in path):
+    if not _names(path):
         raise ValidationError.single("value", value, "must be a non-empty path of field names")
     return path
 
 
-def check_item_query(items: str, item_keys: Sequence[str], value: str) -> None:
-    """Check the list and item attribute names of a :meth:`ReportingBackend.sum_items` query.
+def check_item_query(items: str, item_keys: Sequence[str], value: str | Sequence[str]) -> None:
+    """Check the list and item attribute names of an items query.
 
     Raises:
-        ValidationError: ``items``, an item key or ``value`` is not an identifier.
+        ValidationError: ``items``, an item key or a ``value`` name is not an identifier.
     """
-    names = [("items", items), ("value", value)]
+    values: list[object] = [value] if isinstance(value, str) else list(value)
+    names: list[tuple[str, object]] = [("items", items)]
+    names += [("value", v) for v in values] or [("value", value)]
     names += [(f"item_keys[{i}]", k) for i, k in enumerate(item_keys)]
     for path, name in names:
         if not isinstance(name, str) or not name.isidentifier():

@@ -1,57 +1,43 @@
-"""The reporting backend that counts in Python over any storage's records.
+"""The reporting backend that evaluates the query core in Python over any storage's records.
 
-It reads every committed record of the tenant it needs through the storage's units of work and
-counts in Python: the reporting of memory storage and of any storage without a database of its
-own to count in, and the reference the SQL backend is tested against.
+It reads the committed records of the tenant that a query needs through one unit of work and
+evaluates the query in Python: the reporting of memory storage and of any storage without a
+database of its own to count in, and the reference the SQL backend is tested against.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from servicecore.catalog import spec_for
-from servicecore.model.audit import AuditEntry
-from servicecore.model.common import Money
-from servicecore.model.contract import ServiceContract
-from servicecore.model.dispatch import DispatchOrder, DispatchStatus
-from servicecore.model.processing import ProcessingOrder, ProcessingStatus
-from servicecore.model.request import RequestStatus, ServiceRequest
-from servicecore.model.technician import Technician
-from servicecore.ports import Storage
+from servicecore.ports import Storage, UnitOfWork
 from servicecore.reports.port import (
-    VISIT_STATUSES,
-    BookedRequest,
+    Another,
+    AnyOf,
+    Audited,
     Bucket,
+    Case,
     Condition,
     CountRow,
-    FixRow,
+    Filter,
     GroupKey,
     ItemSumRow,
-    MoneyKind,
-    MoneyRow,
+    MoneySumRow,
     Op,
-    PlannedRow,
-    QualityCountRow,
+    Other,
     Related,
-    SlaContractRow,
-    SlaCountRow,
-    SlaTargetStatus,
+    Seconds,
     Stored,
     SumRow,
-    TimeUnit,
+    ValueRef,
     bucket_start,
-    check_as_of,
     check_item_query,
     check_path,
     check_query,
-    check_range,
-    check_window,
-    classify_target,
     money_refused,
 )
 
@@ -71,97 +57,204 @@ def _walk(entity: Any, path: Sequence[str]) -> Any:
     return found
 
 
-def _holds(value: object, cond: Condition) -> bool:
-    wanted = _plain(cond.value)
-    if cond.op is Op.EQ:
-        return value == wanted
-    if cond.op is Op.IN:
-        return value in {_plain(v) for v in cond.value}  # type: ignore[attr-defined]
-    if cond.op is Op.IS_NULL:
+def _compare(value: object, op: Op, operand: object) -> bool:
+    if op is Op.IS_NULL:
         return value is None
-    if cond.op is Op.NOT_NULL:
+    if op is Op.NOT_NULL:
         return value is not None
     if value is None:
         return False
-    if cond.op is Op.GE:
-        return bool(value >= wanted)  # type: ignore[operator]
-    return bool(value < wanted)  # type: ignore[operator]
+    if op is Op.IN:
+        return value in {_plain(v) for v in operand}  # type: ignore[attr-defined]
+    if operand is None:
+        return False
+    if op is Op.EQ:
+        return value == operand
+    if op is Op.NE:
+        return value != operand
+    try:
+        if op is Op.GE:
+            return bool(value >= operand)  # type: ignore[operator]
+        if op is Op.GT:
+            return bool(value > operand)  # type: ignore[operator]
+        if op is Op.LE:
+            return bool(value <= operand)  # type: ignore[operator]
+        return bool(value < operand)  # type: ignore[operator]
+    except TypeError:
+        return False  # values of different types never compare, as in SQL's typed columns
+
+
+class _Scope:
+    """One query's view of the tenant's records: each aggregate read once, indexes built lazily."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._records: dict[str, list[Any]] = {}
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._others: dict[tuple[str, int], dict[object, list[Any]]] = {}
+
+    def records(self, aggregate: str) -> list[Any]:
+        found = self._records.get(aggregate)
+        if found is None:
+            found = list(self.uow.repository(spec_for(aggregate).name).iterate())
+            self._records[aggregate] = found
+        return found
+
+    def by_id(self, aggregate: str) -> dict[str, Any]:
+        found = self._by_id.get(aggregate)
+        if found is None:
+            found = {e.id: e for e in self.records(aggregate)}
+            self._by_id[aggregate] = found
+        return found
+
+    def value(self, aggregate: str, entity: Any, ref: ValueRef) -> Any:
+        if isinstance(ref, Stored):
+            return _plain(_walk(entity, ref.path))
+        if isinstance(ref, Related):
+            key = spec_for(aggregate).fields[ref.via].read(entity)
+            other = self.by_id(ref.aggregate).get(str(key)) if key is not None else None
+            return None if other is None else self.value(ref.aggregate, other, ref.field)
+        if ref == "id":
+            return entity.id
+        return spec_for(aggregate).fields[ref].read(entity)
+
+    def holds(self, aggregate: str, entity: Any, f: Filter) -> bool:
+        if isinstance(f, Condition):
+            value = self.value(aggregate, entity, f.field)
+            operand = (
+                self.value(aggregate, entity, f.value.field)
+                if isinstance(f.value, Other)
+                else _plain(f.value)
+            )
+            return _compare(value, f.op, operand)
+        if isinstance(f, AnyOf):
+            return any(
+                all(self.holds(aggregate, entity, g) for g in alternative)
+                for alternative in f.alternatives
+            )
+        if isinstance(f, Audited):
+            kind = spec_for(aggregate).kind
+            return any(e.trigger == f.trigger for e in self.uow.audit.entries(kind, entity.id))
+        return self._another(aggregate, entity, f)
+
+    def _another(self, aggregate: str, entity: Any, f: Another) -> bool:
+        fields = spec_for(aggregate).fields
+        groups = self._others.get((aggregate, id(f)))
+        if groups is None:
+            groups = {}
+            for other in self.records(aggregate):
+                if all(self.holds(aggregate, other, c) for c in f.where):
+                    groups.setdefault(fields[f.key].read(other), []).append(other)
+            self._others[(aggregate, id(f))] = groups
+        key = fields[f.key].read(entity)
+        found = False
+        if key is not None:
+            at: Any = None if f.at is None else fields[f.at].read(entity)
+            for other in groups.get(key, ()):
+                if other.id == entity.id:
+                    continue
+                if f.at is not None and f.within is not None:
+                    when: Any = fields[f.at].read(other)
+                    if at is None or when is None or not (at - f.within < when <= at):
+                        continue
+                found = True
+                break
+        return found is f.present
+
+    def key(self, aggregate: str, entity: Any, group_by: Sequence[GroupKey]) -> tuple[object, ...]:
+        key: list[object] = []
+        for g in group_by:
+            if isinstance(g, Bucket):
+                value = self.value(aggregate, entity, g.field)
+                key.append(None if value is None else bucket_start(value, g.unit))
+            elif isinstance(g, Case):
+                label = g.default
+                for filters, branch in g.branches:
+                    if all(self.holds(aggregate, entity, f) for f in filters):
+                        label = branch
+                        break
+                key.append(label)
+            else:
+                key.append(self.value(aggregate, entity, g))
+        return tuple(key)
+
+    def matching(self, aggregate: str, where: Sequence[Filter]) -> list[Any]:
+        return [
+            e for e in self.records(aggregate) if all(self.holds(aggregate, e, f) for f in where)
+        ]
 
 
 class PythonReporting:
     """The :class:`~servicecore.reports.port.ReportingBackend` over any storage's records.
 
     Args:
-        storage: The storage whose committed records are counted.
+        storage: The storage whose committed records are evaluated.
     """
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    def _records(self, tenant: str, aggregate: str) -> list[Any]:
-        with self.storage.unit_of_work(tenant) as uow:
-            return list(uow.repository(spec_for(aggregate).name).iterate())
-
-    def _key(
+    def count_by(
         self,
+        tenant: str,
         aggregate: str,
-        entity: Any,
         group_by: Sequence[GroupKey],
-        related: dict[int, dict[str, Any]],
-    ) -> tuple[object, ...]:
-        fields = spec_for(aggregate).fields
-        key: list[object] = []
-        for i, g in enumerate(group_by):
-            if isinstance(g, Bucket):
-                value = fields[g.field].read(entity)
-                key.append(
-                    None if value is None else bucket_start(value, g.unit)  # type: ignore[arg-type]
-                )
-            elif isinstance(g, Stored):
-                key.append(_plain(_walk(entity, g.path)))
-            elif isinstance(g, Related):
-                other = related[i].get(fields[g.via].read(entity))  # type: ignore[call-overload]
-                other_fields = spec_for(g.aggregate).fields
-                key.append(None if other is None else other_fields[g.field].read(other))
-            else:
-                key.append(fields[g].read(entity))
-        return tuple(key)
-
-    def _related(self, tenant: str, group_by: Sequence[GroupKey]) -> dict[int, dict[str, Any]]:
-        return {
-            i: {e.id: e for e in self._records(tenant, g.aggregate)}
-            for i, g in enumerate(group_by)
-            if isinstance(g, Related)
-        }
-
-    def _matching(self, tenant: str, aggregate: str, where: Sequence[Condition]) -> list[Any]:
-        fields = spec_for(aggregate).fields
-        return [
-            e
-            for e in self._records(tenant, aggregate)
-            if all(_holds(fields[c.field].read(e), c) for c in where)
-        ]
+        where: Sequence[Filter] = (),
+        distinct: ValueRef | None = None,
+    ) -> list[CountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        check_query(aggregate, group_by, where)
+        if distinct is not None:
+            check_query(aggregate, [distinct], ())
+        with self.storage.unit_of_work(tenant) as uow:
+            scope = _Scope(uow)
+            groups: dict[tuple[object, ...], set[object] | list[int]] = {}
+            for entity in scope.matching(aggregate, where):
+                key = scope.key(aggregate, entity, group_by)
+                if distinct is None:
+                    counter = groups.setdefault(key, [0])
+                    counter[0] += 1  # type: ignore[index]
+                    continue
+                values = groups.setdefault(key, set())
+                value = scope.value(aggregate, entity, distinct)
+                if value is not None:
+                    values.add(value)  # type: ignore[union-attr]
+        found = []
+        for key, acc in groups.items():
+            n = len(acc) if isinstance(acc, set) else acc[0]
+            if n:
+                found.append(CountRow(key, n))
+        return found
 
     def sum_by(
         self,
         tenant: str,
         aggregate: str,
         group_by: Sequence[GroupKey],
-        value: Sequence[str],
-        where: Sequence[Condition] = (),
+        value: Sequence[str] | Seconds,
+        where: Sequence[Filter] = (),
     ) -> list[SumRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_by`."""
         check_query(aggregate, group_by, where)
-        path = check_path(value)
+        path = check_path(value, aggregate)
+        fields = spec_for(aggregate).fields
         groups: dict[tuple[object, ...], list[float]] = {}
-        related = self._related(tenant, group_by)
-        for entity in self._matching(tenant, aggregate, where):
-            found = _walk(entity, path)
-            acc = groups.setdefault(self._key(aggregate, entity, group_by, related), [0, 0, 0.0])
-            acc[0] += 1
-            if isinstance(found, bool | int | float):
-                acc[1] += 1
-                acc[2] += float(found)
+        with self.storage.unit_of_work(tenant) as uow:
+            scope = _Scope(uow)
+            for entity in scope.matching(aggregate, where):
+                found: Any
+                if isinstance(value, Seconds):
+                    begin, end = fields[value.start].read(entity), fields[value.end].read(entity)
+                    found = None
+                    if isinstance(begin, datetime) and isinstance(end, datetime):
+                        found = (end - begin).total_seconds()
+                else:
+                    found = _walk(entity, path)
+                acc = groups.setdefault(scope.key(aggregate, entity, group_by), [0, 0, 0.0])
+                acc[0] += 1
+                if isinstance(found, bool | int | float):
+                    acc[1] += 1
+                    acc[2] += float(found)
         return [SumRow(k, int(n), int(v), t) for k, (n, v, t) in groups.items()]
 
     def sum_items(
@@ -169,253 +262,63 @@ class PythonReporting:
         tenant: str,
         aggregate: str,
         items: str,
-        group_by: Sequence[str],
+        group_by: Sequence[GroupKey],
         item_keys: Sequence[str],
         value: str,
-        where: Sequence[Condition] = (),
+        where: Sequence[Filter] = (),
     ) -> list[ItemSumRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_items`."""
         check_query(aggregate, group_by, where)
         check_item_query(items, item_keys, value)
         groups: dict[tuple[object, ...], list[float]] = {}
-        for entity in self._matching(tenant, aggregate, where):
-            record_key = self._key(aggregate, entity, group_by, {})
-            for item in getattr(entity, items, None) or ():
-                key = record_key + tuple(_plain(getattr(item, k, None)) for k in item_keys)
-                acc = groups.setdefault(key, [0, 0.0])
-                acc[0] += 1
-                number = getattr(item, value, None)
-                if isinstance(number, bool | int | float):
-                    acc[1] += float(number)
+        with self.storage.unit_of_work(tenant) as uow:
+            scope = _Scope(uow)
+            for entity in scope.matching(aggregate, where):
+                record_key = scope.key(aggregate, entity, group_by)
+                for item in getattr(entity, items, None) or ():
+                    key = record_key + tuple(_plain(getattr(item, k, None)) for k in item_keys)
+                    acc = groups.setdefault(key, [0, 0.0])
+                    acc[0] += 1
+                    number = getattr(item, value, None)
+                    if isinstance(number, bool | int | float):
+                        acc[1] += float(number)
         return [ItemSumRow(k, int(n), t) for k, (n, t) in groups.items()]
 
-    def count_by(
+    def sum_money(
         self,
         tenant: str,
         aggregate: str,
+        items: str,
+        amount: Sequence[str],
         group_by: Sequence[GroupKey],
-        where: Sequence[Condition] = (),
-    ) -> list[CountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        where: Sequence[Filter] = (),
+        times: str | None = None,
+        only: str | None = None,
+    ) -> list[MoneySumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_money`."""
         check_query(aggregate, group_by, where)
-        related = self._related(tenant, group_by)
-        counts: Counter[tuple[object, ...]] = Counter(
-            self._key(aggregate, e, group_by, related)
-            for e in self._matching(tenant, aggregate, where)
-        )
-        return [CountRow(key, n) for key, n in counts.items()]
-
-    def first_time_fixes(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[FixRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.first_time_fixes`."""
-        check_range(start, end)
-        closed = {
-            r.id
-            for r in self._records(tenant, "requests")
-            if r.status is RequestStatus.CLOSED
-            and (start is None or r.reported_at >= start)
-            and (end is None or r.reported_at < end)
-        }
-        visits: Counter[str] = Counter()
-        fixes: set[tuple[str, str]] = set()
-        dispatch: DispatchOrder
-        for dispatch in self._records(tenant, "dispatches"):
-            if dispatch.status in VISIT_STATUSES:
-                visits[dispatch.request_id] += 1
-            if dispatch.status is DispatchStatus.COMPLETED and dispatch.request_id in closed:
-                fixes.add((dispatch.technician_id, dispatch.request_id))
-        rows: dict[str, list[int]] = {}
-        for technician, request_id in fixes:
-            acc = rows.setdefault(technician, [0, 0])
-            acc[0] += 1
-            acc[1] += visits[request_id] == 1
-        return [FixRow(t, n, first) for t, (n, first) in rows.items()]
-
-    def booked_requests(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[BookedRequest]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.booked_requests`."""
-        check_range(start, end)
-        opened: dict[str, list[ServiceRequest]] = {}
-        request: ServiceRequest
-        for request in self._records(tenant, "requests"):
-            if request.booking_id is not None:
-                opened.setdefault(request.booking_id, []).append(request)
-        rows = []
-        for booking in self._records(tenant, "bookings"):
-            begin = booking.slot.start
-            if (start is not None and begin < start) or (end is not None and begin >= end):
-                continue
-            found: list[ServiceRequest | None] = [*opened.get(booking.id, [])] or [None]
-            rows += [BookedRequest(booking, r) for r in found]
-        return rows
-
-    def planned_time(
-        self,
-        tenant: str,
-        statuses: Sequence[str],
-        start: datetime | None,
-        end: datetime | None,
-    ) -> list[PlannedRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.planned_time`."""
-        check_range(start, end)
-        wanted = set(statuses)
-        groups: dict[tuple[str, Any], list[int]] = {}
-        dispatch: DispatchOrder
-        for dispatch in self._records(tenant, "dispatches"):
-            begin = dispatch.planned.start
-            if dispatch.status.value not in wanted:
-                continue
-            if (start is not None and begin < start) or (end is not None and begin >= end):
-                continue
-            key = (dispatch.technician_id, bucket_start(begin, TimeUnit.DAY))
-            acc = groups.setdefault(key, [0, 0])
-            acc[0] += 1
-            acc[1] += int((dispatch.planned.end - begin).total_seconds())
-        return [PlannedRow(t, d, n, sec) for (t, d), (n, sec) in groups.items()]
-
-    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
-        wanted = set(ids)
-        return [t for t in self._records(tenant, "technicians") if t.id in wanted]
-
-    def quality_counts(
-        self,
-        tenant: str,
-        start: datetime | None,
-        end: datetime | None,
-        repeat_within: timedelta,
-    ) -> list[QualityCountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.quality_counts`."""
-        check_range(start, end)
-        window = check_window(repeat_within)
-        everything: list[ServiceRequest] = self._records(tenant, "requests")
-        products = {a.id: a.product_code for a in self._records(tenant, "archives")}
-        by_archive: dict[str, list[ServiceRequest]] = {}
-        for r in everything:
-            if r.archive_id is not None:
-                by_archive.setdefault(r.archive_id, []).append(r)
-        scores: dict[str, list[int]] = {}
-        for survey in self._records(tenant, "surveys"):
-            scores.setdefault(survey.request_id, []).append(survey.score)
-        groups: dict[tuple[str | None, str | None], list[int]] = {}
+        check_item_query(items, [n for n in (times, only) if n is not None], tuple(amount))
+        groups: dict[tuple[object, ...], list[Any]] = {}
         with self.storage.unit_of_work(tenant) as uow:
-            for r in everything:
-                if (start is not None and r.reported_at < start) or (
-                    end is not None and r.reported_at >= end
-                ):
-                    continue
-                product = None if r.archive_id is None else products.get(r.archive_id)
-                acc = groups.setdefault((product, r.fault_cause), [0, 0, 0, 0, 0])
-                acc[0] += 1
-                trail = uow.audit.entries("ServiceRequest", r.id)
-                acc[1] += any(e.trigger == "reopen" for e in trail)
-                acc[2] += any(
-                    o.id != r.id and r.reported_at - window < o.reported_at <= r.reported_at
-                    for o in by_archive.get(r.archive_id or "", ())
-                )
-                acc[3] += len(scores.get(r.id, ()))
-                acc[4] += sum(scores.get(r.id, ()))
-        return [QualityCountRow(p, c, *acc) for (p, c), acc in groups.items()]
+            scope = _Scope(uow)
+            for entity in scope.matching(aggregate, where):
+                key = scope.key(aggregate, entity, group_by)
+                for item in getattr(entity, items, None) or ():
+                    if only is not None and getattr(item, only, None) is not True:
+                        continue
+                    money = _walk(item, amount)
+                    if money is None:
+                        continue
+                    acc = groups.setdefault(key, [0, Decimal(0), 0])
+                    acc[0] += 1
+                    if money_refused(str(money.amount)):
+                        acc[2] += 1
+                    else:
+                        acc[1] += money.amount * (1 if times is None else getattr(item, times))
+        return [MoneySumRow(k, n, total, refused) for k, (n, total, refused) in groups.items()]
 
-    def money_totals(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[MoneyRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.money_totals`."""
-        check_range(start, end)
-        planned = {d.id: d.planned.start for d in self._records(tenant, "dispatches")}
-        groups: dict[tuple[str, str | None, Any, MoneyKind], list[Any]] = {}
-        order: ProcessingOrder
-        for order in self._records(tenant, "processing"):
-            when = planned.get(order.dispatch_id)
-            if order.status is not ProcessingStatus.COMPLETED or when is None:
-                continue
-            if (start is not None and when < start) or (end is not None and when >= end):
-                continue
-            month = bucket_start(when, TimeUnit.MONTH)
-            solution = None if order.solution_type is None else order.solution_type.value
-            amounts: list[tuple[MoneyKind, Money, int]] = [
-                (MoneyKind.INCOME, x.amount, 1) for x in order.income_lines
-            ]
-            amounts += [(MoneyKind.COST, x.amount, 1) for x in order.cost_lines]
-            amounts += [
-                (MoneyKind.PARTS, p.unit_price, p.quantity) for p in order.parts_used if p.charged
-            ]
-            for kind, money, times in amounts:
-                acc = groups.setdefault((order.currency, solution, month, kind), [0, Decimal(0), 0])
-                acc[0] += 1
-                if money_refused(str(money.amount)):
-                    acc[2] += 1
-                else:
-                    acc[1] += money.amount * times
-        return [MoneyRow(c, s, m, k, n, t, r) for (c, s, m, k), (n, t, r) in groups.items()]
-
-    def _statuses(
-        self, request: ServiceRequest, as_of: datetime
-    ) -> tuple[SlaTargetStatus, SlaTargetStatus]:
-        cancelled = request.status is RequestStatus.CANCELLED
-        closed_at = request.closure.closed_at if request.closure is not None else None
-        found = []
-        for done, due in (
-            (request.responded_at, request.response_due),
-            (closed_at, request.resolution_due),
-        ):
-            known = done if done is not None and done <= as_of else None
-            found.append(classify_target(known, due, cancelled, as_of))
-        return found[0], found[1]
-
-    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_contract_counts`."""
-        check_as_of(as_of)
-        counts: Counter[tuple[str, Any, str, SlaTargetStatus]] = Counter()
-        request: ServiceRequest
-        for request in self._records(tenant, "requests"):
-            if request.reported_at > as_of or request.contract_id is None:
-                continue
-            response, resolution = self._statuses(request, as_of)
-            counts[(request.contract_id, request.priority, "response", response)] += 1
-            counts[(request.contract_id, request.priority, "resolution", resolution)] += 1
-        return [SlaContractRow(c, p, t, st, n) for (c, p, t, st), n in counts.items()]
-
-    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_breached`."""
-        check_as_of(as_of)
-        return [
-            r
-            for r in self._records(tenant, "requests")
-            if r.reported_at <= as_of
-            and r.contract_id is not None
-            and SlaTargetStatus.BREACHED in self._statuses(r, as_of)
-        ]
-
-    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.contracts`."""
-        wanted = set(ids)
-        return [c for c in self._records(tenant, "contracts") if c.id in wanted]
-
-    def audit_trails(
-        self, tenant: str, entity_kind: str, ids: Sequence[str]
-    ) -> dict[str, list[AuditEntry]]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.audit_trails`."""
+    def list_records(self, tenant: str, aggregate: str, where: Sequence[Filter] = ()) -> list[Any]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.list_records`."""
+        check_query(aggregate, (), where)
         with self.storage.unit_of_work(tenant) as uow:
-            return {i: list(uow.audit.entries(entity_kind, i)) for i in ids}
-
-    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`."""
-        check_as_of(as_of)
-        counts: Counter[tuple[Any, str, Any]] = Counter()
-        request: ServiceRequest
-        for request in self._records(tenant, "requests"):
-            if request.reported_at > as_of:
-                continue
-            cancelled = request.status is RequestStatus.CANCELLED
-            closed_at = request.closure.closed_at if request.closure is not None else None
-            for target, done, due in (
-                ("response", request.responded_at, request.response_due),
-                ("resolution", closed_at, request.resolution_due),
-            ):
-                known = done if done is not None and done <= as_of else None
-                status = classify_target(known, due, cancelled, as_of)
-                counts[(request.priority, target, status)] += 1
-        return [SlaCountRow(p, t, s, n) for (p, t, s), n in counts.items()]
+            return _Scope(uow).matching(aggregate, where)

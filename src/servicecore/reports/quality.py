@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from servicecore.errors import ValidationError
+from servicecore.reports import queries
 from servicecore.reports.port import ReportingBackend, check_range
 from servicecore.reports.report import Report
 
@@ -75,7 +76,7 @@ def quality_tracking(
             surveys=r.surveys,
             mean_score=r.score_total / r.surveys if r.surveys else None,
         )
-        for r in backend.quality_counts(tenant, start, end, timedelta(days=repeat_days))
+        for r in queries.quality_counts(backend, tenant, start, end, timedelta(days=repeat_days))
     ]
     rows.sort(
         key=lambda r: (

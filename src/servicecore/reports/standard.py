@@ -19,17 +19,18 @@ from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, Priority, ServiceType
 from servicecore.model.parts import RequisitionStatus
 from servicecore.model.request import RequestStatus
+from servicecore.reports import queries
 from servicecore.reports.port import (
     Bucket,
     Condition,
     Op,
     Related,
     ReportingBackend,
-    SlaTargetStatus,
     Stored,
     TimeUnit,
     check_as_of,
 )
+from servicecore.reports.queries import SlaTargetStatus
 from servicecore.reports.report import Report
 
 __all__ = [
@@ -226,7 +227,7 @@ def booking_list(
     """
     _range("slot_start", start, end)
     rows = []
-    for found in backend.booked_requests(tenant, start, end):
+    for found in queries.booked_requests(backend, tenant, start, end):
         booking, request = found.booking, found.request
         closure = None if request is None else request.closure
         rows.append(
@@ -305,7 +306,7 @@ def sla_compliance(
     counts: dict[tuple[Priority, str], dict[SlaTargetStatus, int]] = defaultdict(
         lambda: dict.fromkeys(SlaTargetStatus, 0)
     )
-    for r in backend.sla_counts(tenant, check_as_of(as_of)):
+    for r in queries.sla_counts(backend, tenant, check_as_of(as_of)):
         counts[(r.priority, r.target)][r.status] += r.count
     rows = []
     for (priority, target), c in counts.items():

@@ -8,6 +8,7 @@ import attrs
 
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.technician import Technician
+from servicecore.reports import queries
 from servicecore.reports.port import ReportingBackend, check_range
 from servicecore.reports.report import Report
 
@@ -72,7 +73,7 @@ def first_time_fix(
     check_range(start, end)
     rows = [
         FirstTimeFixRow(r.technician_id, r.fixed, r.first_time, r.first_time / r.fixed)
-        for r in backend.first_time_fixes(tenant, start, end)
+        for r in queries.first_time_fixes(backend, tenant, start, end)
         if r.fixed
     ]
     rows.sort(key=lambda r: r.technician_id)
@@ -140,9 +141,13 @@ def technician_utilisation(
             ``start``.
     """
     check_range(start, end)
-    planned = backend.planned_time(tenant, [s.value for s in UTILISED_STATUSES], start, end)
+    planned = queries.planned_time(
+        backend, tenant, [s.value for s in UTILISED_STATUSES], start, end
+    )
     wanted = sorted({p.technician_id for p in planned})
-    people: dict[str, Technician] = {str(t.id): t for t in backend.technicians(tenant, wanted)}
+    people: dict[str, Technician] = {
+        str(t.id): t for t in queries.technicians(backend, tenant, wanted)
+    }
     rows = []
     for p in planned:
         person = people.get(p.technician_id)

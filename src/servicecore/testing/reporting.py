@@ -45,18 +45,24 @@ from servicecore.model.request import Closure, RequestStatus
 from servicecore.model.request import RequestStatus as RS  # noqa: N817
 from servicecore.ports import Storage
 from servicecore.reports import (
+    Another,
+    AnyOf,
+    Audited,
     BookingListRow,
     BookingRow,
     Bucket,
+    Case,
     Condition,
     DispatchRow,
     FailureCauseRow,
     GroupKey,
     Op,
+    Other,
     PartsUsageRow,
     Related,
     ReportingBackend,
     RequestMonitoringRow,
+    Seconds,
     SlaComplianceRow,
     Stored,
     TechnicianPerformanceRow,
@@ -577,3 +583,141 @@ class ReportingContract:
             with pytest.raises(ValidationError) as info:
                 call()
             assert info.value.errors[0].path == path
+
+    # The query core, one expression at a time, on the same data set.
+
+    def test_case_labels_each_record_by_its_first_matching_branch(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        label = Case(
+            (
+                ((Condition("priority", Op.EQ, P.URGENT),), "urgent"),
+                ((Condition("status", Op.EQ, RS.CANCELLED),), "cancelled"),
+                ((Condition("priority", Op.EQ, P.URGENT),), "never reached"),
+            ),
+            "other",
+        )
+        rows = backend.count_by(tenant, "requests", [label])
+        assert {r.key: r.count for r in rows} == {("urgent",): 2, ("cancelled",): 1, ("other",): 7}
+
+    def test_other_compares_two_values_of_one_record(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        on_time = Condition(Stored(("responded_at",), dt.datetime), Op.LE, Other("response_due"))
+        found = backend.list_records(tenant, "requests", [on_time])
+        assert sorted(r.id for r in found) == ["R-1", "R-7"]
+
+    def test_a_stored_datetime_compares_as_an_instant_to_the_microsecond(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        late = Condition(Stored(("responded_at",), dt.datetime), Op.GT, NOW + 4 * H)
+        assert [r.id for r in backend.list_records(tenant, "requests", [late])] == ["R-8"]
+
+    def test_any_of_holds_when_one_alternative_holds(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        either = AnyOf(
+            (
+                (Condition("id", Op.EQ, "R-1"),),
+                (
+                    Condition(Stored(("fault_cause",)), Op.EQ, "seal leak"),
+                    Condition("id", Op.NE, "R-1"),
+                ),
+            )
+        )
+        found = backend.list_records(tenant, "requests", [either])
+        assert sorted(r.id for r in found) == ["R-1", "R-3"]
+
+    def test_another_finds_a_record_sharing_the_key(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        completed = (Condition("status", Op.EQ, DS.COMPLETED),)
+        with_other = backend.list_records(
+            tenant, "dispatches", [Another("technician_id", completed)]
+        )
+        without = backend.list_records(
+            tenant, "dispatches", [Another("technician_id", completed, present=False)]
+        )
+        assert sorted(d.id for d in with_other) == ["D-1", "D-3"]
+        assert sorted(d.id for d in without) == ["D-2", "D-4", "D-5", "D-6"]
+
+    def test_another_within_a_window_looks_only_back(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        repeat = Another("archive_id", at="reported_at", within=6 * D)
+        found = backend.list_records(
+            tenant, "requests", [repeat, Condition("id", Op.IN, ("R-5", "R-10", "R-6"))]
+        )
+        # R-10 (5 days before NOW) follows R-5 (10 days before) by 5 days; R-6 (2 days after
+        # NOW) follows the requests reported at NOW; R-5 follows nothing.
+        assert sorted(r.id for r in found) == ["R-10", "R-6"]
+
+    def test_count_distinct_counts_values_not_records(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        rows = backend.count_by(tenant, "dispatches", [], distinct="technician_id")
+        assert [(r.key, r.count) for r in rows] == [((), 2)]
+
+    def test_seconds_sums_planned_durations(self, backend: ReportingBackend, tenant: str) -> None:
+        rows = backend.sum_by(
+            tenant, "dispatches", ["technician_id"], Seconds("planned_start", "planned_end")
+        )
+        assert {r.key: (r.count, r.valued, r.total) for r in rows} == {
+            ("T-1",): (3, 3, 6 * 3600.0),
+            ("T-2",): (3, 3, 6 * 3600.0),
+        }
+
+    def test_related_follows_two_hops(self, backend: ReportingBackend, tenant: str) -> None:
+        product = Related(
+            "requests", "request_id", Related("archives", "archive_id", "product_code")
+        )
+        rows = backend.sum_by(tenant, "surveys", [product], ("score",))
+        assert {r.key: (r.count, r.total) for r in rows} == {
+            ("PX-100",): (4, 11.0),
+            ("PX-200",): (1, 4.0),
+        }
+
+    def test_a_bucket_over_a_related_date(self, backend: ReportingBackend, tenant: str) -> None:
+        slot = Related("bookings", "booking_id", "slot_start")
+        rows = backend.count_by(tenant, "requests", [Bucket(slot, TimeUnit.WEEK)])
+        assert {r.key: r.count for r in rows} == {(None,): 8, (day(2),): 2}
+
+    def test_list_records_by_id(self, backend: ReportingBackend, tenant: str) -> None:
+        found = backend.list_records(tenant, "requests", [Condition("id", Op.IN, ("R-2", "R-99"))])
+        assert [r.id for r in found] == ["R-2"]
+
+    @pytest.mark.parametrize(
+        ("group_by", "where", "path"),
+        [
+            ([Case(((("x",), "a"),), "b")], [], "group_by[0].branches[0][0]"),  # type: ignore[arg-type]
+            (
+                [Case((((Condition("colour", Op.EQ, 1),), "a"),), "b")],
+                [],
+                "group_by[0].branches[0][0].field",
+            ),
+            ([], [AnyOf(())], "where[0].alternatives"),
+            ([], [Another("archive_id", at="reported_at")], "where[0].within"),
+            ([], [Another("archive_id", at="status", within=D)], "where[0].at"),
+            ([], [Another("archive_id", at="reported_at", within=-D)], "where[0].within"),
+            ([], [Condition("status", Op.IN, Other("priority"))], "where[0].value"),
+            ([], [Condition("status", Op.EQ, Other("colour"))], "where[0].value.field"),
+            ([], [Condition(Stored(("x",), int), Op.EQ, 1)], "where[0].field.type"),
+            (
+                [],
+                [Condition(Related("archives", "colour", "status"), Op.EQ, 1)],
+                "where[0].field.via",
+            ),
+            ([], [Audited("re open")], "where[0].trigger"),
+        ],
+    )
+    def test_bad_core_queries_name_the_place(
+        self, backend: ReportingBackend, tenant: str, group_by: Any, where: Any, path: str
+    ) -> None:
+        with pytest.raises(ValidationError) as info:
+            backend.count_by(tenant, "requests", group_by, where)
+        assert info.value.errors[0].path == path
+
+    def test_seconds_needs_datetime_fields(self, backend: ReportingBackend, tenant: str) -> None:
+        with pytest.raises(ValidationError) as info:
+            backend.sum_by(tenant, "dispatches", [], Seconds("status", "planned_end"))
+        assert info.value.errors[0].path == "value.start"

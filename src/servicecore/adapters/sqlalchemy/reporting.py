@@ -1,92 +1,301 @@
-"""The reporting backend on SQLAlchemy Core: every count is a ``GROUP BY`` in the database.
+"""The reporting backend on SQLAlchemy Core: each core query compiles to one SQL statement.
 
-Queries run on the aggregate tables of :mod:`servicecore.adapters.sqlalchemy.tables`, on their
-indexed columns; only the SLA counts read two times out of the JSON ``data`` (``responded_at``
-and ``closure.closed_at``), with the database's JSON functions. Time buckets are computed in SQL
-in UTC: on SQLite from the fixed-width UTC text the datetime columns hold, on PostgreSQL with
-``date_trunc`` on the ``timestamptz`` taken at time zone UTC.
+Queries run on the aggregate tables of :mod:`servicecore.adapters.sqlalchemy.tables`: indexed
+values are columns, :class:`~servicecore.reports.port.Stored` values are read from the JSON
+``data`` with the database's JSON functions, :class:`~servicecore.reports.port.Related` values
+are outer joins, :class:`~servicecore.reports.port.Audited` and
+:class:`~servicecore.reports.port.Another` are correlated ``EXISTS`` tests. Time buckets are
+computed in SQL in UTC: on SQLite from the fixed-width UTC text the datetime columns hold, on
+PostgreSQL with ``date_trunc`` on the ``timestamptz`` taken at time zone UTC.
+
+Grouped counts and sums run in two steps: a materialised common table expression reads every
+value the group keys need once per row (JSON reads are the expensive part, and neither database
+shares a repeated expression), and the outer statement groups by the keys' output names, so a
+:class:`~servicecore.reports.port.Case` is written and evaluated once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import make_engine, read_options
 from servicecore.adapters.sqlalchemy.naming import Naming
 from servicecore.adapters.sqlalchemy.tables import Tables, tables_for
+from servicecore.adapters.sqlalchemy.types import UTCDateTime
 from servicecore.catalog import spec_for
-from servicecore.model.audit import AuditEntry
-from servicecore.model.booking import Booking
-from servicecore.model.contract import ServiceContract
-from servicecore.model.enums import Priority
-from servicecore.model.request import ServiceRequest
-from servicecore.model.technician import Technician
 from servicecore.reports.port import (
     MONEY_LIMIT,
     MONEY_PLACES,
-    VISIT_STATUSES,
-    BookedRequest,
+    Another,
+    AnyOf,
+    Audited,
     Bucket,
+    Case,
     Condition,
     CountRow,
-    FixRow,
+    Filter,
     GroupKey,
     ItemSumRow,
-    MoneyKind,
-    MoneyRow,
+    MoneySumRow,
     Op,
-    PlannedRow,
-    QualityCountRow,
+    Other,
     Related,
-    SlaContractRow,
-    SlaCountRow,
-    SlaTargetStatus,
+    Seconds,
     Stored,
     SumRow,
     TimeUnit,
-    check_as_of,
+    ValueRef,
     check_item_query,
     check_path,
     check_query,
-    check_range,
-    check_window,
 )
 from servicecore.serialization import structure
 
 __all__ = ["SqlReporting"]
+
+Column = sa.ColumnElement[Any]
 
 
 def _plain(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
 
 
-def _condition(column: sa.ColumnElement[Any], cond: Condition) -> sa.ColumnElement[bool]:
-    if cond.op is Op.EQ:
-        return column == _plain(cond.value)
-    if cond.op is Op.IN:
-        return column.in_([_plain(v) for v in cond.value])  # type: ignore[attr-defined]
-    if cond.op is Op.IS_NULL:
-        return column.is_(None)
-    if cond.op is Op.NOT_NULL:
-        return column.is_not(None)
-    if cond.op is Op.GE:
-        return column >= _plain(cond.value)
-    return column < _plain(cond.value)
-
-
-def _sqlite_iso(text: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+def _sqlite_iso(text: Column) -> Column:
     """Turn a JSON ISO datetime (``...T09:00:00+00:00``, UTC) into the columns' 26-char form."""
     return sa.case(
         (sa.func.substr(text, 20, 1) == ".", sa.func.substr(text, 1, 26)),
         else_=sa.func.substr(text, 1, 19) + ".000000",
     )
+
+
+def _leaves(key: GroupKey) -> Iterator[ValueRef | Audited | Another]:
+    """The values and row tests a group key is computed from."""
+    if isinstance(key, Bucket):
+        yield key.field
+    elif isinstance(key, Case):
+        for filters, _ in key.branches:
+            for f in filters:
+                yield from _filter_leaves(f)
+    else:
+        yield key
+
+
+def _filter_leaves(f: Filter) -> Iterator[ValueRef | Audited | Another]:
+    if isinstance(f, Condition):
+        yield f.field
+        if isinstance(f.value, Other):
+            yield f.value.field
+    elif isinstance(f, AnyOf):
+        for alternative in f.alternatives:
+            for inner in alternative:
+                yield from _filter_leaves(inner)
+    else:
+        yield f
+
+
+class _Statement:
+    """One query's FROM clause and the compilation of values and filters over it.
+
+    Values are compiled against the aggregate's table (joining related tables as needed), or,
+    once :meth:`stage` has put them in a materialised CTE, against the CTE's columns.
+    """
+
+    def __init__(self, backend: SqlReporting, aggregate: str) -> None:
+        self.backend = backend
+        self.aggregate = aggregate
+        self.table: Any = backend.table(aggregate)
+        self.source: sa.FromClause = self.table
+        self._joins: dict[tuple[str, ...], sa.FromClause] = {}
+        self._staged: dict[object, str] = {}
+        self._others = 0
+        self.cte: Any = None
+
+    @property
+    def postgres(self) -> bool:
+        return self.backend.postgres
+
+    def _join(self, hops: tuple[str, ...], left: Any, left_aggregate: str, ref: Related) -> Any:
+        path = (*hops, ref.via, ref.aggregate)
+        found = self._joins.get(path)
+        if found is None:
+            found = self.backend.table(ref.aggregate).alias(f"rel{len(self._joins)}")
+            self.source = self.source.outerjoin(
+                found, (found.c.tenant == left.c.tenant) & (found.c.id == left.c[ref.via])
+            )
+            self._joins[path] = found
+        return found
+
+    def _stored_raw(self, table: Any, ref: Stored) -> Column:
+        if self.postgres:
+            return sa.func.jsonb_extract_path_text(table.c.data, *ref.path)
+        return sa.func.json_extract(table.c.data, "$." + ".".join(ref.path))
+
+    def _stored_typed(self, raw: Column, ref: Stored) -> Column:
+        if ref.type is not datetime:
+            return raw
+        if self.postgres:
+            return sa.type_coerce(sa.cast(raw, sa.DateTime(timezone=True)), UTCDateTime())
+        return sa.type_coerce(_sqlite_iso(raw), UTCDateTime())
+
+    def _raw(self, ref: ValueRef, table: Any, aggregate: str, hops: tuple[str, ...]) -> Column:
+        """A value as the row holds it (a stored datetime still as JSON text)."""
+        if isinstance(ref, Stored):
+            return self._stored_raw(table, ref)
+        if isinstance(ref, Related):
+            other = self._join(hops, table, aggregate, ref)
+            return self._raw(ref.field, other, ref.aggregate, (*hops, ref.via, ref.aggregate))
+        column: Column = table.c[ref]
+        return column
+
+    def _stored_of(self, ref: ValueRef) -> Stored | None:
+        while isinstance(ref, Related):
+            ref = ref.field
+        return ref if isinstance(ref, Stored) else None
+
+    def value(self, ref: ValueRef) -> Column:
+        """The value ``ref`` of the row, typed (a stored datetime compares as an instant)."""
+        label = self._staged.get(ref)
+        raw = (
+            self.cte.c[label]
+            if label is not None
+            else self._raw(ref, self.table, self.aggregate, ())
+        )
+        stored = self._stored_of(ref)
+        return raw if stored is None else self._stored_typed(raw, stored)
+
+    def condition(self, f: Filter) -> sa.ColumnElement[bool]:
+        """The SQL test of one filter."""
+        if isinstance(f, Condition):
+            column = self.value(f.field)
+            if f.op is Op.IS_NULL:
+                return column.is_(None)
+            if f.op is Op.NOT_NULL:
+                return column.is_not(None)
+            if f.op is Op.IN:
+                return column.in_([_plain(v) for v in f.value])  # type: ignore[attr-defined]
+            operand: Any = (
+                self.value(f.value.field) if isinstance(f.value, Other) else _plain(f.value)
+            )
+            if operand is None:
+                return sa.false()
+            compare = {
+                Op.EQ: column.__eq__,
+                Op.NE: column.__ne__,
+                Op.GE: column.__ge__,
+                Op.GT: column.__gt__,
+                Op.LE: column.__le__,
+                Op.LT: column.__lt__,
+            }[f.op]
+            return compare(operand)
+        if isinstance(f, AnyOf):
+            return sa.or_(*(sa.and_(*(self.condition(g) for g in alt)) for alt in f.alternatives))
+        label = self._staged.get(f)
+        if label is not None:
+            return self.cte.c[label] == 1  # type: ignore[no-any-return]
+        if isinstance(f, Audited):
+            return self._audited(f)
+        return self._another(f)
+
+    def _audited(self, f: Audited) -> sa.ColumnElement[bool]:
+        audit = self.backend.tables.audit
+        return (
+            sa.select(sa.literal(1))
+            .where(
+                audit.c.tenant == self.table.c.tenant,
+                audit.c.entity_kind == spec_for(self.aggregate).kind,
+                audit.c.entity_id == self.table.c.id,
+                audit.c.trigger == f.trigger,
+            )
+            .exists()
+        )
+
+    def _another(self, f: Another) -> sa.ColumnElement[bool]:
+        self._others += 1
+        other = self.table.alias(f"other{self._others}")
+        here = self.table
+        where: list[sa.ColumnElement[bool]] = [
+            other.c.tenant == here.c.tenant,
+            other.c[f.key] == here.c[f.key],
+            other.c.id != here.c.id,
+        ]
+        inner = _Statement(self.backend, self.aggregate)
+        inner.table = other
+        where += [inner.condition(c) for c in f.where]
+        if f.at is not None and f.within is not None:
+            mine, theirs = here.c[f.at], other.c[f.at]
+            where.append(theirs <= mine)
+            if self.postgres:
+                where.append(
+                    sa.extract("epoch", theirs)
+                    > sa.extract("epoch", mine) - f.within.total_seconds()
+                )
+            else:
+                where.append(
+                    sa.func.julianday(theirs)
+                    > sa.func.julianday(mine) - f.within / timedelta(days=1)
+                )
+        found = sa.select(sa.literal(1)).where(*where).exists()
+        return found if f.present else ~found
+
+    def bucket(self, ref: ValueRef, unit: TimeUnit) -> Column:
+        """The first day of the bucket the value falls in."""
+        column = self.value(ref)
+        if self.postgres:
+            is_date = isinstance(column.type, sa.Date)
+            local = column if is_date else sa.func.timezone("UTC", column)
+            return sa.cast(sa.func.date_trunc(unit.value, local), sa.Date)
+        day = sa.func.substr(column, 1, 10)
+        if unit is TimeUnit.DAY:
+            return day
+        if unit is TimeUnit.WEEK:
+            # 'weekday 0' moves to the next Sunday (or stays on one); six days back is Monday.
+            return sa.func.date(day, "weekday 0", "-6 days")
+        return sa.func.substr(column, 1, 7) + "-01"
+
+    def key(self, key: GroupKey) -> Column:
+        """The SQL value of one group key."""
+        if isinstance(key, Bucket):
+            return self.bucket(key.field, key.unit)
+        if isinstance(key, Case):
+            return sa.case(
+                *((sa.and_(*(self.condition(f) for f in fs)), label) for fs, label in key.branches),
+                else_=key.default,
+            )
+        return self.value(key)
+
+    def stage(
+        self, tenant: str, where: Sequence[Filter], keys: Sequence[GroupKey], extra: list[Column]
+    ) -> list[Column]:
+        """Read every leaf of ``keys`` and each ``extra`` once per matching row, in a CTE.
+
+        Returns:
+            ``extra``'s columns in the CTE; later :meth:`value` and :meth:`condition` calls read
+            the staged leaves from the CTE.
+        """
+        filters = [self.table.c.tenant == tenant, *(self.condition(f) for f in where)]
+        columns: list[Column] = []
+        for key in keys:
+            for leaf in _leaves(key):
+                if leaf in self._staged:
+                    continue
+                label = f"v{len(self._staged)}"
+                if isinstance(leaf, Audited | Another):
+                    expr: Column = sa.case((self.condition(leaf), 1), else_=0)
+                else:
+                    expr = self._raw(leaf, self.table, self.aggregate, ())
+                columns.append(expr.label(label))
+                self._staged[leaf] = label
+        extras = [e.label(f"x{i}") for i, e in enumerate(extra)]
+        selected = [*columns, *extras] or [sa.literal(1).label("one")]
+        inner = sa.select(*selected).select_from(self.source).where(*filters)
+        self.cte = inner.cte("report_rows").prefix_with("MATERIALIZED")
+        return [self.cte.c[f"x{i}"] for i in range(len(extra))]
 
 
 class SqlReporting:
@@ -112,51 +321,64 @@ class SqlReporting:
         if self._owns_engine:
             self.engine.dispose()
 
-    def _bucket(self, column: sa.ColumnElement[Any], unit: TimeUnit) -> sa.ColumnElement[Any]:
-        if self.postgres:
-            local = sa.func.timezone("UTC", column) if _is_datetime(column) else column
-            return sa.cast(sa.func.date_trunc(unit.value, local), sa.Date)
-        day = sa.func.substr(column, 1, 10)
-        if unit is TimeUnit.DAY:
-            return day
-        if unit is TimeUnit.WEEK:
-            # 'weekday 0' moves to the next Sunday (or stays on one); six days back is Monday.
-            return sa.func.date(day, "weekday 0", "-6 days")
-        return sa.func.substr(column, 1, 7) + "-01"
+    def table(self, aggregate: str) -> sa.Table:
+        """Return the table of an aggregate, by repository name."""
+        return self.tables.aggregates[spec_for(aggregate).kind]
 
     def _rows(self, statement: sa.Select[Any]) -> list[sa.Row[Any]]:
         with self.engine.connect().execution_options(**read_options(self.engine)) as conn:
             return list(conn.execute(statement))
 
-    def _keys(
-        self, table: sa.Table, group_by: Sequence[GroupKey]
-    ) -> tuple[list[sa.ColumnElement[Any]], list[bool], sa.FromClause]:
-        """Return the group-by columns, which of them are buckets, and what to select from."""
-        keys: list[sa.ColumnElement[Any]] = []
-        buckets: list[bool] = []
-        source: sa.FromClause = table
-        for i, g in enumerate(group_by):
-            if isinstance(g, Bucket):
-                keys.append(self._bucket(table.c[g.field], g.unit).label(f"k{i}"))
-            elif isinstance(g, Stored):
-                text = (
-                    sa.func.jsonb_extract_path_text(table.c.data, *g.path)
-                    if self.postgres
-                    else sa.func.json_extract(table.c.data, "$." + ".".join(g.path))
-                )
-                keys.append(text.label(f"k{i}"))
-            elif isinstance(g, Related):
-                other = self.tables.aggregates[spec_for(g.aggregate).kind].alias(f"related_{i}")
-                source = source.outerjoin(
-                    other, (other.c.tenant == table.c.tenant) & (other.c.id == table.c[g.via])
-                )
-                keys.append(other.c[g.field].label(f"k{i}"))
-            else:
-                keys.append(table.c[g].label(f"k{i}"))
-            buckets.append(isinstance(g, Bucket))
-        return keys, buckets, source
+    def count_by(
+        self,
+        tenant: str,
+        aggregate: str,
+        group_by: Sequence[GroupKey],
+        where: Sequence[Filter] = (),
+        distinct: ValueRef | None = None,
+    ) -> list[CountRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        check_query(aggregate, group_by, where)
+        if distinct is not None:
+            check_query(aggregate, [distinct], ())
+        query = _Statement(self, aggregate)
+        measures = [] if distinct is None else [query.value(distinct)]
 
-    def _number(self, table: sa.Table, path: tuple[str, ...]) -> sa.ColumnElement[Any]:
+        def counted(staged: list[Column]) -> list[Column]:
+            return [sa.func.count(sa.distinct(staged[0])) if staged else sa.func.count()]
+
+        found = []
+        for key, (n,) in self._grouped_with(query, tenant, group_by, where, measures, counted):
+            if n:  # without GROUP BY keys, SQL answers 0 where there is no group
+                found.append(CountRow(key, int(n)))
+        return found
+
+    def _grouped_with(
+        self,
+        query: _Statement,
+        tenant: str,
+        group_by: Sequence[GroupKey],
+        where: Sequence[Filter],
+        measures: list[Column],
+        aggregates: Any,
+    ) -> list[tuple[tuple[object, ...], tuple[Any, ...]]]:
+        staged = query.stage(tenant, where, group_by, measures)
+        keys = [query.key(k).label(f"k{i}") for i, k in enumerate(group_by)]
+        statement = sa.select(*keys, *aggregates(staged)).select_from(query.cte)
+        if keys:
+            # Grouping by the output names keeps each CASE written (and evaluated) once.
+            statement = statement.group_by(*(sa.literal_column(f"k{i}") for i in range(len(keys))))
+        found = []
+        for row in self._rows(statement):
+            values = tuple(row)
+            key = tuple(
+                _to_date(v) if isinstance(g, Bucket) else v
+                for v, g in zip(values[: len(keys)], group_by, strict=True)
+            )
+            found.append((key, values[len(keys) :]))
+        return found
+
+    def _number(self, table: Any, path: tuple[str, ...]) -> Column:
         """The number (or boolean as 1 / 0) at ``path`` in ``data``; NULL for anything else."""
         if self.postgres:
             kind = sa.func.jsonb_typeof(sa.func.jsonb_extract_path(table.c.data, *path))
@@ -175,145 +397,119 @@ class SqlReporting:
             else_=sa.null(),
         )
 
+    def _seconds(self, table: Any, value: Seconds) -> Column:
+        begin, finish = table.c[value.start], table.c[value.end]
+        if self.postgres:
+            return sa.extract("epoch", finish) - sa.extract("epoch", begin)
+        return sa.cast(sa.func.strftime("%s", finish), sa.Integer) - sa.cast(
+            sa.func.strftime("%s", begin), sa.Integer
+        )
+
     def sum_by(
         self,
         tenant: str,
         aggregate: str,
         group_by: Sequence[GroupKey],
-        value: Sequence[str],
-        where: Sequence[Condition] = (),
+        value: Sequence[str] | Seconds,
+        where: Sequence[Filter] = (),
     ) -> list[SumRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_by`."""
         check_query(aggregate, group_by, where)
-        path = check_path(value)
-        table = self.tables.aggregates[spec_for(aggregate).kind]
-        keys, buckets, source = self._keys(table, group_by)
-        number = self._number(table, path)
-        statement = (
-            sa.select(*keys, sa.func.count(), sa.func.count(number), sa.func.sum(number))
-            .select_from(source)
-            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
-            .group_by(*keys)
+        path = check_path(value, aggregate)
+        query = _Statement(self, aggregate)
+        number = (
+            self._seconds(query.table, value)
+            if isinstance(value, Seconds)
+            else self._number(query.table, path)
         )
+
+        def summed(staged: list[Column]) -> list[Column]:
+            return [sa.func.count(), sa.func.count(staged[0]), sa.func.sum(staged[0])]
+
         found = []
-        for row in self._rows(statement):
-            values: tuple[Any, ...] = tuple(row)
-            n, valued, total = values[-3:]
+        for key, (n, valued, total) in self._grouped_with(
+            query, tenant, group_by, where, [number], summed
+        ):
             if n:
-                key = tuple(
-                    _to_date(v) if is_bucket else v
-                    for v, is_bucket in zip(values[:-3], buckets, strict=True)
-                )
                 found.append(SumRow(key, int(n), int(valued), float(total or 0)))
         return found
+
+    def _direct_keys(self, query: _Statement, group_by: Sequence[GroupKey]) -> list[Column]:
+        return [query.key(k).label(f"k{i}") for i, k in enumerate(group_by)]
+
+    def _elements(self, table: Any, items: str) -> Any:
+        if self.postgres:
+            return sa.func.jsonb_array_elements(
+                sa.func.jsonb_extract_path(table.c.data, items)
+            ).table_valued("value")
+        return sa.func.json_each(table.c.data, f"$.{items}").table_valued("value")
+
+    def _item(self, element: Any, *path: str) -> Column:
+        if self.postgres:
+            return sa.func.jsonb_extract_path_text(element.c.value, *path)
+        return sa.func.json_extract(element.c.value, "$." + ".".join(path))
 
     def sum_items(
         self,
         tenant: str,
         aggregate: str,
         items: str,
-        group_by: Sequence[str],
+        group_by: Sequence[GroupKey],
         item_keys: Sequence[str],
         value: str,
-        where: Sequence[Condition] = (),
+        where: Sequence[Filter] = (),
     ) -> list[ItemSumRow]:
         """See :meth:`servicecore.reports.port.ReportingBackend.sum_items`."""
         check_query(aggregate, group_by, where)
         check_item_query(items, item_keys, value)
-        table = self.tables.aggregates[spec_for(aggregate).kind]
-        keys, _, _ = self._keys(table, group_by)
+        query = _Statement(self, aggregate)
+        keys = self._direct_keys(query, group_by)
+        element = self._elements(query.table, items)
+        item_values = [self._item(element, k).label(f"i{i}") for i, k in enumerate(item_keys)]
+        number = self._item(element, value)
         if self.postgres:
-            element = sa.func.jsonb_array_elements(
-                sa.func.jsonb_extract_path(table.c.data, items)
-            ).table_valued("value")
-            item_values = [
-                sa.func.jsonb_extract_path_text(element.c.value, k).label(f"i{i}")
-                for i, k in enumerate(item_keys)
-            ]
-            number: sa.ColumnElement[Any] = sa.cast(
-                sa.func.jsonb_extract_path_text(element.c.value, value), sa.Float
-            )
-        else:
-            element = sa.func.json_each(table.c.data, f"$.{items}").table_valued("value")
-            item_values = [
-                sa.func.json_extract(element.c.value, f"$.{k}").label(f"i{i}")
-                for i, k in enumerate(item_keys)
-            ]
-            number = sa.func.json_extract(element.c.value, f"$.{value}")
+            number = sa.cast(number, sa.Float)
+        filters = [query.table.c.tenant == tenant, *(query.condition(f) for f in where)]
         statement = (
             sa.select(*keys, *item_values, sa.func.count(), sa.func.sum(number))
-            .select_from(table.join(element, sa.true()))
-            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
+            .select_from(query.source.join(element, sa.true()))
+            .where(*filters)
             .group_by(*keys, *item_values)
         )
         found = []
         for row in self._rows(statement):
             values: tuple[Any, ...] = tuple(row)
-            found.append(ItemSumRow(values[:-2], int(values[-2]), float(values[-1] or 0)))
+            key = tuple(
+                _to_date(v) if i < len(group_by) and isinstance(group_by[i], Bucket) else v
+                for i, v in enumerate(values[:-2])
+            )
+            found.append(ItemSumRow(key, int(values[-2]), float(values[-1] or 0)))
         return found
 
-    def count_by(
+    def sum_money(
         self,
         tenant: str,
         aggregate: str,
+        items: str,
+        amount: Sequence[str],
         group_by: Sequence[GroupKey],
-        where: Sequence[Condition] = (),
-    ) -> list[CountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.count_by`."""
+        where: Sequence[Filter] = (),
+        times: str | None = None,
+        only: str | None = None,
+    ) -> list[MoneySumRow]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.sum_money`."""
         check_query(aggregate, group_by, where)
-        table = self.tables.aggregates[spec_for(aggregate).kind]
-        keys, buckets, source = self._keys(table, group_by)
-        statement = (
-            sa.select(*keys, sa.func.count().label("n"))
-            .select_from(source)
-            .where(table.c.tenant == tenant, *(_condition(table.c[c.field], c) for c in where))
-            .group_by(*keys)
-        )
-        found = []
-        for row in self._rows(statement):
-            values: tuple[object, ...] = tuple(row)
-            key = tuple(
-                _to_date(v) if is_bucket else v
-                for v, is_bucket in zip(values[:-1], buckets, strict=True)
-            )
-            count = int(values[-1])  # type: ignore[call-overload]
-            if count:  # without GROUP BY keys, SQL answers 0 where there is no group
-                found.append(CountRow(key, count))
-        return found
-
-    def _money_query(
-        self, kind: MoneyKind, dispatch: sa.FromClause, where: list[sa.ColumnElement[bool]]
-    ) -> sa.Select[Any]:
-        """One kind of amounts of completed processing orders, unnested and summed in SQL."""
-        table = self.tables.aggregates["ProcessingOrder"]
-        items = {
-            MoneyKind.INCOME: "income_lines",
-            MoneyKind.COST: "cost_lines",
-            MoneyKind.PARTS: "parts_used",
-        }[kind]
-        price = "unit_price" if kind is MoneyKind.PARTS else "amount"
+        check_item_query(items, [n for n in (times, only) if n is not None], tuple(amount))
+        query = _Statement(self, aggregate)
+        keys = self._direct_keys(query, group_by)
+        element = self._elements(query.table, items)
+        text = self._item(element, *amount, "amount")
         if self.postgres:
-            element = sa.func.jsonb_array_elements(
-                sa.func.jsonb_extract_path(table.c.data, items)
-            ).table_valued("value")
-            text = sa.func.jsonb_extract_path_text(element.c.value, price, "amount")
-            quantity: sa.ColumnElement[Any] = sa.cast(
-                sa.func.jsonb_extract_path_text(element.c.value, "quantity"), sa.Numeric
-            )
-            charged = sa.func.jsonb_extract_path_text(element.c.value, "charged") == "true"
             point = sa.func.strpos(text, ".")
-            number = sa.cast(text, sa.Numeric)
-            currency = sa.func.jsonb_extract_path_text(table.c.data, "currency")
-            solution = sa.func.jsonb_extract_path_text(table.c.data, "solution_type")
+            number: Column = sa.cast(text, sa.Numeric)
         else:
-            element = sa.func.json_each(table.c.data, f"$.{items}").table_valued("value")
-            text = sa.func.json_extract(element.c.value, f"$.{price}.amount")
-            quantity = sa.func.json_extract(element.c.value, "$.quantity")
-            charged = sa.func.json_extract(element.c.value, "$.charged") == 1
             point = sa.func.instr(text, ".")
             number = sa.cast(text, sa.Float)
-            currency = sa.func.json_extract(table.c.data, "$.currency")
-            solution = sa.func.json_extract(table.c.data, "$.solution_type")
         refused = (
             text.ilike("%e%")
             | ((point > 0) & (sa.func.length(text) - point > MONEY_PLACES))
@@ -325,483 +521,52 @@ class SqlReporting:
             if self.postgres
             else sa.cast(sa.func.round(number * 10**MONEY_PLACES), sa.Integer)
         )
-        amount = units * quantity if kind is MoneyKind.PARTS else units
-        month = self._bucket(dispatch.c.planned_start, TimeUnit.MONTH)
-        keys = [currency.label("currency"), solution.label("solution"), month.label("month")]
-        conditions = [table.c.tenant == dispatch.c.tenant, *where]
-        if kind is MoneyKind.PARTS:
-            conditions.append(charged)
-        return (
+        if times is not None:
+            quantity = self._item(element, times)
+            units = units * (sa.cast(quantity, sa.Numeric) if self.postgres else quantity)
+        filters = [
+            query.table.c.tenant == tenant,
+            text.is_not(None),
+            *(query.condition(f) for f in where),
+        ]
+        if only is not None:
+            flag = self._item(element, only)
+            filters.append(flag == ("true" if self.postgres else 1))
+        statement = (
             sa.select(
                 *keys,
                 sa.func.count(),
-                sa.func.sum(sa.case((refused, None), else_=amount)),
+                sa.func.sum(sa.case((refused, None), else_=units)),
                 sa.func.sum(sa.case((refused, 1), else_=0)),
             )
-            .select_from(
-                table.join(
-                    dispatch,
-                    (dispatch.c.tenant == table.c.tenant) & (dispatch.c.id == table.c.dispatch_id),
-                ).join(element, sa.true())
-            )
-            .where(*conditions)
+            .select_from(query.source.join(element, sa.true()))
+            .where(*filters)
             .group_by(*keys)
         )
-
-    def first_time_fixes(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[FixRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.first_time_fixes`."""
-        check_range(start, end)
-        requests = self.tables.aggregates["ServiceRequest"]
-        dispatches = self.tables.aggregates["DispatchOrder"]
-        per_request = (
-            sa.select(dispatches.c.request_id, sa.func.count().label("visits"))
-            .where(
-                dispatches.c.tenant == tenant,
-                dispatches.c.status.in_([s.value for s in VISIT_STATUSES]),
-            )
-            .group_by(dispatches.c.request_id)
-            .subquery("visits_per_request")
-        )
-        where = [
-            dispatches.c.tenant == tenant,
-            dispatches.c.status == "completed",
-            requests.c.status == "closed",
-        ]
-        for cond in (
-            Condition("reported_at", Op.GE, start) if start is not None else None,
-            Condition("reported_at", Op.LT, end) if end is not None else None,
-        ):
-            if cond is not None:
-                where.append(_condition(requests.c.reported_at, cond))
-        statement = (
-            sa.select(
-                dispatches.c.technician_id,
-                sa.func.count(sa.distinct(dispatches.c.request_id)),
-                sa.func.count(
-                    sa.distinct(sa.case((per_request.c.visits == 1, dispatches.c.request_id)))
-                ),
-            )
-            .select_from(
-                dispatches.join(
-                    requests,
-                    (requests.c.tenant == dispatches.c.tenant)
-                    & (requests.c.id == dispatches.c.request_id),
-                ).join(per_request, per_request.c.request_id == dispatches.c.request_id)
-            )
-            .where(*where)
-            .group_by(dispatches.c.technician_id)
-        )
-        return [
-            FixRow(str(technician), int(n), int(first))
-            for technician, n, first in (tuple(r) for r in self._rows(statement))
-        ]
-
-    def booked_requests(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[BookedRequest]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.booked_requests`.
-
-        One query: the bookings of the range (on the indexed ``slot_start``) outer-joined to
-        the requests on ``booking_id``; only the matching documents are read.
-        """
-        check_range(start, end)
-        bookings = self.tables.aggregates["Booking"]
-        requests = self.tables.aggregates["ServiceRequest"].alias("booked_request")
-        where = [bookings.c.tenant == tenant]
-        if start is not None:
-            where.append(_condition(bookings.c.slot_start, Condition("slot_start", Op.GE, start)))
-        if end is not None:
-            where.append(_condition(bookings.c.slot_start, Condition("slot_start", Op.LT, end)))
-        statement = (
-            sa.select(bookings.c.data, requests.c.data)
-            .select_from(
-                bookings.outerjoin(
-                    requests,
-                    (requests.c.tenant == bookings.c.tenant)
-                    & (requests.c.booking_id == bookings.c.id),
-                )
-            )
-            .where(*where)
-        )
-        return [
-            BookedRequest(
-                structure(booking, Booking),
-                None if request is None else structure(request, ServiceRequest),
-            )
-            for booking, request in (tuple(r) for r in self._rows(statement))
-        ]
-
-    def planned_time(
-        self,
-        tenant: str,
-        statuses: Sequence[str],
-        start: datetime | None,
-        end: datetime | None,
-    ) -> list[PlannedRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.planned_time`."""
-        check_range(start, end)
-        table = self.tables.aggregates["DispatchOrder"]
-        begin, finish = table.c.planned_start, table.c.planned_end
-        seconds: sa.ColumnElement[Any] = (
-            sa.extract("epoch", finish) - sa.extract("epoch", begin)
-            if self.postgres
-            else sa.cast(sa.func.strftime("%s", finish), sa.Integer)
-            - sa.cast(sa.func.strftime("%s", begin), sa.Integer)
-        )
-        day = self._bucket(begin, TimeUnit.DAY).label("day")
-        where = [table.c.tenant == tenant, table.c.status.in_(list(statuses))]
-        if start is not None:
-            where.append(_condition(begin, Condition("planned_start", Op.GE, start)))
-        if end is not None:
-            where.append(_condition(begin, Condition("planned_start", Op.LT, end)))
-        statement = (
-            sa.select(table.c.technician_id, day, sa.func.count(), sa.func.sum(seconds))
-            .where(*where)
-            .group_by(table.c.technician_id, day)
-        )
-        return [
-            PlannedRow(str(t), _to_date(d), int(n), round(sec or 0))  # type: ignore[arg-type]
-            for t, d, n, sec in (tuple(r) for r in self._rows(statement))
-        ]
-
-    def technicians(self, tenant: str, ids: Sequence[str]) -> list[Technician]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.technicians`."""
-        table = self.tables.aggregates["Technician"]
-        statement = sa.select(table.c.data).where(
-            table.c.tenant == tenant, table.c.id.in_(list(ids))
-        )
-        return [structure(row[0], Technician) for row in self._rows(statement)]
-
-    def quality_counts(
-        self,
-        tenant: str,
-        start: datetime | None,
-        end: datetime | None,
-        repeat_within: timedelta,
-    ) -> list[QualityCountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.quality_counts`."""
-        check_range(start, end)
-        window = check_window(repeat_within)
-        requests = self.tables.aggregates["ServiceRequest"]
-        archives = self.tables.aggregates["ProductArchive"].alias("quality_archive")
-        earlier = requests.alias("earlier_request")
-        surveys = self.tables.aggregates["SurveyResult"]
-        if self.postgres:
-            cause = sa.func.jsonb_extract_path_text(requests.c.data, "fault_cause")
-            score: sa.ColumnElement[Any] = sa.cast(
-                sa.func.jsonb_extract_path_text(surveys.c.data, "score"), sa.Integer
-            )
-            after_start = (
-                sa.extract("epoch", earlier.c.reported_at)
-                > sa.extract("epoch", requests.c.reported_at) - window.total_seconds()
-            )
-        else:
-            cause = sa.func.json_extract(requests.c.data, "$.fault_cause")
-            score = sa.func.json_extract(surveys.c.data, "$.score")
-            after_start = sa.func.julianday(earlier.c.reported_at) > sa.func.julianday(
-                requests.c.reported_at
-            ) - window / timedelta(days=1)
-        reopened = (
-            sa.select(sa.literal(1))
-            .where(
-                self.tables.audit.c.tenant == requests.c.tenant,
-                self.tables.audit.c.entity_kind == "ServiceRequest",
-                self.tables.audit.c.entity_id == requests.c.id,
-                self.tables.audit.c.trigger == "reopen",
-            )
-            .exists()
-        )
-        repeat = (
-            sa.select(sa.literal(1))
-            .where(
-                earlier.c.tenant == requests.c.tenant,
-                earlier.c.archive_id == requests.c.archive_id,
-                earlier.c.id != requests.c.id,
-                earlier.c.reported_at <= requests.c.reported_at,
-                after_start,
-            )
-            .exists()
-        )
-        where = [requests.c.tenant == tenant]
-        if start is not None:
-            where.append(requests.c.reported_at >= start)
-        if end is not None:
-            where.append(requests.c.reported_at < end)
-        source = requests.outerjoin(
-            archives,
-            (archives.c.tenant == requests.c.tenant) & (archives.c.id == requests.c.archive_id),
-        )
-        keys = [archives.c.product_code.label("product"), cause.label("cause")]
-        counted = (
-            sa.select(
-                *keys,
-                sa.func.count(),
-                sa.func.sum(sa.case((reopened, 1), else_=0)),
-                sa.func.sum(sa.case((repeat, 1), else_=0)),
-            )
-            .select_from(source)
-            .where(*where)
-            .group_by(*keys)
-        )
-        rated = (
-            sa.select(*keys, sa.func.count(), sa.func.sum(score))
-            .select_from(
-                source.join(
-                    surveys,
-                    (surveys.c.tenant == requests.c.tenant)
-                    & (surveys.c.request_id == requests.c.id),
-                )
-            )
-            .where(*where)
-            .group_by(*keys)
-        )
-        ratings = {
-            (product, found_cause): (int(n), int(total or 0))
-            for product, found_cause, n, total in (tuple(r) for r in self._rows(rated))
-        }
         found = []
-        for product, found_cause, n, reopens, repeats in (tuple(r) for r in self._rows(counted)):
-            surveyed, total = ratings.get((product, found_cause), (0, 0))
-            found.append(
-                QualityCountRow(
-                    product, found_cause, int(n), int(reopens), int(repeats), surveyed, total
-                )
+        for row in self._rows(statement):
+            values: tuple[Any, ...] = tuple(row)
+            key = tuple(
+                _to_date(v) if isinstance(g, Bucket) else v
+                for v, g in zip(values[: len(keys)], group_by, strict=True)
             )
+            n, total, refused_n = values[len(keys) :]
+            exact = (
+                Decimal(total or 0)
+                if self.postgres
+                else Decimal(int(total or 0)).scaleb(-MONEY_PLACES)
+            )
+            found.append(MoneySumRow(key, int(n), exact, int(refused_n or 0)))
         return found
 
-    def money_totals(
-        self, tenant: str, start: datetime | None, end: datetime | None
-    ) -> list[MoneyRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.money_totals`.
-
-        Three grouped queries (income lines, cost lines, charged parts), each unnesting the
-        lists in the database and joining the dispatch order for the date.
-        """
-        check_range(start, end)
-        table = self.tables.aggregates["ProcessingOrder"]
-        dispatch = self.tables.aggregates["DispatchOrder"].alias("money_dispatch")
-        planned = dispatch.c.planned_start
-        where: list[sa.ColumnElement[bool]] = [
-            table.c.tenant == tenant,
-            table.c.status == "completed",
-        ]
-        if start is not None:
-            where.append(_condition(planned, Condition("planned_start", Op.GE, start)))
-        if end is not None:
-            where.append(_condition(planned, Condition("planned_start", Op.LT, end)))
-        found = []
-        for kind in MoneyKind:
-            for row in self._rows(self._money_query(kind, dispatch, where)):
-                currency, solution, month, n, total, refused = tuple(row)
-                found.append(
-                    MoneyRow(
-                        currency=str(currency),
-                        solution_type=None if solution is None else str(solution),
-                        month=_to_date(month),  # type: ignore[arg-type]
-                        kind=kind,
-                        lines=int(n),
-                        total=(
-                            Decimal(total or 0)
-                            if self.postgres
-                            else Decimal(int(total or 0)).scaleb(-MONEY_PLACES)
-                        ),
-                        refused=int(refused or 0),
-                    )
-                )
-        return found
-
-    def _json_time(self, table: sa.Table, *path: str) -> sa.ColumnElement[Any]:
-        if self.postgres:
-            text = sa.func.jsonb_extract_path_text(table.c.data, *path)
-            return sa.cast(text, sa.DateTime(timezone=True))
-        return sa.func.json_extract(table.c.data, "$." + ".".join(path))
-
-    def _contract_sla(
-        self, tenant: str, as_of: datetime, *columns: sa.ColumnElement[Any]
-    ) -> tuple[Any, sa.ColumnElement[Any], sa.ColumnElement[Any]]:
-        """The contract requests reported by ``as_of`` (a CTE) and both targets' statuses."""
-        at = check_as_of(as_of).astimezone(UTC)
-        table = self.tables.aggregates["ServiceRequest"]
-        bound: sa.ColumnElement[Any] = (
-            sa.literal(at, sa.DateTime(timezone=True))
-            if self.postgres
-            else sa.literal(at.replace(tzinfo=None).isoformat(timespec="microseconds"), sa.String)
-        )
-        source = (
-            sa.select(
-                *columns,
-                table.c.contract_id,
-                table.c.priority,
-                table.c.status,
-                table.c.response_due,
-                table.c.resolution_due,
-                self._json_time(table, "responded_at").label("responded"),
-                self._json_time(table, "closure", "closed_at").label("closed"),
-            )
-            .where(
-                table.c.tenant == tenant,
-                table.c.reported_at <= at,
-                table.c.contract_id.is_not(None),
-            )
-            .cte("contract_sla")
-        )
-        cancelled = source.c.status == "cancelled"
-
-        def status(due: sa.ColumnElement[Any], raw: sa.ColumnElement[Any]) -> Any:
-            raw = raw if self.postgres else _sqlite_iso(raw)
-            return sa.case(
-                (due.is_(None), SlaTargetStatus.UNMEASURED.value),
-                ((raw <= bound) & (raw <= due), SlaTargetStatus.MET.value),
-                (raw <= bound, SlaTargetStatus.BREACHED.value),
-                (cancelled, SlaTargetStatus.CANCELLED.value),
-                (due < at, SlaTargetStatus.BREACHED.value),
-                else_=SlaTargetStatus.PENDING.value,
-            )
-
-        return (
-            source,
-            status(source.c.response_due, source.c.responded),
-            status(source.c.resolution_due, source.c.closed),
-        )
-
-    def sla_contract_counts(self, tenant: str, as_of: datetime) -> list[SlaContractRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_contract_counts`."""
-        source, response, resolution = self._contract_sla(tenant, as_of)
-        statement = sa.select(
-            source.c.contract_id,
-            source.c.priority,
-            response.label("response"),
-            resolution.label("resolution"),
-            sa.func.count(),
-        ).group_by(
-            source.c.contract_id,
-            source.c.priority,
-            sa.literal_column("response"),
-            sa.literal_column("resolution"),
-        )
-        counts: dict[tuple[str, str, str, str], int] = {}
-        for row in self._rows(statement):
-            contract, priority, response_state, resolution_state, n = tuple(row)
-            for key in (
-                (contract, priority, "response", response_state),
-                (contract, priority, "resolution", resolution_state),
-            ):
-                counts[key] = counts.get(key, 0) + int(n)
-        return [
-            SlaContractRow(str(c), Priority(p), target, SlaTargetStatus(state), n)
-            for (c, p, target, state), n in counts.items()
-        ]
-
-    def sla_breached(self, tenant: str, as_of: datetime) -> list[ServiceRequest]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_breached`."""
-        table = self.tables.aggregates["ServiceRequest"]
-        source, response, resolution = self._contract_sla(tenant, as_of, table.c.data)
-        breached = SlaTargetStatus.BREACHED.value
-        statement = sa.select(source.c.data).where(
-            (response == breached) | (resolution == breached)
-        )
-        return [structure(row[0], ServiceRequest) for row in self._rows(statement)]
-
-    def contracts(self, tenant: str, ids: Sequence[str]) -> list[ServiceContract]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.contracts`."""
-        table = self.tables.aggregates["ServiceContract"]
-        statement = sa.select(table.c.data).where(
-            table.c.tenant == tenant, table.c.id.in_(list(ids))
-        )
-        return [structure(row[0], ServiceContract) for row in self._rows(statement)]
-
-    def audit_trails(
-        self, tenant: str, entity_kind: str, ids: Sequence[str]
-    ) -> dict[str, list[AuditEntry]]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.audit_trails`."""
-        statement = (
-            sa.select(self.tables.audit)
-            .where(
-                self.tables.audit.c.tenant == tenant,
-                self.tables.audit.c.entity_kind == entity_kind,
-                self.tables.audit.c.entity_id.in_(list(ids)),
-            )
-            .order_by(self.tables.audit.c.entity_id, self.tables.audit.c.seq)
-        )
-        found: dict[str, list[AuditEntry]] = {i: [] for i in ids}
-        fields = [f.name for f in attrs.fields(AuditEntry)]
-        for row in self._rows(statement):
-            mapping = row._mapping
-            entry = AuditEntry(**{name: mapping[name] for name in fields})
-            found.setdefault(entry.entity_id, []).append(entry)
-        return found
-
-    def sla_counts(self, tenant: str, as_of: datetime) -> list[SlaCountRow]:
-        """See :meth:`servicecore.reports.port.ReportingBackend.sla_counts`.
-
-        One pass: a materialised CTE reads each request's two done times out of the JSON once
-        (neither database shares a repeated expression), and the outer query groups by priority
-        and both targets' statuses.
-        """
-        at = check_as_of(as_of).astimezone(UTC)
-        table = self.tables.aggregates["ServiceRequest"]
-        bound: sa.ColumnElement[Any] = (
-            sa.literal(at, sa.DateTime(timezone=True))
-            if self.postgres
-            else sa.literal(at.replace(tzinfo=None).isoformat(timespec="microseconds"), sa.String)
-        )
-        reported: sa.ColumnElement[Any] = table.c.reported_at
-        if not self.postgres:
-            # Nearly every request passes this filter: SQLite would walk the reported_at index
-            # and fetch each row from it, twice slower than scanning. likely() returns its
-            # argument and hides the column from the planner.
-            reported = sa.func.likely(reported, type_=reported.type)
-        source = (
-            sa.select(
-                table.c.priority,
-                table.c.status,
-                table.c.response_due,
-                table.c.resolution_due,
-                self._json_time(table, "responded_at").label("responded"),
-                self._json_time(table, "closure", "closed_at").label("closed"),
-            )
-            .where(table.c.tenant == tenant, reported <= at)
-            .cte("sla_source")
-            .prefix_with("MATERIALIZED")
-        )
-        cancelled = source.c.status == "cancelled"
-
-        def status(due: sa.ColumnElement[Any], raw: sa.ColumnElement[Any]) -> Any:
-            # A NULL done time fails both comparisons, so "done by as_of" needs no IS NULL test.
-            raw = raw if self.postgres else _sqlite_iso(raw)
-            return sa.case(
-                (due.is_(None), SlaTargetStatus.UNMEASURED.value),
-                ((raw <= bound) & (raw <= due), SlaTargetStatus.MET.value),
-                (raw <= bound, SlaTargetStatus.BREACHED.value),
-                (cancelled, SlaTargetStatus.CANCELLED.value),
-                (due < at, SlaTargetStatus.BREACHED.value),
-                else_=SlaTargetStatus.PENDING.value,
-            )
-
-        response = status(source.c.response_due, source.c.responded).label("response")
-        resolution = status(source.c.resolution_due, source.c.closed).label("resolution")
-        # Grouping by the output names keeps each CASE written (and evaluated) once.
-        statement = sa.select(source.c.priority, response, resolution, sa.func.count()).group_by(
-            source.c.priority, sa.literal_column("response"), sa.literal_column("resolution")
-        )
-        counts: dict[tuple[str, str, str], int] = {}
-        for row in self._rows(statement):
-            priority, response_state, resolution_state, n = tuple(row)
-            for key in (
-                (priority, "response", response_state),
-                (priority, "resolution", resolution_state),
-            ):
-                counts[key] = counts.get(key, 0) + int(n)
-        return [
-            SlaCountRow(Priority(p), target, SlaTargetStatus(state), n)
-            for (p, target, state), n in counts.items()
-        ]
-
-
-def _is_datetime(column: sa.ColumnElement[Any]) -> bool:
-    return not isinstance(column.type, sa.Date)
+    def list_records(self, tenant: str, aggregate: str, where: Sequence[Filter] = ()) -> list[Any]:
+        """See :meth:`servicecore.reports.port.ReportingBackend.list_records`."""
+        check_query(aggregate, (), where)
+        query = _Statement(self, aggregate)
+        filters = [query.table.c.tenant == tenant, *(query.condition(f) for f in where)]
+        statement = sa.select(query.table.c.data).select_from(query.source).where(*filters)
+        cls = spec_for(aggregate).cls
+        return [structure(row[0], cls) for row in self._rows(statement)]
 
 
 def _to_date(value: object) -> date | None:
