@@ -1,8 +1,8 @@
 """The first-time-fix rate on its own hand-built requests and dispatch orders."""
 
 import pytest
-from conftest import NOW
-from conftest import D as DAY
+from report_times import NOW
+from report_times import D as DAY
 
 from servicecore.errors import ValidationError
 from servicecore.model.dispatch import DispatchStatus as DS  # noqa: N817

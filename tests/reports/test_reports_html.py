@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from conftest import AS_OF, NOW
+from report_times import AS_OF, NOW
 
 from servicecore.errors import ValidationError
 from servicecore.reports import Report, booking_report

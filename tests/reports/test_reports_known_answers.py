@@ -18,28 +18,26 @@ class TestMemoryReporting(ReportingContract):
 
 class TestSQLiteReporting(ReportingContract):
     @pytest.fixture
-    def storage(self, report_sqlite):
+    def storage(self, sqlite_engine):
         from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 
-        return SQLAlchemyStorage(report_sqlite)
+        return SQLAlchemyStorage(sqlite_engine)
 
 
 @pytest.mark.postgres
 class TestPostgresReporting(ReportingContract):
     @pytest.fixture
-    def storage(self, report_postgres):
-        if report_postgres is None:
-            pytest.skip("SERVICECORE_TEST_POSTGRES_URL is not set")
+    def storage(self, postgres_engine):
         from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 
-        return SQLAlchemyStorage(report_postgres)
+        return SQLAlchemyStorage(postgres_engine)
 
 
 class _CountsOneShort(PythonReporting):
     """A broken backend: every group counts one record too few."""
 
-    def count_by(self, tenant, aggregate, group_by, where=()):
-        rows = super().count_by(tenant, aggregate, group_by, where)
+    def count_by(self, tenant, aggregate, group_by, where=(), distinct=None):
+        rows = super().count_by(tenant, aggregate, group_by, where, distinct)
         return [CountRow(r.key, r.count - 1) for r in rows]
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from conftest import NOW
+from report_times import NOW
 
 from servicecore.errors import ValidationError
 from servicecore.model.common import Money, TimeRange

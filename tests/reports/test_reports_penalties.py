@@ -4,8 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from conftest import NOW, H
-from conftest import D as DAY
+from report_times import NOW, H
+from report_times import D as DAY
 
 from servicecore.errors import ValidationError
 from servicecore.model.common import Money

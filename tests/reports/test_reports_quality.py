@@ -1,8 +1,8 @@
 """Quality tracking on its own hand-built requests, audit trail and surveys."""
 
 import pytest
-from conftest import NOW
-from conftest import D as DAY
+from report_times import NOW
+from report_times import D as DAY
 
 from servicecore.errors import ValidationError
 from servicecore.model.audit import AuditEntry

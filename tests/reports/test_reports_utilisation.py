@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from conftest import NOW
+from report_times import NOW
 
 from servicecore.errors import ValidationError
 from servicecore.model.common import TimeRange

@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 
 import pytest
-from conftest import CS, HOUR
+from desk_actors import CS, HOUR
 
 from servicecore.adapters.notifiers import LoggingNotifier, RecordingNotifier
 from servicecore.errors import PermissionDenied, ValidationError

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from conftest import CS, CUSTOMER, HOUR, SUP, TECH
+from desk_actors import CS, CUSTOMER, HOUR, SUP, TECH
 
 from servicecore.adapters.notifiers import RecordingNotifier
 from servicecore.errors import (

@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.adapters.notifiers import RecordingNotifier
 from servicecore.basics import FixedClock

@@ -7,7 +7,7 @@ and a refused command (any servicecore error) leaves storage exactly as it was.
 from datetime import timedelta
 
 import hypothesis.strategies as st
-from conftest import CS, CUSTOMER, SUP, TECH, TECH8
+from desk_actors import CS, CUSTOMER, SUP, TECH, TECH8
 from hypothesis import event, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.errors import ClosurePolicyError, PermissionDenied, ValidationError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from conftest import CS
+from desk_actors import CS
 
 import servicecore.services as services_package
 from servicecore.adapters.evidence import FilesystemEvidenceStore

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.basics import FixedClock
 from servicecore.errors import (

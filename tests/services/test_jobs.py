@@ -1,7 +1,7 @@
 """The outbox delivery job through the desk (the other jobs are tested with their subjects)."""
 
 import pytest
-from conftest import CS, SUP
+from desk_actors import CS, SUP
 
 from servicecore.errors import PermissionDenied, ValidationError
 from servicecore.model.actor import SYSTEM

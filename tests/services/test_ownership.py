@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import CS, CUSTOMER, SUP, TECH, TECH8
+from desk_actors import CS, CUSTOMER, SUP, TECH, TECH8
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.errors import PermissionDenied, ValidationError

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import CUSTOMER, SUP, TECH
+from desk_actors import CUSTOMER, SUP, TECH
 
 from servicecore.errors import (
     InvalidTransition,

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from conftest import SUP
+from desk_actors import SUP
 
 from servicecore.lifecycle import ARCHIVE, CONTRACT, TransitionContext
 from servicecore.model.archive import ArchivePart

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.lifecycle import ARCHIVE, TransitionContext
 from servicecore.model.actor import Actor, Role

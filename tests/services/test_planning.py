@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.errors import PermissionDenied
 from servicecore.lifecycle import ARCHIVE, TransitionContext

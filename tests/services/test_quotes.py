@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import CS, HOUR, TECH
+from desk_actors import CS, HOUR, TECH
 
 from servicecore.errors import (
     InvalidTransition,

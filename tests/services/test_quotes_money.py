@@ -3,7 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from conftest import CS
+from desk_actors import CS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CS, SUP, TECH
+from desk_actors import CS, SUP, TECH
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.adapters.notifiers import RecordingNotifier

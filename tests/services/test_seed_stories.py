@@ -5,7 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CS, HOUR, SUP, TECH, TECH8
+from desk_actors import CS, HOUR, SUP, TECH, TECH8
 
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.errors import ClosurePolicyError, PermissionDenied, TransitionRefused

@@ -671,7 +671,7 @@ def test_a_service_company_runs_for_weeks(backend, tmp_path, request) -> None:
     examples = {"memory": 60, "sqlite": 25, "postgres": 10}[backend]
     machine = type(f"ServiceWeek_{backend}", (ServiceWeek,), {"evidence_dir": str(tmp_path)})
     if backend != "memory":
-        engine = request.getfixturevalue("sqlite_path" if backend == "sqlite" else "pg_engine")
+        engine = request.getfixturevalue(f"{backend}_engine")
         from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 
         machine.storage_factory = staticmethod(lambda: SQLAlchemyStorage(engine))
@@ -682,13 +682,3 @@ def test_a_service_company_runs_for_weeks(backend, tmp_path, request) -> None:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     machine.TestCase().runTest()
-
-
-@pytest.fixture
-def pg_engine(postgres_url):
-    import sqlalchemy as sa
-
-    url = os.environ["SERVICECORE_TEST_POSTGRES_URL"]
-    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={postgres_url},public"})
-    yield engine
-    engine.dispose()
