@@ -34,6 +34,11 @@ REQUEST_DISPATCHABLE = Guard(
     needs=("request",),
 )
 
+
+def _clear_acceptance(order: DispatchOrder, _: TransitionContext) -> None:
+    order.accepted_at = None
+
+
 S = DispatchStatus
 
 DISPATCH: Lifecycle[DispatchOrder, DispatchStatus] = Lifecycle(
@@ -67,6 +72,20 @@ DISPATCH: Lifecycle[DispatchOrder, DispatchStatus] = Lifecycle(
             needs_reason=True,
             effects=(keep_reason("revoke_reason"),),
             description="Withdrawn before work started: wrong assignment, technician left.",
+        ),
+        Rule(
+            trigger="reassign",
+            sources=(S.ASSIGNED, S.ACCEPTED),
+            dest=S.ASSIGNED,
+            needs_reason=True,
+            effects=(_clear_acceptance,),
+            description="Handed to another technician before work started; they must accept it.",
+        ),
+        Rule(
+            trigger="move",
+            sources=(S.ASSIGNED, S.ACCEPTED),
+            needs_reason=True,
+            description="Planned for another time before work started; the technician keeps it.",
         ),
         Rule(
             trigger="start",

@@ -237,6 +237,13 @@ REQUEST: Lifecycle[ServiceRequest, RequestStatus] = Lifecycle(
             description="A consult request is answered and closed directly, without dispatch.",
         ),
         Rule(
+            trigger="regrade",
+            sources=(S.OPEN, S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD),
+            needs_reason=True,
+            description="Priority, service type or required skills corrected (the work turned "
+            "out to be another kind); the SLA due times are recomputed.",
+        ),
+        Rule(
             trigger="cancel",
             sources=(S.OPEN, S.ASSIGNED),
             dest=S.CANCELLED,

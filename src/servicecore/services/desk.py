@@ -235,6 +235,7 @@ class RequestCommands(_Group):
     close_consult = _Bound(requests.close_consult)
     cancel_request = _Bound(requests.cancel_request)
     reopen_request = _Bound(requests.reopen_request)
+    regrade_request = _Bound(requests.regrade_request)
     sla_report = _Bound(requests.sla_report)
 
 
@@ -248,6 +249,7 @@ class DispatchCommands(_Group):
     accept_dispatch = _Bound(dispatch.accept_dispatch)
     reject_dispatch = _Bound(dispatch.reject_dispatch)
     revoke_dispatch = _Bound(dispatch.revoke_dispatch)
+    adjust_dispatch = _Bound(dispatch.adjust_dispatch)
     start_dispatch = _Bound(dispatch.start_dispatch)
     complete_dispatch = _Bound(dispatch.complete_dispatch)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the scheduler (OR-Tools) is imported when a day is planned,
 
 __all__ = [
     "accept_dispatch",
+    "adjust_dispatch",
     "assign",
     "assign_account_specialist",
     "assign_from_plan",
@@ -292,6 +293,65 @@ def revoke_dispatch(
         TransitionRefused: No reason given.
     """
     return _withdraw(cx, dispatch_id, "revoke", reason)
+
+
+@command("adjust_dispatch")
+def adjust_dispatch(
+    cx: CommandContext,
+    /,
+    dispatch_id: str,
+    *,
+    reason: str,
+    technician_id: str | None = None,
+    planned: TimeRange | None = None,
+) -> DispatchOrder:
+    """Reassign a dispatch order to another technician or move it in time, before work starts.
+
+    One order keeps the request's history in one place, instead of a revoked order and a new
+    one. Another technician must be active with the request's skills and free then; the order
+    goes back to *assigned* for them to accept (and leaves the first technician's agenda).
+    Moving it only keeps its state: the technician is told by the ``DispatchMoved`` event.
+
+    Raises:
+        NotFound: No such dispatch order or technician.
+        PermissionDenied: The actor may not adjust dispatch orders.
+        ValidationError: Nothing would change; the technician is inactive or lacks the skills;
+            the new planned time has ended already.
+        InvalidTransition: Work on it has started, or it has ended.
+        TransitionRefused: No reason given.
+        DoubleBooking: The technician is busy then (here or at commit).
+    """
+    order = _load(cx.uow, dispatch_id)
+    cx.check("adjust_dispatch", order)
+    request = cx.uow.requests.get(order.request_id)
+    reassigned = technician_id is not None and technician_id != order.technician_id
+    moved = planned is not None and planned != order.planned
+    if not reassigned and not moved:
+        raise ValidationError.single(
+            "dispatch_id", dispatch_id, "nothing to adjust: same technician and planned time"
+        )
+    if reassigned:
+        _technician(cx.uow, str(technician_id), request)
+    if moved and planned is not None and planned.end <= cx.now():
+        raise ValidationError.single("planned", planned, "has ended already")
+    payload: dict[str, object] = {}
+    if reassigned:
+        payload["technician_id"] = {"from": order.technician_id, "to": technician_id}
+    if moved:
+        payload["planned"] = {"from": order.planned, "to": planned}
+    cx.fire(DISPATCH, order, "reassign" if reassigned else "move", reason=reason, payload=payload)
+    if reassigned:
+        order.technician_id = TechnicianId(str(technician_id))
+    if moved and planned is not None:
+        order.planned = planned
+    cx.uow.dispatches.update(order)
+    event(
+        cx,
+        "DispatchReassigned" if reassigned else "DispatchMoved",
+        order,
+        {**payload, "reason": reason},
+    )
+    return order
 
 
 @command("start_dispatch")

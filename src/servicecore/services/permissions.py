@@ -55,6 +55,7 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "close_request": frozenset({CS, TECH, SUP}),
     "cancel_request": frozenset({CS, SUP}),
     "reopen_request": frozenset({CS, SUP}),
+    "regrade_request": frozenset({CS, SUP}),
     # dispatch (seed 004)
     "assign": frozenset({SUP, CS}),
     "accept_dispatch": frozenset({TECH}),
@@ -62,6 +63,7 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "start_dispatch": frozenset({TECH}),
     "complete_dispatch": frozenset({TECH}),
     "revoke_dispatch": frozenset({SUP}),
+    "adjust_dispatch": frozenset({SUP, CS}),
     # processing and evidence
     "record_processing": frozenset({TECH, SUP}),
     "complete_processing": frozenset({TECH, SUP}),
@@ -108,12 +110,14 @@ DESCRIPTIONS: Mapping[str, str] = {
     "close_request": "Close a resolved request, or answer and close a consult.",
     "cancel_request": "Cancel a request.",
     "reopen_request": "Reopen a closed request.",
+    "regrade_request": "Correct a live request's priority, service type or skills.",
     "assign": "Dispatch a technician to a request, by hand, by account or by planning a day.",
     "accept_dispatch": "Take a dispatch order (the assigned technician only).",
     "reject_dispatch": "Decline a dispatch order (the assigned technician only).",
     "start_dispatch": "Start the work of a dispatch order (the assigned technician only).",
     "complete_dispatch": "Finish the work of a dispatch order (the assigned technician only).",
     "revoke_dispatch": "Withdraw a dispatch order before work starts.",
+    "adjust_dispatch": "Reassign or move a dispatch order before work starts.",
     "record_processing": "Record hours, parts, returns, income, costs or the solution.",
     "complete_processing": "Complete a processing order.",
     "correct_processing": "Reopen a completed processing order for a correction, or cancel an "

@@ -33,6 +33,7 @@ __all__ = [
     "hold_request",
     "open_request",
     "outcome_of",
+    "regrade_request",
     "reopen_request",
     "resume_request",
     "sla_report",
@@ -293,6 +294,92 @@ def reopen_request(
         event_payload=lambda _r: {"reason": reason},
     )
     return reopened
+
+
+def _skills(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValidationError.single("required_skills", value, "must be a sequence of skill names")
+    for skill in value:
+        if not isinstance(skill, str) or not skill.strip():
+            raise ValidationError.single(
+                "required_skills", value, "holds a blank or non-text skill"
+            )
+    return tuple(dict.fromkeys(value))
+
+
+@command("regrade_request")
+def regrade_request(
+    cx: CommandContext,
+    /,
+    request_id: str,
+    *,
+    reason: str,
+    priority: Priority | None = None,
+    service_type: ServiceType | None = None,
+    required_skills: Sequence[str] | None = None,
+) -> ServiceRequest:
+    """Correct a live request's grade: priority, service type or required skills (seed 001).
+
+    A photo or the technician's first look shows another kind of work than was reported: the
+    request is re-graded and its SLA due times are recomputed from when its SLA started, under
+    the new priority (time on hold still counts out), so a request made urgent may be overdue at
+    once. The audit entry (trigger ``regrade``, the reason) seals each changed field's old and
+    new value; the ``RequestRegraded`` event carries them (``changes``) with the new due times.
+    Fields not given stay as they are.
+
+    Raises:
+        NotFound, PermissionDenied: As usual.
+        ValidationError: Nothing would change; a skill is blank; a technician on a live
+            dispatch order of the request lacks a newly required skill (reassign the order
+            first, ``required_skills``).
+        InvalidTransition: The request is resolved, closed or cancelled.
+        TransitionRefused: No reason given.
+    """
+    request = _load(cx.uow, request_id)
+    cx.check("regrade_request", request)
+    wanted: dict[str, object] = {}
+    if priority is not None and priority is not request.priority:
+        wanted["priority"] = priority
+    if service_type is not None and service_type is not request.service_type:
+        wanted["service_type"] = service_type
+    if required_skills is not None:
+        skills = _skills(required_skills)
+        if set(skills) != set(request.required_skills):
+            wanted["required_skills"] = skills
+            for order in dispatches_of(cx.uow, request.id):
+                if not order.status.is_live:
+                    continue
+                tech = cx.uow.technicians.get(order.technician_id)
+                missing = sorted(set(skills) - set(tech.skills))
+                if missing:
+                    raise ValidationError.single(
+                        "required_skills",
+                        list(skills),
+                        f"technician {tech.id} on live dispatch order {order.id} lacks "
+                        f"{', '.join(missing)}: reassign the order first",
+                    )
+    if not wanted:
+        raise ValidationError.single(
+            "request_id", request_id, "nothing to re-grade: no field differs from the request's"
+        )
+    changes = {name: {"from": getattr(request, name), "to": new} for name, new in wanted.items()}
+    cx.fire(REQUEST, request, "regrade", reason=reason, payload=changes)
+    for name, new in wanted.items():
+        setattr(request, name, new)
+    _refresh_due_times(cx.uow, request, cx.now(), cx.settings.default_sla)
+    cx.uow.requests.update(request)
+    event(
+        cx,
+        "RequestRegraded",
+        request,
+        {
+            "changes": changes,
+            "priority": request.priority,
+            "response_due": request.response_due,
+            "resolution_due": request.resolution_due,
+        },
+    )
+    return request
 
 
 def dispatches_of(uow: UnitOfWork, request_id: str) -> list[DispatchOrder]:
