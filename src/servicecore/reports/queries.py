@@ -539,10 +539,7 @@ def quality_counts(
         if rating.key in counts:
             counts[rating.key][3] = rating.valued
             counts[rating.key][4] = round(rating.total)
-    return [
-        QualityCountRow(key[0], key[1], *acc)
-        for key, acc in counts.items()
-    ]
+    return [QualityCountRow(key[0], key[1], *acc) for key, acc in counts.items()]
 
 
 _MONEY: tuple[tuple[MoneyKind, str, tuple[str, ...], str | None, str | None], ...] = (
