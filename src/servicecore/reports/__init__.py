@@ -7,6 +7,7 @@ its own: ``storage.reporting()``)::
     report.to_csv("bookings.csv")
 """
 
+from servicecore.reports.inventory import StockKind, TemporaryStockRow, temporary_inventory
 from servicecore.reports.money import IncomeCostMarginRow, income_cost_margin
 from servicecore.reports.penalties import SlaPenaltyRow, sla_penalties
 from servicecore.reports.port import (
@@ -44,6 +45,7 @@ from servicecore.reports.queries import (
     SlaTargetStatus,
 )
 from servicecore.reports.report import MissingExtra, Report
+from servicecore.reports.service_plan import PlanState, ServicePlanRow, service_plan
 from servicecore.reports.standard import (
     AGE_BANDS,
     BookingListRow,
@@ -97,6 +99,7 @@ __all__ = [
     "Op",
     "Other",
     "PartsUsageRow",
+    "PlanState",
     "PlannedRow",
     "QualityCountRow",
     "QualityRow",
@@ -105,14 +108,17 @@ __all__ = [
     "ReportingBackend",
     "RequestMonitoringRow",
     "Seconds",
+    "ServicePlanRow",
     "SlaComplianceRow",
     "SlaContractRow",
     "SlaCountRow",
     "SlaPenaltyRow",
     "SlaTargetStatus",
+    "StockKind",
     "Stored",
     "SumRow",
     "TechnicianPerformanceRow",
+    "TemporaryStockRow",
     "TimeUnit",
     "UtilisationRow",
     "ValueRef",
@@ -125,8 +131,10 @@ __all__ = [
     "parts_usage",
     "quality_tracking",
     "request_monitoring",
+    "service_plan",
     "sla_compliance",
     "sla_penalties",
     "technician_performance",
     "technician_utilisation",
+    "temporary_inventory",
 ]
