@@ -48,6 +48,7 @@ from servicecore.services import (
     requests,
     work,
 )
+from servicecore.services import service_log as request_log
 from servicecore.services.context import (
     COMMANDS,
     CommandContext,
@@ -237,6 +238,7 @@ class RequestCommands(_Group):
     reopen_request = _Bound(requests.reopen_request)
     regrade_request = _Bound(requests.regrade_request)
     sla_report = _Bound(requests.sla_report)
+    service_log = _Bound(request_log.service_log)
 
 
 class DispatchCommands(_Group):

@@ -88,6 +88,7 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     # reads
     "view_availability": frozenset({CS, CUST, SUP, TECH}),
     "view_sla": frozenset({CS, SUP, TECH, FIN, SYS}),
+    "view_service_log": frozenset({CS, SUP, TECH}),
     "suggest_solutions": frozenset({TECH, SUP, CS}),
     "view_installed_base": frozenset({CS, SUP, SALES, TECH, SYS}),
     "view_contracts": frozenset({CS, SUP, SALES, FIN}),
@@ -139,6 +140,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "care": "Plan, activate, execute, close and cost customer-care plans.",
     "view_availability": "Read the free booking slots of a day.",
     "view_sla": "Read how a request stands against its SLA, with penalties.",
+    "view_service_log": "Read a request's service log (a technician: of their requests).",
     "suggest_solutions": "Read knowledge articles that may solve a request.",
     "view_installed_base": "Read product archives and their warranty and contract coverage.",
     "view_contracts": "Read a customer's service contracts.",
