@@ -45,6 +45,8 @@ from servicecore.lifecycle import (
 from servicecore.lifecycle.facts import Facts
 from servicecore.model import (
     SYSTEM,
+    Absence,
+    AbsenceKind,
     Actor,
     ArchiveId,
     ArchivePart,
@@ -154,6 +156,8 @@ __all__ = [
     "QUOTE",
     "REQUEST",
     "SYSTEM",
+    "Absence",
+    "AbsenceKind",
     "Actor",
     "ArchiveId",
     "ArchivePart",

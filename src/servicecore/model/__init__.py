@@ -91,10 +91,12 @@ from servicecore.model.processing import (
 from servicecore.model.quote import PartLine, Quote, QuoteRevision, QuoteStatus, ServiceLine
 from servicecore.model.request import Closure, RequestStatus, ServiceRequest
 from servicecore.model.survey import SurveyResult
-from servicecore.model.technician import Shift, Technician
+from servicecore.model.technician import Absence, AbsenceKind, Shift, Technician
 
 __all__ = [
     "SYSTEM",
+    "Absence",
+    "AbsenceKind",
     "Actor",
     "ArchiveId",
     "ArchivePart",

@@ -1,18 +1,52 @@
-"""The technician: a field engineer with skills, a home base, weekly shifts and territories."""
+"""The technician: a field engineer with skills, a home base, shifts, territories, absences."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import attrs
 
+from servicecore.errors import ValidationError
 from servicecore.model import _validate as v
 from servicecore.model.calendar import WeeklyWindow, check_no_overlap
 from servicecore.model.common import CustomerId, GeoPoint, TechnicianId, TimeRange
 
-__all__ = ["Shift", "Technician"]
+__all__ = ["Absence", "AbsenceKind", "Shift", "Technician"]
+
+
+class AbsenceKind(enum.Enum):
+    """Why a technician is away."""
+
+    LEAVE = "leave"
+    SICK = "sick"
+    PUBLIC_HOLIDAY = "public_holiday"
+    """A public holiday where the technician works (holidays differ by region)."""
+    TRAINING = "training"
+    OTHER = "other"
+
+
+@attrs.frozen(kw_only=True)
+class Absence:
+    """A time the technician does not work although a shift says so.
+
+    Attributes:
+        id: The absence's id (unique among the technician's absences).
+        kind: Leave, sick, public holiday, training or other.
+        period: When (aware; a whole day is its midnight to the next, in the technician's
+            time zone).
+        note: Free text, e.g. who approved the leave.
+
+    Raises:
+        ValidationError: A bad field.
+    """
+
+    id: str = attrs.field(validator=v.identifier)
+    kind: AbsenceKind = attrs.field(validator=v.member(AbsenceKind))
+    period: TimeRange = attrs.field(validator=v.instance(TimeRange))
+    note: str = attrs.field(default="", validator=v.text(2000, allow_empty=True))
 
 
 @attrs.frozen(kw_only=True)
@@ -66,18 +100,54 @@ class Technician:
         default=(), validator=[v.items(v.identifier), v.unique(lambda c: c, "customer")]
     )
     active: bool = attrs.field(default=True, validator=v.boolean)
+    absences: tuple[Absence, ...] = attrs.field(default=(), validator=v.items(v.instance(Absence)))
     version: int = attrs.field(default=0, validator=v.integer(min_value=0))
 
     def __attrs_post_init__(self) -> None:
         check_no_overlap("shifts", self.shifts)
+        seen: set[str] = set()
+        for i, absence in enumerate(self.absences):
+            if absence.id in seen:
+                raise ValidationError.single(
+                    f"absences[{i}].id", absence.id, "is the id of another absence"
+                )
+            seen.add(absence.id)
+
+    def absent_during(self, period: TimeRange) -> Absence | None:
+        """The first of the technician's absences that overlaps ``period``, or ``None``."""
+        found = [a for a in self.absences if a.period.overlaps(period)]
+        return min(found, key=lambda a: a.period.start) if found else None
 
     def has_skills(self, required: Iterable[str]) -> bool:
         """Whether the technician has every skill in ``required``."""
         return set(required) <= set(self.skills)
 
     def shifts_on(self, day: date) -> tuple[TimeRange, ...]:
-        """The technician's working ranges on ``day``, aware in :attr:`timezone`, in order."""
+        """The technician's working ranges on ``day``, aware in :attr:`timezone`, in order.
+
+        The shifts of that weekday, less the absences: a day of leave has none, a sick
+        afternoon leaves the morning. Bookings, day plans, utilisation and dispatch all read
+        working time here.
+        """
         zone = ZoneInfo(self.timezone)
         found = [s for s in self.shifts if s.weekday == day.weekday()]
         found.sort(key=WeeklyWindow.bounds)
-        return tuple(s.on(day, zone) for s in found)
+        working: list[TimeRange] = []
+        for shift in (s.on(day, zone) for s in found):
+            pieces = [shift]
+            for absence in self.absences:
+                pieces = [p for piece in pieces for p in _without(piece, absence.period)]
+            working += pieces
+        return tuple(working)
+
+
+def _without(r: TimeRange, gap: TimeRange) -> list[TimeRange]:
+    """The parts of ``r`` outside ``gap``."""
+    if not r.overlaps(gap):
+        return [r]
+    found = []
+    if r.start < gap.start:
+        found.append(TimeRange(r.start, gap.start))
+    if gap.end < r.end:
+        found.append(TimeRange(gap.end, r.end))
+    return found

@@ -46,6 +46,7 @@ from servicecore.services import (
     planning,
     quotes,
     requests,
+    technicians,
     work,
 )
 from servicecore.services import service_log as request_log
@@ -70,6 +71,7 @@ __all__ = [
     "QuoteCommands",
     "RequestCommands",
     "ServiceDesk",
+    "TechnicianCommands",
     "WorkCommands",
     "command_info",
 ]
@@ -256,6 +258,14 @@ class DispatchCommands(_Group):
     complete_dispatch = _Bound(dispatch.complete_dispatch)
 
 
+class TechnicianCommands(_Group):
+    """Technicians' absences (leave, sick days, public holidays) and agendas."""
+
+    record_absence = _Bound(technicians.record_absence)
+    cancel_absence = _Bound(technicians.cancel_absence)
+    technician_agenda = _Bound(technicians.technician_agenda)
+
+
 class WorkCommands(_Group):
     """Processing, evidence, closure, surveys and knowledge (seeds 001, 004)."""
 
@@ -352,11 +362,12 @@ class ServiceDesk:
     """The service engine for one tenant, with its ports wired.
 
     Commands are grouped by subject: :attr:`bookings`, :attr:`requests`, :attr:`dispatch`,
-    :attr:`work`, :attr:`installed_base`, :attr:`contracts`, :attr:`quotes`, :attr:`parts`,
-    :attr:`care` and :attr:`jobs`. Each method takes the acting :class:`~servicecore.Actor`
-    first, then the command's own arguments, and raises what the command raises; a call the
-    command could not take (a missing, unknown or mistyped argument) is refused with a
-    :class:`~servicecore.errors.ValidationError` naming the argument before anything runs.
+    :attr:`technicians`, :attr:`work`, :attr:`installed_base`, :attr:`contracts`,
+    :attr:`quotes`, :attr:`parts`, :attr:`care` and :attr:`jobs`. Each method takes the acting
+    :class:`~servicecore.Actor` first, then the command's own arguments, and raises what the
+    command raises; a call the command could not take (a missing, unknown or mistyped
+    argument) is refused with a :class:`~servicecore.errors.ValidationError` naming the
+    argument before anything runs.
 
     Args:
         storage: Where records live.
@@ -388,6 +399,7 @@ class ServiceDesk:
         self.bookings = BookingCommands(self)
         self.requests = RequestCommands(self)
         self.dispatch = DispatchCommands(self)
+        self.technicians = TechnicianCommands(self)
         self.work = WorkCommands(self)
         self.installed_base = InstalledBaseCommands(self)
         self.contracts = ContractCommands(self)
@@ -400,6 +412,7 @@ class ServiceDesk:
         ("bookings", BookingCommands),
         ("requests", RequestCommands),
         ("dispatch", DispatchCommands),
+        ("technicians", TechnicianCommands),
         ("work", WorkCommands),
         ("installed_base", InstalledBaseCommands),
         ("contracts", ContractCommands),

@@ -49,10 +49,20 @@ def processing_of(uow: UnitOfWork, request_id: str) -> list[ProcessingOrder]:
     return list(uow.processing.iterate(Query(equals={"request_id": request_id})))
 
 
-def _technician(uow: UnitOfWork, technician_id: str, request: ServiceRequest) -> Technician:
+def _technician(
+    uow: UnitOfWork, technician_id: str, request: ServiceRequest, planned: TimeRange | None = None
+) -> Technician:
     tech = uow.technicians.get(technician_id)
     if not tech.active:
         raise ValidationError.single("technician_id", technician_id, "is not active")
+    away = None if planned is None else tech.absent_during(planned)
+    if away is not None:
+        raise ValidationError.single(
+            "technician_id",
+            technician_id,
+            f"is away ({away.kind.value}, absence {away.id}) from {away.period.start} "
+            f"to {away.period.end}",
+        )
     if not tech.has_skills(request.required_skills):
         missing = sorted(set(request.required_skills) - set(tech.skills))
         raise ValidationError.single(
@@ -100,14 +110,14 @@ def assign(
     Raises:
         PermissionDenied: The actor may not assign.
         NotFound: No such request or technician.
-        ValidationError: The technician is inactive or lacks the request's skills, or the
-            planned time has ended already.
+        ValidationError: The technician is inactive, lacks the request's skills or is away
+            then, or the planned time has ended already.
         TransitionRefused: The request is closed, cancelled or resolved.
         DoubleBooking: The technician is busy then (here or at commit).
     """
     request = cx.uow.requests.get(request_id)
     cx.check("assign", request)
-    _technician(cx.uow, technician_id, request)
+    _technician(cx.uow, technician_id, request, planned)
     if planned.end <= cx.now():
         raise ValidationError.single("planned", planned, "has ended already")
     order = DispatchOrder(
@@ -138,7 +148,7 @@ def assign_account_specialist(
     """Assign the request to the customer's account specialist (按客户专员派工).
 
     The specialist is the active technician whose account customers include the request's
-    customer and who has the skills; the first by id when several are.
+    customer, who has the skills and is not away then; the first by id when several are.
 
     Raises:
         NotFound: No such request, or the customer has no such specialist.
@@ -146,8 +156,10 @@ def assign_account_specialist(
     """
     request = cx.uow.requests.get(request_id)
     for tech in cx.uow.technicians.iterate(Query(equals={"active": True})):
-        if request.customer_id in tech.account_customers and tech.has_skills(
-            request.required_skills
+        if (
+            request.customer_id in tech.account_customers
+            and tech.has_skills(request.required_skills)
+            and tech.absent_during(planned) is None
         ):
             return assign(
                 cx,
@@ -315,8 +327,8 @@ def adjust_dispatch(
     Raises:
         NotFound: No such dispatch order or technician.
         PermissionDenied: The actor may not adjust dispatch orders.
-        ValidationError: Nothing would change; the technician is inactive or lacks the skills;
-            the new planned time has ended already.
+        ValidationError: Nothing would change; the technician is inactive, lacks the skills or
+            is away then; the new planned time has ended already.
         InvalidTransition: Work on it has started, or it has ended.
         TransitionRefused: No reason given.
         DoubleBooking: The technician is busy then (here or at commit).
@@ -330,8 +342,12 @@ def adjust_dispatch(
         raise ValidationError.single(
             "dispatch_id", dispatch_id, "nothing to adjust: same technician and planned time"
         )
-    if reassigned:
-        _technician(cx.uow, str(technician_id), request)
+    _technician(
+        cx.uow,
+        str(technician_id) if reassigned else order.technician_id,
+        request,
+        planned if moved else order.planned,
+    )
     if moved and planned is not None and planned.end <= cx.now():
         raise ValidationError.single("planned", planned, "has ended already")
     payload: dict[str, object] = {}

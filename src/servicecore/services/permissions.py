@@ -17,6 +17,7 @@ from servicecore.model.actor import Actor, Role
 from servicecore.model.booking import Booking
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.request import ServiceRequest
+from servicecore.model.technician import Technician
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -89,6 +90,8 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "view_availability": frozenset({CS, CUST, SUP, TECH}),
     "view_sla": frozenset({CS, SUP, TECH, FIN, SYS}),
     "view_service_log": frozenset({CS, SUP, TECH}),
+    "manage_absences": frozenset({SUP}),
+    "view_agenda": frozenset({CS, SUP, TECH}),
     "suggest_solutions": frozenset({TECH, SUP, CS}),
     "view_installed_base": frozenset({CS, SUP, SALES, TECH, SYS}),
     "view_contracts": frozenset({CS, SUP, SALES, FIN}),
@@ -141,6 +144,8 @@ DESCRIPTIONS: Mapping[str, str] = {
     "view_availability": "Read the free booking slots of a day.",
     "view_sla": "Read how a request stands against its SLA, with penalties.",
     "view_service_log": "Read a request's service log (a technician: of their requests).",
+    "manage_absences": "Record and cancel technicians' absences (leave, sick days, holidays).",
+    "view_agenda": "Read a technician's agenda (a technician: their own).",
     "suggest_solutions": "Read knowledge articles that may solve a request.",
     "view_installed_base": "Read product archives and their warranty and contract coverage.",
     "view_contracts": "Read a customer's service contracts.",
@@ -205,7 +210,8 @@ class RolePolicy:
 
     - a technician acts only on dispatch orders assigned to them (and the processing orders of
       those, which the commands hand over as their dispatch order), on requests they hold a
-      dispatch order for (:class:`RequestScope`), and on bookings that name them;
+      dispatch order for (:class:`RequestScope`), on bookings that name them, and on their
+      own technician record (their agenda);
     - a customer acts only on their own bookings and requests (surveys included).
 
     A record of a kind the rule cannot judge is refused (fail closed).
@@ -266,12 +272,16 @@ def _owners(subject: object, *, technicians: bool) -> tuple[frozenset[str], froz
     if isinstance(subject, RequestScope):
         working = subject.technician_ids if technicians else frozenset()
         return working, frozenset({subject.request.customer_id})
+    if isinstance(subject, Technician):
+        return frozenset({subject.id}), frozenset()
     return None
 
 
 def _whose(subject: object, technicians: frozenset[str], customers: frozenset[str]) -> str:
     if isinstance(subject, DispatchOrder):
         return f"dispatch {subject.id} is assigned to technician {subject.technician_id}"
+    if isinstance(subject, Technician):
+        return f"it is technician {subject.id}'s"
     name = (
         f"request {subject.request.id}"
         if isinstance(subject, RequestScope)
