@@ -41,6 +41,8 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.care_effectiveness(), model.CareEffectiveness),
     (sst.care_tasks(), model.CareTask),
     (sst.technicians(), model.Technician),
+    (sst.absences(), model.Absence),
+    (sst.survey_items(), model.SurveyItem),
     (sst.shifts(), model.Shift),
     (sst.knowledge_articles(), model.KnowledgeArticle),
     (sst.evidence(), model.Evidence),

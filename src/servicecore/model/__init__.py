@@ -90,7 +90,7 @@ from servicecore.model.processing import (
 )
 from servicecore.model.quote import PartLine, Quote, QuoteRevision, QuoteStatus, ServiceLine
 from servicecore.model.request import Closure, RequestStatus, ServiceRequest
-from servicecore.model.survey import SurveyResult
+from servicecore.model.survey import SurveyItem, SurveyResult
 from servicecore.model.technician import Absence, AbsenceKind, Shift, Technician
 
 __all__ = [
@@ -170,6 +170,7 @@ __all__ = [
     "SparePartPlanId",
     "SparePartPlanStatus",
     "SurveyId",
+    "SurveyItem",
     "SurveyResult",
     "Technician",
     "TechnicianId",

@@ -26,7 +26,7 @@ from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
-from servicecore.model.survey import SurveyResult
+from servicecore.model.survey import SurveyItem, SurveyResult
 from servicecore.ports import Query, UnitOfWork
 from servicecore.services.common import event
 from servicecore.services.context import CommandContext, command, query
@@ -375,15 +375,19 @@ def record_survey(
     request_id: str,
     score: int,
     comment: str = "",
+    items: Sequence[SurveyItem] = (),
 ) -> SurveyResult:
     """Record the customer's satisfaction with a closed request.
 
     The result is tied to the technician who completed the work and to whether the SLA was met.
+    Besides the overall ``score``, the follow-up elements asked (回访要素, seed 004: response
+    speed, attitude, skill, price...) are kept as ``items``, each scored or answered.
 
     Raises:
         NotFound: No such request.
         PermissionDenied: The actor may not record surveys.
-        ValidationError: The request is not closed, already has a survey, or the score is not 1-5.
+        ValidationError: The request is not closed, already has a survey, the score is not 1-5,
+            or an item is malformed or asked twice (``items[i]``).
     """
     request = cx.uow.requests.get(request_id)
     cx.check("record_survey", request)
@@ -405,11 +409,21 @@ def record_survey(
         sla_met=outcome is None or not outcome.breached,
         technician_id=technicians[0] if technicians else None,
         comment=comment,
+        items=tuple(items),
     )
     cx.uow.surveys.add(survey)
     request.survey_id = survey.id
     cx.uow.requests.update(request)
-    event(cx, "SurveyRecorded", survey, {"score": score, "sla_met": survey.sla_met})
+    event(
+        cx,
+        "SurveyRecorded",
+        survey,
+        {
+            "score": score,
+            "sla_met": survey.sla_met,
+            "items": {i.element: i.score for i in survey.items if i.score is not None},
+        },
+    )
     return survey
 
 

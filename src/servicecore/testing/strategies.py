@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 
 from servicecore.model import (
+    Absence,
+    AbsenceKind,
     ArchivePart,
     ArchiveStatus,
     Booking,
@@ -78,6 +80,7 @@ from servicecore.model import (
     SolutionType,
     SparePartPlan,
     SparePartPlanStatus,
+    SurveyItem,
     SurveyResult,
     Technician,
     TimeRange,
@@ -89,6 +92,7 @@ from servicecore.model import (
 )
 
 __all__ = [
+    "absences",
     "archive_parts",
     "archives",
     "aware_datetimes",
@@ -129,6 +133,7 @@ __all__ = [
     "shifts",
     "sla_terms",
     "spare_part_plans",
+    "survey_items",
     "survey_results",
     "technicians",
     "texts",
@@ -765,7 +770,19 @@ def technicians(draw: st.DrawFn) -> Technician:
         territories=tuple(draw(st.lists(texts(20), max_size=3, unique=True))),
         account_customers=tuple(draw(st.lists(_ids(), max_size=3, unique=True))),
         active=draw(st.booleans()),
+        absences=tuple(draw(st.lists(absences(), max_size=3, unique_by=lambda a: a.id))),
         version=draw(st.integers(0, 1000)),
+    )
+
+
+def absences() -> st.SearchStrategy[Absence]:
+    """Technician absences of every kind."""
+    return st.builds(
+        Absence,
+        id=_ids(),
+        kind=st.sampled_from(AbsenceKind),
+        period=time_ranges(),
+        note=st.text(_STORABLE, max_size=50),
     )
 
 
@@ -890,5 +907,18 @@ def survey_results() -> st.SearchStrategy[SurveyResult]:
         sla_met=st.booleans(),
         technician_id=st.none() | _ids(),
         comment=st.text(_STORABLE, max_size=100),
+        items=st.lists(survey_items(), max_size=4, unique_by=lambda i: i.element).map(tuple),
         version=st.integers(0, 1000),
     )
+
+
+def survey_items() -> st.SearchStrategy[SurveyItem]:
+    """Survey follow-up elements, scored, answered or both."""
+    scored = st.builds(SurveyItem, element=_ids(), score=st.integers(1, 5))
+    answered = st.builds(
+        SurveyItem,
+        element=_ids(),
+        score=st.none() | st.integers(1, 5),
+        answer=texts(100),
+    )
+    return scored | answered
