@@ -16,6 +16,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    "sphinx.ext.intersphinx",
     "sphinxcontrib.mermaid",
     "lifecycle_tables",
     "command_tables",
@@ -27,6 +28,17 @@ napoleon_use_ivar = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
+
+# Links point to the public docs, but the inventories are read from files kept in the repo
+# (docs/_inventories/README.md says where each comes from), so the build never opens the network.
+INVENTORIES = HERE / "_inventories"
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", str(INVENTORIES / "python.inv")),
+    "attrs": ("https://www.attrs.org/en/stable", str(INVENTORIES / "attrs.inv")),
+    "cattrs": ("https://catt.rs/en/stable", str(INVENTORIES / "cattrs.inv")),
+    "sqlalchemy": ("https://docs.sqlalchemy.org/en/20", str(INVENTORIES / "sqlalchemy.inv")),
+    "pandas": ("https://pandas.pydata.org/docs", str(INVENTORIES / "pandas.inv")),
+}
 
 html_theme = "furo"
 html_title = "servicecore"
