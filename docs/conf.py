@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "sphinx.ext.intersphinx",
-    "sphinxcontrib.mermaid",
+    "myst_nb",
     "lifecycle_tables",
     "command_tables",
 ]
@@ -42,4 +43,21 @@ intersphinx_mapping = {
 
 html_theme = "furo"
 html_title = "servicecore"
-exclude_patterns = ["_build"]
+html_static_path = ["_static"]
+html_css_files = ["lifecycle.css"]
+exclude_patterns = ["_build", "_inventories"]
+
+# The example notebooks are rendered as pages: copied from examples/ (where CI and users run them)
+# into the ignored docs/generated/notebooks/, and executed by the build, so the pages always show
+# the outputs and plots of the code as it is. The build is CI's only run of the notebooks, and it
+# fails on any error in a cell. The cache keeps unchanged notebooks from running twice locally.
+NOTEBOOKS = HERE / "generated" / "notebooks"
+NOTEBOOKS.mkdir(parents=True, exist_ok=True)
+for _notebook in sorted((HERE.parent / "examples").glob("*.ipynb")):
+    _copy = NOTEBOOKS / _notebook.name
+    if not _copy.exists() or _copy.read_bytes() != _notebook.read_bytes():
+        shutil.copyfile(_notebook, _copy)
+nb_execution_mode = "cache"
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
