@@ -234,6 +234,28 @@ def test_the_header_shows_the_period_and_the_headline_figures_with_deltas():
     assert "40% of income" in page
 
 
+def test_a_period_before_with_no_data_is_no_comparison():
+    now = Figures(37, 30, 20, 2, (("IDR", Decimal(50000)),), 8, 6, (("IDR", Decimal(900)),), ())
+    empty = Figures(0, 0, 0, 0, (), 0, 0, (), ())
+    start = datetime(2026, 3, 9, tzinfo=UTC)
+    header = Header("PT Sejuk Abadi", start, start + timedelta(days=7), now, empty)
+    page = render_html([], title="Service report", header=header, locale="en_ID")
+    deltas = re.findall(r'<p class="delta (\w+)">(.*?)</p>', page)
+    assert deltas == [("same", "no earlier data")] * 7
+    assert "vs 0" not in page
+    assert "compared with" not in page
+
+
+def test_a_count_of_zero_in_a_period_with_data_is_compared():
+    now = Figures(5, 2, 0, 0, (), 0, 0, (), ())
+    before = Figures(0, 3, 0, 0, (), 0, 0, (), ())
+    start = datetime(2026, 3, 9, tzinfo=UTC)
+    header = Header("PT Sejuk Abadi", start, start + timedelta(days=7), now, before)
+    page = render_html([], title="Service report", header=header, locale="en_ID")
+    deltas = re.findall(r'<p class="delta (\w+)">(.*?)</p>', page)
+    assert ("good", "+5 vs 0") in deltas
+
+
 @pytest.mark.usefixtures("data")
 def test_the_figures_of_a_period_come_from_the_standard_reports(backend, tenant):
     start, end = NOW - timedelta(days=1), NOW + timedelta(days=6)

@@ -136,6 +136,24 @@ class Figures:
         """``first_time / fixed``, ``None`` when nothing was fixed."""
         return self.first_time / self.fixed if self.fixed else None
 
+    @property
+    def has_data(self) -> bool:
+        """Whether the period recorded anything at all.
+
+        Anything is a request, a decided SLA target, a penalty, a fix, income or margin. A
+        period with no data is no baseline: "+37 vs 0" against it would read as growth.
+        """
+        return bool(
+            self.opened
+            or self.closed
+            or self.targets_met
+            or self.targets_breached
+            or any(amount for _, amount in self.penalties)
+            or self.fixed
+            or any(amount for _, amount in self.income)
+            or any(amount for _, amount in self.margin)
+        )
+
 
 @attrs.frozen
 class Header:
@@ -147,6 +165,8 @@ class Header:
         end: The instant after the period (aware).
         current: The period's figures.
         previous: The figures of the period of equal length before, ``None`` to show no deltas.
+            When it has no data (see :attr:`Figures.has_data`) every figure reads "no earlier
+            data" instead of a delta.
     """
 
     company: str
@@ -793,8 +813,14 @@ def _money_card(
     return attrs.evolve(card, delta=" · ".join(deltas) or "nothing to compare", tone=tone)
 
 
+_NO_EARLIER_DATA = "no earlier data"
+
+
 def _cards(header: Header, fmt: _Format) -> list[_Card]:
     now, before = header.current, header.previous
+    if before is not None and not before.has_data:
+        blank = attrs.evolve(header, previous=None)
+        return [attrs.evolve(card, delta=_NO_EARLIER_DATA) for card in _cards(blank, fmt)]
     compare = before is not None
     margin_rate = ""
     if len(now.income) == 1 and len(now.margin) == 1 and now.income[0][1]:
@@ -960,7 +986,7 @@ def render_html(
         period=_period(header.start, header.end, locale) if header else "",
         previous=(
             _period(header.start - (header.end - header.start), header.start, locale)
-            if header and header.previous
+            if header and header.previous and header.previous.has_data
             else ""
         ),
         generated=_moment(generated, locale) if generated else "",
