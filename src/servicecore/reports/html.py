@@ -13,7 +13,7 @@ import base64
 import enum
 import io
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -316,9 +316,9 @@ class _Format:
         return format_date(value, "medium", locale=self.locale)
 
     def label(self, value: object) -> str:
-        """A chart category: enums in words, dates for the locale, nothing as "None"."""
+        """A chart category: enums in words, dates for the locale, nothing as "Not recorded"."""
         if value is None:
-            return "None"
+            return "Not recorded"
         if isinstance(value, enum.Enum):
             return _words(str(value.value))
         if isinstance(value, datetime):
@@ -423,11 +423,12 @@ def _bars(report: Report[Any], chart: Chart, fmt: _Format) -> _Bars:
         totals = sums.setdefault(x, [0.0] * len(chart.series))
         for i, name in enumerate(chart.series):
             value = getattr(row, name)
-            if isinstance(value, Decimal):
+            currency = getattr(row, "currency", None)
+            if isinstance(value, Decimal) and isinstance(currency, str):
                 kinds.add("money")
-                currency = getattr(row, "currency", None)
-                if isinstance(currency, str):
-                    currencies.add(currency)
+                currencies.add(currency)
+            elif isinstance(value, Decimal) and value != value.to_integral_value():
+                kinds.add("float")  # a quantity with a fraction; a whole one counts
             elif isinstance(value, float) or name in _PERCENT:
                 kinds.add("float")
             totals[i] += float(value or 0)
@@ -548,7 +549,7 @@ def _clock(minute: float) -> str:
     return f"{whole // 60 % 24:02d}:{whole % 60:02d}"
 
 
-def _draw_gantt(plan: Plan, hours: tuple[int, int]) -> Markup:
+def _draw_gantt(plan: Plan, hours: tuple[int, int], rows: Sequence[str]) -> Markup:
     technicians = list(plan.problem.technicians)
     pinned = {job.id for job in plan.problem.jobs if job.pinned_start is not None}
     with _matplotlib("the plan's Gantt chart") as figure_type:
@@ -592,7 +593,7 @@ def _draw_gantt(plan: Plan, hours: tuple[int, int]) -> Markup:
         ax.set_xlim(low, high)
         ax.xaxis.set_major_locator(FixedLocator(list(range(low, high + 1, 60))))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _clock(v)))
-        ax.set_yticks(range(len(technicians)), [t.id for t in technicians])
+        ax.set_yticks(range(len(technicians)), list(rows))
         ax.set_ylim(len(technicians) - 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color=_GRID, linewidth=0.8)
@@ -606,6 +607,7 @@ class _PlanView:
     facts: tuple[str, ...]
     image: Markup | None
     empty: str
+    rows: str = ""  # the Gantt's rows, top to bottom, for its text alternative
 
 
 def _hours(plans: Sequence[tuple[date, Plan]]) -> tuple[int, int]:
@@ -617,7 +619,12 @@ def _hours(plans: Sequence[tuple[date, Plan]]) -> tuple[int, int]:
 
 
 def _plan_view(
-    day: date, plan: Plan, fmt: _Format, draw: bool, hours: tuple[int, int]
+    day: date,
+    plan: Plan,
+    fmt: _Format,
+    draw: bool,
+    hours: tuple[int, int],
+    names: Mapping[str, str],
 ) -> _PlanView:
     pinned = {job.id for job in plan.problem.jobs if job.pinned_start is not None}
     visits = [v for r in plan.routes for v in r.visits]
@@ -636,7 +643,9 @@ def _plan_view(
     title = format_date(day, "full", locale=fmt.locale)
     if not plan.problem.technicians:
         return _PlanView(title, (), None, "Nobody works this day: there was nothing to plan.")
-    return _PlanView(title, facts, _draw_gantt(plan, hours) if draw else None, "")
+    rows = [names.get(t.id, t.id) for t in plan.problem.technicians]
+    image = _draw_gantt(plan, hours, rows) if draw else None
+    return _PlanView(title, facts, image, "", ", ".join(rows))
 
 
 # --- the header -------------------------------------------------------------------------------
@@ -954,6 +963,7 @@ def render_html(
     charts: bool = True,
     header: Header | None = None,
     plans: Sequence[tuple[date, Plan]] = (),
+    technician_names: Mapping[str, str] | None = None,
     locale: str = "en",
     generated: datetime | None = None,
 ) -> str:
@@ -968,6 +978,8 @@ def render_html(
         plans: The scheduler's plans to show, ``(day, result)`` in day order: a
             :class:`servicecore.scheduling.Result` whose minutes count from the day's midnight
             (as ``desk.dispatch.plan_day(...).result``).
+        technician_names: The names the Gantt rows show, by technician id (an id with no name
+            shows as the id).
         locale: The Babel locale numbers, money and dates are written for, e.g. ``"en_ID"``.
         generated: When the page was made, shown under the title (``None``: not shown).
 
@@ -992,7 +1004,10 @@ def render_html(
         generated=_moment(generated, locale) if generated else "",
         legend=_legend(plans),
         cards=_cards(header, fmt) if header else [],
-        plans=[_plan_view(day, plan, fmt, charts, _hours(plans)) for day, plan in plans],
+        plans=[
+            _plan_view(day, plan, fmt, charts, _hours(plans), technician_names or {})
+            for day, plan in plans
+        ],
         sections=views,
     )
 
@@ -1005,6 +1020,7 @@ def write_html(
     charts: bool = True,
     header: Header | None = None,
     plans: Sequence[tuple[date, Plan]] = (),
+    technician_names: Mapping[str, str] | None = None,
     locale: str = "en",
     generated: datetime | None = None,
 ) -> None:
@@ -1020,6 +1036,7 @@ def write_html(
         charts=charts,
         header=header,
         plans=plans,
+        technician_names=technician_names,
         locale=locale,
         generated=generated,
     )
