@@ -229,8 +229,8 @@ def to_svg(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lifecycle-diagram" role="img" '
         f'viewBox="{min_x:.0f} {min_y:.0f} {width:.0f} {height:.0f}" '
-        # Shrinks with the page down to 60 % (text still legible), then the frame scrolls.
-        f'style="width:100%;max-width:{width:.0f}px;min-width:{0.6 * width:.0f}px;height:auto">',
+        # Shrinks with the page down to 75 % (text stays legible on a phone), then scrolls.
+        f'style="width:100%;max-width:{width:.0f}px;min-width:{0.75 * width:.0f}px;height:auto">',
         f"<title>{escape(title)}</title>",
         f"<defs><marker id='{marker}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='8' "
         "markerHeight='8' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' "
