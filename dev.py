@@ -9,7 +9,8 @@ Commands:
     test [PYTEST_ARGS...]
                      the whole check: ruff lint, ruff format, mypy --strict, pytest (PostgreSQL
                      tests too when SERVICECORE_TEST_POSTGRES_URL is set), the Sphinx docs with
-                     -W, and every example under examples/ (scripts and notebooks)
+                     -W (which runs every notebook under examples/ and renders it with its
+                     outputs), and every example script under examples/
 """
 
 from __future__ import annotations
@@ -67,8 +68,6 @@ def test(args: list[str]) -> None:
     env.setdefault("MPLBACKEND", "Agg")
     for example in sorted((ROOT / "examples").glob("*.py")):
         _run(PY, example, env=env)
-    for notebook in sorted((ROOT / "examples").glob("*.ipynb")):
-        _run(BIN / "jupyter-execute", "--timeout=600", notebook, env=env)
 
 
 def main() -> None:

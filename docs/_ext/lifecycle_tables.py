@@ -1,7 +1,8 @@
-"""Sphinx directive ``.. lifecycle:: NAME``: a lifecycle's Mermaid diagram and rule table.
+"""Sphinx directive ``.. lifecycle:: NAME``: a lifecycle's state diagram and rule table.
 
 Both are drawn from the lifecycle table in :mod:`servicecore.lifecycle` at build time, so the docs
-cannot drift from the code.
+cannot drift from the code. The diagram is an SVG embedded in the page (see :mod:`state_diagram`):
+it shows offline, with no JavaScript.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
+from state_diagram import lifecycle_svg
 
 
 class LifecycleDirective(SphinxDirective):
@@ -25,10 +27,9 @@ class LifecycleDirective(SphinxDirective):
 
         name = self.arguments[0]
         lifecycle = LIFECYCLES[name]
-        lines = [".. mermaid::", ""]
-        lines += ["   " + line for line in lifecycle.to_mermaid().splitlines()]
-        lines += [
-            "",
+        svg = lifecycle_svg(name, lifecycle)
+        diagram = nodes.raw("", f'<div class="lifecycle-diagram-frame">{svg}</div>', format="html")
+        lines = [
             ".. list-table::",
             "   :header-rows: 1",
             "   :widths: 15 25 15 25 40",
@@ -41,12 +42,13 @@ class LifecycleDirective(SphinxDirective):
         ]
         for row in lifecycle.describe():
             lines.append(f"   * - ``{row[0]}``")
-            lines += [f"     - {cell}" for cell in row[1:]]
+            # A lone "-" would be read as an empty bullet list.
+            lines += [f"     - {cell}" if cell != "-" else "     - \\-" for cell in row[1:]]
         lines.append("")
         container = nodes.container()
         text = StringList(lines, source="lifecycle")
         self.state.nested_parse(text, self.content_offset, container)
-        return container.children
+        return [diagram, *container.children]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -513,12 +513,15 @@ def run_demo(
         start = _at(MONDAY, 0)
         end = _at(MONDAY + timedelta(days=days), 0)
         sections = standard_sections(backend, TENANT, clock.now(), start=start, end=end)
+        with storage.unit_of_work(TENANT) as uow:
+            names = {str(t.id): t.name for t in uow.technicians.iterate()}
         write_html(
             report,
             sections,
             title="Service report",
             header=header_for(backend, TENANT, "PT Sejuk Abadi", start, end),
             plans=[(r.day, r.plan) for r in reports if r.plan is not None],
+            technician_names=names,
             locale="en_ID",
             generated=clock.now().astimezone(JAKARTA),
         )

@@ -16,6 +16,8 @@ from servicecore.reports.html import (
     Figures,
     Header,
     Section,
+    _bars,
+    _Format,
     header_for,
     period_figures,
     render_html,
@@ -58,6 +60,12 @@ class Rates:
 class Counted:
     technician_id: str
     count: int
+
+
+@attrs.frozen
+class Quantity:
+    part_code: str | None
+    quantity: Decimal
 
 
 def images(page: str) -> list[str]:
@@ -166,6 +174,20 @@ def test_an_empty_section_and_an_all_zero_chart_show_an_empty_state():
     assert page.count("<table>") == 1
 
 
+def test_a_chart_of_whole_quantities_has_an_integer_axis():
+    report = Report.of(
+        "Parts", Quantity, [Quantity("RELAY-7", Decimal(3)), Quantity("FAN-2", Decimal(1))]
+    )
+    bars = _bars(report, Chart("part_code", "quantity", "Parts"), _Format("en"))
+    assert bars.unit == "count"
+
+
+def test_a_chart_category_with_no_value_reads_not_recorded():
+    report = Report.of("Parts", Quantity, [Quantity(None, Decimal(2))])
+    page = render_html([Section(report, (Chart("part_code", "quantity", "Parts"),))], title="t")
+    assert "All in one: Not recorded (2)." in page
+
+
 def test_a_rate_chart_divides_the_sums():
     pytest.importorskip("matplotlib")
     report = Report.of("Jobs", Counted, [Counted("T-1", 1), Counted("T-2", 2)])
@@ -185,7 +207,7 @@ def test_the_gantt_is_there_when_a_plan_is_given():
     monday, saturday = date(2026, 3, 9), date(2026, 3, 14)
     weekend = Result(Problem(technicians=(), jobs=()), (), (), CostBreakdown())
     page = render_html([], title="t", plans=[(monday, a_plan()), (saturday, weekend)])
-    assert images(page) == ["Gantt chart of the plan for Monday, March 9, 2026"]
+    assert images(page) == ["Gantt chart of the plan for Monday, March 9, 2026: T-ANA, T-BAYU"]
     assert "1 visit planned" in page
     assert "1 booked or dispatched kept" in page
     assert "30 min driving" in page
@@ -194,6 +216,15 @@ def test_the_gantt_is_there_when_a_plan_is_given():
     late = render_html([], title="t", plans=[(monday, a_plan(late=True))])
     assert "Starts after its SLA due time" in late
     assert render_html([], title="t").count("The scheduler's plan") == 0
+
+
+def test_the_gantt_rows_are_the_technicians_names_where_known():
+    pytest.importorskip("matplotlib")
+    monday = date(2026, 3, 9)
+    page = render_html(
+        [], title="t", plans=[(monday, a_plan())], technician_names={"T-ANA": "Ana Putri"}
+    )
+    assert images(page) == ["Gantt chart of the plan for Monday, March 9, 2026: Ana Putri, T-BAYU"]
 
 
 def test_the_header_shows_the_period_and_the_headline_figures_with_deltas():
@@ -232,6 +263,28 @@ def test_the_header_shows_the_period_and_the_headline_figures_with_deltas():
     assert ("bad", "+Rp250.000 vs Rp250.000") in deltas
     assert ("bad", f"{MINUS}25 pts vs 100%") in deltas
     assert "40% of income" in page
+
+
+def test_a_period_before_with_no_data_is_no_comparison():
+    now = Figures(37, 30, 20, 2, (("IDR", Decimal(50000)),), 8, 6, (("IDR", Decimal(900)),), ())
+    empty = Figures(0, 0, 0, 0, (), 0, 0, (), ())
+    start = datetime(2026, 3, 9, tzinfo=UTC)
+    header = Header("PT Sejuk Abadi", start, start + timedelta(days=7), now, empty)
+    page = render_html([], title="Service report", header=header, locale="en_ID")
+    deltas = re.findall(r'<p class="delta (\w+)">(.*?)</p>', page)
+    assert deltas == [("same", "no earlier data")] * 7
+    assert "vs 0" not in page
+    assert "compared with" not in page
+
+
+def test_a_count_of_zero_in_a_period_with_data_is_compared():
+    now = Figures(5, 2, 0, 0, (), 0, 0, (), ())
+    before = Figures(0, 3, 0, 0, (), 0, 0, (), ())
+    start = datetime(2026, 3, 9, tzinfo=UTC)
+    header = Header("PT Sejuk Abadi", start, start + timedelta(days=7), now, before)
+    page = render_html([], title="Service report", header=header, locale="en_ID")
+    deltas = re.findall(r'<p class="delta (\w+)">(.*?)</p>', page)
+    assert ("good", "+5 vs 0") in deltas
 
 
 @pytest.mark.usefixtures("data")

@@ -13,7 +13,7 @@ import base64
 import enum
 import io
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -136,6 +136,24 @@ class Figures:
         """``first_time / fixed``, ``None`` when nothing was fixed."""
         return self.first_time / self.fixed if self.fixed else None
 
+    @property
+    def has_data(self) -> bool:
+        """Whether the period recorded anything at all.
+
+        Anything is a request, a decided SLA target, a penalty, a fix, income or margin. A
+        period with no data is no baseline: "+37 vs 0" against it would read as growth.
+        """
+        return bool(
+            self.opened
+            or self.closed
+            or self.targets_met
+            or self.targets_breached
+            or any(amount for _, amount in self.penalties)
+            or self.fixed
+            or any(amount for _, amount in self.income)
+            or any(amount for _, amount in self.margin)
+        )
+
 
 @attrs.frozen
 class Header:
@@ -147,6 +165,8 @@ class Header:
         end: The instant after the period (aware).
         current: The period's figures.
         previous: The figures of the period of equal length before, ``None`` to show no deltas.
+            When it has no data (see :attr:`Figures.has_data`) every figure reads "no earlier
+            data" instead of a delta.
     """
 
     company: str
@@ -296,9 +316,9 @@ class _Format:
         return format_date(value, "medium", locale=self.locale)
 
     def label(self, value: object) -> str:
-        """A chart category: enums in words, dates for the locale, nothing as "None"."""
+        """A chart category: enums in words, dates for the locale, nothing as "Not recorded"."""
         if value is None:
-            return "None"
+            return "Not recorded"
         if isinstance(value, enum.Enum):
             return _words(str(value.value))
         if isinstance(value, datetime):
@@ -403,11 +423,12 @@ def _bars(report: Report[Any], chart: Chart, fmt: _Format) -> _Bars:
         totals = sums.setdefault(x, [0.0] * len(chart.series))
         for i, name in enumerate(chart.series):
             value = getattr(row, name)
-            if isinstance(value, Decimal):
+            currency = getattr(row, "currency", None)
+            if isinstance(value, Decimal) and isinstance(currency, str):
                 kinds.add("money")
-                currency = getattr(row, "currency", None)
-                if isinstance(currency, str):
-                    currencies.add(currency)
+                currencies.add(currency)
+            elif isinstance(value, Decimal) and value != value.to_integral_value():
+                kinds.add("float")  # a quantity with a fraction; a whole one counts
             elif isinstance(value, float) or name in _PERCENT:
                 kinds.add("float")
             totals[i] += float(value or 0)
@@ -528,7 +549,7 @@ def _clock(minute: float) -> str:
     return f"{whole // 60 % 24:02d}:{whole % 60:02d}"
 
 
-def _draw_gantt(plan: Plan, hours: tuple[int, int]) -> Markup:
+def _draw_gantt(plan: Plan, hours: tuple[int, int], rows: Sequence[str]) -> Markup:
     technicians = list(plan.problem.technicians)
     pinned = {job.id for job in plan.problem.jobs if job.pinned_start is not None}
     with _matplotlib("the plan's Gantt chart") as figure_type:
@@ -572,7 +593,7 @@ def _draw_gantt(plan: Plan, hours: tuple[int, int]) -> Markup:
         ax.set_xlim(low, high)
         ax.xaxis.set_major_locator(FixedLocator(list(range(low, high + 1, 60))))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _clock(v)))
-        ax.set_yticks(range(len(technicians)), [t.id for t in technicians])
+        ax.set_yticks(range(len(technicians)), list(rows))
         ax.set_ylim(len(technicians) - 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color=_GRID, linewidth=0.8)
@@ -586,6 +607,7 @@ class _PlanView:
     facts: tuple[str, ...]
     image: Markup | None
     empty: str
+    rows: str = ""  # the Gantt's rows, top to bottom, for its text alternative
 
 
 def _hours(plans: Sequence[tuple[date, Plan]]) -> tuple[int, int]:
@@ -597,7 +619,12 @@ def _hours(plans: Sequence[tuple[date, Plan]]) -> tuple[int, int]:
 
 
 def _plan_view(
-    day: date, plan: Plan, fmt: _Format, draw: bool, hours: tuple[int, int]
+    day: date,
+    plan: Plan,
+    fmt: _Format,
+    draw: bool,
+    hours: tuple[int, int],
+    names: Mapping[str, str],
 ) -> _PlanView:
     pinned = {job.id for job in plan.problem.jobs if job.pinned_start is not None}
     visits = [v for r in plan.routes for v in r.visits]
@@ -616,7 +643,9 @@ def _plan_view(
     title = format_date(day, "full", locale=fmt.locale)
     if not plan.problem.technicians:
         return _PlanView(title, (), None, "Nobody works this day: there was nothing to plan.")
-    return _PlanView(title, facts, _draw_gantt(plan, hours) if draw else None, "")
+    rows = [names.get(t.id, t.id) for t in plan.problem.technicians]
+    image = _draw_gantt(plan, hours, rows) if draw else None
+    return _PlanView(title, facts, image, "", ", ".join(rows))
 
 
 # --- the header -------------------------------------------------------------------------------
@@ -793,8 +822,14 @@ def _money_card(
     return attrs.evolve(card, delta=" · ".join(deltas) or "nothing to compare", tone=tone)
 
 
+_NO_EARLIER_DATA = "no earlier data"
+
+
 def _cards(header: Header, fmt: _Format) -> list[_Card]:
     now, before = header.current, header.previous
+    if before is not None and not before.has_data:
+        blank = attrs.evolve(header, previous=None)
+        return [attrs.evolve(card, delta=_NO_EARLIER_DATA) for card in _cards(blank, fmt)]
     compare = before is not None
     margin_rate = ""
     if len(now.income) == 1 and len(now.margin) == 1 and now.income[0][1]:
@@ -928,6 +963,7 @@ def render_html(
     charts: bool = True,
     header: Header | None = None,
     plans: Sequence[tuple[date, Plan]] = (),
+    technician_names: Mapping[str, str] | None = None,
     locale: str = "en",
     generated: datetime | None = None,
 ) -> str:
@@ -942,6 +978,8 @@ def render_html(
         plans: The scheduler's plans to show, ``(day, result)`` in day order: a
             :class:`servicecore.scheduling.Result` whose minutes count from the day's midnight
             (as ``desk.dispatch.plan_day(...).result``).
+        technician_names: The names the Gantt rows show, by technician id (an id with no name
+            shows as the id).
         locale: The Babel locale numbers, money and dates are written for, e.g. ``"en_ID"``.
         generated: When the page was made, shown under the title (``None``: not shown).
 
@@ -960,13 +998,16 @@ def render_html(
         period=_period(header.start, header.end, locale) if header else "",
         previous=(
             _period(header.start - (header.end - header.start), header.start, locale)
-            if header and header.previous
+            if header and header.previous and header.previous.has_data
             else ""
         ),
         generated=_moment(generated, locale) if generated else "",
         legend=_legend(plans),
         cards=_cards(header, fmt) if header else [],
-        plans=[_plan_view(day, plan, fmt, charts, _hours(plans)) for day, plan in plans],
+        plans=[
+            _plan_view(day, plan, fmt, charts, _hours(plans), technician_names or {})
+            for day, plan in plans
+        ],
         sections=views,
     )
 
@@ -979,6 +1020,7 @@ def write_html(
     charts: bool = True,
     header: Header | None = None,
     plans: Sequence[tuple[date, Plan]] = (),
+    technician_names: Mapping[str, str] | None = None,
     locale: str = "en",
     generated: datetime | None = None,
 ) -> None:
@@ -994,6 +1036,7 @@ def write_html(
         charts=charts,
         header=header,
         plans=plans,
+        technician_names=technician_names,
         locale=locale,
         generated=generated,
     )
