@@ -8,10 +8,11 @@ are outer joins, :class:`~servicecore.reports.port.Audited` and
 computed in SQL in UTC: on SQLite from the fixed-width UTC text the datetime columns hold, on
 PostgreSQL with ``date_trunc`` on the ``timestamptz`` taken at time zone UTC.
 
-Grouped counts and sums run in two steps: a materialised common table expression reads every
-value the group keys need once per row (JSON reads are the expensive part, and neither database
-shares a repeated expression), and the outer statement groups by the keys' output names, so a
-:class:`~servicecore.reports.port.Case` is written and evaluated once.
+Grouped counts and sums group by the keys' output names, so a
+:class:`~servicecore.reports.port.Case` is written and evaluated once per row. When a key reads
+the JSON (the expensive part) or runs a sub-query, the rows are first staged in a materialised
+common table expression that reads each such value once (neither database shares a repeated
+expression); otherwise one plain ``GROUP BY`` over the table does.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def _sqlite_iso(text: Column) -> Column:
     )
 
 
+_RANGE = {Op.GE: "low", Op.GT: "low", Op.LE: "high", Op.LT: "high"}
+
+
 def _leaves(key: GroupKey) -> Iterator[ValueRef | Audited | Another]:
     """The values and row tests a group key is computed from."""
     if isinstance(key, Bucket):
@@ -114,6 +118,7 @@ class _Statement:
         self._joins: dict[tuple[str, ...], sa.FromClause] = {}
         self._staged: dict[object, str] = {}
         self._others = 0
+        self._scan: set[str] = set()
         self.cte: Any = None
 
     @property
@@ -173,6 +178,8 @@ class _Statement:
         """The SQL test of one filter."""
         if isinstance(f, Condition):
             column = self.value(f.field)
+            if isinstance(f.field, str) and f.field in self._scan:
+                column = sa.func.likely(column, type_=column.type)
             if f.op is Op.IS_NULL:
                 return column.is_(None)
             if f.op is Op.NOT_NULL:
@@ -269,6 +276,32 @@ class _Statement:
             )
         return self.value(key)
 
+    def filters(self, tenant: str, where: Sequence[Filter]) -> list[sa.ColumnElement[bool]]:
+        """The tenant test and the SQL of ``where``.
+
+        On SQLite, a field bounded on one side only ("reported up to now") usually matches most
+        rows: reading them through its index would fetch every row one by one, about twice
+        slower than a scan, so the bound is hidden from the planner (``likely()`` returns its
+        argument). A range bounded on both sides keeps its index.
+        """
+        sides: dict[str, set[str]] = {}
+        for f in where:
+            if isinstance(f, Condition) and isinstance(f.field, str) and f.op in _RANGE:
+                sides.setdefault(f.field, set()).add(_RANGE[f.op])
+        self._scan = set() if self.postgres else {k for k, v in sides.items() if len(v) == 1}
+        try:
+            return [self.table.c.tenant == tenant, *(self.condition(f) for f in where)]
+        finally:
+            self._scan = set()
+
+    def needs_stage(self, keys: Sequence[GroupKey]) -> bool:
+        """Whether a key reads JSON or runs a sub-query: then each is read once, in a CTE."""
+        return any(
+            isinstance(leaf, Audited | Another) or self._stored_of(leaf) is not None
+            for key in keys
+            for leaf in _leaves(key)
+        )
+
     def stage(
         self, tenant: str, where: Sequence[Filter], keys: Sequence[GroupKey], extra: list[Column]
     ) -> list[Column]:
@@ -278,7 +311,7 @@ class _Statement:
             ``extra``'s columns in the CTE; later :meth:`value` and :meth:`condition` calls read
             the staged leaves from the CTE.
         """
-        filters = [self.table.c.tenant == tenant, *(self.condition(f) for f in where)]
+        filters = self.filters(tenant, where)
         columns: list[Column] = []
         for key in keys:
             for leaf in _leaves(key):
@@ -362,9 +395,16 @@ class SqlReporting:
         measures: list[Column],
         aggregates: Any,
     ) -> list[tuple[tuple[object, ...], tuple[Any, ...]]]:
-        staged = query.stage(tenant, where, group_by, measures)
-        keys = [query.key(k).label(f"k{i}") for i, k in enumerate(group_by)]
-        statement = sa.select(*keys, *aggregates(staged)).select_from(query.cte)
+        if query.needs_stage(group_by):
+            staged = query.stage(tenant, where, group_by, measures)
+            keys = [query.key(k).label(f"k{i}") for i, k in enumerate(group_by)]
+            statement = sa.select(*keys, *aggregates(staged)).select_from(query.cte)
+        else:
+            filters = query.filters(tenant, where)
+            keys = [query.key(k).label(f"k{i}") for i, k in enumerate(group_by)]
+            statement = (
+                sa.select(*keys, *aggregates(measures)).select_from(query.source).where(*filters)
+            )
         if keys:
             # Grouping by the output names keeps each CASE written (and evaluated) once.
             statement = statement.group_by(*(sa.literal_column(f"k{i}") for i in range(len(keys))))
@@ -469,7 +509,7 @@ class SqlReporting:
         number = self._item(element, value)
         if self.postgres:
             number = sa.cast(number, sa.Float)
-        filters = [query.table.c.tenant == tenant, *(query.condition(f) for f in where)]
+        filters = query.filters(tenant, where)
         statement = (
             sa.select(*keys, *item_values, sa.func.count(), sa.func.sum(number))
             .select_from(query.source.join(element, sa.true()))
@@ -524,11 +564,7 @@ class SqlReporting:
         if times is not None:
             quantity = self._item(element, times)
             units = units * (sa.cast(quantity, sa.Numeric) if self.postgres else quantity)
-        filters = [
-            query.table.c.tenant == tenant,
-            text.is_not(None),
-            *(query.condition(f) for f in where),
-        ]
+        filters = [*query.filters(tenant, where), text.is_not(None)]
         if only is not None:
             flag = self._item(element, only)
             filters.append(flag == ("true" if self.postgres else 1))
@@ -563,7 +599,7 @@ class SqlReporting:
         """See :meth:`servicecore.reports.port.ReportingBackend.list_records`."""
         check_query(aggregate, (), where)
         query = _Statement(self, aggregate)
-        filters = [query.table.c.tenant == tenant, *(query.condition(f) for f in where)]
+        filters = query.filters(tenant, where)
         statement = sa.select(query.table.c.data).select_from(query.source).where(*filters)
         cls = spec_for(aggregate).cls
         return [structure(row[0], cls) for row in self._rows(statement)]
