@@ -32,6 +32,7 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.part_usages(), model.PartUsage),
     (sst.returned_parts(), model.ReturnedPart),
     (sst.loaners(), model.Loaner),
+    (sst.checklist_items(), model.ChecklistItem),
     (sst.money_lines(), model.MoneyLine),
     (sst.quotes(), model.Quote),
     (sst.service_lines(), model.ServiceLine),

@@ -6,7 +6,13 @@ import attrs
 
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, TransitionContext
 from servicecore.lifecycle.facts import required
-from servicecore.model.processing import Loaner, ProcessingOrder, ProcessingStatus
+from servicecore.model.processing import (
+    ChecklistItem,
+    Loaner,
+    ProcessingOrder,
+    ProcessingStatus,
+    checklist_problems,
+)
 
 __all__ = ["PROCESSING"]
 
@@ -27,6 +33,7 @@ RECORDABLE = frozenset(
         "loaners",
         "income_lines",
         "cost_lines",
+        "checklist",
     }
 )
 """The fields a technician records on an open processing order."""
@@ -38,6 +45,22 @@ def _known_changes(order: ProcessingOrder, ctx: TransitionContext) -> str | None
     if unknown:
         return f"cannot record {', '.join(unknown)}; recordable: {', '.join(sorted(RECORDABLE))}"
     return None if changes else "nothing to record"
+
+
+def _keeps_checklist(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
+    changes = required(ctx.facts.changes, "changes")
+    if "checklist" not in changes:
+        return None
+    items = changes["checklist"]
+    if not isinstance(items, tuple | list) or not all(isinstance(i, ChecklistItem) for i in items):
+        return "checklist must be a sequence of ChecklistItem"
+    twice = checklist_problems(items)
+    if twice is not None:
+        return twice
+    dropped = sorted({i.code for i in order.checklist} - {i.code for i in items})
+    if dropped:
+        return f"checklist items cannot be removed: {', '.join(dropped)}"
+    return None
 
 
 def _apply_changes(order: ProcessingOrder, ctx: TransitionContext) -> None:
@@ -72,6 +95,12 @@ KNOWN_CHANGES = Guard(
     _known_changes,
     needs=("changes",),
 )
+CHECKLIST_KEPT = Guard(
+    "checklist_kept",
+    "A recorded checklist keeps every item already on the order, each code once.",
+    _keeps_checklist,
+    needs=("changes",),
+)
 REQUIRED_FIELDS = Guard(
     "required_fields",
     "Solution type, solution text and labour hours are filled (and the loaner, if any).",
@@ -89,11 +118,11 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
         Rule(
             trigger="record",
             sources=(S.OPEN,),
-            guards=(KNOWN_CHANGES,),
+            guards=(KNOWN_CHANGES, CHECKLIST_KEPT),
             effects=(_apply_changes,),
             needs=("changes",),
-            description="Hours, parts, returns, loaners, income, costs or solution recorded "
-            "(each value validated).",
+            description="Hours, parts, returns, loaners, income, costs, solution or checklist "
+            "answers recorded (each value validated).",
         ),
         Rule(
             trigger="complete",

@@ -82,6 +82,7 @@ from servicecore.model.parts import (
     TransferStatus,
 )
 from servicecore.model.processing import (
+    ChecklistItem,
     Loaner,
     PartUsage,
     ProcessingOrder,
@@ -114,6 +115,7 @@ __all__ = [
     "CareTask",
     "CareTaskStatus",
     "Channel",
+    "ChecklistItem",
     "Closure",
     "ContractExtension",
     "ContractId",

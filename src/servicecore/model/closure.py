@@ -31,6 +31,8 @@ class ClosurePolicy:
         require_signature: Whether the customer's signature must be on record.
         require_fault_cause: Whether the fault cause must be filled (on the request or on a
             completed processing order).
+        require_checklist: Whether every checklist item of the completed processing orders must
+            be done.
 
     Raises:
         ValidationError: A count is negative or not an int.
@@ -40,6 +42,7 @@ class ClosurePolicy:
     min_photos_after: int = attrs.field(default=0, validator=v.integer(min_value=0, max_value=100))
     require_signature: bool = attrs.field(default=False, validator=v.boolean)
     require_fault_cause: bool = attrs.field(default=True, validator=v.boolean)
+    require_checklist: bool = attrs.field(default=False, validator=v.boolean)
 
     def problems(
         self,
@@ -63,6 +66,11 @@ class ClosurePolicy:
         done = [p for p in mine if p.status is ProcessingStatus.COMPLETED]
         if not done:
             found.append("no completed processing order")
+        if self.require_checklist:
+            for order in done:
+                left = order.checklist_open()
+                if left:
+                    found.append(f"checklist not done on {order.id}: {', '.join(left)}")
         visits = [d for d in dispatches if d.request_id == request.id]
         ended = [d.completed_at for d in visits if d.completed_at is not None]
         began = [d.started_at for d in visits if d.started_at is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from servicecore.model.enums import SolutionType
 from servicecore.model.lines import MoneyLine, check_currency
 
 __all__ = [
+    "ChecklistItem",
     "Loaner",
     "PartUsage",
     "ProcessingOrder",
@@ -111,6 +113,36 @@ class Loaner:
         return self.back_at is None
 
 
+@attrs.frozen(kw_only=True)
+class ChecklistItem:
+    """One inspection item of a job's checklist, and its answer.
+
+    Attributes:
+        code: The item's code (unique within the checklist), e.g. ``"pressure_checked"``.
+        question: What is to be checked, e.g. ``"Refrigerant pressure within range?"``.
+        answer: What the technician found (a reading, a remark), if anything.
+        done: Whether the item was checked.
+
+    Raises:
+        ValidationError: A bad field.
+    """
+
+    code: str = attrs.field(validator=v.identifier)
+    question: str = attrs.field(validator=v.text(500))
+    answer: str = attrs.field(default="", validator=v.text(2000, allow_empty=True))
+    done: bool = attrs.field(default=False, validator=v.boolean)
+
+
+def checklist_problems(items: Sequence[ChecklistItem]) -> str | None:
+    """Why ``items`` is not a checklist (an item code twice), or ``None``."""
+    seen: set[str] = set()
+    for item in items:
+        if item.code in seen:
+            return f"checklist item {item.code} appears twice"
+        seen.add(item.code)
+    return None
+
+
 @attrs.define(eq=False, kw_only=True)
 class ProcessingOrder:
     """The record of the work done under one dispatch order: solution, hours, parts and money.
@@ -129,6 +161,7 @@ class ProcessingOrder:
         loaners: Items lent; a ``repair_with_loaner`` solution needs at least one.
         income_lines: What is charged (labour, call-out, parts, ...).
         cost_lines: What the work cost (travel, subcontracting, ...).
+        checklist: The job's inspection items (per-job checklist), each code once.
         status: Lifecycle state.
         version: Optimistic-locking counter.
         audit_head: Hash of the order's last audit entry.
@@ -163,6 +196,9 @@ class ProcessingOrder:
     cost_lines: tuple[MoneyLine, ...] = attrs.field(
         default=(), validator=v.items(v.instance(MoneyLine))
     )
+    checklist: tuple[ChecklistItem, ...] = attrs.field(
+        default=(), validator=v.items(v.instance(ChecklistItem))
+    )
     status: ProcessingStatus = attrs.field(
         default=ProcessingStatus.OPEN, validator=v.member(ProcessingStatus)
     )
@@ -179,6 +215,13 @@ class ProcessingOrder:
         check_currency(
             "cost_lines", ((i, x.amount) for i, x in enumerate(self.cost_lines)), self.currency
         )
+        twice = checklist_problems(self.checklist)
+        if twice is not None:
+            raise ValidationError.single("checklist", [i.code for i in self.checklist], twice)
+
+    def checklist_open(self) -> tuple[str, ...]:
+        """The codes of the checklist items not done yet, in order."""
+        return tuple(i.code for i in self.checklist if not i.done)
 
     def total_income(self) -> Money:
         """Sum of the income lines, exact.

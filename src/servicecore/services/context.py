@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 import attrs
@@ -31,6 +32,8 @@ from servicecore.model.actor import SYSTEM, Actor
 from servicecore.model.audit import AuditEntry
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.dispatch import DispatchStatus
+from servicecore.model.enums import ServiceType
+from servicecore.model.processing import ChecklistItem, checklist_problems
 from servicecore.model.request import ServiceRequest
 from servicecore.model.sla import SlaPolicy
 from servicecore.ports import Clock, EvidenceStore, IdGenerator, Query, Storage, UnitOfWork
@@ -64,6 +67,25 @@ def _currency(_: object, attribute: attrs.Attribute[str], value: object) -> None
         raise ValidationError.single(attribute.name, value, "must be a three-letter ISO 4217 code")
 
 
+def _checklists(value: object) -> Mapping[ServiceType, tuple[ChecklistItem, ...]]:
+    if not isinstance(value, Mapping):
+        raise ValidationError.single("checklists", value, "must map service types to items")
+    found: dict[ServiceType, tuple[ChecklistItem, ...]] = {}
+    for kind, items in value.items():
+        if not isinstance(kind, ServiceType):
+            raise ValidationError.single("checklists", kind, "is not a ServiceType")
+        listed = tuple(items) if isinstance(items, tuple | list) else None
+        if listed is None or not all(isinstance(i, ChecklistItem) for i in listed):
+            raise ValidationError.single(
+                f"checklists[{kind.value}]", items, "must be a sequence of ChecklistItem"
+            )
+        twice = checklist_problems(listed)
+        if twice is not None:
+            raise ValidationError.single(f"checklists[{kind.value}]", items, twice)
+        found[kind] = listed
+    return MappingProxyType(found)
+
+
 @attrs.frozen(kw_only=True)
 class DeskSettings:
     """What every command of one desk shares (the host's wiring, set once).
@@ -77,9 +99,12 @@ class DeskSettings:
         closure_policy: What a request needs before it may close (seed 001: photos).
         default_sla: SLA for requests without a contract.
         currency: The currency of new processing orders (ISO 4217).
+        checklists: The inspection checklist each new processing order starts with, by the
+            request's service type (none: no checklist).
 
     Raises:
-        ValidationError: ``currency`` is not a three-letter code.
+        ValidationError: ``currency`` is not a three-letter code, or a checklist holds an
+            item code twice.
     """
 
     policy: Policy = DEFAULT_POLICY
@@ -89,6 +114,9 @@ class DeskSettings:
     closure_policy: ClosurePolicy = attrs.field(factory=ClosurePolicy)
     default_sla: SlaPolicy | None = None
     currency: str = attrs.field(default="EUR", validator=_currency)
+    checklists: Mapping[ServiceType, tuple[ChecklistItem, ...]] = attrs.field(
+        factory=dict, converter=_checklists
+    )
 
     def require_signer(self) -> TokenSigner:
         """Return the token signer.

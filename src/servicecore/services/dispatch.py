@@ -398,6 +398,7 @@ def start_dispatch(
         request_id=RequestId(request.id),
         dispatch_id=order.id,
         currency=cx.settings.currency,
+        checklist=cx.settings.checklists.get(request.service_type, ()),
     )
     cx.create(PROCESSING, processing)
     cx.uow.processing.add(processing)

@@ -38,6 +38,7 @@ from servicecore.model import (
     CareTask,
     CareTaskStatus,
     Channel,
+    ChecklistItem,
     Closure,
     ContractExtension,
     ContractStatus,
@@ -101,6 +102,7 @@ __all__ = [
     "care_effectiveness",
     "care_plans",
     "care_tasks",
+    "checklist_items",
     "closures",
     "contract_extensions",
     "contracts",
@@ -636,6 +638,7 @@ def processing_orders(draw: st.DrawFn) -> ProcessingOrder:
         loaners=tuple(draw(st.lists(loaners(), max_size=2))),
         income_lines=tuple(draw(st.lists(money_lines(cur), max_size=4))),
         cost_lines=tuple(draw(st.lists(money_lines(cur), max_size=4))),
+        checklist=tuple(draw(st.lists(checklist_items(), max_size=4, unique_by=lambda i: i.code))),
         status=draw(st.sampled_from(ProcessingStatus)),
         version=draw(st.integers(0, 1000)),
     )
@@ -649,6 +652,17 @@ def service_lines(draw: st.DrawFn, currency: str = "EUR") -> ServiceLine:
         quantity=draw(st.decimals(min_value=Decimal("0.25"), max_value=100, places=2)),
         unit_price=draw(money(currency)),
         unit_cost=draw(money(currency)),
+    )
+
+
+def checklist_items() -> st.SearchStrategy[ChecklistItem]:
+    """Checklist items, done or not, with or without an answer."""
+    return st.builds(
+        ChecklistItem,
+        code=_ids(),
+        question=texts(100),
+        answer=st.text(_STORABLE, max_size=50),
+        done=st.booleans(),
     )
 
 
