@@ -40,7 +40,8 @@ def jkt(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def setup_master_data(storage, tenant, clock):
-    """Technicians T-7 and T-8, a registered archive under an active contract with SLA terms."""
+    """Technicians T-7 and T-8, a registered archive out of warranty (parts are charged) under
+    an active contract with SLA terms."""
     office = WorkingCalendar(
         timezone="Asia/Jakarta",
         hours=tuple(WeeklyWindow(weekday=i, start=time(8), end=time(17)) for i in range(5)),
@@ -49,7 +50,11 @@ def setup_master_data(storage, tenant, clock):
     with storage.unit_of_work(tenant) as uow:
         uow.technicians.add(f.technician(id="T-7", account_customers=("C-1",)))
         uow.technicians.add(f.technician(id="T-8"))
-        archive = f.archive(parts=(ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD"),))
+        archive = f.archive(
+            parts=(ArchivePart(part_code="RELAY-7", quantity=1, serial="R-OLD"),),
+            warranty_start=date(2024, 1, 1),
+            warranty_end=date(2025, 12, 31),
+        )
         ARCHIVE.create(archive, TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         ARCHIVE.fire(archive, "register", TransitionContext(actor=SUP, at=clock.now()), uow.audit)
         uow.archives.add(archive)

@@ -124,7 +124,9 @@ def test_the_processing_entry_shows_hours_parts_and_solution(desk, story) -> Non
         if (e.entity_kind, e.step) == ("ProcessingOrder", "complete")
     ]
     assert done.details["labour_hours"] == Decimal("1.5")
-    assert done.details["parts_used"] == [{"part_code": "RELAY-7", "quantity": 1, "charged": True}]
+    # A-1 is in warranty: the part is not charged.
+    assert done.details["parts_used"] == [{"part_code": "RELAY-7", "quantity": 1, "charged": False}]
+    assert done.details["in_warranty"] is True
     assert done.details["returned_parts"] == [
         {"part_code": "RELAY-7", "quantity": 1, "condition": "burnt"}
     ]

@@ -162,6 +162,8 @@ class ProcessingOrder:
         income_lines: What is charged (labour, call-out, parts, ...).
         cost_lines: What the work cost (travel, subcontracting, ...).
         checklist: The job's inspection items (per-job checklist), each code once.
+        in_warranty: Whether the product was in warranty when the parts were recorded (derived
+            from its archive; ``None`` until parts are recorded, or without an archive).
         status: Lifecycle state.
         version: Optimistic-locking counter.
         audit_head: Hash of the order's last audit entry.
@@ -199,6 +201,7 @@ class ProcessingOrder:
     checklist: tuple[ChecklistItem, ...] = attrs.field(
         default=(), validator=v.items(v.instance(ChecklistItem))
     )
+    in_warranty: bool | None = attrs.field(default=None, validator=v.optional(v.boolean))
     status: ProcessingStatus = attrs.field(
         default=ProcessingStatus.OPEN, validator=v.member(ProcessingStatus)
     )

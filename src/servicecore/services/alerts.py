@@ -86,12 +86,16 @@ class AlertSettings:
 
     Attributes:
         service_expiry: Warn this long before a product's service expires.
+        warranty_expiry: Warn this long before a product's warranty ends.
+        contract_expiry: Warn this long before an active service contract ends.
         response: Warn this long before a response is due.
         resolution: Warn this long before a resolution is due.
         unconfirmed: Warn this long before the slot of an unconfirmed booking.
     """
 
     service_expiry: timedelta = timedelta(days=30)
+    warranty_expiry: timedelta = timedelta(days=30)
+    contract_expiry: timedelta = timedelta(days=30)
     response: timedelta = timedelta(hours=1)
     resolution: timedelta = timedelta(hours=4)
     unconfirmed: timedelta = timedelta(hours=24)
@@ -146,6 +150,40 @@ def due_alerts(uow: UnitOfWork, now: datetime, settings: AlertSettings) -> Itera
             f"Service of {archive.product_code} serial {archive.serial_number} (customer "
             f"{archive.customer_id}) expires on {archive.service_expiry.isoformat()}",
             tuple(specialists.get(archive.customer_id, ())),
+        )
+    for archive in uow.archives.iterate(
+        Query(
+            equals={"status": "registered"},
+            at_least={"warranty_end": today},
+            before={"warranty_end": today + settings.warranty_expiry},
+        )
+    ):
+        yield Alert(
+            "warranty-expiry",
+            "ProductArchive",
+            archive.id,
+            datetime.combine(archive.warranty_end, datetime.min.time(), now.tzinfo),
+            False,
+            f"Warranty of {archive.product_code} serial {archive.serial_number} (customer "
+            f"{archive.customer_id}) ends on {archive.warranty_end.isoformat()}",
+            tuple(specialists.get(archive.customer_id, ())),
+        )
+    for contract in uow.contracts.iterate(
+        Query(
+            equals={"status": "active"},
+            at_least={"end": today},
+            before={"end": today + settings.contract_expiry},
+        )
+    ):
+        yield Alert(
+            "contract-expiry",
+            "ServiceContract",
+            contract.id,
+            datetime.combine(contract.end, datetime.min.time(), now.tzinfo),
+            False,
+            f"Service contract {contract.id} of customer {contract.customer_id} ends on "
+            f"{contract.end.isoformat()}",
+            tuple(specialists.get(contract.customer_id, ())),
         )
     for request in uow.requests.iterate(
         Query(

@@ -97,6 +97,7 @@ def _processing_details(order: ProcessingOrder, step: str) -> dict[str, Any]:
         "solution_type": None if order.solution_type is None else order.solution_type.value,
         "solution_text": order.solution_text,
         "fault_cause": order.fault_cause,
+        "in_warranty": order.in_warranty,
         "parts_used": [
             {"part_code": p.part_code, "quantity": p.quantity, "charged": p.charged}
             for p in order.parts_used

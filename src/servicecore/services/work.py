@@ -24,7 +24,7 @@ from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind, SolutionType
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
-from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+from servicecore.model.processing import PartUsage, ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.survey import SurveyItem, SurveyResult
 from servicecore.ports import Query, UnitOfWork
@@ -64,7 +64,9 @@ def record_processing(
     """Record work on an open processing order (``changes``: field name -> new value).
 
     Recordable: hours, parts used and returned, loaners, income and cost lines, solution type and
-    text, fault cause.
+    text, fault cause, checklist answers. When parts used are recorded, the warranty status is
+    derived from the request's product archive (its serial number's warranty period, today):
+    under warranty the parts are recorded as not charged, and the order keeps ``in_warranty``.
 
     Raises:
         NotFound: No such processing order.
@@ -75,11 +77,31 @@ def record_processing(
     """
     order = cx.uow.processing.get(processing_id)
     cx.check("record_processing", cx.uow.dispatches.get(order.dispatch_id))
-    given = Facts(changes=dict(changes))
-    cx.fire(PROCESSING, order, "record", payload=dict(changes), given=given)
+    recorded = dict(changes)
+    covered = _in_warranty(cx, order) if "parts_used" in recorded else None
+    if covered and isinstance(recorded["parts_used"], tuple | list):
+        recorded["parts_used"] = tuple(
+            attrs.evolve(p, charged=False) if isinstance(p, PartUsage) else p
+            for p in recorded["parts_used"]
+        )
+    given = Facts(changes=recorded)
+    cx.fire(PROCESSING, order, "record", payload=recorded, given=given)
+    if covered is not None:
+        order.in_warranty = covered
     cx.uow.processing.update(order)
-    event(cx, "WorkRecorded", order, {"fields": sorted(changes)})
+    event(cx, "WorkRecorded", order, {"fields": sorted(recorded), "in_warranty": order.in_warranty})
     return order
+
+
+def _in_warranty(cx: CommandContext, order: ProcessingOrder) -> bool | None:
+    """Whether the request's product (found by its serial number's archive) is in warranty today.
+
+    ``None`` for a request without a product archive: nothing to derive.
+    """
+    request = cx.uow.requests.get(order.request_id)
+    if request.archive_id is None:
+        return None
+    return cx.uow.archives.get(request.archive_id).in_warranty(cx.now().date())
 
 
 @command("complete_processing")

@@ -639,6 +639,7 @@ def processing_orders(draw: st.DrawFn) -> ProcessingOrder:
         income_lines=tuple(draw(st.lists(money_lines(cur), max_size=4))),
         cost_lines=tuple(draw(st.lists(money_lines(cur), max_size=4))),
         checklist=tuple(draw(st.lists(checklist_items(), max_size=4, unique_by=lambda i: i.code))),
+        in_warranty=draw(st.none() | st.booleans()),
         status=draw(st.sampled_from(ProcessingStatus)),
         version=draw(st.integers(0, 1000)),
     )
