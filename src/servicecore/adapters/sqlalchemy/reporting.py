@@ -119,6 +119,7 @@ class _Statement:
         self._staged: dict[object, str] = {}
         self._others = 0
         self._scan: set[str] = set()
+        self._typed: set[str] = set()
         self.cte: Any = None
 
     @property
@@ -166,6 +167,9 @@ class _Statement:
     def value(self, ref: ValueRef) -> Column:
         """The value ``ref`` of the row, typed (a stored datetime compares as an instant)."""
         label = self._staged.get(ref)
+        if label is not None and label in self._typed:
+            staged: Column = self.cte.c[label]
+            return staged
         raw = (
             self.cte.c[label]
             if label is not None
@@ -318,8 +322,14 @@ class _Statement:
                 if leaf in self._staged:
                     continue
                 label = f"v{len(self._staged)}"
+                stored = None if isinstance(leaf, Audited | Another) else self._stored_of(leaf)
                 if isinstance(leaf, Audited | Another):
                     expr: Column = sa.case((self.condition(leaf), 1), else_=0)
+                elif self.postgres and stored is not None and stored.type is datetime:
+                    # Cast once per row here, not in every comparison of the outer query.
+                    raw = self._raw(leaf, self.table, self.aggregate, ())
+                    expr = self._stored_typed(raw, stored)
+                    self._typed.add(label)
                 else:
                     expr = self._raw(leaf, self.table, self.aggregate, ())
                 columns.append(expr.label(label))
