@@ -25,6 +25,7 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.bookings(), model.Booking),
     (sst.customer_identities(), model.CustomerIdentity),
     (sst.booking_policies(), model.BookingPolicy),
+    (sst.refunds(), model.Refund),
     (sst.service_requests(), model.ServiceRequest),
     (sst.closures(), model.Closure),
     (sst.dispatch_orders(), model.DispatchOrder),

@@ -147,6 +147,13 @@ BOOKING: Lifecycle[Booking, BookingStatus] = Lifecycle(
             description="The payment is confirmed with its reference.",
         ),
         Rule(
+            trigger="refund",
+            sources=tuple(S),
+            needs_reason=True,
+            description="Money given back on a paid booking (never more than paid, less the "
+            "cancellation fee charged).",
+        ),
+        Rule(
             trigger="no_show",
             sources=(S.CONFIRMED,),
             dest=S.NO_SHOW,

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from servicecore.model.actor import SYSTEM, Actor, Role
 from servicecore.model.archive import ArchivePart, ArchiveStatus, ProductArchive
-from servicecore.model.booking import Booking, BookingPolicy, BookingStatus, CustomerIdentity
+from servicecore.model.booking import (
+    Booking,
+    BookingPolicy,
+    BookingStatus,
+    CustomerIdentity,
+    PaymentMethod,
+    Refund,
+)
 from servicecore.model.calendar import WeeklyWindow, WorkingCalendar, check_no_overlap
 from servicecore.model.care import (
     CareEffectiveness,
@@ -139,6 +146,7 @@ __all__ = [
     "PartLine",
     "PartUsage",
     "PartsRequisition",
+    "PaymentMethod",
     "PenaltyTerm",
     "PlanLine",
     "Priority",
@@ -152,6 +160,7 @@ __all__ = [
     "QuoteStatus",
     "Recurrence",
     "RecurrenceKind",
+    "Refund",
     "RequestId",
     "RequestStatus",
     "RequisitionId",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import attrs
 
@@ -20,10 +21,52 @@ from servicecore.model.common import (
 )
 from servicecore.model.enums import Channel, ServiceType
 
-__all__ = ["Booking", "BookingPolicy", "BookingStatus", "CustomerIdentity"]
+__all__ = [
+    "Booking",
+    "BookingPolicy",
+    "BookingStatus",
+    "CustomerIdentity",
+    "PaymentMethod",
+    "Refund",
+]
 
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
 _PHONE = r"\+?[0-9(][0-9 ()./-]{4,30}[0-9]"
+
+
+class PaymentMethod(enum.Enum):
+    """How a booking was paid."""
+
+    CASH = "cash"
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    E_WALLET = "e_wallet"
+    INVOICE = "invoice"
+    OTHER = "other"
+
+
+@attrs.frozen(kw_only=True)
+class Refund:
+    """Money given back on a paid booking (seed 003: the refund policy).
+
+    Attributes:
+        reference: The refund's reference (the payment provider's or the host's).
+        amount: How much was given back (positive).
+        refunded_at: When.
+        reason: Why, e.g. ``"cancelled before the cut-off"``.
+
+    Raises:
+        ValidationError: A bad field, or an amount that is not positive.
+    """
+
+    reference: str = attrs.field(validator=v.text(128))
+    amount: Money = attrs.field(validator=v.instance(Money))
+    refunded_at: datetime = attrs.field(validator=v.aware_datetime)
+    reason: str = attrs.field(validator=v.text(1000))
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount.amount <= 0:
+            raise ValidationError.single("amount", self.amount, "must be positive")
 
 
 class BookingStatus(enum.Enum):
@@ -129,6 +172,9 @@ class Booking:
             holds the technician's time; the dispatch order does.
         check_in_token: The token (e.g. QR code content) the customer shows at check-in.
         payment_reference: The payment's reference, for paid services.
+        payment_method: How it was paid, when recorded.
+        paid: How much was paid, when recorded.
+        refunds: Money given back, oldest first (never more than paid, less the fee charged).
         reschedule_count: How many times the slot was moved (at most ``policy.max_reschedules``).
         cancellation_reason: Why it was cancelled, once cancelled.
         cancellation_fee: The fee actually charged on cancellation, once cancelled.
@@ -137,8 +183,9 @@ class Booking:
         audit_head: Hash of the booking's last audit entry.
 
     Raises:
-        ValidationError: A bad field, more reschedules than the policy allows, or a fee charged
-            in another currency than the policy's.
+        ValidationError: A bad field, more reschedules than the policy allows, a fee charged
+            in another currency than the policy's, a negative amount paid, or refunds in
+            another currency than the payment or beyond it.
     """
 
     id: BookingId = attrs.field(validator=v.identifier)
@@ -156,6 +203,11 @@ class Booking:
     dispatch_id: DispatchId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     check_in_token: str | None = attrs.field(default=None, validator=v.optional(v.text(256)))
     payment_reference: str | None = attrs.field(default=None, validator=v.optional(v.text(128)))
+    payment_method: PaymentMethod | None = attrs.field(
+        default=None, validator=v.optional(v.member(PaymentMethod))
+    )
+    paid: Money | None = attrs.field(default=None, validator=v.optional(v.instance(Money)))
+    refunds: tuple[Refund, ...] = attrs.field(default=(), validator=v.items(v.instance(Refund)))
     reschedule_count: int = attrs.field(default=0, validator=v.integer(min_value=0))
     cancellation_reason: str | None = attrs.field(default=None, validator=v.optional(v.text(1000)))
     cancellation_fee: Money | None = attrs.field(
@@ -179,6 +231,35 @@ class Booking:
             raise ValidationError.single(
                 "cancellation_fee", fee, f"must be in {self.policy.cancellation_fee.currency}"
             )
+        if self.paid is not None and self.paid.amount < 0:
+            raise ValidationError.single("paid", self.paid, "must not be negative")
+        for i, refund in enumerate(self.refunds):
+            if self.paid is None or refund.amount.currency != self.paid.currency:
+                raise ValidationError.single(
+                    f"refunds[{i}].amount", refund.amount, "must be in the currency paid"
+                )
+        refunded = sum((r.amount.amount for r in self.refunds), start=Decimal(0))
+        if self.paid is not None and refunded > self.paid.amount:
+            raise ValidationError.single(
+                "refunds", [str(r.amount) for r in self.refunds], f"exceed the {self.paid} paid"
+            )
+
+    def refundable(self) -> Money:
+        """What may still be given back: paid, less the cancellation fee charged, less refunds.
+
+        Raises:
+            ValidationError: No amount paid is recorded (``paid``).
+        """
+        if self.paid is None:
+            raise ValidationError.single("paid", None, "no amount paid is recorded")
+        left = self.paid.amount
+        if (
+            self.cancellation_fee is not None
+            and self.cancellation_fee.currency == self.paid.currency
+        ):
+            left -= self.cancellation_fee.amount
+        left -= sum((r.amount.amount for r in self.refunds), start=Decimal(0))
+        return Money(max(left, Decimal(0)), self.paid.currency)
 
     def can_change(self, at: datetime) -> bool:
         """Whether the slot may still be moved at ``at``: before the cut-off, reschedules left."""

@@ -18,8 +18,15 @@ import attrs
 from servicecore.errors import NotFound, ValidationError
 from servicecore.lifecycle import BOOKING
 from servicecore.lifecycle.facts import Facts
-from servicecore.model.booking import Booking, BookingPolicy, BookingStatus, CustomerIdentity
-from servicecore.model.common import BookingId, GeoPoint, TechnicianId, TimeRange
+from servicecore.model.booking import (
+    Booking,
+    BookingPolicy,
+    BookingStatus,
+    CustomerIdentity,
+    PaymentMethod,
+    Refund,
+)
+from servicecore.model.common import BookingId, GeoPoint, Money, TechnicianId, TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import Channel, ServiceType
 from servicecore.model.technician import Technician
@@ -44,6 +51,7 @@ __all__ = [
     "confirm_booking",
     "mark_no_show",
     "record_payment",
+    "record_refund",
     "reschedule_booking",
 ]
 
@@ -442,15 +450,35 @@ def record_payment(
     /,
     booking_id: str,
     payment_reference: str,
+    *,
+    method: PaymentMethod | None = None,
+    amount: Money | None = None,
 ) -> Booking:
     """Record the payment confirmation of a booking with its reference (seed 003, SOP 6).
+
+    ``method`` and ``amount`` record how and how much was paid; a refund needs the amount.
 
     Raises:
         NotFound: No such booking.
         PermissionDenied: The actor may not record payments.
+        ValidationError: ``method`` is not a :class:`PaymentMethod`, or ``amount`` is not
+            Money, is negative or is in another currency than the booking policy's.
         TransitionRefused: Blank reference, or a payment is already recorded.
         InvalidTransition: The booking was cancelled or not shown.
     """
+    if method is not None and not isinstance(method, PaymentMethod):
+        raise ValidationError.single("method", method, "must be a PaymentMethod")
+    if amount is not None:
+        if not isinstance(amount, Money) or amount.amount < 0:
+            raise ValidationError.single("amount", amount, "must be Money, not negative")
+        currency = cx.uow.bookings.get(booking_id).policy.cancellation_fee.currency
+        if amount.currency != currency:
+            raise ValidationError.single("amount", amount, f"must be in {currency}")
+    details: dict[str, object] = {"payment_reference": payment_reference}
+    if method is not None:
+        details["method"] = method
+    if amount is not None:
+        details["amount"] = amount
     paid: Booking = move(
         cx,
         BOOKING,
@@ -458,10 +486,14 @@ def record_payment(
         "record_payment",
         command="record_payment",
         event_name="PaymentRecorded",
-        payload={"payment_reference": payment_reference},
+        payload=details,
         given=Facts(payment_reference=payment_reference),
-        event_payload=lambda _b: {"payment_reference": payment_reference},
+        event_payload=lambda _b: details,
     )
+    if method is not None or amount is not None:
+        paid.payment_method = method
+        paid.paid = amount
+        cx.uow.bookings.update(paid)
     _tell(
         cx,
         paid,
@@ -470,6 +502,67 @@ def record_payment(
         f"we received your payment for booking {paid.reference} (reference {payment_reference}).",
     )
     return paid
+
+
+@command("record_refund")
+def record_refund(
+    cx: CommandContext,
+    /,
+    booking_id: str,
+    *,
+    amount: Money,
+    reference: str,
+    reason: str,
+) -> Booking:
+    """Record money given back on a paid booking (seed 003: refunds told transparently).
+
+    A refund never exceeds what was paid, less the cancellation fee charged and the refunds
+    already given (:meth:`Booking.refundable`). The customer is told.
+
+    Raises:
+        NotFound: No such booking.
+        PermissionDenied: The actor may not record refunds.
+        ValidationError: No payment with its amount is recorded (``booking_id``); ``amount``
+            is not positive Money in the currency paid, or more than is refundable (``amount``);
+            a blank reference or reason.
+    """
+    booking = cx.uow.bookings.get(booking_id)
+    cx.check("record_refund", booking)
+    if booking.payment_reference is None or booking.paid is None:
+        raise ValidationError.single(
+            "booking_id", booking_id, "has no payment with its amount recorded"
+        )
+    if not isinstance(amount, Money) or amount.amount <= 0:
+        raise ValidationError.single("amount", amount, "must be positive Money")
+    if amount.currency != booking.paid.currency:
+        raise ValidationError.single("amount", amount, f"must be in {booking.paid.currency}")
+    left = booking.refundable()
+    if amount.amount > left.amount:
+        raise ValidationError.single(
+            "amount",
+            amount,
+            f"is more than the {left} refundable (paid {booking.paid}, fee "
+            f"{booking.cancellation_fee or 'none'}, {len(booking.refunds)} refund(s) given)",
+        )
+    refund = Refund(reference=reference, amount=amount, refunded_at=cx.now(), reason=reason)
+    cx.fire(
+        BOOKING,
+        booking,
+        "refund",
+        reason=reason,
+        payload={"amount": amount, "reference": reference},
+    )
+    booking.refunds = (*booking.refunds, refund)
+    cx.uow.bookings.update(booking)
+    event(cx, "RefundRecorded", booking, {"amount": amount, "reference": reference})
+    _tell(
+        cx,
+        booking,
+        f"booking-refund:{booking.id}:{reference}",
+        f"Refund for booking {booking.reference}",
+        f"we refunded {amount} for booking {booking.reference} (reference {reference}): {reason}.",
+    )
+    return booking
 
 
 @command("check_in")

@@ -224,6 +224,7 @@ class BookingCommands(_Group):
     reschedule_booking = _Bound(bookings.reschedule_booking)
     cancel_booking = _Bound(bookings.cancel_booking)
     record_payment = _Bound(bookings.record_payment)
+    record_refund = _Bound(bookings.record_refund)
     check_in = _Bound(bookings.check_in)
     complete_booking = _Bound(bookings.complete_booking)
     mark_no_show = _Bound(bookings.mark_no_show)

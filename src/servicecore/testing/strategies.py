@@ -56,6 +56,7 @@ from servicecore.model import (
     PartLine,
     PartsRequisition,
     PartUsage,
+    PaymentMethod,
     PenaltyTerm,
     PlanLine,
     Priority,
@@ -67,6 +68,7 @@ from servicecore.model import (
     QuoteStatus,
     Recurrence,
     RecurrenceKind,
+    Refund,
     RequestStatus,
     RequisitionLine,
     RequisitionStatus,
@@ -127,6 +129,7 @@ __all__ = [
     "quote_revisions",
     "quotes",
     "recurrences",
+    "refunds",
     "requisition_lines",
     "returned_parts",
     "season_windows",
@@ -464,6 +467,18 @@ def bookings(draw: st.DrawFn) -> Booking:
     policy = draw(booking_policies(cur))
     slot = draw(time_ranges())
     cancelled = draw(st.booleans())
+    reference = draw(st.none() | texts(32))
+    paid = draw(st.none() | money(cur)) if reference else None
+    refunds: list[Refund] = []
+    if paid is not None and paid.amount > 0 and draw(st.booleans()):
+        refunds.append(
+            Refund(
+                reference=draw(texts(32)),
+                amount=Money(paid.amount, cur),
+                refunded_at=draw(aware_datetimes()),
+                reason=draw(texts()),
+            )
+        )
     return Booking(
         id=draw(_ids()),
         customer=draw(customer_identities()),
@@ -476,12 +491,26 @@ def bookings(draw: st.DrawFn) -> Booking:
         policy=policy,
         technician_id=draw(st.none() | _ids()),
         check_in_token=draw(st.none() | texts(32)),
-        payment_reference=draw(st.none() | texts(32)),
+        payment_reference=reference,
+        payment_method=draw(st.none() | st.sampled_from(PaymentMethod)) if reference else None,
+        paid=paid,
+        refunds=tuple(refunds),
         reschedule_count=draw(st.integers(0, policy.max_reschedules)),
         cancellation_reason=draw(texts()) if cancelled else None,
         cancellation_fee=draw(money(cur)) if cancelled else None,
         status=BookingStatus.CANCELLED if cancelled else draw(st.sampled_from(BookingStatus)),
         version=draw(st.integers(0, 1000)),
+    )
+
+
+def refunds(currency: str = "EUR") -> st.SearchStrategy[Refund]:
+    """Refunds of positive amounts in ``currency``."""
+    return st.builds(
+        Refund,
+        reference=texts(32),
+        amount=money(currency, min_value=1),
+        refunded_at=aware_datetimes(),
+        reason=texts(),
     )
 
 
