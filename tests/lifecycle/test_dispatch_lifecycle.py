@@ -94,5 +94,15 @@ def test_available_triggers_with_context_reflect_who_asks():
     trail = AuditLog()
     d = created(trail)
     assert available_triggers(d, ctx(actor=TECH)) == ("accept",)
-    assert available_triggers(d, ctx(actor=TECH, reason="sick")) == ("accept", "reject", "revoke")
-    assert available_triggers(d, ctx(actor=SUPERVISOR, reason="x")) == ("revoke",)
+    assert available_triggers(d, ctx(actor=TECH, reason="sick")) == (
+        "accept",
+        "move",
+        "reassign",
+        "reject",
+        "revoke",
+    )
+    assert available_triggers(d, ctx(actor=SUPERVISOR, reason="x")) == (
+        "move",
+        "reassign",
+        "revoke",
+    )

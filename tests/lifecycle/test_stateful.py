@@ -42,9 +42,15 @@ from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import TimeRange
 from servicecore.model.dispatch import DispatchStatus
 from servicecore.model.enums import EvidenceKind
+from servicecore.model.knowledge import KnowledgeStatus
 from servicecore.model.parts import TransferStatus
 from servicecore.model.processing import ProcessingStatus, ReturnedPart
-from servicecore.testing.factories import parts_requisition, spare_part_plan, transfer
+from servicecore.testing.factories import (
+    knowledge_article,
+    parts_requisition,
+    spare_part_plan,
+    transfer,
+)
 
 ACTORS = st.sampled_from([CS, SUPERVISOR, TECH, OTHER_TECH])
 WHEN = st.integers(min_value=-3 * 24, max_value=500 * 24).map(lambda h: NOW + timedelta(hours=h))
@@ -122,6 +128,7 @@ FACTORIES = {
     "requisition": parts_requisition,
     "transfer": transfer,
     "spare_part_plan": spare_part_plan,
+    "knowledge": lambda: knowledge_article(status=KnowledgeStatus.DRAFT),
 }
 
 
@@ -216,6 +223,7 @@ TestBookingLifecycle = machine_for("booking").TestCase
 TestArchiveLifecycle = machine_for("archive").TestCase
 TestContractLifecycle = machine_for("contract").TestCase
 TestRequisitionLifecycle = machine_for("requisition").TestCase
+TestKnowledgeLifecycle = machine_for("knowledge").TestCase
 TestTransferLifecycle = machine_for("transfer").TestCase
 TestSparePartPlanLifecycle = machine_for("spare_part_plan").TestCase
 for _case in (

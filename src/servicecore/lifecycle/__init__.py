@@ -17,6 +17,7 @@ from servicecore.lifecycle.care import CARE
 from servicecore.lifecycle.contract import CONTRACT
 from servicecore.lifecycle.dispatch import DISPATCH
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, Stateful, TransitionContext
+from servicecore.lifecycle.knowledge import KNOWLEDGE
 from servicecore.lifecycle.processing import PROCESSING
 from servicecore.lifecycle.quote import QUOTE
 from servicecore.lifecycle.request import REQUEST
@@ -30,6 +31,7 @@ __all__ = [
     "CARE",
     "CONTRACT",
     "DISPATCH",
+    "KNOWLEDGE",
     "LIFECYCLES",
     "PROCESSING",
     "QUOTE",
@@ -58,6 +60,7 @@ LIFECYCLES: dict[str, Lifecycle[Any, Any]] = {
     "requisition": REQUISITION,
     "transfer": TRANSFER,
     "spare_part_plan": SPARE_PART_PLAN,
+    "knowledge": KNOWLEDGE,
 }
 """Every lifecycle by short name."""
 

@@ -67,7 +67,7 @@ from servicecore.model.enums import (
     SolutionType,
 )
 from servicecore.model.evidence import Evidence
-from servicecore.model.knowledge import KnowledgeArticle
+from servicecore.model.knowledge import KnowledgeArticle, KnowledgeStatus
 from servicecore.model.lines import MoneyLine, check_currency
 from servicecore.model.maintenance import (
     MaintenancePlan,
@@ -138,6 +138,7 @@ __all__ = [
     "GeoPoint",
     "KnowledgeArticle",
     "KnowledgeId",
+    "KnowledgeStatus",
     "Loaner",
     "MaintenancePlan",
     "Money",

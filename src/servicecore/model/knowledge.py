@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import attrs
@@ -9,7 +10,16 @@ import attrs
 from servicecore.model import _validate as v
 from servicecore.model.common import KnowledgeId, PartCode, RequestId
 
-__all__ = ["KnowledgeArticle"]
+__all__ = ["KnowledgeArticle", "KnowledgeStatus"]
+
+
+class KnowledgeStatus(enum.Enum):
+    """Lifecycle of a knowledge article: drafted, reviewed, published, retired."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    RETIRED = "retired"
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -25,7 +35,10 @@ class KnowledgeArticle:
         product_code: The product concerned, if specific to one.
         source_request_id: The request it was generated from, if any.
         tags: Search keywords (distinct).
+        status: Lifecycle state; only published articles are suggested. Articles stored before
+            reviews existed have none recorded and read as published.
         version: Optimistic-locking counter.
+        audit_head: Hash of the article's last audit entry.
 
     Raises:
         ValidationError: A bad field or a repeated tag.
@@ -43,4 +56,8 @@ class KnowledgeArticle:
     tags: tuple[str, ...] = attrs.field(
         default=(), validator=[v.items(v.text(64)), v.unique(lambda t: t, "tag")]
     )
+    status: KnowledgeStatus = attrs.field(
+        default=KnowledgeStatus.PUBLISHED, validator=v.member(KnowledgeStatus)
+    )
     version: int = attrs.field(default=0, validator=v.integer(min_value=0))
+    audit_head: str | None = attrs.field(default=None, validator=v.optional(v.text(64)))

@@ -35,6 +35,7 @@ from servicecore.model.actor import Actor
 from servicecore.ports import Clock, Storage
 from servicecore.services import (
     alerts,
+    articles,
     bookings,
     care,
     contracts,
@@ -279,6 +280,10 @@ class WorkCommands(_Group):
     close_request = _Bound(work.close_request)
     record_survey = _Bound(work.record_survey)
     publish_knowledge = _Bound(work.publish_knowledge)
+    edit_knowledge = _Bound(articles.edit_knowledge)
+    submit_knowledge = _Bound(articles.submit_knowledge)
+    review_knowledge = _Bound(articles.review_knowledge)
+    retire_knowledge = _Bound(articles.retire_knowledge)
     suggest_solutions = _Bound(work.suggest_solutions)
 
 

@@ -75,6 +75,9 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     # after the work
     "record_survey": frozenset({CS, CUST, SYS}),
     "publish_knowledge": frozenset({TECH, SUP, CS}),
+    "edit_knowledge": frozenset({TECH, SUP, CS}),
+    "review_knowledge": frozenset({SUP}),
+    "retire_knowledge": frozenset({SUP}),
     "send_alerts": frozenset({SYS, SUP}),
     "deliver_outbox": frozenset({SYS, SUP}),
     # commercial (issue 6 reuses the same policy)
@@ -132,6 +135,9 @@ DESCRIPTIONS: Mapping[str, str] = {
     "add_evidence": "Store a photo, signature or document for a request.",
     "record_survey": "Record the customer's satisfaction with a closed request.",
     "publish_knowledge": "Turn a closed request into a knowledge article.",
+    "edit_knowledge": "Edit a knowledge article, or send a draft for review.",
+    "review_knowledge": "Approve a knowledge article in review, or send it back.",
+    "retire_knowledge": "Retire an outdated knowledge article.",
     "send_alerts": "Run the alerts job (warnings ahead of time, overdue, expiries).",
     "deliver_outbox": "Run the outbox delivery job (hand pending events to the host).",
     "quote": "Draft, edit, issue, change, accept, reject or void quotes.",

@@ -17,13 +17,13 @@ import attrs
 
 from servicecore.errors import NotFound, ValidationError
 from servicecore.knowledge import Suggestion, article_from_request, suggest
-from servicecore.lifecycle import ARCHIVE, PROCESSING, REQUEST
+from servicecore.lifecycle import ARCHIVE, KNOWLEDGE, PROCESSING, REQUEST
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.archive import ArchivePart, ArchiveStatus
 from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind, SolutionType
 from servicecore.model.evidence import Evidence
-from servicecore.model.knowledge import KnowledgeArticle
+from servicecore.model.knowledge import KnowledgeArticle, KnowledgeStatus
 from servicecore.model.processing import PartUsage, ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.survey import SurveyItem, SurveyResult
@@ -456,8 +456,14 @@ def publish_knowledge(
     request_id: str,
     *,
     tags: Sequence[str] = (),
+    review: bool = False,
 ) -> KnowledgeArticle:
     """Turn a closed request into a knowledge article (生成知识) and link it from the request.
+
+    The article is born a draft from the request's symptoms, fault cause and solutions, and is
+    published at once; with ``review=True`` it stays a draft, open for editing
+    (:func:`~servicecore.services.articles.edit_knowledge`) and for review
+    (:func:`~servicecore.services.articles.submit_knowledge`).
 
     Raises:
         NotFound: No such request.
@@ -480,10 +486,19 @@ def publish_knowledge(
         product_code=product,
         tags=tags,
     )
+    article.status = KnowledgeStatus.DRAFT
+    cx.create(KNOWLEDGE, article, payload={"request_id": request.id})
+    if not review:
+        cx.fire(KNOWLEDGE, article, "publish")
     cx.uow.knowledge.add(article)
     request.knowledge_id = article.id
     cx.uow.requests.update(request)
-    event(cx, "KnowledgePublished", article, {"request_id": request.id})
+    event(
+        cx,
+        "KnowledgePublished" if not review else "KnowledgeDrafted",
+        article,
+        {"request_id": request.id},
+    )
     return article
 
 
@@ -491,12 +506,14 @@ def publish_knowledge(
 def suggest_solutions(
     cx: CommandContext, /, request_id: str, *, limit: int = 5
 ) -> list[Suggestion]:
-    """Rank the knowledge base's articles for a request by symptoms and product.
+    """Rank the knowledge base's published articles for a request by symptoms and product.
+
+    Drafts, articles in review and retired ones are never suggested.
 
     Raises:
         NotFound: No such request.
     """
     request = cx.uow.requests.get(request_id)
     product = cx.uow.archives.get(request.archive_id).product_code if request.archive_id else None
-    articles = list(cx.uow.knowledge.iterate())
+    articles = [a for a in cx.uow.knowledge.iterate() if a.status is KnowledgeStatus.PUBLISHED]
     return suggest(request.symptoms, product, articles, limit=limit)

@@ -49,6 +49,7 @@ from servicecore.model import (
     EvidenceKind,
     GeoPoint,
     KnowledgeArticle,
+    KnowledgeStatus,
     Loaner,
     MaintenancePlan,
     Money,
@@ -842,7 +843,9 @@ def knowledge_articles() -> st.SearchStrategy[KnowledgeArticle]:
         product_code=st.none() | _ids(),
         source_request_id=st.none() | _ids(),
         tags=st.lists(texts(20), max_size=5, unique=True).map(tuple),
+        status=st.sampled_from(KnowledgeStatus),
         version=st.integers(0, 1000),
+        audit_head=st.none() | st.text(_HASH_CHARS, min_size=64, max_size=64),
     )
 
 
