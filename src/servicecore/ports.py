@@ -59,6 +59,8 @@ __all__ = [
     "Repository",
     "Shipment",
     "ShipmentHistory",
+    "Site",
+    "SiteDirectory",
     "StaffDirectory",
     "StockMovement",
     "Storage",
@@ -710,4 +712,35 @@ class CustomerDirectory(Protocol):
         Raises:
             NotFound: No such customer.
         """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Site:
+    """A place where products are installed, in the host's location hierarchy.
+
+    Attributes:
+        id: The host's id (what :attr:`ProductArchive.site_id` holds).
+        name: Display name, e.g. ``"Plant 2, hall B"``.
+        parent_id: The site it lies in (a hall in a plant, a plant in a region), if any.
+    """
+
+    id: str
+    name: str
+    parent_id: str | None = None
+
+
+class SiteDirectory(Protocol):
+    """The host's sites and their hierarchy (region > plant > hall, say)."""
+
+    def get(self, site_id: str) -> Site:
+        """Return one site.
+
+        Raises:
+            NotFound: No such site.
+        """
+        ...
+
+    def children(self, site_id: str) -> Sequence[Site]:
+        """Return the sites lying directly in ``site_id`` (empty if none), by id."""
         ...

@@ -26,10 +26,10 @@ LIFECYCLE: list[tuple[st.SearchStrategy[Any], type[Any], enum.Enum]] = [
     (sst.spare_part_plans(), model.SparePartPlan, model.SparePartPlanStatus.DRAFT),
     (sst.transfer_requests(), model.TransferRequest, model.TransferStatus.REQUESTED),
     (sst.parts_requisitions(), model.PartsRequisition, model.RequisitionStatus.REQUESTED),
+    (sst.knowledge_articles(), model.KnowledgeArticle, model.KnowledgeStatus.PUBLISHED),
 ]
 VERSIONED_ONLY: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.technicians(), model.Technician),
-    (sst.knowledge_articles(), model.KnowledgeArticle),
     (sst.evidence(), model.Evidence),
     (sst.survey_results(), model.SurveyResult),
 ]

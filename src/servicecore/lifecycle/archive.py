@@ -42,6 +42,11 @@ ARCHIVE: Lifecycle[ProductArchive, ArchiveStatus] = Lifecycle(
             description="Parts exchanged in service update the parts list.",
         ),
         Rule(
+            trigger="set_parent",
+            sources=(S.DRAFT, S.REGISTERED),
+            description="Placed in (or taken out of) the unit it is part of.",
+        ),
+        Rule(
             trigger="invalidate",
             sources=(S.REGISTERED,),
             dest=S.INVALIDATED,

@@ -72,7 +72,10 @@ class ProductArchive:
         batch: Production batch (批号), or ``None`` when unknown.
         product_code: The product's material code.
         customer_id: The customer who owns it.
-        site_id: Where it is installed, when the host tracks sites.
+        site_id: Where it is installed, when the host tracks sites (a site may sit in a
+            hierarchy the host's :class:`~servicecore.ports.SiteDirectory` knows).
+        parent_id: The unit it is part of (a machine inside a plant), if any: an archive of the
+            same customer.
         install_date: When it was installed, when known.
         warranty_start: First day of warranty.
         warranty_end: Last day of warranty (inclusive).
@@ -93,6 +96,7 @@ class ProductArchive:
     product_code: PartCode = attrs.field(validator=v.identifier)
     customer_id: CustomerId = attrs.field(validator=v.identifier)
     site_id: SiteId | None = attrs.field(default=None, validator=v.optional(v.identifier))
+    parent_id: ArchiveId | None = attrs.field(default=None, validator=v.optional(v.identifier))
     install_date: date | None = attrs.field(default=None, validator=v.optional(v.a_date))
     warranty_start: date = attrs.field(validator=v.a_date)
     warranty_end: date = attrs.field(validator=v.a_date)
@@ -108,6 +112,8 @@ class ProductArchive:
     audit_head: str | None = attrs.field(default=None, validator=v.optional(v.text(64)))
 
     def __attrs_post_init__(self) -> None:
+        if self.parent_id is not None and self.parent_id == self.id:
+            raise ValidationError.single("parent_id", self.parent_id, "is the archive itself")
         if self.warranty_end < self.warranty_start:
             raise ValidationError.single(
                 "warranty_end", self.warranty_end, f"must not be before {self.warranty_start}"

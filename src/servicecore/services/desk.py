@@ -296,6 +296,9 @@ class InstalledBaseCommands(_Group):
     archives_by_serial = _Bound(installed_base.archives_by_serial)
     archives_of_customer = _Bound(installed_base.archives_of_customer)
     archives_of_product = _Bound(installed_base.archives_of_product)
+    set_archive_parent = _Bound(installed_base.set_archive_parent)
+    units_of = _Bound(installed_base.units_of)
+    archives_at_site = _Bound(installed_base.archives_at_site)
     coverage = _Bound(installed_base.coverage)
 
 

@@ -29,6 +29,7 @@ from servicecore.ports import (
     Query,
     Shipment,
     ShipmentHistory,
+    SiteDirectory,
     UnitOfWork,
 )
 from servicecore.services.common import event
@@ -36,6 +37,7 @@ from servicecore.services.context import CommandContext, command, query
 
 __all__ = [
     "Coverage",
+    "archives_at_site",
     "archives_by_serial",
     "archives_of_customer",
     "archives_of_product",
@@ -44,7 +46,9 @@ __all__ = [
     "parts_from_bom",
     "register_archive",
     "register_from_shipment",
+    "set_archive_parent",
     "shipment_history",
+    "units_of",
 ]
 
 
@@ -255,6 +259,89 @@ def archives_of_customer(
     if registered_only:
         equals["status"] = "registered"
     return list(cx.uow.archives.iterate(Query(equals=equals)))
+
+
+@command("manage_installed_base")
+def set_archive_parent(
+    cx: CommandContext, /, archive_id: str, parent_id: str | None
+) -> ProductArchive:
+    """Place a product in the unit it is part of (a machine inside a plant), or take it out.
+
+    Raises:
+        NotFound: No such archive or parent.
+        PermissionDenied: The actor may not manage the installed base.
+        ValidationError: The parent is the archive itself, belongs to another customer, is
+            invalidated, or lies inside the archive (a cycle), naming ``parent_id``; nothing
+            would change.
+        InvalidTransition: The archive is invalidated.
+    """
+    archive = cx.uow.archives.get(archive_id)
+    cx.check("manage_installed_base", archive)
+    if parent_id == archive.parent_id:
+        raise ValidationError.single("parent_id", parent_id, "is the archive's parent already")
+    if parent_id is not None:
+        if parent_id == archive.id:
+            raise ValidationError.single("parent_id", parent_id, "is the archive itself")
+        parent = cx.uow.archives.get(parent_id)
+        if parent.customer_id != archive.customer_id:
+            raise ValidationError.single(
+                "parent_id", parent_id, f"is customer {parent.customer_id}'s product"
+            )
+        if not parent.status.is_live:
+            raise ValidationError.single("parent_id", parent_id, f"is {parent.status.value}")
+        above = parent.parent_id
+        while above is not None:
+            if above == archive.id:
+                raise ValidationError.single(
+                    "parent_id",
+                    parent_id,
+                    f"lies inside {archive.id}: a unit cannot contain itself",
+                )
+            above = cx.uow.archives.get(above).parent_id
+    cx.fire(ARCHIVE, archive, "set_parent", payload={"parent_id": parent_id})
+    archive.parent_id = None if parent_id is None else ArchiveId(parent_id)
+    cx.uow.archives.update(archive)
+    event(cx, "ArchiveParentSet", archive, {"parent_id": parent_id})
+    return archive
+
+
+@query("view_installed_base")
+def units_of(cx: CommandContext, /, archive_id: str) -> list[ProductArchive]:
+    """Return every product inside ``archive_id``, at any depth, parents before their units.
+
+    Raises:
+        NotFound: No such archive.
+    """
+    top = cx.uow.archives.get(archive_id)
+    inside: dict[str | None, list[ProductArchive]] = {}
+    for other in cx.uow.archives.iterate(Query(equals={"customer_id": top.customer_id})):
+        inside.setdefault(other.parent_id, []).append(other)
+    found: list[ProductArchive] = []
+    todo = [top.id]
+    while todo:
+        for unit in sorted(inside.get(todo.pop(0), ()), key=lambda a: a.id):
+            found.append(unit)
+            todo.append(unit.id)
+    return found
+
+
+@query("view_installed_base")
+def archives_at_site(
+    cx: CommandContext, /, site_id: str, *, sites: SiteDirectory, within: bool = True
+) -> list[ProductArchive]:
+    """Return the products installed at a site and, with ``within``, at every site inside it.
+
+    Raises:
+        NotFound: No such site (as the directory says).
+    """
+    wanted = [sites.get(site_id).id]
+    if within:
+        todo = [site_id]
+        while todo:
+            for child in sites.children(todo.pop()):
+                wanted.append(child.id)
+                todo.append(child.id)
+    return list(cx.uow.archives.iterate(Query(equals={"site_id": wanted})))
 
 
 @query("view_installed_base")

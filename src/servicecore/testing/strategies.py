@@ -288,13 +288,15 @@ def archives(draw: st.DrawFn) -> ProductArchive:
     start = draw(dates())
     end = start + draw(_durations(max_value=timedelta(days=3650)))
     expiry = draw(st.none() | st.just(end + draw(_durations(max_value=timedelta(days=3650)))))
+    archive_id = draw(_ids())
     return ProductArchive(
-        id=draw(_ids()),
+        id=archive_id,
         serial_number=draw(texts(30)),
         batch=draw(st.none() | texts(20)),
         product_code=draw(_ids()),
         customer_id=draw(_ids()),
         site_id=draw(st.none() | _ids()),
+        parent_id=draw(st.none() | _ids().filter(lambda p: p != archive_id)),
         install_date=draw(st.none() | dates()),
         warranty_start=start,
         warranty_end=end,
