@@ -27,6 +27,7 @@ from servicecore.errors import ValidationError
 from servicecore.model.archive import ArchiveStatus, ProductArchive
 from servicecore.model.booking import Booking
 from servicecore.model.care import CarePlan
+from servicecore.model.claims import SupplierClaim
 from servicecore.model.common import TimeRange
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
@@ -271,6 +272,14 @@ AGGREGATES: tuple[AggregateSpec, ...] = (
         _attr("request_id"),
         _attr("technician_id"),
         _attr("answered_at", datetime),
+    ),
+    _spec(
+        "SupplierClaim",
+        "claims",
+        SupplierClaim,
+        _attr("status"),
+        _attr("supplier_id"),
+        _attr("created_at", datetime),
     ),
 )
 """Every stored aggregate."""

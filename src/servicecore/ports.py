@@ -25,6 +25,7 @@ from servicecore.model.archive import ProductArchive
 from servicecore.model.audit import AuditEntry
 from servicecore.model.booking import Booking
 from servicecore.model.care import CarePlan
+from servicecore.model.claims import SupplierClaim
 from servicecore.model.common import Money
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
@@ -370,6 +371,11 @@ class UnitOfWork(Protocol):
     @property
     def surveys(self) -> Repository[SurveyResult]:
         """The SurveyResult repository."""
+        ...
+
+    @property
+    def claims(self) -> Repository[SupplierClaim]:
+        """The SupplierClaim repository."""
         ...
 
     def repository(self, name: str) -> Repository[Any]:

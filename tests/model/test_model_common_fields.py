@@ -27,6 +27,7 @@ LIFECYCLE: list[tuple[st.SearchStrategy[Any], type[Any], enum.Enum]] = [
     (sst.transfer_requests(), model.TransferRequest, model.TransferStatus.REQUESTED),
     (sst.parts_requisitions(), model.PartsRequisition, model.RequisitionStatus.REQUESTED),
     (sst.knowledge_articles(), model.KnowledgeArticle, model.KnowledgeStatus.PUBLISHED),
+    (sst.supplier_claims(), model.SupplierClaim, model.ClaimStatus.DRAFT),
 ]
 VERSIONED_ONLY: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.technicians(), model.Technician),

@@ -88,6 +88,7 @@ def test_the_package_re_exports_every_public_name_of_its_modules_once() -> None:
         "booking",
         "calendar",
         "care",
+        "claims",
         "common",
         "contract",
         "dispatch",

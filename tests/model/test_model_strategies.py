@@ -26,6 +26,8 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.customer_identities(), model.CustomerIdentity),
     (sst.booking_policies(), model.BookingPolicy),
     (sst.refunds(), model.Refund),
+    (sst.supplier_claims(), model.SupplierClaim),
+    (sst.claim_lines(), model.ClaimLine),
     (sst.service_requests(), model.ServiceRequest),
     (sst.closures(), model.Closure),
     (sst.dispatch_orders(), model.DispatchOrder),

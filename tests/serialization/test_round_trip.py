@@ -28,6 +28,7 @@ ENTITIES = {
     "TransferRequest": s.transfer_requests(),
     "PartsRequisition": s.parts_requisitions(),
     "SurveyResult": s.survey_results(),
+    "SupplierClaim": s.supplier_claims(),
     "Money": s.money(),
     "WorkingCalendar": s.working_calendars(),
     "Closure": s.closures(),

@@ -388,6 +388,7 @@ STRATEGIES = {
     "transfers": s.transfer_requests(),
     "requisitions": s.parts_requisitions(),
     "surveys": s.survey_results(),
+    "claims": s.supplier_claims(),
 }
 
 

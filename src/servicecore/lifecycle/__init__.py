@@ -14,6 +14,7 @@ from servicecore.errors import ValidationError
 from servicecore.lifecycle.archive import ARCHIVE
 from servicecore.lifecycle.booking import BOOKING
 from servicecore.lifecycle.care import CARE
+from servicecore.lifecycle.claims import CLAIM
 from servicecore.lifecycle.contract import CONTRACT
 from servicecore.lifecycle.dispatch import DISPATCH
 from servicecore.lifecycle.engine import Guard, Lifecycle, Rule, Stateful, TransitionContext
@@ -29,6 +30,7 @@ __all__ = [
     "ARCHIVE",
     "BOOKING",
     "CARE",
+    "CLAIM",
     "CONTRACT",
     "DISPATCH",
     "KNOWLEDGE",
@@ -61,6 +63,7 @@ LIFECYCLES: dict[str, Lifecycle[Any, Any]] = {
     "transfer": TRANSFER,
     "spare_part_plan": SPARE_PART_PLAN,
     "knowledge": KNOWLEDGE,
+    "claim": CLAIM,
 }
 """Every lifecycle by short name."""
 

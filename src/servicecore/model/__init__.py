@@ -25,10 +25,12 @@ from servicecore.model.care import (
     CareTask,
     CareTaskStatus,
 )
+from servicecore.model.claims import ClaimLine, ClaimStatus, SupplierClaim
 from servicecore.model.common import (
     ArchiveId,
     BookingId,
     CarePlanId,
+    ClaimId,
     ContractId,
     CustomerId,
     DispatchId,
@@ -123,6 +125,9 @@ __all__ = [
     "CareTaskStatus",
     "Channel",
     "ChecklistItem",
+    "ClaimId",
+    "ClaimLine",
+    "ClaimStatus",
     "Closure",
     "ContractExtension",
     "ContractId",
@@ -181,6 +186,7 @@ __all__ = [
     "SparePartPlan",
     "SparePartPlanId",
     "SparePartPlanStatus",
+    "SupplierClaim",
     "SurveyId",
     "SurveyItem",
     "SurveyResult",

@@ -20,6 +20,7 @@ __all__ = [
     "ArchiveId",
     "BookingId",
     "CarePlanId",
+    "ClaimId",
     "ContractId",
     "CustomerId",
     "DispatchId",
@@ -59,6 +60,7 @@ SparePartPlanId = NewType("SparePartPlanId", str)
 TransferId = NewType("TransferId", str)
 RequisitionId = NewType("RequisitionId", str)
 SurveyId = NewType("SurveyId", str)
+ClaimId = NewType("ClaimId", str)
 WarehouseId = NewType("WarehouseId", str)
 PartCode = NewType("PartCode", str)
 

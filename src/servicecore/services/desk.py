@@ -38,6 +38,7 @@ from servicecore.services import (
     articles,
     bookings,
     care,
+    claims,
     contracts,
     dispatch,
     installed_base,
@@ -343,6 +344,11 @@ class PartsCommands(_Group):
     receive_transfer = _Bound(parts.receive_transfer)
     cancel_transfer = _Bound(parts.cancel_transfer)
     parts_demand = _Bound(parts.parts_demand)
+    claim_returned_parts = _Bound(claims.claim_returned_parts)
+    submit_claim = _Bound(claims.submit_claim)
+    answer_claim = _Bound(claims.answer_claim)
+    settle_claim = _Bound(claims.settle_claim)
+    claims_of_supplier = _Bound(claims.claims_of_supplier)
 
 
 class CareCommands(_Group):

@@ -19,11 +19,14 @@ from servicecore.model.archive import ProductArchive
 from servicecore.model.booking import Booking, BookingPolicy, CustomerIdentity
 from servicecore.model.calendar import WorkingCalendar
 from servicecore.model.care import CarePlan
+from servicecore.model.claims import ClaimLine, SupplierClaim
 from servicecore.model.common import (
     CustomerId,
     GeoPoint,
     Money,
     PartCode,
+    ProcessingId,
+    RequestId,
     TimeRange,
     WarehouseId,
 )
@@ -64,6 +67,7 @@ __all__ = [
     "quote",
     "request",
     "spare_part_plan",
+    "supplier_claim",
     "survey",
     "technician",
     "transfer",
@@ -295,6 +299,25 @@ def survey(**overrides: Any) -> SurveyResult:
     return _build(SurveyResult, defaults, overrides)  # type: ignore[no-any-return]
 
 
+def supplier_claim(**overrides: Any) -> SupplierClaim:
+    """Return a draft claim (``CL-1``) to supplier ``SUP-A`` for one burnt relay of ``P-1``."""
+    defaults = {
+        "id": "CL-1",
+        "supplier_id": "SUP-A",
+        "lines": (
+            ClaimLine(
+                part_code=RELAY,
+                quantity=1,
+                condition="burnt",
+                processing_id=ProcessingId("P-1"),
+                request_id=RequestId("R-1"),
+            ),
+        ),
+        "created_at": NOW,
+    }
+    return _build(SupplierClaim, defaults, overrides)  # type: ignore[no-any-return]
+
+
 _BUILDERS: dict[str, Callable[..., Any]] = {
     "ProductArchive": archive,
     "ServiceContract": contract,
@@ -311,6 +334,7 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
     "TransferRequest": transfer,
     "PartsRequisition": parts_requisition,
     "SurveyResult": survey,
+    "SupplierClaim": supplier_claim,
 }
 
 

@@ -39,6 +39,8 @@ from servicecore.model import (
     CareTaskStatus,
     Channel,
     ChecklistItem,
+    ClaimLine,
+    ClaimStatus,
     Closure,
     ContractExtension,
     ContractStatus,
@@ -84,6 +86,7 @@ from servicecore.model import (
     SolutionType,
     SparePartPlan,
     SparePartPlanStatus,
+    SupplierClaim,
     SurveyItem,
     SurveyResult,
     Technician,
@@ -106,6 +109,7 @@ __all__ = [
     "care_plans",
     "care_tasks",
     "checklist_items",
+    "claim_lines",
     "closures",
     "contract_extensions",
     "contracts",
@@ -139,6 +143,7 @@ __all__ = [
     "shifts",
     "sla_terms",
     "spare_part_plans",
+    "supplier_claims",
     "survey_items",
     "survey_results",
     "technicians",
@@ -942,6 +947,38 @@ def parts_requisitions() -> st.SearchStrategy[PartsRequisition]:
         warehouse_id=st.none() | _ids(),
         status=st.sampled_from(RequisitionStatus),
         version=st.integers(0, 1000),
+    )
+
+
+def claim_lines() -> st.SearchStrategy[ClaimLine]:
+    """Claimed returned parts."""
+    return st.builds(
+        ClaimLine,
+        part_code=_ids(),
+        quantity=st.integers(1, 50),
+        condition=texts(60),
+        serial=st.none() | texts(20),
+        processing_id=_ids(),
+        request_id=_ids(),
+    )
+
+
+@st.composite
+def supplier_claims(draw: st.DrawFn) -> SupplierClaim:
+    """Supplier claims in any status, each returned part once."""
+    return SupplierClaim(
+        id=draw(_ids()),
+        supplier_id=draw(_ids()),
+        lines=tuple(
+            draw(st.lists(claim_lines(), min_size=1, max_size=4, unique_by=lambda x: x.key))
+        ),
+        created_at=draw(aware_datetimes()),
+        reference=draw(st.none() | texts(20)),
+        answer=draw(st.none() | texts(60)),
+        credit=draw(st.none() | money()),
+        status=draw(st.sampled_from(ClaimStatus)),
+        version=draw(st.integers(0, 1000)),
+        audit_head=draw(st.none() | st.text(_HASH_CHARS, min_size=64, max_size=64)),
     )
 
 
