@@ -31,6 +31,7 @@ from servicecore.model.claims import SupplierClaim
 from servicecore.model.common import TimeRange
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.documents import TechnicalDocument
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.parts import PartsRequisition, SparePartPlan, TransferRequest
@@ -280,6 +281,15 @@ AGGREGATES: tuple[AggregateSpec, ...] = (
         _attr("status"),
         _attr("supplier_id"),
         _attr("created_at", datetime),
+    ),
+    _spec(
+        "TechnicalDocument",
+        "documents",
+        TechnicalDocument,
+        _attr("kind"),
+        _attr("product_code"),
+        _attr("archive_id"),
+        _attr("added_at", datetime),
     ),
 )
 """Every stored aggregate."""

@@ -29,6 +29,7 @@ from servicecore.model.claims import SupplierClaim
 from servicecore.model.common import Money
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.documents import TechnicalDocument
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
 from servicecore.model.parts import PartsRequisition, SparePartPlan, TransferRequest
@@ -376,6 +377,11 @@ class UnitOfWork(Protocol):
     @property
     def claims(self) -> Repository[SupplierClaim]:
         """The SupplierClaim repository."""
+        ...
+
+    @property
+    def documents(self) -> Repository[TechnicalDocument]:
+        """The TechnicalDocument repository."""
         ...
 
     def repository(self, name: str) -> Repository[Any]:

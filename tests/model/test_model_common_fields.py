@@ -33,6 +33,7 @@ VERSIONED_ONLY: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.technicians(), model.Technician),
     (sst.evidence(), model.Evidence),
     (sst.survey_results(), model.SurveyResult),
+    (sst.technical_documents(), model.TechnicalDocument),
 ]
 ENTITIES = [(s, c) for s, c, _ in LIFECYCLE] + VERSIONED_ONLY
 BAD = [

@@ -92,6 +92,7 @@ def test_the_package_re_exports_every_public_name_of_its_modules_once() -> None:
         "common",
         "contract",
         "dispatch",
+        "documents",
         "enums",
         "evidence",
         "knowledge",

@@ -28,6 +28,7 @@ CASES: list[tuple[st.SearchStrategy[Any], type[Any]]] = [
     (sst.refunds(), model.Refund),
     (sst.supplier_claims(), model.SupplierClaim),
     (sst.claim_lines(), model.ClaimLine),
+    (sst.technical_documents(), model.TechnicalDocument),
     (sst.service_requests(), model.ServiceRequest),
     (sst.closures(), model.Closure),
     (sst.dispatch_orders(), model.DispatchOrder),

@@ -29,6 +29,7 @@ ENTITIES = {
     "PartsRequisition": s.parts_requisitions(),
     "SurveyResult": s.survey_results(),
     "SupplierClaim": s.supplier_claims(),
+    "TechnicalDocument": s.technical_documents(),
     "Money": s.money(),
     "WorkingCalendar": s.working_calendars(),
     "Closure": s.closures(),

@@ -389,6 +389,7 @@ STRATEGIES = {
     "requisitions": s.parts_requisitions(),
     "surveys": s.survey_results(),
     "claims": s.supplier_claims(),
+    "documents": s.technical_documents(),
 }
 
 

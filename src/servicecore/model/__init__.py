@@ -34,6 +34,7 @@ from servicecore.model.common import (
     ContractId,
     CustomerId,
     DispatchId,
+    DocumentId,
     EvidenceId,
     GeoPoint,
     KnowledgeId,
@@ -60,6 +61,7 @@ from servicecore.model.contract import (
     SlaTerm,
 )
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
+from servicecore.model.documents import DocumentKind, TechnicalDocument
 from servicecore.model.enums import (
     CareMethod,
     Channel,
@@ -137,6 +139,8 @@ __all__ = [
     "DispatchId",
     "DispatchOrder",
     "DispatchStatus",
+    "DocumentId",
+    "DocumentKind",
     "Evidence",
     "EvidenceId",
     "EvidenceKind",
@@ -190,6 +194,7 @@ __all__ = [
     "SurveyId",
     "SurveyItem",
     "SurveyResult",
+    "TechnicalDocument",
     "Technician",
     "TechnicianId",
     "TimeRange",

@@ -24,6 +24,7 @@ __all__ = [
     "ContractId",
     "CustomerId",
     "DispatchId",
+    "DocumentId",
     "EvidenceId",
     "GeoPoint",
     "KnowledgeId",
@@ -61,6 +62,7 @@ TransferId = NewType("TransferId", str)
 RequisitionId = NewType("RequisitionId", str)
 SurveyId = NewType("SurveyId", str)
 ClaimId = NewType("ClaimId", str)
+DocumentId = NewType("DocumentId", str)
 WarehouseId = NewType("WarehouseId", str)
 PartCode = NewType("PartCode", str)
 

@@ -41,6 +41,7 @@ from servicecore.services import (
     claims,
     contracts,
     dispatch,
+    documents,
     installed_base,
     maintenance,
     outbox,
@@ -300,6 +301,9 @@ class InstalledBaseCommands(_Group):
     set_archive_parent = _Bound(installed_base.set_archive_parent)
     units_of = _Bound(installed_base.units_of)
     archives_at_site = _Bound(installed_base.archives_at_site)
+    attach_document = _Bound(documents.attach_document)
+    withdraw_document = _Bound(documents.withdraw_document)
+    documents_for_request = _Bound(documents.documents_for_request)
     coverage = _Bound(installed_base.coverage)
 
 

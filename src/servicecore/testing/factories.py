@@ -32,6 +32,7 @@ from servicecore.model.common import (
 )
 from servicecore.model.contract import ServiceContract
 from servicecore.model.dispatch import DispatchOrder
+from servicecore.model.documents import DocumentKind, TechnicalDocument
 from servicecore.model.enums import CareMethod, Channel, EvidenceKind, ServiceType, SolutionType
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle
@@ -59,6 +60,7 @@ __all__ = [
     "completed_processing",
     "contract",
     "dispatch",
+    "document",
     "evidence",
     "knowledge_article",
     "make",
@@ -318,6 +320,20 @@ def supplier_claim(**overrides: Any) -> SupplierClaim:
     return _build(SupplierClaim, defaults, overrides)  # type: ignore[no-any-return]
 
 
+def document(**overrides: Any) -> TechnicalDocument:
+    """Return a service manual (``DOC-1``) of product ``AC-9000``, as a link."""
+    defaults = {
+        "id": "DOC-1",
+        "title": "AC-9000 service manual",
+        "kind": DocumentKind.MANUAL,
+        "uri": "https://docs.example.com/ac-9000.pdf",
+        "product_code": "AC-9000",
+        "added_at": NOW,
+        "added_by": "cs-1",
+    }
+    return _build(TechnicalDocument, defaults, overrides)  # type: ignore[no-any-return]
+
+
 _BUILDERS: dict[str, Callable[..., Any]] = {
     "ProductArchive": archive,
     "ServiceContract": contract,
@@ -335,6 +351,7 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
     "PartsRequisition": parts_requisition,
     "SurveyResult": survey,
     "SupplierClaim": supplier_claim,
+    "TechnicalDocument": document,
 }
 
 

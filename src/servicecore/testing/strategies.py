@@ -47,6 +47,7 @@ from servicecore.model import (
     CustomerIdentity,
     DispatchOrder,
     DispatchStatus,
+    DocumentKind,
     Evidence,
     EvidenceKind,
     GeoPoint,
@@ -89,6 +90,7 @@ from servicecore.model import (
     SupplierClaim,
     SurveyItem,
     SurveyResult,
+    TechnicalDocument,
     Technician,
     TimeRange,
     TransferLine,
@@ -146,6 +148,7 @@ __all__ = [
     "supplier_claims",
     "survey_items",
     "survey_results",
+    "technical_documents",
     "technicians",
     "texts",
     "time_ranges",
@@ -979,6 +982,25 @@ def supplier_claims(draw: st.DrawFn) -> SupplierClaim:
         status=draw(st.sampled_from(ClaimStatus)),
         version=draw(st.integers(0, 1000)),
         audit_head=draw(st.none() | st.text(_HASH_CHARS, min_size=64, max_size=64)),
+    )
+
+
+@st.composite
+def technical_documents(draw: st.DrawFn) -> TechnicalDocument:
+    """Technical documents of a product code, a unit or both, linked or uploaded."""
+    product = draw(st.none() | _ids())
+    return TechnicalDocument(
+        id=draw(_ids()),
+        title=draw(texts(60)),
+        kind=draw(st.sampled_from(DocumentKind)),
+        uri=draw(texts(80)),
+        content_hash=draw(st.none() | st.text(_HASH_CHARS, min_size=64, max_size=64)),
+        product_code=product,
+        archive_id=draw(_ids() if product is None else st.none() | _ids()),
+        added_at=draw(aware_datetimes()),
+        added_by=draw(_ids()),
+        withdrawn=draw(st.booleans()),
+        version=draw(st.integers(0, 1000)),
     )
 
 
