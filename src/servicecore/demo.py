@@ -156,9 +156,9 @@ def _seed(cx: CommandContext, /) -> None:
         serial_number="SN-AC9-000777",
         product_code=PartCode("AC-9000"),
         customer_id=CUSTOMER,
-        install_date=date(2025, 6, 1),
-        warranty_start=date(2025, 6, 1),
-        warranty_end=date(2027, 6, 1),
+        install_date=date(2024, 6, 1),
+        warranty_start=date(2024, 6, 1),
+        warranty_end=date(2025, 12, 31),  # out of warranty: the parts are charged
         service_expiry=date(2026, 3, 31),
         parts=(ArchivePart(part_code=RELAY, quantity=1, serial="R-0001"),),
     )
