@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -393,6 +394,14 @@ class UnitOfWork(Protocol):
             DuplicateId: An added id exists; nothing committed.
             DoubleBooking: Two claims on a technician's time overlap; nothing committed.
             StorageError: The backend failed; nothing committed.
+        """
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Return a block that, if it raises, undoes what was staged inside it.
+
+        What was staged before the block stays either way; every command runs in one, so a
+        command that fails leaves nothing for its caller's next commit.
         """
         ...
 

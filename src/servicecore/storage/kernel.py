@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -53,6 +54,9 @@ Key = tuple[str, str]  # (kind, id)
 
 _BY_NAME = {spec.name: spec for spec in AGGREGATES}
 _CLAIMING = frozenset({"Booking", "DispatchOrder"})  # the kinds slot_claim may return a claim for
+
+
+_UNSEEN = object()  # an entity this unit of work did not load (its head is not known)
 
 
 class _TenantField:
@@ -159,18 +163,53 @@ class KernelAudit:
     def __init__(self, uow: KernelUnitOfWork) -> None:
         self._uow = uow
         self.pending: dict[Key, list[AuditEntry]] = {}
+        # The committed head as this unit of work first read it: a chain extended by another
+        # writer afterwards is found at commit (a ConcurrencyError), never in between.
+        self.heads: dict[Key, AuditEntry | None] = {}
 
     def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
         """Return the entity's newest entry (this unit of work's included), or ``None``.
 
+        The committed head is read once per unit of work (again after the entity is loaded
+        again), so that it stays the head of the entity as this unit of work loaded it.
+
         Raises:
+            ConcurrencyError: The entity was loaded by this unit of work and another one has
+                committed a change of it (and its trail) since.
             StorageError: The backend failed.
         """
-        mine = self.pending.get((entity_kind, entity_id))
+        key = (entity_kind, entity_id)
+        mine = self.pending.get(key)
         if mine:
             return mine[-1]
-        found = self._uow.backend.audit(self._uow.tenant, entity_kind, entity_id, last=True)
-        return found[-1] if found else None
+        if key in self.heads:
+            return self.heads[key]
+        uow = self._uow
+        found = uow.backend.audit(uow.tenant, entity_kind, entity_id, last=True)
+        head = found[-1] if found else None
+        self._check_fresh(key, head)
+        self.heads[key] = head
+        return head
+
+    def _check_fresh(self, key: Key, head: AuditEntry | None) -> None:
+        """Tell a race from tampering when the trail's head is not the loaded entity's.
+
+        Raises:
+            ConcurrencyError: The entity's stored version moved on since it was loaded: its
+                trail moved with it (not tampering: the entity in hand is stale).
+        """
+        uow = self._uow
+        named = uow.loaded_heads.get(key, _UNSEEN)
+        if named is _UNSEEN or named == (None if head is None else head.hash):
+            return
+        kind, id = key
+        now = uow.backend.version(uow.tenant, spec_for(kind), id)
+        loaded = uow.loaded[key]
+        if now != loaded:
+            raise ConcurrencyError(
+                f"{kind} {id}: loaded at version {loaded}, stored version is "
+                f"{'gone' if now is None else now} (changed by another unit of work)"
+            )
 
     def append(self, entry: AuditEntry) -> None:
         """Stage ``entry`` after the entity's current head.
@@ -241,6 +280,9 @@ class KernelRepository:
         found = uow.backend.load(uow.tenant, self.spec, id)
         if found is not None:
             uow.loaded[key] = found.version
+            if hasattr(found, "audit_head"):
+                uow.loaded_heads[key] = found.audit_head
+                uow.audit.heads.pop(key, None)
         return found
 
     def add(self, entity: Any) -> None:
@@ -383,6 +425,7 @@ class KernelUnitOfWork:
         self.pending: dict[Key, Any] = {}
         self.bases: dict[Key, int | None] = {}  # None: added here; int: version it was loaded at
         self.loaded: dict[Key, int] = {}  # versions this unit of work read
+        self.loaded_heads: dict[Key, str | None] = {}  # and the audit heads they named
         self.events: list[DomainEvent] = []
         self.audit = KernelAudit(self)
         self._repos: dict[str, KernelRepository] = {}
@@ -530,13 +573,37 @@ class KernelUnitOfWork:
                     raise _held(claim, held)
             tx.claim(kind, id, claim)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block staged if it raises; keep it if it returns.
+
+        Changes, audit entries and events staged before the block are kept either way, so
+        that a command that fails inside a caller's unit of work leaves nothing behind for the
+        caller's next commit (its audit entry above all).
+        """
+        pending, bases = dict(self.pending), dict(self.bases)
+        loaded, heads = dict(self.loaded), dict(self.loaded_heads)
+        events = list(self.events)
+        audit = {key: list(entries) for key, entries in self.audit.pending.items()}
+        read = dict(self.audit.heads)
+        try:
+            yield
+        except BaseException:
+            self.pending, self.bases = pending, bases
+            self.loaded, self.loaded_heads = loaded, heads
+            self.events = events
+            self.audit.pending, self.audit.heads = audit, read
+            raise
+
     def rollback(self) -> None:
         """Drop every change and event of this unit of work."""
         self.pending.clear()
         self.bases.clear()
         self.loaded.clear()
+        self.loaded_heads.clear()
         self.events.clear()
         self.audit.pending.clear()
+        self.audit.heads.clear()
 
     def __enter__(self) -> Self:
         return self

@@ -44,7 +44,7 @@ from servicecore.lifecycle import REQUEST, TransitionContext
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchiveStatus
-from servicecore.model.audit import verify_chain
+from servicecore.model.audit import AuditEntry, verify_chain
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import CustomerId, TimeRange
 from servicecore.model.enums import Priority, ServiceType
@@ -755,6 +755,68 @@ class AuditContract(_Base):
             entries = uow.audit.entries("ServiceRequest", "R-1")
             assert [e.trigger for e in entries] == ["create", "close"]
             assert verify_chain(entries, head=uow.requests.get("R-1").audit_head).ok
+
+    def test_a_change_committed_after_the_entity_was_loaded_is_a_concurrency_error(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+        with storage.unit_of_work(tenant) as late:
+            stale = late.requests.get("R-1")
+            with storage.unit_of_work(tenant) as first:
+                req = first.requests.get("R-1")
+                REQUEST.fire(req, "close", ctx, first.audit)
+                first.requests.update(req)
+                first.commit()
+            with pytest.raises(ConcurrencyError):
+                REQUEST.fire(stale, "close", ctx, late.audit)
+                late.requests.update(stale)
+                late.commit()
+        with storage.unit_of_work(tenant) as uow:
+            entries = uow.audit.entries("ServiceRequest", "R-1")
+            assert [e.trigger for e in entries] == ["create", "close"]
+
+    def test_a_chain_extended_between_reading_its_head_and_appending_is_a_concurrency_error(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+        with storage.unit_of_work(tenant) as late:
+            head = late.audit.head("ServiceRequest", "R-1")
+            assert head is not None
+            with storage.unit_of_work(tenant) as first:
+                req = first.requests.get("R-1")
+                REQUEST.fire(req, "close", ctx, first.audit)
+                first.requests.update(req)
+                first.commit()
+            entry = AuditEntry.create(
+                entity_kind="ServiceRequest",
+                entity_id="R-1",
+                trigger="close",
+                from_state=head.to_state,
+                to_state="closed",
+                actor_id=ACTOR.id,
+                at=f.NOW,
+                previous=head,
+            )
+            late.audit.append(entry)
+            with pytest.raises(ConcurrencyError):
+                late.commit()
+
+    def test_an_entity_whose_head_was_changed_outside_its_lifecycle_is_refused_as_tampering(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        with storage.unit_of_work(tenant) as uow:
+            req = uow.requests.get("R-1")
+            req.audit_head = "0" * 64
+            uow.requests.update(req)
+            uow.commit()
+        with storage.unit_of_work(tenant) as uow:
+            req = uow.requests.get("R-1")
+            ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+            with pytest.raises(AuditChainError, match="audit head"):
+                REQUEST.fire(req, "close", ctx, uow.audit)
 
 
 def _registered() -> Any:
