@@ -1,5 +1,6 @@
 """What the SQLAlchemy adapter promises beyond the contract: the database does the enforcing."""
 
+import multiprocessing
 import subprocess
 import sys
 import uuid
@@ -15,6 +16,7 @@ from servicecore.adapters.sqlalchemy import SQLAlchemyStorage, upgrade
 from servicecore.adapters.sqlalchemy import tables as t
 from servicecore.adapters.sqlalchemy.errors import translate
 from servicecore.adapters.sqlalchemy.loading import loader_for
+from servicecore.adapters.sqlalchemy.migrate import current_revision, head_revision
 from servicecore.catalog import AGGREGATES
 from servicecore.errors import (
     ConcurrencyError,
@@ -476,3 +478,35 @@ def test_a_url_whose_database_driver_is_not_installed_names_it():
     with pytest.raises(ValidationError, match="driver") as info:
         make_engine("mysql://user@host/db")
     assert info.value.errors[0].path == "url"
+
+
+# --- several processes opening one new SQLite file at once ---------------------------------
+
+OPENERS = 4
+
+
+def open_and_count(path, barrier, answers):
+    """In a process of its own: open the storage when every opener is ready, then read."""
+    barrier.wait()
+    try:
+        with SQLAlchemyStorage(path) as storage, storage.unit_of_work("t") as uow:
+            answers.put(uow.requests.count())
+    except Exception as exc:  # the answer the test checks, from another process
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_one_new_sqlite_file_at_once_all_get_the_schema(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    barrier, answers = context.Barrier(OPENERS), context.Queue()
+    path = str(tmp_path / "new.db")
+    openers = [
+        context.Process(target=open_and_count, args=(path, barrier, answers))
+        for _ in range(OPENERS)
+    ]
+    for opener in openers:
+        opener.start()
+    found = [answers.get(timeout=120) for _ in openers]
+    for opener in openers:
+        opener.join(timeout=60)
+    assert found == [0] * OPENERS
+    assert current_revision(path) == head_revision()
