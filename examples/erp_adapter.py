@@ -34,7 +34,7 @@ from typing import Any
 
 from servicecore.catalog import AggregateSpec, SlotClaim
 from servicecore.events import DomainEvent
-from servicecore.model.audit import AuditEntry
+from servicecore.model.audit import AuditEntry, AuditKey
 from servicecore.model.common import TimeRange
 from servicecore.ports import Publisher, Query
 from servicecore.serialization import structure, unstructure
@@ -246,9 +246,14 @@ class ErpBackend:
             )
 
 
-def erp_storage(path: Path, publisher: Publisher | None = None) -> KernelStorage:
-    """Return servicecore's storage over the ERP's tables in ``path``."""
-    return KernelStorage(ErpBackend(path), publisher)
+def erp_storage(
+    path: Path, publisher: Publisher | None = None, *, audit_key: AuditKey | None = None
+) -> KernelStorage:
+    """Return servicecore's storage over the ERP's tables in ``path``.
+
+    With ``audit_key`` (the host's secret, from its secret store) new audit entries are keyed.
+    """
+    return KernelStorage(ErpBackend(path), publisher, audit_key=audit_key)
 
 
 # -- the proof: servicecore's contract suites, run against this adapter -------------------------

@@ -265,8 +265,12 @@ class AuditRepository(Protocol):
         """Return the entity's newest entry (this unit of work's included), or ``None``."""
         ...
 
-    def append(self, entry: AuditEntry) -> None:
+    def append(self, entry: AuditEntry) -> AuditEntry:
         """Append ``entry`` after the entity's current head.
+
+        Returns:
+            The entry as it will be stored, sealed for the tenant (and with the storage's
+            audit key, if any): its ``hash`` is what the entity's ``audit_head`` names.
 
         Raises:
             AuditChainError: It does not follow the head.

@@ -141,18 +141,18 @@ def test_the_database_refuses_to_change_or_remove_audit_entries(shared_engine, s
     storage = SQLAlchemyStorage(shared_engine)
     who = tenant()
     with storage.unit_of_work(who) as uow:
-        uow.audit.append(audit_entry())
+        stored = uow.audit.append(audit_entry())
         uow.commit()
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), shared_engine.begin() as conn:
         conn.execute(sa.text(statement), {"t": who})
     with storage.unit_of_work(who) as uow:
-        assert uow.audit.entries("ServiceRequest", "R-1") == (audit_entry(),)
+        assert uow.audit.entries("ServiceRequest", "R-1") == (stored,)
 
 
 REWRITES = {
     "sqlite": "INSERT OR REPLACE INTO audit_entries "
     "SELECT tenant, entity_kind, entity_id, seq, trigger, from_state, to_state, actor_id, at, "
-    "'rewritten', payload_digest, prev_hash, hash FROM audit_entries WHERE tenant = :t",
+    "'rewritten', payload_digest, prev_hash, hash, scheme FROM audit_entries WHERE tenant = :t",
     "postgresql": "INSERT INTO audit_entries SELECT * FROM audit_entries WHERE tenant = :t "
     "ON CONFLICT (tenant, entity_kind, entity_id, seq) DO UPDATE SET reason = 'rewritten'",
 }
@@ -162,13 +162,13 @@ def test_the_database_refuses_to_rewrite_audit_entries_by_inserting_over_them(sh
     storage = SQLAlchemyStorage(shared_engine)
     who = tenant()
     with storage.unit_of_work(who) as uow:
-        uow.audit.append(audit_entry())
+        stored = uow.audit.append(audit_entry())
         uow.commit()
     statement = REWRITES[shared_engine.dialect.name]
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), shared_engine.begin() as conn:
         conn.execute(sa.text(statement), {"t": who})
     with storage.unit_of_work(who) as uow:
-        assert uow.audit.entries("ServiceRequest", "R-1") == (audit_entry(),)
+        assert uow.audit.entries("ServiceRequest", "R-1") == (stored,)
 
 
 @pytest.mark.postgres

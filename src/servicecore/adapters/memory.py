@@ -15,7 +15,7 @@ from typing import Any
 
 from servicecore.catalog import AggregateSpec, SlotClaim
 from servicecore.events import DomainEvent
-from servicecore.model.audit import AuditEntry
+from servicecore.model.audit import AuditEntry, AuditKey
 from servicecore.model.common import TimeRange
 from servicecore.ports import Publisher, Query
 from servicecore.storage.kernel import KernelStorage, KernelUnitOfWork
@@ -176,11 +176,18 @@ class MemoryStorage(KernelStorage):
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
+        audit_key: The host's secret for audit hashes (see
+            :class:`~servicecore.storage.KernelStorage`); never stored or logged.
+
+    Raises:
+        ValidationError: ``audit_key`` is not an :class:`~servicecore.model.audit.AuditKey`.
     """
 
-    def __init__(self, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self, publisher: Publisher | None = None, *, audit_key: AuditKey | None = None
+    ) -> None:
         # The data and its lock are attributes of the storage, so that several storages (each
         # with its own publisher) can share one memory, as processes share a database.
         self._lock = threading.RLock()
         self._tenants: dict[str, _Tenant] = {}
-        super().__init__(MemoryBackend(self), publisher)
+        super().__init__(MemoryBackend(self), publisher, audit_key=audit_key)

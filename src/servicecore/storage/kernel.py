@@ -39,7 +39,7 @@ from servicecore.errors import (
 )
 from servicecore.events import DomainEvent
 from servicecore.model import _validate as v
-from servicecore.model.audit import GENESIS, AuditEntry
+from servicecore.model.audit import GENESIS, AuditEntry, AuditKey
 from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
 from servicecore.storage.backend import Backend, Transaction
 from servicecore.storage.outbox import hand_over
@@ -95,11 +95,26 @@ class KernelStorage:
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
+        audit_key: The host's secret for audit hashes: new entries are sealed with it
+            (HMAC-SHA256 over the entry and the tenant); without one they are sealed with the
+            tenant only. Kept in memory: never stored or logged.
+
+    Raises:
+        ValidationError: ``audit_key`` is not an :class:`~servicecore.model.audit.AuditKey`.
     """
 
-    def __init__(self, backend: Backend, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        publisher: Publisher | None = None,
+        *,
+        audit_key: AuditKey | None = None,
+    ) -> None:
+        if audit_key is not None and not isinstance(audit_key, AuditKey):
+            raise ValidationError.single("audit_key", "<hidden>", "must be an AuditKey")
         self.backend = backend
         self.publisher = publisher
+        self.audit_key = audit_key
 
     def unit_of_work(self, tenant: str) -> KernelUnitOfWork:
         """Open a unit of work for ``tenant``.
@@ -211,8 +226,12 @@ class KernelAudit:
                 f"{'gone' if now is None else now} (changed by another unit of work)"
             )
 
-    def append(self, entry: AuditEntry) -> None:
-        """Stage ``entry`` after the entity's current head.
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Stage ``entry`` after the entity's current head, sealed for the tenant.
+
+        Returns:
+            The entry as it will be stored: hashed with the tenant, and with the storage's
+            audit key if it has one (:meth:`~servicecore.model.audit.AuditEntry.sealed`).
 
         Raises:
             AuditChainError: It does not follow the head.
@@ -226,7 +245,9 @@ class KernelAudit:
                 f"{entry.entity_kind} {entry.entity_id}: entry seq {entry.seq} does not follow "
                 f"the current head (seq {seq - 1})"
             )
-        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(entry)
+        sealed = entry.sealed(self._uow.tenant, self._uow.storage.audit_key)
+        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(sealed)
+        return sealed
 
     def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
         """Return the entity's entries, oldest first (this unit of work's last).

@@ -37,6 +37,7 @@ _AUDIT_FIELDS = (
     "payload_digest",
     "prev_hash",
     "hash",
+    "scheme",
 )
 
 
@@ -59,12 +60,13 @@ def audit_row(tenant: str, entry: AuditEntry) -> dict[str, Any]:
     """Return the row that stores ``entry``."""
     row = {name: getattr(entry, name) for name in _AUDIT_FIELDS}
     row["tenant"] = tenant
+    row["scheme"] = int(entry.scheme)
     return row
 
 
 def row_audit_entry(row: Mapping[Any, Any]) -> AuditEntry:
-    """Rebuild an audit entry from its row."""
-    return AuditEntry(**{name: row[name] for name in _AUDIT_FIELDS})
+    """Rebuild an audit entry from its row (the row's tenant is the entry's)."""
+    return AuditEntry(tenant=row["tenant"], **{name: row[name] for name in _AUDIT_FIELDS})
 
 
 def _plain(value: object) -> object:

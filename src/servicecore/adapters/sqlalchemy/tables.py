@@ -53,7 +53,9 @@ class Tables:
         naming: Their prefix and schema.
         metadata: The metadata holding them.
         aggregates: The table of each aggregate, by kind (``"ServiceRequest"``).
-        audit: The audit trail: append-only (the database refuses UPDATE and DELETE).
+        audit: The audit trail: append-only (the database refuses UPDATE and DELETE); each
+            entry's ``scheme`` says how its hash was made
+            (:class:`~servicecore.model.audit.AuditScheme`).
         outbox: Domain events, written with the change that raised them; ``delivered_at`` once
             handled.
         slots: Technician time held by bookings and dispatch orders
@@ -84,6 +86,7 @@ class Tables:
             sa.Column("payload_digest", TEXT, nullable=False),
             sa.Column("prev_hash", TEXT, nullable=False),
             sa.Column("hash", TEXT, nullable=False),
+            sa.Column("scheme", sa.Integer(), nullable=False, server_default=sa.text("1")),
         )
         self.outbox = sa.Table(
             n("outbox"),
