@@ -20,7 +20,7 @@ import attrs
 
 from servicecore.catalog import AggregateSpec, index_value
 from servicecore.errors import ValidationError
-from servicecore.events import DomainEvent
+from servicecore.events import DEFAULT_RETRY, DomainEvent, ParkedEvent, RetryPolicy
 from servicecore.model import _validate as v
 from servicecore.model.archive import ProductArchive
 from servicecore.model.audit import AuditEntry
@@ -438,12 +438,36 @@ class Storage(Protocol):
         """
         ...
 
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed events not yet acknowledged, oldest first (after a crash, say)."""
+    def pending_events(
+        self, tenant: str, limit: int = 100, *, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return committed events not yet acknowledged nor parked, oldest first.
+
+        With ``due``, events whose failed delivery set a retry time after it are left out.
+        """
         ...
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events as handled; unknown ids are ignored (acknowledging is idempotent)."""
+        ...
+
+    def record_delivery_failure(
+        self,
+        tenant: str,
+        event_id: str,
+        error: BaseException,
+        at: datetime,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> datetime | None:
+        """Count a failed delivery; return when the event is due again (``None``: parked)."""
+        ...
+
+    def parked_events(self, tenant: str, limit: int = 100) -> Sequence[ParkedEvent]:
+        """Return events parked after their last failed delivery, oldest first."""
+        ...
+
+    def retry_parked(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending and due again; return how many were parked."""
         ...
 
 

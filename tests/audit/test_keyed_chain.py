@@ -252,3 +252,33 @@ def test_the_key_is_never_logged(caplog):
     with caplog.at_level(logging.DEBUG):
         write_trail(MemoryStorage(audit_key=AuditKey(secret)))
     assert secret.decode() not in caplog.text
+
+
+def test_an_entry_built_after_the_head_as_its_caller_built_it_is_linked_to_the_sealed_head():
+    storage = MemoryStorage(audit_key=KEY)
+    first = AuditEntry.create(
+        entity_kind="ServiceRequest",
+        entity_id="R-1",
+        trigger="create",
+        from_state="",
+        to_state="received",
+        actor_id="cs-1",
+        at=f.NOW,
+    )
+    then = AuditEntry.create(
+        entity_kind="ServiceRequest",
+        entity_id="R-1",
+        trigger="close",
+        from_state="received",
+        to_state="closed",
+        actor_id="cs-1",
+        at=f.NOW,
+        previous=first,
+    )
+    with storage.unit_of_work("acme") as uow:
+        uow.audit.append(first)
+        newest = uow.audit.append(then)
+        uow.commit()
+    with storage.unit_of_work("acme") as uow:
+        entries = uow.audit.entries("ServiceRequest", "R-1")
+    assert verify_chain(entries, newest.hash, key=KEY, tenant="acme", require_keyed=True).ok

@@ -306,6 +306,10 @@ class AuditEntry:
         entry = attrs.evolve(self, tenant=tenant, scheme=scheme)
         return attrs.evolve(entry, hash=entry.expected_hash(key))
 
+    def unsealed_hash(self) -> str:
+        """Return the hash the entry had as built, before a storage sealed it (its plain hash)."""
+        return _plain(self)
+
     def expected_hash(self, key: AuditKey | None = None) -> str:
         """Recompute the hash from the entry's fields under its scheme (differs if edited).
 

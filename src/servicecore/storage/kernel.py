@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -37,7 +38,7 @@ from servicecore.errors import (
     NotFound,
     ValidationError,
 )
-from servicecore.events import DomainEvent
+from servicecore.events import DEFAULT_RETRY, DomainEvent, ParkedEvent, RetryPolicy, describe_error
 from servicecore.model import _validate as v
 from servicecore.model.audit import GENESIS, AuditEntry, AuditKey
 from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
@@ -124,16 +125,73 @@ class KernelStorage:
         """
         return KernelUnitOfWork(self, check_tenant(tenant), self.backend)
 
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed, unacknowledged events of ``tenant``, oldest first.
+    def pending_events(
+        self, tenant: str, limit: int = 100, *, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return committed, unacknowledged events of ``tenant`` that are not parked, oldest first.
+
+        Args:
+            tenant: Whose events.
+            limit: At most this many.
+            due: Leave out events whose failed delivery set a retry time after this instant.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id, ``limit`` not an int >= 1, or ``due`` not
+                a timezone-aware datetime.
+            StorageError: The backend failed.
+        """
+        _check_limit(limit)
+        if due is not None and not (isinstance(due, datetime) and due.tzinfo is not None):
+            raise ValidationError.single("due", due, "must be a timezone-aware datetime")
+        return tuple(self.backend.pending(check_tenant(tenant), limit, due))
+
+    def record_delivery_failure(
+        self,
+        tenant: str,
+        event_id: str,
+        error: BaseException,
+        at: datetime,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> datetime | None:
+        """Count a failed delivery of an event: due again later, or parked after the last try.
+
+        Returns:
+            When the event is due again, or ``None`` when it is now parked.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id.
+            StorageError: The backend failed.
+        """
+        tenant = check_tenant(tenant)
+        attempts = self.backend.attempts(tenant, event_id) + 1
+        retry_at = retry.retry_at(attempts, at)
+        self.backend.record_failure(tenant, event_id, describe_error(error), at, retry_at)
+        return retry_at
+
+    def parked_events(self, tenant: str, limit: int = 100) -> Sequence[ParkedEvent]:
+        """Return the events of ``tenant`` parked after their last failed delivery, oldest first.
 
         Raises:
             ValidationError: ``tenant`` is not an id, or ``limit`` not an int >= 1.
             StorageError: The backend failed.
         """
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValidationError.single("limit", limit, "must be an int >= 1")
-        return tuple(self.backend.pending(check_tenant(tenant), limit))
+        _check_limit(limit)
+        return tuple(self.backend.parked(check_tenant(tenant), limit))
+
+    def retry_parked(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending and due now, their failures forgotten; return how many.
+
+        Ids that are unknown or not parked are ignored.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id, or ``event_ids`` is not a list of ids.
+            StorageError: The backend failed.
+        """
+        tenant = check_tenant(tenant)
+        if isinstance(event_ids, str) or not all(isinstance(i, str) for i in event_ids):
+            raise ValidationError.single("event_ids", event_ids, "must be a list of event ids")
+        ids = list(dict.fromkeys(event_ids))
+        return self.backend.unpark(tenant, ids) if ids else 0
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events handled; unknown ids are ignored.
@@ -240,6 +298,13 @@ class KernelAudit:
         head = self.head(entry.entity_kind, entry.entity_id)
         expected = GENESIS if head is None else head.hash
         seq = 1 if head is None else head.seq + 1
+        # An entry built after the head as its caller held it (before sealing) follows it too.
+        if (
+            head is not None
+            and entry.prev_hash not in (expected, GENESIS)
+            and (entry.prev_hash == head.unsealed_hash())
+        ):
+            entry = attrs.evolve(entry, prev_hash=expected)
         if entry.prev_hash != expected or entry.seq != seq:
             raise AuditChainError(
                 f"{entry.entity_kind} {entry.entity_id}: entry seq {entry.seq} does not follow "
@@ -636,6 +701,11 @@ class KernelUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+
+def _check_limit(limit: object) -> None:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValidationError.single("limit", limit, "must be an int >= 1")
 
 
 def _taken(
