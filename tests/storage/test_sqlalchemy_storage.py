@@ -5,6 +5,7 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -510,3 +511,25 @@ def test_processes_opening_one_new_sqlite_file_at_once_all_get_the_schema(tmp_pa
         opener.join(timeout=60)
     assert found == [0] * OPENERS
     assert current_revision(path) == head_revision()
+
+
+# --- corrupted stored data ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("corrupt", ["abc", "1e999999999", "NaN", 12.5])
+def test_a_corrupted_stored_decimal_is_a_storage_error_naming_the_record(shared_engine, corrupt):
+    storage = SQLAlchemyStorage(shared_engine)
+    who = tenant()
+    with storage.unit_of_work(who) as uow:
+        uow.processing.add(f.processing(labour_hours=Decimal("1.5")))
+        uow.commit()
+    table = t.AGGREGATE_TABLES["ProcessingOrder"]
+    with shared_engine.begin() as conn:
+        data = conn.execute(sa.select(table.c.data).where(table.c.tenant == who)).scalar_one()
+        conn.execute(
+            sa.update(table)
+            .where(table.c.tenant == who)
+            .values(data={**data, "labour_hours": corrupt})
+        )
+    with storage.unit_of_work(who) as uow, pytest.raises(StorageError, match="ProcessingOrder P-1"):
+        uow.processing.get("P-1")

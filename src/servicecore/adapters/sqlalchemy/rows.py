@@ -11,6 +11,7 @@ from typing import Any
 
 from servicecore.adapters.sqlalchemy.loading import loader_for
 from servicecore.catalog import AggregateSpec
+from servicecore.errors import StorageError, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.model.audit import AuditEntry
 from servicecore.serialization import unstructure
@@ -52,8 +53,17 @@ def entity_row(tenant: str, spec: AggregateSpec, entity: Any) -> dict[str, Any]:
 
 
 def entity_from_data(spec: AggregateSpec, data: Mapping[str, Any]) -> Any:
-    """Rebuild an entity from its stored ``data`` (trusted: written by this adapter)."""
-    return loader_for(spec.cls)(data)
+    """Rebuild an entity from its stored ``data`` (written by this adapter).
+
+    Raises:
+        StorageError: The stored data is not what this adapter writes (edited or corrupted in
+            the database: a decimal that is not one, a missing field...), naming the record.
+    """
+    try:
+        return loader_for(spec.cls)(data)
+    except (ValidationError, ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        id = data.get("id") if isinstance(data, Mapping) else None
+        raise StorageError(f"stored {spec.kind} {id} is corrupt: {exc}") from exc
 
 
 def audit_row(tenant: str, entry: AuditEntry) -> dict[str, Any]:
