@@ -13,7 +13,8 @@ The tables it reuses (as an ERP might have them):
 
 - ``erp_document(company, doc_type, doc_no, revision, body)``: one row per record, JSON body;
 - ``erp_journal(company, doc_type, doc_no, line_no, body)``: append-only lines (the audit trail);
-- ``erp_message(company, msg_id, posted_seq, body, handled)``: the outbox;
+- ``erp_message(company, msg_id, posted_seq, body, handled, failures, retry_at, parked_at,
+  error)``: the outbox, with failed deliveries and parked messages;
 - ``erp_calendar(company, owner_type, owner_no, resource, start_at, end_at)``: booked time.
 
 Reads load a company's documents of one type and filter them in Python with
@@ -28,13 +29,13 @@ import sqlite3
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from servicecore.catalog import AggregateSpec, SlotClaim
-from servicecore.events import DomainEvent
-from servicecore.model.audit import AuditEntry
+from servicecore.events import DomainEvent, ParkedEvent
+from servicecore.model.audit import AuditEntry, AuditKey
 from servicecore.model.common import TimeRange
 from servicecore.ports import Publisher, Query
 from servicecore.serialization import structure, unstructure
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS erp_journal (
 CREATE TABLE IF NOT EXISTS erp_message (
     company TEXT NOT NULL, msg_id TEXT NOT NULL, posted_seq INTEGER NOT NULL,
     body TEXT NOT NULL, handled INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0, retry_at TEXT, parked_at TEXT, error TEXT,
     PRIMARY KEY (company, msg_id));
 CREATE TABLE IF NOT EXISTS erp_calendar (
     company TEXT NOT NULL, owner_type TEXT NOT NULL, owner_no TEXT NOT NULL,
@@ -229,14 +231,67 @@ class ErpBackend:
                 raise
             db.execute("COMMIT")
 
-    def pending(self, tenant: str, limit: int) -> Sequence[DomainEvent]:
+    def pending(
+        self, tenant: str, limit: int, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        # retry_at is stored as UTC ISO text, so text order is time order.
+        when = "9999" if due is None else _utc(due)
         with self._db() as db:
             rows = db.execute(
                 "SELECT body FROM erp_message WHERE company=? AND handled=0 "
+                "AND parked_at IS NULL AND (retry_at IS NULL OR retry_at <= ?) "
                 "ORDER BY posted_seq LIMIT ?",
-                (tenant, limit),
+                (tenant, when, limit),
             ).fetchall()
         return [structure(json.loads(r[0]), DomainEvent) for r in rows]
+
+    def attempts(self, tenant: str, event_id: str) -> int:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT failures FROM erp_message WHERE company=? AND msg_id=?",
+                (tenant, event_id),
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def record_failure(
+        self, tenant: str, event_id: str, error: str, at: datetime, retry_at: datetime | None
+    ) -> None:
+        parked = _utc(at) if retry_at is None else None
+        again = None if retry_at is None else _utc(retry_at)
+        with self._db() as db:
+            db.execute(
+                "UPDATE erp_message SET failures=failures+1, error=?, retry_at=?, parked_at=? "
+                "WHERE company=? AND msg_id=? AND handled=0",
+                (error, again, parked, tenant, event_id),
+            )
+
+    def parked(self, tenant: str, limit: int) -> Sequence[ParkedEvent]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT body, failures, error, parked_at FROM erp_message WHERE company=? "
+                "AND handled=0 AND parked_at IS NOT NULL ORDER BY posted_seq LIMIT ?",
+                (tenant, limit),
+            ).fetchall()
+        return [
+            ParkedEvent(
+                event=structure(json.loads(body), DomainEvent),
+                attempts=failures,
+                error=error or "",
+                parked_at=datetime.fromisoformat(at),
+            )
+            for body, failures, error, at in rows
+        ]
+
+    def unpark(self, tenant: str, event_ids: Sequence[str]) -> int:
+        with self._db() as db:
+            return sum(
+                db.execute(
+                    "UPDATE erp_message SET failures=0, error=NULL, retry_at=NULL, "
+                    "parked_at=NULL WHERE company=? AND msg_id=? AND parked_at IS NOT NULL",
+                    (tenant, i),
+                ).rowcount
+                for i in event_ids
+            )
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         with self._db() as db:
@@ -246,9 +301,18 @@ class ErpBackend:
             )
 
 
-def erp_storage(path: Path, publisher: Publisher | None = None) -> KernelStorage:
-    """Return servicecore's storage over the ERP's tables in ``path``."""
-    return KernelStorage(ErpBackend(path), publisher)
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def erp_storage(
+    path: Path, publisher: Publisher | None = None, *, audit_key: AuditKey | None = None
+) -> KernelStorage:
+    """Return servicecore's storage over the ERP's tables in ``path``.
+
+    With ``audit_key`` (the host's secret, from its secret store) new audit entries are keyed.
+    """
+    return KernelStorage(ErpBackend(path), publisher, audit_key=audit_key)
 
 
 # -- the proof: servicecore's contract suites, run against this adapter -------------------------

@@ -138,7 +138,15 @@ from servicecore.model import (
     check_no_overlap,
     utc,
 )
-from servicecore.model.audit import AuditEntry, AuditLog, AuditSink, ChainVerdict, verify_chain
+from servicecore.model.audit import (
+    AuditEntry,
+    AuditKey,
+    AuditLog,
+    AuditScheme,
+    AuditSink,
+    ChainVerdict,
+    verify_chain,
+)
 from servicecore.model.closure import ClosurePolicy
 from servicecore.serialization import make_converter, structure, unstructure
 from servicecore.services.context import (
@@ -174,7 +182,9 @@ __all__ = [
     "ArchiveStatus",
     "AuditChainError",
     "AuditEntry",
+    "AuditKey",
     "AuditLog",
+    "AuditScheme",
     "AuditSink",
     "Booking",
     "BookingId",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -19,7 +20,7 @@ import attrs
 
 from servicecore.catalog import AggregateSpec, index_value
 from servicecore.errors import ValidationError
-from servicecore.events import DomainEvent
+from servicecore.events import DEFAULT_RETRY, DomainEvent, ParkedEvent, RetryPolicy
 from servicecore.model import _validate as v
 from servicecore.model.archive import ProductArchive
 from servicecore.model.audit import AuditEntry
@@ -268,8 +269,12 @@ class AuditRepository(Protocol):
         """Return the entity's newest entry (this unit of work's included), or ``None``."""
         ...
 
-    def append(self, entry: AuditEntry) -> None:
+    def append(self, entry: AuditEntry) -> AuditEntry:
         """Append ``entry`` after the entity's current head.
+
+        Returns:
+            The entry as it will be stored, sealed for the tenant (and with the storage's
+            audit key, if any): its ``hash`` is what the entity's ``audit_head`` names.
 
         Raises:
             AuditChainError: It does not follow the head.
@@ -410,6 +415,14 @@ class UnitOfWork(Protocol):
         """
         ...
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Return a block that, if it raises, undoes what was staged inside it.
+
+        What was staged before the block stays either way; every command runs in one, so a
+        command that fails leaves nothing for its caller's next commit.
+        """
+        ...
+
     def rollback(self) -> None:
         """Drop every change and event of this unit of work."""
         ...
@@ -439,12 +452,36 @@ class Storage(Protocol):
         """
         ...
 
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed events not yet acknowledged, oldest first (after a crash, say)."""
+    def pending_events(
+        self, tenant: str, limit: int = 100, *, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return committed events not yet acknowledged nor parked, oldest first.
+
+        With ``due``, events whose failed delivery set a retry time after it are left out.
+        """
         ...
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events as handled; unknown ids are ignored (acknowledging is idempotent)."""
+        ...
+
+    def record_delivery_failure(
+        self,
+        tenant: str,
+        event_id: str,
+        error: BaseException,
+        at: datetime,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> datetime | None:
+        """Count a failed delivery; return when the event is due again (``None``: parked)."""
+        ...
+
+    def parked_events(self, tenant: str, limit: int = 100) -> Sequence[ParkedEvent]:
+        """Return events parked after their last failed delivery, oldest first."""
+        ...
+
+    def retry_parked(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending and due again; return how many were parked."""
         ...
 
 

@@ -29,6 +29,7 @@ from servicecore.ports import CustomerContact, NotificationChannel
 from servicecore.serialization import unstructure
 from servicecore.services import care as c
 from servicecore.services.notifications import NotifyingPublisher
+from servicecore.services.templates import MAX_LOOP_ITERATIONS
 from servicecore.testing import factories as f
 from servicecore.testing.erp_crm import InMemoryCustomerDirectory
 from servicecore.testing.factories import command_context as cx
@@ -255,14 +256,60 @@ def test_a_template_naming_an_unknown_field_is_refused_when_planned(storage, ten
         assert uow.care_plans.count() == 0
 
 
-def test_a_template_failing_at_render_names_the_template_and_the_field(storage, tenant):
-    plan = active(storage, tenant, FixedClock(f.NOW), content="Hi {{ name.nickname }}")
-    with (
-        storage.unit_of_work(tenant) as uow,
-        pytest.raises(ValidationError, match="nickname") as raised,
-    ):
-        c.execute_care(cx(uow, SALES, FixedClock(DURING)), plan.id, DIRECTORY)
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Hi {{ joiner }}",
+        "Hi {{ self }}",
+        "Hi {{ cycler }}",
+        "{{ range(10) }}",
+        "{{ {}.update }}",
+        "{{ name.nickname }}",
+        "{{ name * 4000000000 }}",
+        "{{ name | center(4000000000) }}",
+        "{% set x = name %}{{ x }}",
+        "{% for a in name %}{% for b in name %}{{ b }}{% endfor %}{% endfor %}",
+        "{% macro m() %}x{% endmacro %}{{ m() }}",
+        "{% include 'other' %}",
+    ],
+)
+def test_a_template_using_globals_attributes_calls_or_unbounded_growth_is_refused_when_planned(
+    storage, tenant, content
+):
+    with pytest.raises(ValidationError) as raised:
+        planned(storage, tenant, FixedClock(f.NOW), content=content)
     assert raised.value.errors[0].path == "content"
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.care_plans.count() == 0
+
+
+def test_the_allowed_part_of_jinja_renders():
+    fields = {"name": "Budi", "email": "", "plan_id": "CP-1"}
+    source = (
+        "{{ name | upper }}{% if email %} <{{ email }}>{% else %} (no e-mail){% endif %}: "
+        "{% for letter in name %}{{ letter }}.{% endfor %} {{ 'plan ' ~ plan_id | lower }}"
+    )
+    assert c.render_template(source, fields) == "BUDI (no e-mail): B.u.d.i. plan cp-1"
+
+
+def test_a_rendering_beyond_the_loop_budget_is_refused_naming_the_template():
+    name = "x" * (MAX_LOOP_ITERATIONS + 1)
+    with pytest.raises(ValidationError, match="loop more than") as raised:
+        c.render_template("{% for c in name %}{{ c }}{% endfor %}", {"name": name})
+    assert raised.value.errors[0].path == "content"
+
+
+def test_a_rendering_beyond_the_output_budget_is_refused_naming_the_template():
+    name = "x" * 10_000
+    with pytest.raises(ValidationError, match="output exceeds") as raised:
+        c.render_template(
+            '{{ name | replace("x", "yyyyyyyyyyyyyyyyyyyy") }}', {"name": name}, label="subject"
+        )
+    assert raised.value.errors[0].path == "subject"
+
+
+def test_a_template_failing_at_render_names_the_template_and_the_field(storage, tenant):
+    plan = active(storage, tenant, FixedClock(f.NOW), content="Hi {{ name }}")
     with (
         storage.unit_of_work(tenant) as uow,
         pytest.raises(ValidationError, match="'title'") as raised,

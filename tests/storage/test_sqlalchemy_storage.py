@@ -1,9 +1,11 @@
 """What the SQLAlchemy adapter promises beyond the contract: the database does the enforcing."""
 
+import multiprocessing
 import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -15,6 +17,7 @@ from servicecore.adapters.sqlalchemy import SQLAlchemyStorage, upgrade
 from servicecore.adapters.sqlalchemy import tables as t
 from servicecore.adapters.sqlalchemy.errors import translate
 from servicecore.adapters.sqlalchemy.loading import loader_for
+from servicecore.adapters.sqlalchemy.migrate import current_revision, head_revision
 from servicecore.catalog import AGGREGATES
 from servicecore.errors import (
     ConcurrencyError,
@@ -139,12 +142,34 @@ def test_the_database_refuses_to_change_or_remove_audit_entries(shared_engine, s
     storage = SQLAlchemyStorage(shared_engine)
     who = tenant()
     with storage.unit_of_work(who) as uow:
-        uow.audit.append(audit_entry())
+        stored = uow.audit.append(audit_entry())
         uow.commit()
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), shared_engine.begin() as conn:
         conn.execute(sa.text(statement), {"t": who})
     with storage.unit_of_work(who) as uow:
-        assert uow.audit.entries("ServiceRequest", "R-1") == (audit_entry(),)
+        assert uow.audit.entries("ServiceRequest", "R-1") == (stored,)
+
+
+REWRITES = {
+    "sqlite": "INSERT OR REPLACE INTO audit_entries "
+    "SELECT tenant, entity_kind, entity_id, seq, trigger, from_state, to_state, actor_id, at, "
+    "'rewritten', payload_digest, prev_hash, hash, scheme FROM audit_entries WHERE tenant = :t",
+    "postgresql": "INSERT INTO audit_entries SELECT * FROM audit_entries WHERE tenant = :t "
+    "ON CONFLICT (tenant, entity_kind, entity_id, seq) DO UPDATE SET reason = 'rewritten'",
+}
+
+
+def test_the_database_refuses_to_rewrite_audit_entries_by_inserting_over_them(shared_engine):
+    storage = SQLAlchemyStorage(shared_engine)
+    who = tenant()
+    with storage.unit_of_work(who) as uow:
+        stored = uow.audit.append(audit_entry())
+        uow.commit()
+    statement = REWRITES[shared_engine.dialect.name]
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), shared_engine.begin() as conn:
+        conn.execute(sa.text(statement), {"t": who})
+    with storage.unit_of_work(who) as uow:
+        assert uow.audit.entries("ServiceRequest", "R-1") == (stored,)
 
 
 @pytest.mark.postgres
@@ -456,3 +481,57 @@ def test_a_url_whose_database_driver_is_not_installed_names_it():
     with pytest.raises(ValidationError, match="driver") as info:
         make_engine("mysql://user@host/db")
     assert info.value.errors[0].path == "url"
+
+
+# --- several processes opening one new SQLite file at once ---------------------------------
+
+OPENERS = 4
+
+
+def open_and_count(path, barrier, answers):
+    """In a process of its own: open the storage when every opener is ready, then read."""
+    barrier.wait()
+    try:
+        with SQLAlchemyStorage(path) as storage, storage.unit_of_work("t") as uow:
+            answers.put(uow.requests.count())
+    except Exception as exc:  # the answer the test checks, from another process
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_one_new_sqlite_file_at_once_all_get_the_schema(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    barrier, answers = context.Barrier(OPENERS), context.Queue()
+    path = str(tmp_path / "new.db")
+    openers = [
+        context.Process(target=open_and_count, args=(path, barrier, answers))
+        for _ in range(OPENERS)
+    ]
+    for opener in openers:
+        opener.start()
+    found = [answers.get(timeout=120) for _ in openers]
+    for opener in openers:
+        opener.join(timeout=60)
+    assert found == [0] * OPENERS
+    assert current_revision(path) == head_revision()
+
+
+# --- corrupted stored data ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("corrupt", ["abc", "1e999999999", "NaN", 12.5])
+def test_a_corrupted_stored_decimal_is_a_storage_error_naming_the_record(shared_engine, corrupt):
+    storage = SQLAlchemyStorage(shared_engine)
+    who = tenant()
+    with storage.unit_of_work(who) as uow:
+        uow.processing.add(f.processing(labour_hours=Decimal("1.5")))
+        uow.commit()
+    table = t.AGGREGATE_TABLES["ProcessingOrder"]
+    with shared_engine.begin() as conn:
+        data = conn.execute(sa.select(table.c.data).where(table.c.tenant == who)).scalar_one()
+        conn.execute(
+            sa.update(table)
+            .where(table.c.tenant == who)
+            .values(data={**data, "labour_hours": corrupt})
+        )
+    with storage.unit_of_work(who) as uow, pytest.raises(StorageError, match="ProcessingOrder P-1"):
+        uow.processing.get("P-1")

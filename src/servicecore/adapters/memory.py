@@ -11,11 +11,14 @@ import copy
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+import attrs
+
 from servicecore.catalog import AggregateSpec, SlotClaim
-from servicecore.events import DomainEvent
-from servicecore.model.audit import AuditEntry
+from servicecore.events import DomainEvent, ParkedEvent
+from servicecore.model.audit import AuditEntry, AuditKey
 from servicecore.model.common import TimeRange
 from servicecore.ports import Publisher, Query
 from servicecore.storage.kernel import KernelStorage, KernelUnitOfWork
@@ -35,6 +38,17 @@ class _Tenant:
         self.claims: dict[Key, SlotClaim] = {}
         self.outbox: dict[str, DomainEvent] = {}  # insertion order = commit order
         self.delivered: set[str] = set()
+        self.failures: dict[str, _Failures] = {}
+
+
+@attrs.define
+class _Failures:
+    """An event's failed deliveries: how many, the last error, when due again or parked."""
+
+    attempts: int
+    error: str
+    retry_at: datetime | None
+    parked_at: datetime | None
 
 
 def _overlapping(
@@ -155,11 +169,17 @@ class MemoryBackend:
             yield batch
             batch.apply()
 
-    def pending(self, tenant: str, limit: int) -> Sequence[DomainEvent]:
-        """Return up to ``limit`` unacknowledged events, oldest first."""
+    def pending(
+        self, tenant: str, limit: int, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return up to ``limit`` unacknowledged events not parked (and due), oldest first."""
         with self._storage._lock:
             state = self._tenant(tenant)
-            found = [e for i, e in state.outbox.items() if i not in state.delivered]
+            found = [
+                e
+                for i, e in state.outbox.items()
+                if i not in state.delivered and _waiting(state.failures.get(i), due)
+            ]
         return found[:limit]
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
@@ -167,6 +187,61 @@ class MemoryBackend:
         with self._storage._lock:
             state = self._tenant(tenant)
             state.delivered.update(i for i in event_ids if i in state.outbox)
+
+    def attempts(self, tenant: str, event_id: str) -> int:
+        """Return how many deliveries of the event failed."""
+        with self._storage._lock:
+            found = self._tenant(tenant).failures.get(event_id)
+        return 0 if found is None else found.attempts
+
+    def record_failure(
+        self, tenant: str, event_id: str, error: str, at: datetime, retry_at: datetime | None
+    ) -> None:
+        """Count one more failed delivery; ``retry_at`` ``None`` parks the event."""
+        with self._storage._lock:
+            state = self._tenant(tenant)
+            if event_id not in state.outbox or event_id in state.delivered:
+                return
+            before = state.failures.get(event_id)
+            attempts = 1 if before is None else before.attempts + 1
+            parked = at if retry_at is None else None
+            state.failures[event_id] = _Failures(attempts, error, retry_at, parked)
+
+    def parked(self, tenant: str, limit: int) -> Sequence[ParkedEvent]:
+        """Return up to ``limit`` parked events, oldest first."""
+        with self._storage._lock:
+            state = self._tenant(tenant)
+            found = []
+            for i, event in state.outbox.items():
+                failed = state.failures.get(i)
+                if failed is not None and failed.parked_at is not None and i not in state.delivered:
+                    found.append(
+                        ParkedEvent(
+                            event=event,
+                            attempts=failed.attempts,
+                            error=failed.error,
+                            parked_at=failed.parked_at,
+                        )
+                    )
+        return found[:limit]
+
+    def unpark(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending again; return how many were parked."""
+        with self._storage._lock:
+            failures = self._tenant(tenant).failures
+            parked = [i for i in event_ids if i in failures and failures[i].parked_at is not None]
+            for i in parked:
+                del failures[i]
+        return len(parked)
+
+
+def _waiting(failed: _Failures | None, due: datetime | None) -> bool:
+    """Whether an unacknowledged event is pending: not parked, and due if ``due`` is given."""
+    if failed is None:
+        return True
+    if failed.parked_at is not None:
+        return False
+    return due is None or failed.retry_at is None or failed.retry_at <= due
 
 
 class MemoryStorage(KernelStorage):
@@ -176,11 +251,18 @@ class MemoryStorage(KernelStorage):
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
+        audit_key: The host's secret for audit hashes (see
+            :class:`~servicecore.storage.KernelStorage`); never stored or logged.
+
+    Raises:
+        ValidationError: ``audit_key`` is not an :class:`~servicecore.model.audit.AuditKey`.
     """
 
-    def __init__(self, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self, publisher: Publisher | None = None, *, audit_key: AuditKey | None = None
+    ) -> None:
         # The data and its lock are attributes of the storage, so that several storages (each
         # with its own publisher) can share one memory, as processes share a database.
         self._lock = threading.RLock()
         self._tenants: dict[str, _Tenant] = {}
-        super().__init__(MemoryBackend(self), publisher)
+        super().__init__(MemoryBackend(self), publisher, audit_key=audit_key)

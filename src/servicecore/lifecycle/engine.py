@@ -338,7 +338,7 @@ class Lifecycle(Generic[E, S]):
             reason=ctx.reason,
             payload=ctx.payload,
         )
-        audit.append(entry)
+        entry = audit.append(entry)
         entity.audit_head = entry.hash
         return entry
 
@@ -384,7 +384,7 @@ class Lifecycle(Generic[E, S]):
                 payload=ctx.payload,
                 previous=head,
             )
-            audit.append(entry)
+            entry = audit.append(entry)
         except BaseException:
             for name, value in zip(self._fields, before, strict=True):
                 object.__setattr__(entity, name, value)

@@ -79,14 +79,43 @@ def a_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise fail(attribute, value, "must be a date")
 
 
+DECIMAL_DIGITS = 28
+"""The most significant digits, and decimal places, a stored decimal may have."""
+
+
+def storable(value: Decimal) -> bool:
+    """Whether finite ``value`` fits what every storage and report holds exactly.
+
+    At most :data:`DECIMAL_DIGITS` significant digits, at most that many decimal places, and
+    less than ``10 ** DECIMAL_DIGITS`` in size.
+    """
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    return (
+        len(digits) <= DECIMAL_DIGITS
+        and exponent >= -DECIMAL_DIGITS
+        and value.adjusted() < DECIMAL_DIGITS
+    )
+
+
 def decimal(
     *, min_value: Decimal | None = None, max_value: Decimal | None = None, positive: bool = False
 ) -> Validator:
-    """A finite :class:`~decimal.Decimal` within the given bounds (``positive`` means > 0)."""
+    """A finite, storable :class:`~decimal.Decimal` within the given bounds (``positive``: > 0).
+
+    Storable: see :func:`storable`.
+    """
 
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise fail(attribute, value, "must be a finite Decimal")
+        if not storable(value):
+            raise fail(
+                attribute,
+                value,
+                f"must have at most {DECIMAL_DIGITS} significant digits and decimal places, "
+                f"and be less than 10**{DECIMAL_DIGITS}",
+            )
         if positive and value <= 0:
             raise fail(attribute, value, "must be greater than 0")
         if min_value is not None and value < min_value:

@@ -5,11 +5,19 @@ Every state change of every lifecycle appends an :class:`AuditEntry` (see
 entity, and the entity itself carries the hash of its latest entry (``audit_head``), so an edited,
 removed, inserted or reordered entry - the last one included - is detected by :func:`verify_chain`.
 The trail is evidence for warranty claims, penalties and disputes.
+
+An entry records the scheme that hashed it (see :class:`AuditScheme`): storages seal every
+new entry with the tenant in its hash, and with a host's secret (:class:`AuditKey`, HMAC-SHA256)
+when they are given one; entries written before either stay verifiable by their own scheme.
+The threat model - what each scheme does and does not detect - is in the documentation
+(``docs/storage/audit-keys.rst``).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,12 +28,14 @@ from typing import Protocol
 
 import attrs
 
-from servicecore.errors import AuditChainError
+from servicecore.errors import AuditChainError, ValidationError
 
 __all__ = [
     "GENESIS",
     "AuditEntry",
+    "AuditKey",
     "AuditLog",
+    "AuditScheme",
     "AuditSink",
     "ChainVerdict",
     "payload_digest",
@@ -70,6 +80,69 @@ def payload_digest(payload: Mapping[str, object] | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class AuditScheme(enum.IntEnum):
+    """How an entry's ``hash`` was computed (stored with the entry, so old trails stay verifiable).
+
+    Attributes:
+        PLAIN: SHA-256 over the entry's fields (entries written before schemes existed).
+        TENANT: SHA-256 over the fields and the tenant: an entry copied to another tenant no
+            longer matches its hash, unless whoever moved it recomputed the hashes.
+        KEYED: HMAC-SHA256 with the host's :class:`AuditKey` over the fields and the tenant:
+            nobody without the key can make an entry that verifies.
+    """
+
+    PLAIN = 1
+    TENANT = 2
+    KEYED = 3
+
+
+_MIN_KEY_BYTES = 32
+
+
+class AuditKey:
+    """The host's secret for keyed audit hashes (HMAC-SHA256); it never appears in a repr.
+
+    Give it to the storage (``MemoryStorage(audit_key=...)``, ``SQLAlchemyStorage(...,
+    audit_key=...)``) to seal new entries, and to :func:`verify_chain` to check them. The
+    storage keeps it in memory only: it is never written to the database, the outbox or a log.
+
+    Args:
+        secret: At least 32 bytes (e.g. ``secrets.token_bytes(32)``, kept in the host's secret
+            store).
+
+    Raises:
+        ValidationError: ``secret`` is not bytes of at least 32 (field ``audit_key``; the
+            message never shows the value).
+    """
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if not isinstance(secret, bytes | bytearray) or len(secret) < _MIN_KEY_BYTES:
+            raise ValidationError.single(
+                "audit_key", "<hidden>", f"must be at least {_MIN_KEY_BYTES} bytes"
+            )
+        self._secret = bytes(secret)
+
+    def sign(self, text: bytes) -> str:
+        """Return the HMAC-SHA256 hex digest of ``text`` under this key."""
+        return hmac.new(self._secret, text, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return "AuditKey(<hidden>)"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AuditKey):
+            return NotImplemented
+        return hmac.compare_digest(self._secret, other._secret)
+
+    def __hash__(self) -> int:
+        return hash(self.sign(b"servicecore audit key identity"))
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("an AuditKey is not pickled (it would leave the process)")
+
+
 def _entry_hash(
     entity_kind: str,
     entity_id: str,
@@ -103,6 +176,28 @@ def _entry_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _sealed_text(entry: AuditEntry, scheme: AuditScheme) -> bytes:
+    # The scheme and the tenant lead, so that no entry of one scheme or tenant reads as one of
+    # another; the plain hash of the fields follows (it already joins them unambiguously).
+    return "\x1f".join((f"servicecore-audit-v{int(scheme)}", entry.tenant, _plain(entry))).encode()
+
+
+def _plain(entry: AuditEntry) -> str:
+    return _entry_hash(
+        entry.entity_kind,
+        entry.entity_id,
+        entry.seq,
+        entry.trigger,
+        entry.from_state,
+        entry.to_state,
+        entry.actor_id,
+        entry.at,
+        entry.reason,
+        entry.payload_digest,
+        entry.prev_hash,
+    )
+
+
 @attrs.frozen(kw_only=True)
 class AuditEntry:
     """One state change of one entity, chained to the entity's previous entry.
@@ -119,7 +214,11 @@ class AuditEntry:
         reason: Why, as given by the actor (may be empty).
         payload_digest: SHA-256 of the change's payload (see :func:`payload_digest`).
         prev_hash: ``hash`` of the previous entry, :data:`GENESIS` for the first.
-        hash: SHA-256 over all the fields above.
+        hash: The digest of the fields above under ``scheme`` (with ``tenant`` from
+            :attr:`AuditScheme.TENANT` on).
+        tenant: The tenant whose trail holds the entry (set when a storage seals it; empty for
+            entries of a plain :class:`AuditLog`).
+        scheme: How ``hash`` was computed (:class:`AuditScheme`).
     """
 
     entity_kind: str
@@ -134,6 +233,8 @@ class AuditEntry:
     payload_digest: str
     prev_hash: str
     hash: str
+    tenant: str = ""
+    scheme: AuditScheme = attrs.field(default=AuditScheme.PLAIN, converter=AuditScheme)
 
     @classmethod
     def create(
@@ -195,21 +296,34 @@ class AuditEntry:
             ),
         )
 
-    def expected_hash(self) -> str:
-        """Recompute the hash from the entry's fields (differs from ``hash`` if edited)."""
-        return _entry_hash(
-            self.entity_kind,
-            self.entity_id,
-            self.seq,
-            self.trigger,
-            self.from_state,
-            self.to_state,
-            self.actor_id,
-            self.at,
-            self.reason,
-            self.payload_digest,
-            self.prev_hash,
-        )
+    def sealed(self, tenant: str, key: AuditKey | None = None) -> AuditEntry:
+        """Return this entry of ``tenant``, hashed with the tenant (and ``key`` if given).
+
+        Storages seal each entry as it is appended; its ``prev_hash`` is kept, so the entry
+        still follows the one before it.
+        """
+        scheme = AuditScheme.TENANT if key is None else AuditScheme.KEYED
+        entry = attrs.evolve(self, tenant=tenant, scheme=scheme)
+        return attrs.evolve(entry, hash=entry.expected_hash(key))
+
+    def unsealed_hash(self) -> str:
+        """Return the hash the entry had as built, before a storage sealed it (its plain hash)."""
+        return _plain(self)
+
+    def expected_hash(self, key: AuditKey | None = None) -> str:
+        """Recompute the hash from the entry's fields under its scheme (differs if edited).
+
+        Raises:
+            ValidationError: The entry is keyed and no ``key`` is given (field ``key``).
+        """
+        if self.scheme is AuditScheme.PLAIN:
+            return _plain(self)
+        text = _sealed_text(self, self.scheme)
+        if self.scheme is AuditScheme.TENANT:
+            return hashlib.sha256(text).hexdigest()
+        if key is None:
+            raise ValidationError.single("key", None, "a keyed audit entry needs the audit key")
+        return key.sign(text)
 
 
 @attrs.frozen
@@ -240,21 +354,37 @@ class ChainVerdict:
             raise AuditChainError("; ".join(self.problems))
 
 
-def verify_chain(entries: Sequence[AuditEntry], head: str | None = None) -> ChainVerdict:
+def verify_chain(
+    entries: Sequence[AuditEntry],
+    head: str | None = None,
+    *,
+    key: AuditKey | None = None,
+    tenant: str | None = None,
+    require_keyed: bool = False,
+) -> ChainVerdict:
     """Check that ``entries`` (one entity's, in stored order) form an intact chain.
 
     Args:
         entries: The entity's audit entries in the order the store returns them.
         head: The entity's ``audit_head``; when given, the last entry must be the one it names, so
             that removing the newest entries is detected too.
+        key: The host's audit key: keyed entries are checked with it (without it, a keyed
+            entry is reported as unverifiable). With a key, an entry hashed without one after a
+            keyed entry is reported too (a keyed trail never goes back to unkeyed hashes).
+        tenant: The tenant the trail is read from: an entry sealed for another tenant is
+            reported (an entry moved between tenants).
+        require_keyed: Report every entry not hashed with the key (for trails begun after the
+            host set its key: a whole trail rewritten without the key is then detected too).
 
     Returns:
         A verdict listing every problem: an edited entry (hash does not match its fields), a
         broken link (``prev_hash`` differs from the previous entry's hash, as after a removal,
-        insertion or reordering), a sequence gap, a foreign entry, or a head mismatch.
+        insertion or reordering), a sequence gap, a foreign entry, an entry of another tenant,
+        an unkeyed entry where a keyed one is needed, or a head mismatch.
     """
     problems: list[str] = []
     prev: AuditEntry | None = None
+    keyed_seen = False
     for position, entry in enumerate(entries, start=1):
         if prev is not None and (entry.entity_kind, entry.entity_id) != (
             prev.entity_kind,
@@ -264,8 +394,8 @@ def verify_chain(entries: Sequence[AuditEntry], head: str | None = None) -> Chai
                 f"entry at position {position} (seq {entry.seq}) belongs to "
                 f"{entry.entity_kind} {entry.entity_id}, not {prev.entity_kind} {prev.entity_id}"
             )
-        if entry.expected_hash() != entry.hash:
-            problems.append(f"seq {entry.seq}: content does not match its hash (edited)")
+        problems.extend(_entry_problems(entry, key, tenant, require_keyed, keyed_seen))
+        keyed_seen = keyed_seen or entry.scheme is AuditScheme.KEYED
         if entry.seq != position:
             problems.append(f"seq {entry.seq} found at position {position} (missing or moved)")
         expected_prev = GENESIS if prev is None else prev.hash
@@ -279,6 +409,28 @@ def verify_chain(entries: Sequence[AuditEntry], head: str | None = None) -> Chai
     return ChainVerdict(tuple(problems))
 
 
+def _entry_problems(
+    entry: AuditEntry,
+    key: AuditKey | None,
+    tenant: str | None,
+    require_keyed: bool,
+    keyed_seen: bool,
+) -> list[str]:
+    found: list[str] = []
+    if entry.scheme is AuditScheme.KEYED and key is None:
+        found.append(f"seq {entry.seq}: keyed entry, and no audit key was given to check it")
+    elif not hmac.compare_digest(entry.expected_hash(key), entry.hash):
+        found.append(f"seq {entry.seq}: content does not match its hash (edited)")
+    if key is not None and entry.scheme is not AuditScheme.KEYED:
+        if require_keyed:
+            found.append(f"seq {entry.seq}: not hashed with the audit key")
+        elif keyed_seen:
+            found.append(f"seq {entry.seq}: not hashed with the audit key after a keyed entry")
+    if tenant is not None and entry.scheme is not AuditScheme.PLAIN and entry.tenant != tenant:
+        found.append(f"seq {entry.seq}: sealed for tenant {entry.tenant}, read from {tenant}")
+    return found
+
+
 class AuditSink(Protocol):
     """Where a lifecycle appends audit entries (the unit of work's audit repository)."""
 
@@ -286,8 +438,12 @@ class AuditSink(Protocol):
         """Return the entity's newest entry, or ``None`` if it has none."""
         ...
 
-    def append(self, entry: AuditEntry) -> None:
+    def append(self, entry: AuditEntry) -> AuditEntry:
         """Append ``entry`` after the entity's current head.
+
+        Returns:
+            The entry as kept: a storage seals it (:meth:`AuditEntry.sealed`), so its ``hash``
+            is the one the entity's ``audit_head`` must name.
 
         Raises:
             AuditChainError: ``entry`` does not follow the current head (a concurrent append won).
@@ -313,8 +469,8 @@ class AuditLog:
         chain = self._by_entity.get((entity_kind, entity_id))
         return chain[-1] if chain else None
 
-    def append(self, entry: AuditEntry) -> None:
-        """Append ``entry`` after the entity's current head.
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Append ``entry`` after the entity's current head; return it (kept as given).
 
         Raises:
             AuditChainError: ``entry`` does not follow the current head.
@@ -328,6 +484,7 @@ class AuditLog:
                     f"follow the current head (seq {len(chain)})"
                 )
             chain.append(entry)
+        return entry
 
     def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
         """Return the entity's entries, oldest first (empty if none)."""

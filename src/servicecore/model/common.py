@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import NewType
 
 import attrs
@@ -90,6 +99,64 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     raise ValidationError.single("amount", value, "must be a Decimal, an int or a numeric string")
 
 
+MONEY_CONTEXT = Context(
+    prec=v.DECIMAL_DIGITS,
+    rounding=ROUND_HALF_EVEN,
+    Emin=-999_999,
+    Emax=999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+"""The one decimal context of servicecore's money arithmetic, whatever the thread's context.
+
+Exact: a result that would need rounding (more than 28 significant digits) raises instead of
+being rounded silently; only :meth:`Money.rounded` rounds, on purpose.
+"""
+
+
+def exact(operation: str, *operands: Decimal, field: str = "amount") -> Decimal:
+    """Return ``MONEY_CONTEXT.<operation>(*operands)`` (``"add"``, ``"multiply"``...), exactly.
+
+    Raises:
+        ValidationError: The exact result has more digits than storage holds (naming
+            ``field``).
+    """
+    try:
+        result: Decimal = getattr(MONEY_CONTEXT, operation)(*operands)
+    except ArithmeticError as exc:
+        raise ValidationError.single(
+            field,
+            operands,
+            f"the exact result of {operation} has more than {v.DECIMAL_DIGITS} digits",
+        ) from exc
+    return result
+
+
+def rounded_quotient(numerator: Decimal, denominator: Decimal, places: int, field: str) -> Decimal:
+    """Return ``numerator / denominator`` rounded half-even to ``places`` decimals.
+
+    Computed in a context of its own (wide enough for any two storable decimals), so the
+    thread's decimal context never changes the result.
+
+    Raises:
+        ValidationError: ``denominator`` is zero, or the rounded result is not storable
+            (naming ``field``).
+    """
+    wide = MONEY_CONTEXT.copy()
+    wide.prec = 4 * v.DECIMAL_DIGITS + places
+    wide.traps[Inexact] = False
+    try:
+        result = wide.divide(numerator, denominator).quantize(
+            Decimal(1).scaleb(-places), context=wide
+        )
+    except ArithmeticError as exc:
+        raise ValidationError.single(
+            field, (numerator, denominator), "cannot be computed exactly enough"
+        ) from exc
+    if not v.storable(result):
+        raise ValidationError.single(field, result, "is too large to store")
+    return result
+
+
 @attrs.frozen
 class Money:
     """An exact amount of one currency.
@@ -135,19 +202,19 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(exact("add", self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(exact("subtract", self.amount, other.amount), self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
-        return Money(self.amount * _to_decimal(factor), self.currency)
+        return Money(exact("multiply", self.amount, _to_decimal(factor)), self.currency)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money(exact("minus", self.amount), self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)
@@ -159,7 +226,15 @@ class Money:
 
     def rounded(self, places: int = 2) -> Money:
         """Return the amount rounded half-even to ``places`` decimals (for display or invoices)."""
-        return Money(self.amount.quantize(Decimal(1).scaleb(-places)), self.currency)
+        target = Decimal(1).scaleb(-places)
+        with localcontext(MONEY_CONTEXT) as rounding:
+            rounding.traps[Inexact] = False
+            try:
+                return Money(self.amount.quantize(target), self.currency)
+            except ArithmeticError as exc:
+                raise ValidationError.single(
+                    "places", places, f"{self.amount} has too many digits for {places} places"
+                ) from exc
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

@@ -40,7 +40,7 @@ from servicecore.model.care import (
     CareTask,
     CareTaskStatus,
 )
-from servicecore.model.common import CarePlanId, Money, TimeRange
+from servicecore.model.common import CarePlanId, Money, TimeRange, exact, rounded_quotient
 from servicecore.model.enums import CareMethod
 from servicecore.model.lines import MoneyLine
 from servicecore.ports import (
@@ -474,7 +474,10 @@ def _uplift(label: str, before: Decimal | None, after: Decimal | None) -> Decima
         raise ValidationError.single(f"{label}_before", before, "must be a positive Decimal")
     if not isinstance(after, Decimal) or not after.is_finite() or after < 0:
         raise ValidationError.single(f"{label}_after", after, "must be a Decimal >= 0")
-    return ((after - before) / before * 100).quantize(Decimal("0.1"))
+    field = f"{label}_after"
+    difference = exact("subtract", after, before, field=field)
+    change = exact("multiply", difference, Decimal(100), field=field)
+    return rounded_quotient(change, before, 1, field)
 
 
 def evaluate_care(
@@ -539,10 +542,12 @@ def evaluate_care(
         task_responses=task_responses,
         open_tasks=sum(1 for t in plan.tasks if t.status is CareTaskStatus.OPEN),
         cost_per_response=(
-            Money(cost.amount / responses, cost.currency).rounded(2) if responses else None
+            Money(rounded_quotient(cost.amount, Decimal(responses), 2, "cost"), cost.currency)
+            if responses
+            else None
         ),
         net_return=net,
-        roi=(net.amount / cost.amount).quantize(Decimal("0.0001")) if cost.amount else None,
+        roi=rounded_quotient(net.amount, cost.amount, 4, "roi") if cost.amount else None,
         unmeasured=tuple(
             name
             for name, value in (

@@ -407,7 +407,12 @@ def _checked(
             _log.log(_STARTED[kind], "%s %s", kind, function.__name__, extra=fields)
             try:
                 context.check(permission)
-                result = function(context, *args, **kwargs)
+                if isinstance(context, CommandContext) and kind == "command":
+                    # A command that fails leaves nothing in its caller's unit of work.
+                    with context.uow.savepoint():
+                        result = function(context, *args, **kwargs)
+                else:
+                    result = function(context, *args, **kwargs)
             except ServicecoreError as exc:
                 # Logged once, by the innermost command that refused (commands call commands).
                 if not getattr(exc, "_servicecore_logged", False):

@@ -375,6 +375,8 @@ class Jobs(_Group):
     expire_quotes = _Bound(quotes.expire_quotes)
     expire_contracts = _Bound(contracts.expire_contracts)
     deliver_outbox = _Bound(outbox.deliver_outbox)
+    list_parked_events = _Bound(outbox.list_parked_events)
+    retry_parked_events = _Bound(outbox.retry_parked_events)
 
 
 class ServiceDesk:

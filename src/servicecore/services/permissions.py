@@ -80,6 +80,8 @@ DEFAULT_RULES: Mapping[str, frozenset[Role]] = {
     "retire_knowledge": frozenset({SUP}),
     "send_alerts": frozenset({SYS, SUP}),
     "deliver_outbox": frozenset({SYS, SUP}),
+    "view_outbox": frozenset({SYS, SUP}),
+    "retry_outbox": frozenset({SYS, SUP}),
     # commercial (issue 6 reuses the same policy)
     "quote": frozenset({CS, SALES, SUP}),
     "expire_quotes": frozenset({SYS, SUP}),
@@ -142,6 +144,8 @@ DESCRIPTIONS: Mapping[str, str] = {
     "retire_knowledge": "Retire an outdated knowledge article.",
     "send_alerts": "Run the alerts job (warnings ahead of time, overdue, expiries).",
     "deliver_outbox": "Run the outbox delivery job (hand pending events to the host).",
+    "view_outbox": "List the events parked after their last failed delivery, with their errors.",
+    "retry_outbox": "Make parked events due again (after the cause of the failures is fixed).",
     "quote": "Draft, edit, issue, change, accept, reject or void quotes.",
     "expire_quotes": "Run the quote expiry job.",
     "manage_installed_base": "Register and invalidate product archives.",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from servicecore.catalog import AggregateSpec, SlotClaim
-from servicecore.events import DomainEvent
+from servicecore.events import DomainEvent, ParkedEvent
 from servicecore.model.audit import AuditEntry
 from servicecore.model.common import TimeRange
 from servicecore.ports import Query
@@ -136,10 +137,46 @@ class Backend(Protocol):
         """Open an atomic batch of writes (see :class:`Transaction`)."""
         ...
 
-    def pending(self, tenant: str, limit: int) -> Sequence[DomainEvent]:
-        """Return up to ``limit`` unacknowledged events, oldest first."""
+    def pending(
+        self, tenant: str, limit: int, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return up to ``limit`` unacknowledged events that are not parked, oldest first.
+
+        With ``due``, events whose failed delivery set a retry time later than ``due`` are
+        left out too.
+        """
         ...
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events handled; unknown and already handled ids are ignored."""
+        ...
+
+    def attempts(self, tenant: str, event_id: str) -> int:
+        """Return how many deliveries of the event failed (0 for an unknown id)."""
+        ...
+
+    def record_failure(
+        self, tenant: str, event_id: str, error: str, at: datetime, retry_at: datetime | None
+    ) -> None:
+        """Count one more failed delivery of the event, keeping ``error``.
+
+        Args:
+            tenant: Whose event.
+            event_id: Which (an unknown or handled id is ignored).
+            error: Why it failed.
+            at: When it failed.
+            retry_at: When it is due again; ``None`` parks it (as of ``at``).
+        """
+        ...
+
+    def parked(self, tenant: str, limit: int) -> Sequence[ParkedEvent]:
+        """Return up to ``limit`` parked events, oldest first."""
+        ...
+
+    def unpark(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending and due again, their failures forgotten.
+
+        Returns:
+            How many were parked (unknown and not parked ids are ignored).
+        """
         ...

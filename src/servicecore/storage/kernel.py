@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -36,9 +38,9 @@ from servicecore.errors import (
     NotFound,
     ValidationError,
 )
-from servicecore.events import DomainEvent
+from servicecore.events import DEFAULT_RETRY, DomainEvent, ParkedEvent, RetryPolicy, describe_error
 from servicecore.model import _validate as v
-from servicecore.model.audit import GENESIS, AuditEntry
+from servicecore.model.audit import GENESIS, AuditEntry, AuditKey
 from servicecore.ports import Page, Publisher, Query, Storage, UnitOfWork
 from servicecore.storage.backend import Backend, Transaction
 from servicecore.storage.outbox import hand_over
@@ -53,6 +55,9 @@ Key = tuple[str, str]  # (kind, id)
 
 _BY_NAME = {spec.name: spec for spec in AGGREGATES}
 _CLAIMING = frozenset({"Booking", "DispatchOrder"})  # the kinds slot_claim may return a claim for
+
+
+_UNSEEN = object()  # an entity this unit of work did not load (its head is not known)
 
 
 class _TenantField:
@@ -91,11 +96,26 @@ class KernelStorage:
         publisher: Called as ``publisher(tenant, events)`` after each commit that has events;
             if it returns, the events are acknowledged, if it raises they stay pending (see
             :meth:`pending_events`).
+        audit_key: The host's secret for audit hashes: new entries are sealed with it
+            (HMAC-SHA256 over the entry and the tenant); without one they are sealed with the
+            tenant only. Kept in memory: never stored or logged.
+
+    Raises:
+        ValidationError: ``audit_key`` is not an :class:`~servicecore.model.audit.AuditKey`.
     """
 
-    def __init__(self, backend: Backend, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        publisher: Publisher | None = None,
+        *,
+        audit_key: AuditKey | None = None,
+    ) -> None:
+        if audit_key is not None and not isinstance(audit_key, AuditKey):
+            raise ValidationError.single("audit_key", "<hidden>", "must be an AuditKey")
         self.backend = backend
         self.publisher = publisher
+        self.audit_key = audit_key
 
     def unit_of_work(self, tenant: str) -> KernelUnitOfWork:
         """Open a unit of work for ``tenant``.
@@ -105,16 +125,73 @@ class KernelStorage:
         """
         return KernelUnitOfWork(self, check_tenant(tenant), self.backend)
 
-    def pending_events(self, tenant: str, limit: int = 100) -> Sequence[DomainEvent]:
-        """Return committed, unacknowledged events of ``tenant``, oldest first.
+    def pending_events(
+        self, tenant: str, limit: int = 100, *, due: datetime | None = None
+    ) -> Sequence[DomainEvent]:
+        """Return committed, unacknowledged events of ``tenant`` that are not parked, oldest first.
+
+        Args:
+            tenant: Whose events.
+            limit: At most this many.
+            due: Leave out events whose failed delivery set a retry time after this instant.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id, ``limit`` not an int >= 1, or ``due`` not
+                a timezone-aware datetime.
+            StorageError: The backend failed.
+        """
+        _check_limit(limit)
+        if due is not None and not (isinstance(due, datetime) and due.tzinfo is not None):
+            raise ValidationError.single("due", due, "must be a timezone-aware datetime")
+        return tuple(self.backend.pending(check_tenant(tenant), limit, due))
+
+    def record_delivery_failure(
+        self,
+        tenant: str,
+        event_id: str,
+        error: BaseException,
+        at: datetime,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> datetime | None:
+        """Count a failed delivery of an event: due again later, or parked after the last try.
+
+        Returns:
+            When the event is due again, or ``None`` when it is now parked.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id.
+            StorageError: The backend failed.
+        """
+        tenant = check_tenant(tenant)
+        attempts = self.backend.attempts(tenant, event_id) + 1
+        retry_at = retry.retry_at(attempts, at)
+        self.backend.record_failure(tenant, event_id, describe_error(error), at, retry_at)
+        return retry_at
+
+    def parked_events(self, tenant: str, limit: int = 100) -> Sequence[ParkedEvent]:
+        """Return the events of ``tenant`` parked after their last failed delivery, oldest first.
 
         Raises:
             ValidationError: ``tenant`` is not an id, or ``limit`` not an int >= 1.
             StorageError: The backend failed.
         """
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValidationError.single("limit", limit, "must be an int >= 1")
-        return tuple(self.backend.pending(check_tenant(tenant), limit))
+        _check_limit(limit)
+        return tuple(self.backend.parked(check_tenant(tenant), limit))
+
+    def retry_parked(self, tenant: str, event_ids: Sequence[str]) -> int:
+        """Make parked events pending and due now, their failures forgotten; return how many.
+
+        Ids that are unknown or not parked are ignored.
+
+        Raises:
+            ValidationError: ``tenant`` is not an id, or ``event_ids`` is not a list of ids.
+            StorageError: The backend failed.
+        """
+        tenant = check_tenant(tenant)
+        if isinstance(event_ids, str) or not all(isinstance(i, str) for i in event_ids):
+            raise ValidationError.single("event_ids", event_ids, "must be a list of event ids")
+        ids = list(dict.fromkeys(event_ids))
+        return self.backend.unpark(tenant, ids) if ids else 0
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events handled; unknown ids are ignored.
@@ -159,21 +236,60 @@ class KernelAudit:
     def __init__(self, uow: KernelUnitOfWork) -> None:
         self._uow = uow
         self.pending: dict[Key, list[AuditEntry]] = {}
+        # The committed head as this unit of work first read it: a chain extended by another
+        # writer afterwards is found at commit (a ConcurrencyError), never in between.
+        self.heads: dict[Key, AuditEntry | None] = {}
 
     def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
         """Return the entity's newest entry (this unit of work's included), or ``None``.
 
+        The committed head is read once per unit of work (again after the entity is loaded
+        again), so that it stays the head of the entity as this unit of work loaded it.
+
         Raises:
+            ConcurrencyError: The entity was loaded by this unit of work and another one has
+                committed a change of it (and its trail) since.
             StorageError: The backend failed.
         """
-        mine = self.pending.get((entity_kind, entity_id))
+        key = (entity_kind, entity_id)
+        mine = self.pending.get(key)
         if mine:
             return mine[-1]
-        found = self._uow.backend.audit(self._uow.tenant, entity_kind, entity_id, last=True)
-        return found[-1] if found else None
+        if key in self.heads:
+            return self.heads[key]
+        uow = self._uow
+        found = uow.backend.audit(uow.tenant, entity_kind, entity_id, last=True)
+        head = found[-1] if found else None
+        self._check_fresh(key, head)
+        self.heads[key] = head
+        return head
 
-    def append(self, entry: AuditEntry) -> None:
-        """Stage ``entry`` after the entity's current head.
+    def _check_fresh(self, key: Key, head: AuditEntry | None) -> None:
+        """Tell a race from tampering when the trail's head is not the loaded entity's.
+
+        Raises:
+            ConcurrencyError: The entity's stored version moved on since it was loaded: its
+                trail moved with it (not tampering: the entity in hand is stale).
+        """
+        uow = self._uow
+        named = uow.loaded_heads.get(key, _UNSEEN)
+        if named is _UNSEEN or named == (None if head is None else head.hash):
+            return
+        kind, id = key
+        now = uow.backend.version(uow.tenant, spec_for(kind), id)
+        loaded = uow.loaded[key]
+        if now != loaded:
+            raise ConcurrencyError(
+                f"{kind} {id}: loaded at version {loaded}, stored version is "
+                f"{'gone' if now is None else now} (changed by another unit of work)"
+            )
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Stage ``entry`` after the entity's current head, sealed for the tenant.
+
+        Returns:
+            The entry as it will be stored: hashed with the tenant, and with the storage's
+            audit key if it has one (:meth:`~servicecore.model.audit.AuditEntry.sealed`).
 
         Raises:
             AuditChainError: It does not follow the head.
@@ -182,12 +298,21 @@ class KernelAudit:
         head = self.head(entry.entity_kind, entry.entity_id)
         expected = GENESIS if head is None else head.hash
         seq = 1 if head is None else head.seq + 1
+        # An entry built after the head as its caller held it (before sealing) follows it too.
+        if (
+            head is not None
+            and entry.prev_hash not in (expected, GENESIS)
+            and (entry.prev_hash == head.unsealed_hash())
+        ):
+            entry = attrs.evolve(entry, prev_hash=expected)
         if entry.prev_hash != expected or entry.seq != seq:
             raise AuditChainError(
                 f"{entry.entity_kind} {entry.entity_id}: entry seq {entry.seq} does not follow "
                 f"the current head (seq {seq - 1})"
             )
-        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(entry)
+        sealed = entry.sealed(self._uow.tenant, self._uow.storage.audit_key)
+        self.pending.setdefault((entry.entity_kind, entry.entity_id), []).append(sealed)
+        return sealed
 
     def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
         """Return the entity's entries, oldest first (this unit of work's last).
@@ -241,6 +366,9 @@ class KernelRepository:
         found = uow.backend.load(uow.tenant, self.spec, id)
         if found is not None:
             uow.loaded[key] = found.version
+            if hasattr(found, "audit_head"):
+                uow.loaded_heads[key] = found.audit_head
+                uow.audit.heads.pop(key, None)
         return found
 
     def add(self, entity: Any) -> None:
@@ -383,6 +511,7 @@ class KernelUnitOfWork:
         self.pending: dict[Key, Any] = {}
         self.bases: dict[Key, int | None] = {}  # None: added here; int: version it was loaded at
         self.loaded: dict[Key, int] = {}  # versions this unit of work read
+        self.loaded_heads: dict[Key, str | None] = {}  # and the audit heads they named
         self.events: list[DomainEvent] = []
         self.audit = KernelAudit(self)
         self._repos: dict[str, KernelRepository] = {}
@@ -530,13 +659,37 @@ class KernelUnitOfWork:
                     raise _held(claim, held)
             tx.claim(kind, id, claim)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block staged if it raises; keep it if it returns.
+
+        Changes, audit entries and events staged before the block are kept either way, so
+        that a command that fails inside a caller's unit of work leaves nothing behind for the
+        caller's next commit (its audit entry above all).
+        """
+        pending, bases = dict(self.pending), dict(self.bases)
+        loaded, heads = dict(self.loaded), dict(self.loaded_heads)
+        events = list(self.events)
+        audit = {key: list(entries) for key, entries in self.audit.pending.items()}
+        read = dict(self.audit.heads)
+        try:
+            yield
+        except BaseException:
+            self.pending, self.bases = pending, bases
+            self.loaded, self.loaded_heads = loaded, heads
+            self.events = events
+            self.audit.pending, self.audit.heads = audit, read
+            raise
+
     def rollback(self) -> None:
         """Drop every change and event of this unit of work."""
         self.pending.clear()
         self.bases.clear()
         self.loaded.clear()
+        self.loaded_heads.clear()
         self.events.clear()
         self.audit.pending.clear()
+        self.audit.heads.clear()
 
     def __enter__(self) -> Self:
         return self
@@ -548,6 +701,11 @@ class KernelUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+
+def _check_limit(limit: object) -> None:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValidationError.single("limit", limit, "must be an int >= 1")
 
 
 def _taken(

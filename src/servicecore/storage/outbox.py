@@ -1,4 +1,9 @@
-"""Handing committed events to the host: the part of the outbox every storage shares."""
+"""Handing committed events to the host: the part of the outbox every storage shares.
+
+Events the publisher refuses stay pending; the delivery job retries them and parks the ones
+that keep failing (:class:`~servicecore.events.RetryPolicy`,
+:class:`~servicecore.events.ParkedEvent`).
+"""
 
 from __future__ import annotations
 

@@ -39,12 +39,12 @@ from servicecore.errors import (
     NotFound,
     ValidationError,
 )
-from servicecore.events import DomainEvent
+from servicecore.events import DomainEvent, RetryPolicy
 from servicecore.lifecycle import REQUEST, TransitionContext
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchiveStatus
-from servicecore.model.audit import verify_chain
+from servicecore.model.audit import AuditEntry, verify_chain
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import CustomerId, TimeRange
 from servicecore.model.enums import Priority, ServiceType
@@ -56,6 +56,7 @@ from servicecore.testing import factories as f
 __all__ = [
     "AuditContract",
     "ConcurrencyContract",
+    "DeadLetterContract",
     "EventContract",
     "QueryContract",
     "RepositoryContract",
@@ -674,6 +675,95 @@ class EventContract(_Base):
             uow.commit()
 
 
+class DeadLetterContract(_Base):
+    """Failed deliveries: retried later without holding back later events, then parked."""
+
+    RETRY = RetryPolicy(max_attempts=3, first_delay=timedelta(minutes=1), factor=2)
+
+    def committed(self, storage: Storage, tenant: str, n: int) -> list[DomainEvent]:
+        events = [_event(i) for i in range(n)]
+        with storage.unit_of_work(tenant) as uow:
+            for e in events:
+                uow.collect(e)
+            uow.commit()
+        return events
+
+    def fail(self, storage: Storage, tenant: str, event: DomainEvent, minutes: int = 0) -> Any:
+        at = f.NOW + timedelta(minutes=minutes)
+        error = ConnectionError(f"refused at minute {minutes}")
+        return storage.record_delivery_failure(tenant, event.id, error, at, self.RETRY)
+
+    def test_a_failed_event_waits_for_its_retry_time_while_later_ones_are_due(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        first, second = self.committed(storage, tenant, 2)
+        retry_at = self.fail(storage, tenant, first)
+        assert retry_at == f.NOW + timedelta(minutes=1)
+        assert storage.pending_events(tenant, due=f.NOW) == (second,)
+        assert storage.pending_events(tenant, due=retry_at) == (first, second)
+        assert storage.pending_events(tenant) == (first, second)
+
+    def test_each_failure_waits_longer(self, storage: Storage, tenant: str) -> None:
+        (event,) = self.committed(storage, tenant, 1)
+        assert self.fail(storage, tenant, event) == f.NOW + timedelta(minutes=1)
+        assert self.fail(storage, tenant, event, 1) == f.NOW + timedelta(minutes=3)
+
+    def test_the_last_failed_attempt_parks_the_event_with_its_error(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        event, later = self.committed(storage, tenant, 2)
+        for minute in (0, 1, 3):
+            self.fail(storage, tenant, event, minute)
+        assert storage.pending_events(tenant) == (later,)
+        (parked,) = storage.parked_events(tenant)
+        assert parked.event == event
+        assert parked.attempts == 3
+        assert parked.error == "ConnectionError: refused at minute 3"
+        assert parked.parked_at == f.NOW + timedelta(minutes=3)
+
+    def test_a_retried_parked_event_is_pending_and_due_again_with_no_failures(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        (event,) = self.committed(storage, tenant, 1)
+        for minute in (0, 1, 3):
+            self.fail(storage, tenant, event, minute)
+        assert storage.retry_parked(tenant, [event.id, "ev-unknown"]) == 1
+        assert storage.parked_events(tenant) == ()
+        assert storage.pending_events(tenant, due=f.NOW) == (event,)
+        assert self.fail(storage, tenant, event) == f.NOW + timedelta(minutes=1)
+
+    def test_retrying_an_event_that_is_not_parked_changes_nothing(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        (event,) = self.committed(storage, tenant, 1)
+        self.fail(storage, tenant, event)
+        assert storage.retry_parked(tenant, [event.id]) == 0
+        assert storage.pending_events(tenant, due=f.NOW) == ()
+
+    def test_a_parked_event_acknowledged_later_is_neither_parked_nor_pending(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        (event,) = self.committed(storage, tenant, 1)
+        for minute in (0, 1, 3):
+            self.fail(storage, tenant, event, minute)
+        storage.acknowledge(tenant, [event.id])
+        assert storage.parked_events(tenant) == ()
+        assert storage.pending_events(tenant) == ()
+
+    def test_failures_and_parked_events_are_per_tenant(self, storage: Storage, tenant: str) -> None:
+        (event,) = self.committed(storage, tenant, 1)
+        for minute in (0, 1, 3):
+            self.fail(storage, f"{tenant}-other", event, minute)
+        assert storage.parked_events(f"{tenant}-other") == ()
+        assert storage.pending_events(tenant, due=f.NOW) == (event,)
+
+    def test_a_bad_limit_or_due_is_refused(self, storage: Storage, tenant: str) -> None:
+        with pytest.raises(ValidationError):
+            storage.parked_events(tenant, 0)
+        with pytest.raises(ValidationError):
+            storage.pending_events(tenant, due=datetime(2026, 3, 2))
+
+
 class AuditContract(_Base):
     """The audit trail: append-only, chained, committed with the change."""
 
@@ -755,6 +845,68 @@ class AuditContract(_Base):
             entries = uow.audit.entries("ServiceRequest", "R-1")
             assert [e.trigger for e in entries] == ["create", "close"]
             assert verify_chain(entries, head=uow.requests.get("R-1").audit_head).ok
+
+    def test_a_change_committed_after_the_entity_was_loaded_is_a_concurrency_error(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+        with storage.unit_of_work(tenant) as late:
+            stale = late.requests.get("R-1")
+            with storage.unit_of_work(tenant) as first:
+                req = first.requests.get("R-1")
+                REQUEST.fire(req, "close", ctx, first.audit)
+                first.requests.update(req)
+                first.commit()
+            with pytest.raises(ConcurrencyError):
+                REQUEST.fire(stale, "close", ctx, late.audit)
+                late.requests.update(stale)
+                late.commit()
+        with storage.unit_of_work(tenant) as uow:
+            entries = uow.audit.entries("ServiceRequest", "R-1")
+            assert [e.trigger for e in entries] == ["create", "close"]
+
+    def test_a_chain_extended_between_reading_its_head_and_appending_is_a_concurrency_error(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+        with storage.unit_of_work(tenant) as late:
+            head = late.audit.head("ServiceRequest", "R-1")
+            assert head is not None
+            with storage.unit_of_work(tenant) as first:
+                req = first.requests.get("R-1")
+                REQUEST.fire(req, "close", ctx, first.audit)
+                first.requests.update(req)
+                first.commit()
+            entry = AuditEntry.create(
+                entity_kind="ServiceRequest",
+                entity_id="R-1",
+                trigger="close",
+                from_state=head.to_state,
+                to_state="closed",
+                actor_id=ACTOR.id,
+                at=f.NOW,
+                previous=head,
+            )
+            late.audit.append(entry)
+            with pytest.raises(ConcurrencyError):
+                late.commit()
+
+    def test_an_entity_whose_head_was_changed_outside_its_lifecycle_is_refused_as_tampering(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        self.opened(storage, tenant)
+        with storage.unit_of_work(tenant) as uow:
+            req = uow.requests.get("R-1")
+            req.audit_head = "0" * 64
+            uow.requests.update(req)
+            uow.commit()
+        with storage.unit_of_work(tenant) as uow:
+            req = uow.requests.get("R-1")
+            ctx = TransitionContext(actor=ACTOR, at=f.NOW, reason="done")
+            with pytest.raises(AuditChainError, match="audit head"):
+                REQUEST.fire(req, "close", ctx, uow.audit)
 
 
 def _registered() -> Any:
@@ -1110,6 +1262,7 @@ class StorageContract(
     QueryContract,
     UnitOfWorkContract,
     EventContract,
+    DeadLetterContract,
     AuditContract,
     TenancyContract,
     SlotContract,

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from servicecore.model._validate import storable
 from servicecore.serialization import structure
 
 __all__ = ["loader_for"]
@@ -45,7 +46,7 @@ class _Generator:
             "_date": date.fromisoformat,
             "_time": time.fromisoformat,
             "_timedelta": timedelta,
-            "_Decimal": Decimal,
+            "_Decimal": _decimal,
             "_structure": structure,
         }
         self._names = 0
@@ -128,6 +129,19 @@ def _fast(cls: type) -> Loader:
 
 
 @cache
+def _decimal(value: object) -> Decimal:
+    """The stored text of a decimal, read back; anything else falls back to the converter."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            found = Decimal(value)
+        except ArithmeticError:
+            pass
+        else:
+            if found.is_finite() and storable(found):
+                return found
+    raise ValueError(f"not a stored decimal: {value!r}")
+
+
 def loader_for(cls: type) -> Loader:
     """Return the function that rebuilds a ``cls`` from data this adapter stored.
 

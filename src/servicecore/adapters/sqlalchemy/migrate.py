@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from servicecore.adapters.sqlalchemy.engine import make_engine
+from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine
 from servicecore.adapters.sqlalchemy.errors import translate
 from servicecore.adapters.sqlalchemy.naming import LEGACY_VERSION_TABLE, Naming
 from servicecore.errors import SchemaVersionError, ValidationError
@@ -146,6 +146,18 @@ def adopt_legacy(engine: sa.Engine) -> None:
         raise translate(exc, "moving the schema revision") from exc
 
 
+def _writing(conn: sa.Connection) -> sa.Connection:
+    """Make ``conn``'s transactions SQLite write transactions from their ``BEGIN``.
+
+    Processes opening one new file at once then queue for the write lock (busy timeout) and
+    find the schema made by the first; a deferred transaction that reads the revision first
+    cannot wait for the lock (SQLite refuses at once: "database is locked").
+    """
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+    return conn
+
+
 def upgrade(
     target: Target,
     revision: str = "head",
@@ -180,7 +192,7 @@ def upgrade(
     try:
         if schema is not None and engine.dialect.name != "postgresql":
             raise ValidationError.single("schema", schema, "is for PostgreSQL only")
-        with engine.begin() as conn:
+        with engine.connect() as conn, _writing(conn).begin():
             if schema is not None:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             found = _context(conn, naming).get_current_revision()

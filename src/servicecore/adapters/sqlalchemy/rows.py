@@ -11,6 +11,7 @@ from typing import Any
 
 from servicecore.adapters.sqlalchemy.loading import loader_for
 from servicecore.catalog import AggregateSpec
+from servicecore.errors import StorageError, ValidationError
 from servicecore.events import DomainEvent
 from servicecore.model.audit import AuditEntry
 from servicecore.serialization import unstructure
@@ -37,6 +38,7 @@ _AUDIT_FIELDS = (
     "payload_digest",
     "prev_hash",
     "hash",
+    "scheme",
 )
 
 
@@ -51,20 +53,30 @@ def entity_row(tenant: str, spec: AggregateSpec, entity: Any) -> dict[str, Any]:
 
 
 def entity_from_data(spec: AggregateSpec, data: Mapping[str, Any]) -> Any:
-    """Rebuild an entity from its stored ``data`` (trusted: written by this adapter)."""
-    return loader_for(spec.cls)(data)
+    """Rebuild an entity from its stored ``data`` (written by this adapter).
+
+    Raises:
+        StorageError: The stored data is not what this adapter writes (edited or corrupted in
+            the database: a decimal that is not one, a missing field...), naming the record.
+    """
+    try:
+        return loader_for(spec.cls)(data)
+    except (ValidationError, ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        id = data.get("id") if isinstance(data, Mapping) else None
+        raise StorageError(f"stored {spec.kind} {id} is corrupt: {exc}") from exc
 
 
 def audit_row(tenant: str, entry: AuditEntry) -> dict[str, Any]:
     """Return the row that stores ``entry``."""
     row = {name: getattr(entry, name) for name in _AUDIT_FIELDS}
     row["tenant"] = tenant
+    row["scheme"] = int(entry.scheme)
     return row
 
 
 def row_audit_entry(row: Mapping[Any, Any]) -> AuditEntry:
-    """Rebuild an audit entry from its row."""
-    return AuditEntry(**{name: row[name] for name in _AUDIT_FIELDS})
+    """Rebuild an audit entry from its row (the row's tenant is the entry's)."""
+    return AuditEntry(tenant=row["tenant"], **{name: row[name] for name in _AUDIT_FIELDS})
 
 
 def _plain(value: object) -> object:

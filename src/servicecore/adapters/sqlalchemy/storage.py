@@ -23,6 +23,7 @@ from servicecore.adapters.sqlalchemy.naming import Naming
 from servicecore.adapters.sqlalchemy.reporting import SqlReporting
 from servicecore.adapters.sqlalchemy.tables import tables_for
 from servicecore.errors import StorageError, ValidationError
+from servicecore.model.audit import AuditKey
 from servicecore.ports import Publisher
 from servicecore.storage.kernel import KernelStorage, KernelUnitOfWork, check_tenant
 
@@ -52,13 +53,16 @@ class SQLAlchemyStorage(KernelStorage):
         table_prefix: Put before every table name (``"sc_"``: ``sc_requests``...), so that
             servicecore's tables never meet the host's.
         schema: The PostgreSQL schema of servicecore's tables (created if missing).
+        audit_key: The host's secret for audit hashes (see
+            :class:`~servicecore.storage.KernelStorage`); never stored or logged.
 
     Raises:
         SchemaVersionError: The database's schema is behind or ahead of this servicecore, or
             missing with ``create=False`` (the message names both revisions).
         StorageError: The database cannot be reached.
         ValidationError: ``target`` is not a usable URL, ``table_prefix`` or ``schema`` is not
-            a plain lower-case identifier, or a schema is given for SQLite.
+            a plain lower-case identifier, a schema is given for SQLite, or ``audit_key`` is
+            not an AuditKey.
     """
 
     def __init__(
@@ -69,12 +73,13 @@ class SQLAlchemyStorage(KernelStorage):
         create: bool = True,
         table_prefix: str = "",
         schema: str | None = None,
+        audit_key: AuditKey | None = None,
     ) -> None:
         self.naming = Naming(table_prefix, schema)
         self._owned = not isinstance(target, sa.Engine)
         self.engine = make_engine(target)
         self.tables = tables_for(self.naming)
-        super().__init__(SqlBackend(self.engine, self.tables), publisher)
+        super().__init__(SqlBackend(self.engine, self.tables), publisher, audit_key=audit_key)
         try:
             if schema is not None and self.engine.dialect.name != "postgresql":
                 raise ValidationError.single("schema", schema, "is for PostgreSQL only")

@@ -53,9 +53,12 @@ class Tables:
         naming: Their prefix and schema.
         metadata: The metadata holding them.
         aggregates: The table of each aggregate, by kind (``"ServiceRequest"``).
-        audit: The audit trail: append-only (the database refuses UPDATE and DELETE).
+        audit: The audit trail: append-only (the database refuses UPDATE and DELETE); each
+            entry's ``scheme`` says how its hash was made
+            (:class:`~servicecore.model.audit.AuditScheme`).
         outbox: Domain events, written with the change that raised them; ``delivered_at`` once
-            handled.
+            handled; ``attempts``, ``retry_at`` and ``last_error`` after failed deliveries,
+            ``parked_at`` once parked (dead letter).
         slots: Technician time held by bookings and dispatch orders
             (:func:`servicecore.catalog.slot_claim`); on PostgreSQL an exclusion constraint
             refuses two overlapping claims of one technician.
@@ -84,6 +87,7 @@ class Tables:
             sa.Column("payload_digest", TEXT, nullable=False),
             sa.Column("prev_hash", TEXT, nullable=False),
             sa.Column("hash", TEXT, nullable=False),
+            sa.Column("scheme", sa.Integer(), nullable=False, server_default=sa.text("1")),
         )
         self.outbox = sa.Table(
             n("outbox"),
@@ -102,6 +106,10 @@ class Tables:
             sa.Column("occurred_at", UTCDateTime(), nullable=False),
             sa.Column("payload", JSON_DATA, nullable=False),
             sa.Column("delivered_at", UTCDateTime(), nullable=True),
+            sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+            sa.Column("retry_at", UTCDateTime(), nullable=True),
+            sa.Column("parked_at", UTCDateTime(), nullable=True),
+            sa.Column("last_error", TEXT, nullable=True),
             sa.UniqueConstraint("tenant", "event_id", name=n("uq_outbox_tenant_event")),
             sa.Index(n("ix_outbox_pending"), "tenant", "delivered_at", "seq"),
         )

@@ -1,7 +1,7 @@
 """Supplier claims: the table of the SupplierClaim aggregate.
 
 Revision ID: 0007_supplier_claims
-Revises: 0003_live_archive_serial
+Revises: 0006_outbox_dead_letter
 Create Date: 2026-12-07
 
 Returned parts claimed from suppliers under their warranty (seed 000) are an aggregate of their
@@ -19,7 +19,7 @@ from servicecore.adapters.sqlalchemy.naming import current_naming
 from servicecore.adapters.sqlalchemy.types import UTCDateTime
 
 revision = "0007_supplier_claims"
-down_revision = "0003_live_archive_serial"
+down_revision = "0006_outbox_dead_letter"
 branch_labels = None
 depends_on = None
 
