@@ -25,9 +25,9 @@ from servicecore.scheduling import (
     solve_decomposed,
 )
 from servicecore.scheduling import repair as repair_module
-from servicecore.scheduling.repair import Repair, earliest_start
 from servicecore.scheduling.model import RoutingModel
 from servicecore.scheduling.params import SolveParams
+from servicecore.scheduling.repair import Repair, earliest_start
 from servicecore.scheduling.stages import resolve_around
 
 
