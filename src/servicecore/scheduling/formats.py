@@ -8,6 +8,7 @@ file's units (all times and durations are multiplied by 10).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -128,14 +129,14 @@ _WINDOW_COLUMNS = {"start": "[0]", "end": "[1]"}
 
 def _breaks_of(rows: Any, path: str) -> tuple[Break, ...]:
     return tuple(
-        _named(lambda b=b: Break(b[0], b[1], b[2]), _BREAK_COLUMNS, f"{path}[{i}]")
+        _named(functools.partial(Break, *b[:3]), _BREAK_COLUMNS, f"{path}[{i}]")
         for i, b in enumerate(rows)
     )
 
 
 def _windows_of(rows: Any) -> tuple[TimeWindow, ...]:
     return tuple(
-        _named(lambda w=w: TimeWindow(w[0], w[1]), _WINDOW_COLUMNS, f"time_windows[{i}]")
+        _named(functools.partial(TimeWindow, *w[:2]), _WINDOW_COLUMNS, f"time_windows[{i}]")
         for i, w in enumerate(rows)
     )
 
@@ -149,8 +150,11 @@ def _shifts_of(t: Mapping[str, Any]) -> tuple[Shift, ...]:
     if "shifts" in t:
         return tuple(
             _named(
-                lambda s=s, k=k: Shift(
-                    s["open"], s["close"], _breaks_of(s.get("breaks", []), f"shifts[{k}].breaks")
+                functools.partial(
+                    Shift,
+                    s["open"],
+                    s["close"],
+                    _breaks_of(s.get("breaks", []), f"shifts[{k}].breaks"),
                 ),
                 {"start": "open", "end": "close"},
                 f"shifts[{k}].",
