@@ -311,6 +311,11 @@ class RoutingModel:
         params.time_limit.FromMilliseconds(max(1, round(time_limit * 1000)))
         if solution_limit is not None:
             params.solution_limit = solution_limit
+        if solution_limit == 1:
+            # Reading a plan back: OR-Tools restores it under its LNS completion limit (100 ms
+            # by default), and placing the breaks of 250 jobs took longer on a loaded machine
+            # (0.25-0.43 s): the plan was refused and solve() raised SchedulingError.
+            params.lns_time_limit.FromMilliseconds(max(1, round(time_limit * 1000)))
         return params
 
     def initial_routes(self, initial: Result) -> list[list[int]]:
