@@ -4,10 +4,13 @@ The public API: :class:`ServiceDesk` (every command, read and job of one tenant,
 fail-closed) with its :class:`DeskSettings`, the command context and decorators for host
 commands, the default policy, the domain model (:mod:`servicecore.model`), the lifecycles
 (:mod:`servicecore.lifecycle`), the audit trail, the errors and the JSON converter. The scheduler
-lives in :mod:`servicecore.scheduling` (it pulls in OR-Tools, so it is imported on demand).
+lives in :mod:`servicecore.scheduling` (it pulls in OR-Tools, so it is imported on demand; its
+:class:`SolveParams` is here too, loaded when first used).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from servicecore.errors import (
     AuditChainError,
@@ -162,6 +165,19 @@ from servicecore.services.permissions import DEFAULT_POLICY, Policy, RequestScop
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from servicecore.scheduling.params import SolveParams
+
+
+def __getattr__(name: str) -> object:
+    # Importing the scheduling package loads OR-Tools: its SolveParams comes on first use.
+    if name == "SolveParams":
+        from servicecore.scheduling.params import SolveParams
+
+        return SolveParams
+    raise AttributeError(f"module 'servicecore' has no attribute {name!r}")
+
+
 __all__ = [
     "ARCHIVE",
     "BOOKING",
@@ -273,6 +289,7 @@ __all__ = [
     "SiteId",
     "SlaTerm",
     "SolutionType",
+    "SolveParams",
     "SparePartPlan",
     "SparePartPlanId",
     "SparePartPlanStatus",

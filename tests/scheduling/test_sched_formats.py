@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,66 @@ def test_bad_fsm_names_the_field():
     raw["technicians"][1]["shift"] = [700, 600]
     with pytest.raises(ValidationError) as exc:
         fsm_to_problem(raw)
-    assert [e.path for e in exc.value.errors] == ["technicians[1].end", "jobs[3].duration"]
+    assert [e.path for e in exc.value.errors] == [
+        "technicians[1].shift[1]",
+        "jobs[3].duration",
+    ]
+
+
+def fsm_error_paths(edit) -> list[str]:
+    raw = json.loads((DATA / "tiny_fsm.json").read_text())
+    edit(raw)
+    with pytest.raises(ValidationError) as exc:
+        fsm_to_problem(raw)
+    return [e.path for e in exc.value.errors]
+
+
+def test_a_bad_shift_opening_is_named_as_the_shift_not_the_start_location():
+    def edit(raw):
+        raw["technicians"][1]["shift"][0] = "eight"
+
+    assert fsm_error_paths(edit) == ["technicians[1].shift[0]"]
+
+
+def test_a_bad_break_is_named_by_its_row_and_column():
+    def edit(raw):
+        raw["technicians"][1]["breaks"] = [[600, 540, 30]]
+
+    assert fsm_error_paths(edit) == ["technicians[1].breaks[0][1]"]
+
+
+def test_a_break_outside_its_shift_is_named_by_its_row():
+    def edit(raw):
+        raw["technicians"][1]["breaks"] = [[900, 960, 30]]
+
+    assert fsm_error_paths(edit) == ["technicians[1].breaks[0]"]
+
+
+def test_a_bad_closing_of_one_of_several_shifts_is_named_as_its_close():
+    def edit(raw):
+        del raw["technicians"][1]["shift"]
+        raw["technicians"][1]["shifts"] = [
+            {"open": 480, "close": 720},
+            {"open": 1920, "close": -1},
+        ]
+
+    assert fsm_error_paths(edit) == ["technicians[1].shifts[1].close"]
+
+
+def test_a_bad_time_window_is_named_by_its_row_and_column():
+    def edit(raw):
+        raw["jobs"][3]["time_windows"] = [[480, -5]]
+
+    assert fsm_error_paths(edit) == ["jobs[3].time_windows[0][1]"]
+
+
+@pytest.mark.parametrize("x", [1e300, math.inf, math.nan])
+def test_a_location_beyond_any_map_is_refused_by_name(x):
+    def edit(raw):
+        raw["jobs"][3]["location"] = [x, 0]
+        raw["technicians"][1]["start"] = [0, -x]
+
+    assert fsm_error_paths(edit) == ["technicians[1].start", "jobs[3].location"]
 
 
 def test_fsm_refuses_other_formats_and_garbage(tmp_path):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 
 from servicecore.errors import ValidationError
@@ -14,7 +15,9 @@ from servicecore.scheduling import (
     Technician,
     TimeWindow,
     Travel,
+    UnassignedReason,
     hm,
+    solve,
 )
 
 
@@ -130,3 +133,33 @@ def test_hm_and_multi_day_builder():
     (tech,) = b.build().technicians
     assert [s.start for s in tech.shifts] == [480, 1920, 3360]
     assert tech.shifts[2].breaks == (Break(720 + 2880, 780 + 2880, 30),)
+
+
+@pytest.mark.parametrize("x", [1e300, -1e8, math.inf, math.nan])
+def test_a_job_location_beyond_any_map_is_a_validation_error_naming_it(x):
+    with pytest.raises(ValidationError) as info:
+        Job(id="J", location=(x, 0), duration=30)
+    assert [e.path for e in info.value.errors] == ["location"]
+
+
+@pytest.mark.parametrize("x", [1e300, math.inf, math.nan])
+def test_a_technician_start_beyond_any_map_is_a_validation_error_naming_it(x):
+    with pytest.raises(ValidationError) as info:
+        Technician(id="T", skills=(), start=(0, x), shifts=(Shift(480, 1020),))
+    assert [e.path for e in info.value.errors] == ["start"]
+
+
+def test_the_largest_coordinates_allowed_still_plan_without_overflow():
+    b = ProblemBuilder(name="far")
+    b.technician("ana", skills={"x"}, start=(-10_000_000, -10_000_000))
+    b.job("J", location=(10_000_000, 10_000_000), duration=30, skills={"x"})
+    result = solve(b.build(), time_limit=1)
+    assert [(u.job_id, u.reason) for u in result.unassigned] == [
+        ("J", UnassignedReason.UNREACHABLE_WINDOW)
+    ]
+
+
+def test_an_epoch_given_as_text_with_a_misspelt_zone_is_a_validation_error_naming_it():
+    with pytest.raises(ValidationError) as info:
+        attrs.evolve(ProblemBuilder().build(), epoch="2026-03-04T00:00 Asia/Jakrta")
+    assert [e.path for e in info.value.errors] == ["epoch"]

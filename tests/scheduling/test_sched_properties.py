@@ -17,7 +17,7 @@ from servicecore.scheduling import (
     pin_jobs,
     solve,
 )
-from servicecore.scheduling.solver import _Model
+from servicecore.scheduling.model import RoutingModel
 from servicecore.scheduling.timing import Timer
 
 SETTINGS = settings(
@@ -94,7 +94,7 @@ def test_same_seed_and_work_limit_give_the_same_plan(problem: Problem, seed: int
 
 def fastest_pipeline(problem: Problem, steps: int) -> tuple[Result, int]:
     """Regret construction and ``steps`` of ruin and recreate, read into the full model as is."""
-    model = _Model(problem, 0)
+    model = RoutingModel(problem, 0)
     model.routing.CloseModelWithParameters(model.parameters(60, 1, Metaheuristic.GREEDY_DESCENT))
     improver = model.recreate()
     routes, objective = improver.run(improver.construct(), math.inf, steps)

@@ -32,7 +32,7 @@ from servicecore.scheduling import (
 from servicecore.scheduling import decompose as decompose_module
 from servicecore.scheduling import recreate as recreate_module
 from servicecore.scheduling import solver as solver_module
-from servicecore.scheduling.solver import _Model
+from servicecore.scheduling.model import RoutingModel
 from servicecore.scheduling.timing import Timer
 
 
@@ -47,8 +47,8 @@ def row_of_jobs(count: int = 6, *, lunch: bool = False) -> Problem:
     return b.build()
 
 
-def model_of(problem: Problem) -> tuple[_Model, dict[str, int], dict[str, int]]:
-    model = _Model(problem, 0)
+def model_of(problem: Problem) -> tuple[RoutingModel, dict[str, int], dict[str, int]]:
+    model = RoutingModel(problem, 0)
     nodes = {job.id: k for k, job in enumerate(model.jobs)}
     vehicles = {v.tech.id: k for k, v in enumerate(model.vehicles)}
     return model, nodes, vehicles
@@ -254,7 +254,7 @@ def test_improve_plan_refuses_what_is_not_a_plan():
     assert info.value.errors[0].path == "result"
 
 
-def assert_kept_rules_and_improved(model: _Model, new, objective: int, before: int) -> None:
+def assert_kept_rules_and_improved(model: RoutingModel, new, objective: int, before: int) -> None:
     """Ruin and recreate's routes: no worse, costed as returned, each job once, able vehicles."""
     assert objective <= before
     assert model.recreate().objective(new) == objective
@@ -272,7 +272,7 @@ def assert_kept_rules_and_improved(model: _Model, new, objective: int, before: i
 @given(problems(max_jobs=10, plain=True))
 def test_ruin_and_recreate_keeps_every_rule_and_never_worsens_the_plan(problem: Problem) -> None:
     plan = solve(problem, time_limit=10, solution_limit=1, seed=1)
-    model = _Model(problem, 0)
+    model = RoutingModel(problem, 0)
     improver = model.recreate()
     routes = model.node_routes(plan)
     before = improver.objective(routes)
@@ -624,7 +624,7 @@ def test_a_very_large_first_plan_goes_costliest_first(monkeypatch):
 def test_recreating_by_regret_alone_keeps_every_rule_and_adds_up(problem: Problem) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(recreate_module, "_REGRET", 1.0)
-        model = _Model(problem, 0)
+        model = RoutingModel(problem, 0)
         improver = model.recreate()
         routes = improver.construct()
         before = improver.objective(routes)

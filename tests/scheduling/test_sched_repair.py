@@ -25,12 +25,14 @@ from servicecore.scheduling import (
     solve_decomposed,
 )
 from servicecore.scheduling import repair as repair_module
+from servicecore.scheduling.model import RoutingModel
+from servicecore.scheduling.params import SolveParams
 from servicecore.scheduling.repair import Repair, earliest_start
-from servicecore.scheduling.solver import _Model
+from servicecore.scheduling.stages import resolve_around
 
 
 def repair_of(problem) -> tuple[Repair, dict[str, int], dict[str, int]]:
-    model = _Model(problem, 0)
+    model = RoutingModel(problem, 0)
     nodes = {job.id: k for k, job in enumerate(model.jobs)}
     vehicles = {v.tech.id: k for k, v in enumerate(model.vehicles)}
     return model.repair(), nodes, vehicles
@@ -217,7 +219,7 @@ def chain_of_four():
 
 def chain_left_short():
     """The chain's model and routes where A, B and C serve a1, b1, c1 and U is left out."""
-    model = _Model(chain_of_four(), 0)
+    model = RoutingModel(chain_of_four(), 0)
     n = {job.id: k for k, job in enumerate(model.jobs)}
     v = {veh.tech.id: k for k, veh in enumerate(model.vehicles)}
     routes: list[list[int]] = [[] for _ in model.vehicles]
@@ -229,7 +231,7 @@ def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_j
     model, n, v, routes = chain_left_short()
     repair = model.repair()
     assert repair.run(routes, math.inf, always) == (routes, False)
-    new, changed = model._resolve_around(routes, repair, time.perf_counter() + 10)
+    new, changed = resolve_around(model, routes, repair, time.perf_counter() + 10, SolveParams())
     assert changed
     assert sorted(k for r in new for k in r) == sorted(n.values())
     assert new[v["A"]] == [n["U"]]
@@ -238,7 +240,9 @@ def test_a_chain_longer_than_the_repair_reaches_is_found_by_solving_around_the_j
 
 def test_solving_around_a_job_stops_when_too_little_time_is_left():
     model, _, _, routes = chain_left_short()
-    assert model._resolve_around(routes, model.repair(), time.perf_counter() + 0.01) == (
+    assert resolve_around(
+        model, routes, model.repair(), time.perf_counter() + 0.01, SolveParams()
+    ) == (
         routes,
         False,
     )

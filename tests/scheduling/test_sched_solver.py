@@ -469,3 +469,14 @@ def test_a_call_that_runs_past_its_limit_says_so(caplog, monkeypatch):
         result = solve(day(3), time_limit=1)
     assert result.wall_time > 1.3
     assert any("time limit of 1.00 s was exceeded" in r.getMessage() for r in caplog.records)
+
+
+def test_reading_a_plan_back_is_bounded_by_its_own_limit_not_the_completion_limit():
+    # OR-Tools restores a plan under its LNS completion limit (100 ms by default): on a
+    # loaded machine the 250-job lunch-break day took longer, the plan was refused and
+    # solve() raised SchedulingError. A read-back (one solution) gets its whole limit.
+    from servicecore.scheduling.model import RoutingModel
+
+    model = RoutingModel(day(), 0)
+    params = model.parameters(60.0, 1, Metaheuristic.GREEDY_DESCENT)
+    assert params.lns_time_limit.ToMilliseconds() == 60_000

@@ -19,6 +19,7 @@ from servicecore.scheduling.formats import (
     solution_to_fsm,
     write_fsm_solution,
 )
+from servicecore.scheduling.params import SolveParams
 from servicecore.scheduling.problem import Break, Job, Problem, Shift, Technician, TimeWindow
 from servicecore.scheduling.result import (
     CostBreakdown,
@@ -57,6 +58,7 @@ __all__ = [
     "ScheduledBreak",
     "SchedulingError",
     "Shift",
+    "SolveParams",
     "Technician",
     "TimeWindow",
     "Travel",

@@ -20,9 +20,10 @@ import attrs
 
 from servicecore.errors import ValidationError
 from servicecore.scheduling.checker import check
+from servicecore.scheduling.model import PIN_WEIGHT
 from servicecore.scheduling.problem import Job, Problem, Technician
 from servicecore.scheduling.result import CostBreakdown, Result
-from servicecore.scheduling.solver import _PIN_WEIGHT, improve_plan, solve
+from servicecore.scheduling.solver import improve_plan, solve
 
 __all__ = ["merge", "partition", "solve_decomposed"]
 
@@ -143,7 +144,7 @@ def _restrict(
     cost = check(sub, draft).cost
     # The solver weighs a pinned job left out more heavily than its cost (see solve).
     pinned = sum(
-        (_PIN_WEIGHT - 1) * sub.unserved_cost(sub.job(u.job_id))
+        (PIN_WEIGHT - 1) * sub.unserved_cost(sub.job(u.job_id))
         for u in unassigned
         if sub.job(u.job_id).pinned_technician in techs and not sub.job(u.job_id).in_progress
     )

@@ -8,6 +8,7 @@ file's units (all times and durations are multiplied by 10).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -89,7 +90,7 @@ def fsm_to_problem(data: Mapping[str, Any]) -> Problem:
                 duration=j["duration"],
                 skills=j["skills"],
                 priority=j["priority"],
-                time_windows=tuple(TimeWindow(w[0], w[1]) for w in j["time_windows"]),
+                time_windows=_windows_of(j["time_windows"]),
                 sla_due=j.get("sla_due"),
                 lateness_cost=j.get("lateness_penalty", 0),
             ),
@@ -108,17 +109,64 @@ def fsm_to_problem(data: Mapping[str, Any]) -> Problem:
     )
 
 
-def _breaks_of(rows: Any) -> tuple[Break, ...]:
-    return tuple(Break(b[0], b[1], b[2]) for b in rows)
+def _named(make: Callable[[], T], names: Mapping[str, str], prefix: str = "") -> T:
+    """Call ``make``; name its errors' fields as the file does (``names``, then ``prefix``)."""
+    try:
+        return make()
+    except ValidationError as exc:
+        errors = []
+        for e in exc.errors:
+            head, dot, rest = e.path.partition(".")
+            field, bracket, index = head.partition("[")
+            path = names.get(field, field) + bracket + index + dot + rest
+            errors.append(FieldError(f"{prefix}{path}", e.value, e.message))
+        raise ValidationError(errors) from None
+
+
+_BREAK_COLUMNS = {"earliest": "[0]", "latest": "[1]", "duration": "[2]"}
+_WINDOW_COLUMNS = {"start": "[0]", "end": "[1]"}
+
+
+def _breaks_of(rows: Any, path: str) -> tuple[Break, ...]:
+    return tuple(
+        _named(functools.partial(Break, *b[:3]), _BREAK_COLUMNS, f"{path}[{i}]")
+        for i, b in enumerate(rows)
+    )
+
+
+def _windows_of(rows: Any) -> tuple[TimeWindow, ...]:
+    return tuple(
+        _named(functools.partial(TimeWindow, *w[:2]), _WINDOW_COLUMNS, f"time_windows[{i}]")
+        for i, w in enumerate(rows)
+    )
 
 
 def _shifts_of(t: Mapping[str, Any]) -> tuple[Shift, ...]:
-    """A technician's shifts: ``shifts`` (several days) or the one ``shift`` with ``breaks``."""
+    """A technician's shifts: ``shifts`` (several days) or the one ``shift`` with ``breaks``.
+
+    Errors name the file's fields (``shift[0]``, ``shifts[1].close``, ``breaks[0][2]``), not
+    the model's (``start`` is the technician's start location in FSM-JSON).
+    """
     if "shifts" in t:
         return tuple(
-            Shift(s["open"], s["close"], _breaks_of(s.get("breaks", []))) for s in t["shifts"]
+            _named(
+                functools.partial(
+                    Shift,
+                    s["open"],
+                    s["close"],
+                    _breaks_of(s.get("breaks", []), f"shifts[{k}].breaks"),
+                ),
+                {"start": "open", "end": "close"},
+                f"shifts[{k}].",
+            )
+            for k, s in enumerate(t["shifts"])
         )
-    return (Shift(t["shift"][0], t["shift"][1], _breaks_of(t.get("breaks", []))),)
+    breaks = _breaks_of(t.get("breaks", []), "breaks")
+    shift = _named(
+        lambda: Shift(t["shift"][0], t["shift"][1], breaks),
+        {"start": "shift[0]", "end": "shift[1]"},
+    )
+    return (shift,)
 
 
 def _list(errors: list[FieldError], data: Mapping[str, Any], key: str) -> list[Any]:

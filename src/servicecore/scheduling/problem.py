@@ -8,6 +8,7 @@ horizon); a multi-day horizon is a technician with one :class:`Shift` per day. B
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,11 +30,24 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# Largest coordinate magnitude: travel minutes between any two points must stay integers that
+# numpy and OR-Tools can hold (beyond, a distance overflows or comes out as garbage), and 10
+# million is far beyond any map (the Earth is 40,000 km round).
+_COORDINATE_MOST = 10_000_000
+_POINT_RULE = f"must be a point (x, y) of finite numbers within +-{_COORDINATE_MOST:,}"
+
+
 def _point(value: object) -> bool:
     return (
         isinstance(value, tuple)
         and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and abs(v) <= _COORDINATE_MOST
+            for v in value
+        )
     )
 
 
@@ -243,9 +257,9 @@ class Technician:
         _id(errors, "id", self.id)
         _skills(errors, "skills", self.skills)
         if not _point(self.start):
-            errors.append(FieldError("start", self.start, "must be a point (x, y)"))
+            errors.append(FieldError("start", self.start, _POINT_RULE))
         if self.end is not None and not _point(self.end):
-            errors.append(FieldError("end", self.end, "must be a point (x, y) or None"))
+            errors.append(FieldError("end", self.end, f"{_POINT_RULE}, or None"))
         if _typed_items(errors, "shifts", self.shifts, Shift, "Shift"):
             if not self.shifts:
                 errors.append(FieldError("shifts", self.shifts, "must hold at least one shift"))
@@ -323,7 +337,7 @@ class Job:
         errors: list[FieldError] = []
         _id(errors, "id", self.id)
         if not _point(self.location):
-            errors.append(FieldError("location", self.location, "must be a point (x, y)"))
+            errors.append(FieldError("location", self.location, _POINT_RULE))
         _nonneg_int(errors, "duration", self.duration)
         _skills(errors, "skills", self.skills)
         if _typed_items(errors, "time_windows", self.time_windows, TimeWindow, "TimeWindow"):
