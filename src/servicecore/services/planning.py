@@ -137,6 +137,7 @@ def problem_for_day(
         name=f"{uow.tenant}-{day.isoformat()}", travel=Travel.haversine(speed_kmh)
     )
     shifts: dict[str, tuple[Shift, ...]] = {}
+    homes: dict[str, GeoPoint] = {}
     open_requests = list(uow.requests.iterate(Query(equals={"status": "open"})))
     # Territories travel as skills: a job in territory X needs "territory:X", held by the
     # technicians serving X and by those serving anywhere (no territories).
@@ -150,6 +151,7 @@ def problem_for_day(
         if not found:
             continue
         shifts[tech.id] = found
+        homes[tech.id] = tech.home
         served = {_territory(t) for t in tech.territories} if tech.territories else areas
         builder.technician(
             tech.id,
@@ -157,7 +159,7 @@ def problem_for_day(
             shift=(found[0].start, found[0].end),
             skills=(*tech.skills, *sorted(served)),
         )
-    taken = _taken_time(uow, midnight, end_of_day)
+    taken = _taken_time(uow, midnight, end_of_day, homes)
     # A booking's own request is served in the booking: the request takes the booked time.
     booked_for: dict[str, ServiceRequest] = {
         r.booking_id: r for r in open_requests if r.booking_id is not None and r.location
@@ -262,8 +264,14 @@ def _inside(
     ]
 
 
-def _taken_time(uow: UnitOfWork, midnight: datetime, end_of_day: datetime) -> list[_Held]:
-    """The day's time already taken by live dispatch orders and booked slots."""
+def _taken_time(
+    uow: UnitOfWork, midnight: datetime, end_of_day: datetime, homes: Mapping[str, GeoPoint]
+) -> list[_Held]:
+    """The day's time already taken by live dispatch orders and booked slots.
+
+    A job whose request has no location still holds its time; the plan places it at the
+    technician's home (``homes``), the only place known for it.
+    """
     taken: list[_Held] = []
     for order in uow.dispatches.iterate(
         Query(
@@ -273,11 +281,10 @@ def _taken_time(uow: UnitOfWork, midnight: datetime, end_of_day: datetime) -> li
         )
     ):
         request = uow.requests.get(order.request_id)
-        if request.location is not None:
+        where = request.location or homes.get(order.technician_id)
+        if where is not None:
             working = order.status is DispatchStatus.IN_PROGRESS
-            taken.append(
-                _Held(order.id, order.technician_id, request.location, order.planned, working)
-            )
+            taken.append(_Held(order.id, order.technician_id, where, order.planned, working))
     for booking in uow.bookings.iterate(
         Query(
             equals={"status": [s.value for s in BookingStatus.live()]},
