@@ -203,3 +203,19 @@ def test_db_upgrade_of_an_unknown_database_kind_is_a_validation_error_on_the_url
     err = capsys.readouterr().err
     assert "ValidationError" in err
     assert "url=" in err
+
+
+def test_an_error_about_a_deeply_nested_value_has_a_short_message():
+    from hostile import DEEP_DICT
+
+    value = dict(DEEP_DICT)  # a plain dict: its repr would recurse 5,000 levels deep
+    caught = ValidationError.single("data", value, "must be an object")
+    assert caught.errors[0].value is value
+    assert len(str(caught)) < 500
+
+
+def test_an_error_about_a_huge_string_shows_its_start_not_all_of_it():
+    caught = ValidationError.single("symptoms", "x" * 100_000, "is too long")
+    assert caught.errors[0].value == "x" * 100_000
+    assert len(str(caught)) < 500
+    assert "symptoms='xxx" in str(caught)
