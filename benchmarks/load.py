@@ -181,7 +181,7 @@ def _seed_raw(engine: sa.Engine) -> None:
         conn.execute(table.insert(), rows)
 
 
-def _desk_worker(target: str, worker: int, start: float, seconds: float, out: str) -> None:
+def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str) -> None:
     engine = _engine(target)
     desk = _desk(engine)
     archive_id = desk.installed_base.archives_by_serial(CS, "SN-LOAD")[0].id
@@ -193,8 +193,8 @@ def _desk_worker(target: str, worker: int, start: float, seconds: float, out: st
     samples: dict[str, str] = {}
     mine: list[str] = []
     n = 0
-    time.sleep(max(0.0, start - time.time()))
-    deadline = start + seconds
+    ready.wait()  # every process imported and connected: all start together
+    deadline = time.time() + seconds
     while time.time() < deadline:
         n += 1
         op = rng.choice(MIX)
@@ -260,7 +260,7 @@ def _desk_worker(target: str, worker: int, start: float, seconds: float, out: st
 
 
 def _raw_worker(
-    target: str, worker: int, start: float, seconds: float, out: str, trace: list[str]
+    target: str, worker: int, ready: Any, seconds: float, out: str, trace: list[str]
 ) -> None:
     engine = _engine(target)
     table = t.AGGREGATE_TABLES["ServiceRequest"]
@@ -300,8 +300,8 @@ def _raw_worker(
     latencies: list[float] = []
     errors: collections.Counter[str] = collections.Counter()
     n = 0
-    time.sleep(max(0.0, start - time.time()))
-    deadline = start + seconds
+    ready.wait()  # every process imported and connected: all start together
+    deadline = time.time() + seconds
     while time.time() < deadline:
         op = trace[n % len(trace)]  # what the same servicecore worker's calls came down to
         n += 1
@@ -377,12 +377,12 @@ def _run_workers(
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.time() + 3.0 + 0.4 * count  # every process imported and connected by then
+        ready = context.Barrier(count)
         outs = [str(Path(tmp) / f"w{i}.json") for i in range(count)]
         procs = [
             context.Process(
                 target=worker,
-                args=(target, i, start, seconds, outs[i], *([traces[i]] if traces else [])),
+                args=(target, i, ready, seconds, outs[i], *([traces[i]] if traces else [])),
             )
             for i in range(count)
         ]
