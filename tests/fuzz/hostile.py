@@ -209,19 +209,22 @@ def first_segment(path: str) -> str:
     return head.split("[", 1)[0] or head
 
 
-def check_error(exc: BaseException, names: set[str] | None = None) -> None:
+def check_error(
+    exc: BaseException, names: set[str] | None = None, *, allow_root: bool = False
+) -> None:
     """Fail unless ``exc`` is a servicecore error that names what was wrong.
 
     A ``ValidationError`` must name a field for every error (and, when ``names`` is given, a
     field of ``names``, the parameters or fields that held a hostile value); a ``NotFound`` must
-    name the kind and id it looked for. Other servicecore errors (refused transitions, denied
-    permissions, double bookings) name their subject in their own attributes.
+    name the kind and id it looked for (``allow_root``: the whole value was hostile, so an error
+    about the value itself has the empty path). Other servicecore errors (refused transitions,
+    denied permissions, double bookings) name their subject in their own attributes.
     """
     if not isinstance(exc, ServicecoreError):
         raise AssertionError(f"raw {type(exc).__name__} escaped: {exc!r}") from exc
     if isinstance(exc, ValidationError):
         paths = [e.path for e in exc.errors]
-        assert all(paths), f"a ValidationError without a field: {exc}"
+        assert allow_root or all(paths), f"a ValidationError without a field: {exc}"
         if names is not None:
             assert {first_segment(p) for p in paths} & names, (
                 f"the error names {paths}, not one of the hostile fields {sorted(names)}: {exc}"
@@ -256,3 +259,53 @@ def _model_strategies() -> dict[type, st.SearchStrategy[object]]:
 
 MODEL_STRATEGIES = _model_strategies()
 """Valid model objects by class, drawn from servicecore's own strategies."""
+
+
+def paths(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path in a JSON tree, the root (``()``) first."""
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.extend(paths(value, (*path, key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(paths(value, (*path, index)))
+    return found
+
+
+def replace(node: object, path: tuple[object, ...], value: object) -> object:
+    """A copy of ``node`` with the node at ``path`` replaced by ``value``."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {**node, head: replace(node[head], rest, value)}
+    assert isinstance(node, list)
+    return [replace(v, rest, value) if i == head else v for i, v in enumerate(node)]
+
+
+def delete(node: object, path: tuple[object, ...]) -> object:
+    """A copy of ``node`` without the node at ``path`` (not the root)."""
+    parent, key = path[:-1], path[-1]
+    holder = node
+    for step in parent:
+        holder = holder[step]  # type: ignore[index]
+    if isinstance(holder, dict):
+        return replace(node, parent, {k: v for k, v in holder.items() if k != key})
+    assert isinstance(holder, list)
+    return replace(node, parent, [v for i, v in enumerate(holder) if i != key])
+
+
+def corrupt(data: st.DataObject, stored: object) -> tuple[object, tuple[object, ...]]:
+    """Corrupt one node of a JSON tree: replace it with a hostile value, delete it, or add a key.
+
+    Returns the corrupted tree and the path of the node (empty: the whole tree).
+    """
+    path = data.draw(st.sampled_from(paths(stored)), label="path")
+    how = data.draw(st.sampled_from(["replace", "delete", "add"]), label="how")
+    if how == "delete" and path:
+        return delete(stored, path), path
+    if how == "add" and isinstance(stored, dict):
+        key = data.draw(st.text(max_size=8), label="key")
+        return {**stored, key: data.draw(hostile_json(), label="value")}, (key,)
+    return replace(stored, path, data.draw(hostile_json(), label="value")), path
