@@ -306,6 +306,6 @@ def corrupt(data: st.DataObject, stored: object) -> tuple[object, tuple[object, 
     if how == "delete" and path:
         return delete(stored, path), path
     if how == "add" and isinstance(stored, dict):
-        key = data.draw(st.text(max_size=8), label="key")
+        key = data.draw(st.text(min_size=1, max_size=8), label="key")
         return {**stored, key: data.draw(hostile_json(), label="value")}, (key,)
     return replace(stored, path, data.draw(hostile_json(), label="value")), path
