@@ -219,3 +219,23 @@ def test_an_error_about_a_huge_string_shows_its_start_not_all_of_it():
     assert caught.errors[0].value == "x" * 100_000
     assert len(str(caught)) < 500
     assert "symptoms='xxx" in str(caught)
+
+
+@pytest.mark.parametrize("booking_id", ["\ud800", "B-1\x00", "x\udfffy"])
+def test_an_id_argument_no_database_can_store_is_a_validation_error_naming_it(desk, booking_id):
+    with pytest.raises(ValidationError) as caught:
+        desk.bookings.confirm_booking(f.ADMIN, booking_id)
+    assert field_of(caught) == "booking_id"
+
+
+def test_a_list_item_no_database_can_store_is_named_with_its_index(desk):
+    with pytest.raises(ValidationError) as caught:
+        desk.quotes.quote_context(f.ADMIN, InMemoryReceivables(), "C-1", ["RELAY-7", "\ud800"])
+    assert field_of(caught) == "part_codes[1]"
+
+
+def test_db_upgrade_of_a_file_whose_name_is_not_utf8_prints_it_escaped(tmp_path, capsys):
+    path = tmp_path / "x\udcff.db"  # what Python makes of the byte 0xff in a file name
+    assert main(["db", "upgrade", str(path)]) == 0
+    assert main(["db", "upgrade", str(path)]) == 0
+    assert "x\\udcff.db: already at revision" in capsys.readouterr().out

@@ -202,6 +202,37 @@ def _check_arguments(
             check_type(value, hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS)
         except TypeCheckError as exc:
             raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
+        _check_storable(name, value)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_CHECKED_DEPTH = 4
+
+
+def _check_storable(path: str, value: object, depth: int = 0) -> None:
+    """Refuse text no database stores (NUL, lone surrogates) in an argument or its items.
+
+    Such text used as an id would reach a lookup, where SQLite raises ``UnicodeEncodeError``
+    and PostgreSQL refuses it; model objects check their own fields, and so do the commands
+    for what lies deeper than a few levels of nesting.
+
+    Raises:
+        ValidationError: Naming the argument (with ``[i]`` or ``[key]`` for an item).
+    """
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise ValidationError.single(
+                path, value, "must not contain NUL characters or lone surrogates"
+            )
+    elif depth >= _CHECKED_DEPTH:
+        return
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            _check_storable(f"{path}[{index}]", item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(f"{path}[{key!r}]", key, depth + 1)
+            _check_storable(f"{path}[{key!r}]", item, depth + 1)
 
 
 def _check_port(name: str, value: object, hint: object) -> None:
