@@ -255,7 +255,7 @@ def test_hostile_arguments_raise_only_servicecore_errors_and_write_nothing(
     signature, hint_map = _hints(info.function)
     other_before = snapshot(storage, other)
 
-    @examples(8, name)
+    @examples(6, name)
     @given(st.data())
     def fuzz(data: st.DataObject) -> None:
         TRIED["desk"] += 1

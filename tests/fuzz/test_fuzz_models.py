@@ -90,7 +90,7 @@ def _init_fields(cls: type) -> list[attrs.Attribute]:
 
 @pytest.mark.parametrize("cls", FUZZED, ids=lambda cls: cls.__name__)
 def test_a_constructor_given_hostile_fields_names_a_field(cls):
-    @examples(20)
+    @examples(15)
     @given(st.data())
     def fuzz(data: st.DataObject) -> None:
         TRIED["models"] += 1
@@ -117,7 +117,7 @@ STORED = [spec.cls for spec in AGGREGATES]
 
 @pytest.mark.parametrize("cls", STORED, ids=lambda cls: cls.__name__)
 def test_structure_of_a_corrupted_stored_record_names_a_field(cls):
-    @examples(40)
+    @examples(30)
     @given(st.data())
     def fuzz(data: st.DataObject) -> None:
         TRIED["structure"] += 1
