@@ -164,7 +164,7 @@ URLS = st.sampled_from(
         "sqlite://",
         "sqlite:///:memory:",
         "postgresql+psycopg://nobody@127.0.0.1:1/none",
-        "::",
+        "TMP/::",
         "://",
         "/nonexistent/dir/x.db",
         "TMP/x\udcff.db",
