@@ -8,6 +8,7 @@ the adapter boundary and chained with ``from``.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -35,13 +36,34 @@ class ServicecoreError(Exception):
     """Root of every error servicecore raises on purpose."""
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 6
+_REPR.maxstring = 200
+_REPR.maxother = 400
+_REPR.maxlong = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdict = 20
+
+
+def _shown(value: object) -> str:
+    """Return ``repr(value)`` cut to a readable size.
+
+    Hostile input can be huge, or nested too deeply for ``repr``: a ``RecursionError`` while
+    reporting the error would hide it.
+    """
+    try:
+        return _REPR.repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
+
+
 @attrs.frozen
 class FieldError:
     """One bad field: where it is, what it held and what is wrong with it.
 
     Attributes:
         path: Dotted path of the field, with ``[i]`` for sequence items, e.g. ``parts[2].quantity``.
-        value: The offending value, as given.
+        value: The offending value, as given (its text form is shortened when it is huge or
+            deeply nested).
         message: What is wrong, in words a developer can act on.
     """
 
@@ -50,7 +72,7 @@ class FieldError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}={self.value!r}: {self.message}"
+        return f"{self.path}={_shown(self.value)}: {self.message}"
 
     def prefixed(self, prefix: str) -> FieldError:
         """Return this error with ``prefix`` put in front of its path."""

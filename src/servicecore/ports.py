@@ -172,8 +172,28 @@ class Query:
             not isinstance(after, tuple) or len(after) != 2 or not isinstance(after[1], str)
         ):
             problems.append(ValidationError.single("after", after, "must be a Page.next"))
+        elif after is not None:
+            problems.extend(self._check_cursor(spec, after))
         if problems:
             raise ValidationError.merge(problems)
+
+    def _check_cursor(self, spec: AggregateSpec, after: Cursor) -> list[ValidationError]:
+        """Check that the cursor's order value has the order field's type (the id's without one).
+
+        A cursor from another query's order could not be compared with the records.
+        """
+        if self.order_by is None:
+            ftype: type = str
+        elif self.order_by in spec.fields:
+            ftype = spec.fields[self.order_by].type
+        else:
+            return []  # the unknown order field is reported already
+        try:
+            _check_value("after", after[0], ftype, allow_many=False)
+        except ValidationError as exc:
+            reason = f"is not a cursor of this order: its value {exc.errors[0].message}"
+            return [ValidationError.single("after", after, reason)]
+        return []
 
 
 @attrs.frozen

@@ -6,7 +6,7 @@ policy that refuses everything, each raises PermissionDenied, reads nothing and 
 
 import inspect
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +16,24 @@ import pytest
 from desk_actors import CS
 
 import servicecore.services as services_package
+from servicecore.adapters.erp_memory import (
+    InMemoryBillOfMaterials,
+    InMemoryCustomerDirectory,
+    InMemoryInventory,
+    InMemoryReceivables,
+    InMemoryShipmentHistory,
+)
 from servicecore.adapters.evidence import FilesystemEvidenceStore
 from servicecore.catalog import AGGREGATES
 from servicecore.errors import PermissionDenied, ValidationError
 from servicecore.model.common import Money, TimeRange
+from servicecore.ports import (
+    BillOfMaterials,
+    CustomerDirectory,
+    Inventory,
+    Receivables,
+    ShipmentHistory,
+)
 from servicecore.services.context import COMMANDS, CommandContext, DeskSettings, command
 from servicecore.services.desk import ServiceDesk, command_info
 from servicecore.services.permissions import DEFAULT_RULES, DESCRIPTIONS
@@ -130,7 +144,21 @@ def sample(hint, name):
         if made is not None:
             return made
         return _build_attrs(hint)
-    return object()  # a host port (protocol) or a callable: not type-checked by the desk
+    if hint in PORTS:
+        return PORTS[hint]()
+    if typing.get_origin(hint) is Callable:
+        return lambda *args, **kwargs: None
+    return object()  # a type the desk cannot check (a scheduler plan): anything passes
+
+
+PORTS = {
+    Inventory: InMemoryInventory,
+    Receivables: InMemoryReceivables,
+    ShipmentHistory: InMemoryShipmentHistory,
+    BillOfMaterials: InMemoryBillOfMaterials,
+    CustomerDirectory: InMemoryCustomerDirectory,
+}
+"""A working in-memory adapter for each host port a command takes (the desk checks their shape)."""
 
 
 def _examples():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from servicecore.errors import ValidationError
 from servicecore.events import DomainEvent
 from servicecore.lifecycle import Lifecycle
 from servicecore.lifecycle.facts import Facts
@@ -12,7 +14,7 @@ from servicecore.ports import Notification
 from servicecore.serialization import unstructure
 from servicecore.services.context import DEFAULT_IDS, CommandContext
 
-__all__ = ["DEFAULT_IDS", "NOTIFICATION_EVENT", "event", "move", "notify"]
+__all__ = ["DEFAULT_IDS", "NOTIFICATION_EVENT", "event", "move", "notify", "time_zone"]
 
 NOTIFICATION_EVENT = "NotificationRequested"
 """The name of events that ask for a notification to be sent after commit."""
@@ -85,3 +87,15 @@ def move(
     repository.update(entity)
     event(cx, event_name, entity, event_payload(entity) if event_payload else None)
     return entity
+
+
+def time_zone(timezone: str) -> ZoneInfo:
+    """Return the IANA time zone named ``timezone`` (e.g. ``"Europe/Berlin"``).
+
+    Raises:
+        ValidationError: ``timezone`` is not a known time zone (field ``timezone``).
+    """
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):  # unknown key, or not a key (a path, a NUL)
+        raise ValidationError.single("timezone", timezone, "is not a known time zone") from None

@@ -182,7 +182,7 @@ def _check_arguments(
         ValidationError: ``actor`` is not an Actor, an argument is missing or unknown, or one is
             of a type the command's signature does not accept.
     """
-    from typeguard import TypeCheckError, check_type
+    from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 
     if not isinstance(actor, Actor):
         raise ValidationError.single("actor", actor, "must be an Actor")
@@ -201,11 +201,69 @@ def _check_arguments(
         elif kind is inspect.Parameter.VAR_POSITIONAL:
             hint = tuple[hint, ...]  # type: ignore[valid-type]
         if _is_protocol(hint):
-            continue  # a host port: checked by its contract suite, not by shape here
+            _check_port(name, value, hint)  # its behaviour is checked by its contract suite
+            continue
         try:
-            check_type(value, hint)
+            # Every item, not only the first: a bad item later in a list would reach the command.
+            check_type(value, hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS)
         except TypeCheckError as exc:
             raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
+        _check_storable(name, value)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_CHECKED_DEPTH = 4
+
+
+def _check_storable(path: str, value: object, depth: int = 0) -> None:
+    """Refuse text no database stores (NUL, lone surrogates) in an argument or its items.
+
+    Such text used as an id would reach a lookup, where SQLite raises ``UnicodeEncodeError``
+    and PostgreSQL refuses it; model objects check their own fields, and so do the commands
+    for what lies deeper than a few levels of nesting.
+
+    Raises:
+        ValidationError: Naming the argument (with ``[i]`` or ``[key]`` for an item).
+    """
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise ValidationError.single(
+                path, value, "must not contain NUL characters or lone surrogates"
+            )
+    elif depth >= _CHECKED_DEPTH:
+        return
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            _check_storable(f"{path}[{index}]", item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(f"{path}[{key!r}]", key, depth + 1)
+            _check_storable(f"{path}[{key!r}]", item, depth + 1)
+
+
+def _check_port(name: str, value: object, hint: object) -> None:
+    """Refuse a host port argument that lacks the port's methods (or a callable that is not one).
+
+    Raises:
+        ValidationError: Naming the argument and the missing methods.
+    """
+    if typing.get_origin(hint) is Callable or hint is Callable:
+        if not callable(value):
+            raise ValidationError.single(name, value, "must be callable")
+        return
+    members = sorted(
+        member
+        for base in getattr(hint, "__mro__", ())
+        if base not in (typing.Protocol, typing.Generic, object)
+        for member in vars(base)
+        if not member.startswith("_")
+    )
+    missing = [member for member in members if not hasattr(value, member)]
+    if missing:
+        port = getattr(hint, "__name__", str(hint))
+        raise ValidationError.single(
+            name, value, f"must be a {port} (it lacks {', '.join(missing)})"
+        )
 
 
 def _is_protocol(hint: object) -> bool:

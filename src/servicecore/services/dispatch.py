@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from servicecore.errors import NotFound, TransitionRefused, ValidationError
 from servicecore.lifecycle import DISPATCH, PROCESSING, REQUEST
@@ -23,7 +22,7 @@ from servicecore.model.processing import ProcessingOrder, ProcessingStatus
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.technician import Technician
 from servicecore.ports import Query, UnitOfWork
-from servicecore.services.common import event, move
+from servicecore.services.common import event, move, time_zone
 from servicecore.services.context import CommandContext, command
 from servicecore.services.requests import dispatches_of
 
@@ -187,8 +186,16 @@ def assign_from_plan(
         NotFound: A planned job is not a request, or a technician does not exist.
         DoubleBooking: A technician is busy at a planned time (and as :func:`assign` otherwise);
             nothing of the plan is kept if one visit fails: the caller's unit of work rolls back.
+        ValidationError: ``plan`` is not a scheduler result, or ``timezone`` is not a known
+            time zone.
     """
-    zone = ZoneInfo(timezone)
+    from servicecore.scheduling.result import Result  # the scheduler loads only when planning
+
+    if not isinstance(plan, Result):
+        raise ValidationError.single(
+            "plan", plan, "must be a servicecore.scheduling.Result (what solve returns)"
+        )
+    zone = time_zone(timezone)
     midnight = datetime.combine(day, time(0), zone)
     made = []
     for route in plan.routes:

@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from servicecore.errors import ValidationError
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import GeoPoint, TimeRange
 from servicecore.model.dispatch import DispatchOrder, DispatchStatus
 from servicecore.model.enums import Priority, ServiceType
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import Query, UnitOfWork
+from servicecore.services.common import time_zone
 from servicecore.services.context import CommandContext, command
 from servicecore.services.dispatch import assign_from_plan
 
@@ -126,7 +125,7 @@ def problem_for_day(
     Raises:
         ValidationError: ``timezone`` is not a known time zone.
     """
-    zone = _zone(timezone)
+    zone = time_zone(timezone)
     midnight = datetime.combine(day, time(0), zone)
     end_of_day = midnight + timedelta(days=1)
     earliest = 0 if now is None else max(0, _minutes(now, midnight))
@@ -229,13 +228,6 @@ _DAY_MINUTES = 24 * 60
 
 def _territory(code: str) -> str:
     return f"territory:{code}"
-
-
-def _zone(timezone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError.single("timezone", timezone, "is not a known time zone") from None
 
 
 @attrs.frozen

@@ -15,6 +15,14 @@ __all__ = ["add_db_command"]
 _URL_HELP = "database URL (sqlite:///service.db, postgresql+psycopg://...) or a SQLite file path"
 
 
+def _printable(text: str) -> str:
+    """Return ``text`` with what a terminal cannot encode escaped.
+
+    A file name that is not UTF-8 reaches Python with lone surrogates; printing them would raise.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _naming(args: argparse.Namespace) -> Naming:
     return Naming(args.prefix, args.schema)
 
@@ -23,17 +31,20 @@ def _upgrade(args: argparse.Namespace) -> int:
     naming = _naming(args)
     before = current_revision(args.url, naming)
     after = upgrade(args.url, table_prefix=naming.prefix, schema=naming.schema)
+    shown = _printable(args.url)
     if before == after:
-        print(f"{args.url}: already at revision {after}")
+        print(f"{shown}: already at revision {after}")
     else:
-        print(f"{args.url}: migrated from revision {before or 'none (empty)'} to {after}")
+        print(f"{shown}: migrated from revision {before or 'none (empty)'} to {after}")
     return 0
 
 
 def _current(args: argparse.Namespace) -> int:
     url = to_url(args.url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-        print(f"no database at {url.database} (servicecore db upgrade creates one)")
+        print(
+            f"no database at {_printable(url.database or '')} (servicecore db upgrade creates one)"
+        )
         return 1
     found = current_revision(args.url, _naming(args))
     head = head_revision()

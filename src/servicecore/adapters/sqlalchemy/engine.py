@@ -76,8 +76,8 @@ def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:
     """Return an engine for ``target`` (an engine is used as given, plus the SQLite settings).
 
     Raises:
-        ValidationError: As for :func:`to_url`; the URL's database driver is not installed
-            (field ``url``).
+        ValidationError: As for :func:`to_url`; the URL's database driver is not installed, or
+            the URL names a kind of database SQLAlchemy does not know (field ``url``).
     """
     if isinstance(target, sa.Engine):
         engine = target
@@ -95,6 +95,13 @@ def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:
                 f"needs the database driver {exc.name or 'for it'}, which is not installed; "
                 "servicecore supports SQLite (built in) and PostgreSQL "
                 '(pip install "servicecore[postgres]")',
+            ) from exc
+        except sa.exc.NoSuchModuleError as exc:  # a kind of database SQLAlchemy does not know
+            raise ValidationError.single(
+                "url",
+                url.render_as_string(hide_password=True),
+                f"names an unknown kind of database {url.drivername!r}; servicecore supports "
+                "SQLite (sqlite:///file.db) and PostgreSQL (postgresql+psycopg://...)",
             ) from exc
     if engine.dialect.name == "sqlite" and not sa.event.contains(
         engine, "connect", _sqlite_connect

@@ -1,0 +1,559 @@
+"""Load benchmark: processes run a web app's mix of desk commands, racing on the same records.
+
+Usage: ``python benchmarks/load.py [--workers 2,8,16] [--seconds S] [--postgres URL] [--json]``
+
+For each backend (SQLite WAL on a temporary file; PostgreSQL when ``--postgres`` or
+SERVICECORE_TEST_POSTGRES_URL gives a server) and each worker count, in one run:
+
+- servicecore: N processes call the desk for ``--seconds``: book a slot (20 %), confirm (15 %)
+  or cancel (10 %) a booking, hold or resume a service request (30 %), open a request (15 %),
+  read an SLA report (10 %). Confirm, cancel, hold and resume pick from small shared pools, and
+  the slots come from a small grid of technicians and hours, so processes race on the same
+  records and on the same technician time; refusals that such races cause (``ConcurrencyError``,
+  ``DoubleBooking``, ``InvalidTransition``...) are counted by class.
+- raw: N processes run, with SQLAlchemy Core on their own pool of rows for the same time, the
+  statements those commands come down to, values precomputed: a change is select the row,
+  select its audit head, select its version, then one transaction of UPDATE ... WHERE version,
+  INSERT audit entry, INSERT outbox row (a lost version race is counted as a conflict); a
+  creation is one transaction of INSERT row, audit entry and outbox row; a read is one select.
+  The slot claims of bookings are not repeated on the raw side.
+- integrity, from the database after the servicecore run: every record a worker saw committed
+  is there, every audit chain verifies (with the record's head), each record has exactly the
+  audit entries its committed commands made (no lost update, no phantom entry), and no
+  technician's live bookings overlap.
+
+The ratio is servicecore's time per command over raw time per statement group (raw commands/s
+over servicecore commands/s). Latency is per call, refused calls included.
+
+With ``--json`` the last line is one JSON object: ``{"runs": [{"backend", "workers",
+"commands_per_s", "raw_per_s", "ratio", "p50_ms", "p99_ms", "errors", "audit_chain_errors",
+"integrity"}...], "worst_ratio": ..., "audit_chain_errors": ..., "integrity_ok": ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from servicecore.adapters.sqlalchemy import SQLAlchemyStorage, upgrade
+from servicecore.adapters.sqlalchemy import tables as t
+from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine, read_options
+from servicecore.adapters.sqlalchemy.rows import audit_row, entity_row, event_row
+from servicecore.basics import FixedClock
+from servicecore.catalog import spec_for
+from servicecore.errors import AuditChainError
+from servicecore.events import DomainEvent
+from servicecore.model.actor import Actor, Role
+from servicecore.model.audit import AuditEntry, verify_chain
+from servicecore.model.booking import Booking, BookingStatus
+from servicecore.model.common import TimeRange
+from servicecore.model.enums import Channel, ServiceType
+from servicecore.model.request import ServiceRequest
+from servicecore.services.desk import ServiceDesk
+from servicecore.testing import factories as f
+
+TENANT = "load"
+TECHNICIANS = [f"T-{i}" for i in range(1, 5)]
+DAYS = range(4)  # Tuesday to Friday: factories.NOW is a Monday, slots start 16 h later
+HOURS = range(4)  # two-hour slots from 08:00 Jakarta time (01:00 UTC)
+SHARED_REQUESTS = 20
+SHARED_BOOKINGS = 40
+CS = Actor(id="cs-1", roles={Role.CUSTOMER_SERVICE, Role.SUPERVISOR})
+MIX = (
+    ["book"] * 20
+    + ["confirm"] * 15
+    + ["cancel"] * 10
+    + ["hold"] * 15
+    + ["resume"] * 15
+    + ["open"] * 15
+    + ["read"] * 10
+)
+
+
+def _slot(day: int, hour: int) -> TimeRange:
+    start = f.NOW + timedelta(days=day, hours=16 + 2 * hour)  # 08:00 Jakarta (UTC+7)
+    return TimeRange(start, start + timedelta(hours=2))
+
+
+def _engine(target: str) -> sa.Engine:
+    if "://" not in target:
+        return make_engine(target)
+    url, _, schema = target.partition("#")
+    return sa.create_engine(url, connect_args={"options": f"-csearch_path={schema},public"})
+
+
+def _desk(engine: sa.Engine) -> ServiceDesk:
+    return ServiceDesk(SQLAlchemyStorage(engine), TENANT, clock=FixedClock(f.NOW))
+
+
+def _seed(target: str) -> None:
+    engine = _engine(target)
+    upgrade(engine)
+    desk = _desk(engine)
+    with desk.storage.unit_of_work(TENANT) as uow:
+        for tech in TECHNICIANS:
+            uow.technicians.add(f.technician(id=tech))
+        uow.commit()
+    archive = desk.installed_base.register_archive(
+        CS,
+        serial_number="SN-LOAD",
+        product_code="AC-9000",
+        customer_id="C-1",
+        warranty_start=f.NOW.date(),
+        warranty_end=f.NOW.date() + timedelta(days=365),
+    )
+    for i in range(SHARED_REQUESTS):
+        desk.requests.open_request(
+            CS,
+            customer_id="C-1",
+            service_type=ServiceType.REPAIR,
+            symptoms="grinding noise",
+            archive_id=archive.id,
+            request_id=f"R-S{i}",
+        )
+    for i in range(SHARED_BOOKINGS):  # on days the racing books never use
+        desk.bookings.book(
+            CS,
+            customer=f.booking().customer,
+            service_type=ServiceType.REPAIR,
+            channel=Channel.CALL_CENTRE,
+            slot=_slot(7 + i // 16, i % 4),
+            location=f.HERE,
+            booking_policy=f.booking().policy,
+            booking_id=f"B-S{i}",
+        )
+    _seed_raw(engine)
+    engine.dispose()
+
+
+def _raw_request(id: str, version: int) -> dict[str, Any]:
+    request = f.request(id=id)
+    request.version = version
+    return entity_row(TENANT, spec_for(ServiceRequest), request)
+
+
+def _raw_entry(id: str, n: int) -> AuditEntry:
+    return AuditEntry.create(
+        entity_kind="ServiceRequest",
+        entity_id=id,
+        trigger="hold",
+        from_state="new",
+        to_state="new",
+        actor_id="load",
+        at=f.NOW + timedelta(seconds=n),
+        reason="load",
+        payload={"n": n},
+        previous=None,
+    )
+
+
+def _raw_event(id: str) -> DomainEvent:
+    return DomainEvent(
+        id=f"ev-{uuid.uuid4().hex}",
+        name="RequestHeld",
+        entity_kind="ServiceRequest",
+        entity_id=id,
+        occurred_at=f.NOW,
+        payload={},
+    )
+
+
+def _seed_raw(engine: sa.Engine) -> None:
+    table = t.AGGREGATE_TABLES["ServiceRequest"]
+    with engine.begin() as conn:
+        rows = [_raw_request(f"RAW-S{i}", 1) for i in range(SHARED_REQUESTS + SHARED_BOOKINGS)]
+        conn.execute(table.insert(), rows)
+
+
+def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str) -> None:
+    engine = _engine(target)
+    desk = _desk(engine)
+    archive_id = desk.installed_base.archives_by_serial(CS, "SN-LOAD")[0].id
+    rng = random.Random(worker)
+    latencies: list[float] = []
+    errors: collections.Counter[str] = collections.Counter()
+    done: list[tuple[str, str]] = []  # (kind, id) of every committed change or creation
+    trace: list[str] = []  # what each call came down to: "create", "change" or "read"
+    samples: dict[str, str] = {}
+    mine: list[str] = []
+    n = 0
+    ready.wait()  # every process imported and connected: all start together
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        n += 1
+        op = rng.choice(MIX)
+        booking = rng.choice(mine) if mine and rng.random() < 0.3 else f"B-S{rng.randrange(40)}"
+        request = f"R-S{rng.randrange(SHARED_REQUESTS)}"
+        committed = len(done)
+        began = time.perf_counter()
+        try:
+            if op == "book":
+                made = desk.bookings.book(
+                    CS,
+                    customer=f.booking().customer,
+                    service_type=ServiceType.REPAIR,
+                    channel=Channel.CALL_CENTRE,
+                    slot=_slot(rng.choice(DAYS), rng.choice(HOURS)),
+                    location=f.HERE,
+                    booking_policy=f.booking().policy,
+                    technician_id=rng.choice(TECHNICIANS),
+                    booking_id=f"B-{worker}-{n}",
+                )
+                mine.append(made.id)
+                done.append(("Booking", made.id))
+            elif op == "confirm":
+                done.append(("Booking", desk.bookings.confirm_booking(CS, booking).id))
+            elif op == "cancel":
+                done.append(("Booking", desk.bookings.cancel_booking(CS, booking, "load").id))
+            elif op == "hold":
+                done.append(("ServiceRequest", desk.requests.hold_request(CS, request, "wait").id))
+            elif op == "resume":
+                done.append(("ServiceRequest", desk.requests.resume_request(CS, request).id))
+            elif op == "open":
+                opened = desk.requests.open_request(
+                    CS,
+                    customer_id="C-1",
+                    service_type=ServiceType.REPAIR,
+                    symptoms="no cooling",
+                    archive_id=archive_id,
+                    request_id=f"R-{worker}-{n}",
+                )
+                done.append(("ServiceRequest", opened.id))
+            else:
+                desk.requests.sla_report(CS, request)
+        except Exception as exc:
+            errors[type(exc).__name__] += 1
+            samples.setdefault(type(exc).__name__, str(exc)[:200])
+        latencies.append(time.perf_counter() - began)
+        if len(done) == committed:
+            trace.append("read")  # a read, or a command refused after reading
+        else:
+            trace.append("create" if op in ("book", "open") else "change")
+    engine.dispose()
+    Path(out).write_text(
+        json.dumps(
+            {
+                "latencies": latencies,
+                "errors": errors,
+                "done": done,
+                "trace": trace,
+                "samples": samples,
+            }
+        )
+    )
+
+
+def _raw_worker(
+    target: str, worker: int, ready: Any, seconds: float, out: str, trace: list[str]
+) -> None:
+    engine = _engine(target)
+    table = t.AGGREGATE_TABLES["ServiceRequest"]
+    audit = t.audit
+    by_id = (table.c.tenant == sa.bindparam("t"), table.c.id == sa.bindparam("i"))
+    select_data = sa.select(table.c.data).where(*by_id)
+    select_version = sa.select(table.c.version).where(*by_id)
+    head = (
+        sa.select(audit)
+        .where(
+            audit.c.tenant == sa.bindparam("t"),
+            audit.c.entity_kind == "ServiceRequest",
+            audit.c.entity_id == sa.bindparam("i"),
+        )
+        .order_by(audit.c.seq.desc())
+        .limit(1)
+    )
+    update = table.update().where(
+        table.c.tenant == TENANT,
+        table.c.id == sa.bindparam("b_id"),
+        table.c.version == sa.bindparam("b_version"),
+    )
+    statements = {
+        "select_data": select_data,
+        "select_version": select_version,
+        "head": head,
+        "update": update,
+        "reads": read_options(engine),
+    }
+    rng = random.Random(worker)
+    pool = SHARED_REQUESTS + SHARED_BOOKINGS
+    # Precomputed values, as servicecore's benchmark of single writes does: what is measured is
+    # the database's work for the same statements.
+    changed = {f"RAW-S{i}": _raw_request(f"RAW-S{i}", 2) for i in range(pool)}
+    for row in changed.values():
+        del row["tenant"], row["id"]
+    latencies: list[float] = []
+    errors: collections.Counter[str] = collections.Counter()
+    n = 0
+    ready.wait()  # every process imported and connected: all start together
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        op = trace[n % len(trace)]  # what the same servicecore worker's calls came down to
+        n += 1
+        id = f"RAW-S{rng.randrange(pool)}"
+        key = {"t": TENANT, "i": id}
+        began = time.perf_counter()
+        try:
+            _raw_op(engine, statements, changed, op, id, key, worker, n, errors)
+        except Exception as exc:
+            errors[type(exc).__name__] += 1
+        latencies.append(time.perf_counter() - began)
+    engine.dispose()
+    Path(out).write_text(json.dumps({"latencies": latencies, "errors": errors, "done": []}))
+
+
+def _raw_op(
+    engine: sa.Engine,
+    statements: dict[str, Any],
+    changed: dict[str, dict[str, Any]],
+    op: str,
+    id: str,
+    key: dict[str, str],
+    worker: int,
+    n: int,
+    errors: collections.Counter[str],
+) -> None:
+    table = t.AGGREGATE_TABLES["ServiceRequest"]
+    audit, outbox = t.audit, t.outbox
+    reads = statements["reads"]
+    if op == "create":
+        new = f"RAW-{worker}-{n}"
+        entry = _raw_entry(new, n)
+        with engine.connect() as conn:
+            conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                conn.execute(table.insert(), _raw_request(new, 1))
+                conn.execute(audit.insert(), audit_row(TENANT, entry))
+                conn.execute(outbox.insert(), event_row(TENANT, _raw_event(new)))
+    elif op == "read":
+        with engine.connect() as conn:
+            conn.execution_options(**reads)
+            conn.execute(statements["select_data"], key).scalar_one()
+    else:
+        # three single-statement reads, each on its own connection, as the adapter runs them
+        for name in ("select_data", "head"):
+            with engine.connect() as conn:
+                conn.execution_options(**reads)
+                conn.execute(statements[name], key).first()
+        with engine.connect() as conn:
+            conn.execution_options(**reads)
+            version = conn.execute(statements["select_version"], key).scalar_one()
+        entry = _raw_entry(id, n)
+        with engine.connect() as conn:
+            conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                values = {**changed[id], "version": version + 1}
+                done = conn.execute(
+                    statements["update"], {**values, "b_id": id, "b_version": version}
+                )
+                if done.rowcount == 1:
+                    # one chain per row would need the head; the raw side measures the
+                    # statements, so every entry starts its own trail (seq = n)
+                    values = audit_row(TENANT, entry)
+                    values["entity_id"] = f"{id}/{worker}/{n}"
+                    conn.execute(audit.insert(), values)
+                    conn.execute(outbox.insert(), event_row(TENANT, _raw_event(id)))
+                else:
+                    errors["conflict"] += 1
+
+
+def _run_workers(
+    target: str, worker: Any, count: int, seconds: float, traces: list[list[str]] | None = None
+) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp:
+        ready = context.Barrier(count)
+        outs = [str(Path(tmp) / f"w{i}.json") for i in range(count)]
+        procs = [
+            context.Process(
+                target=worker,
+                args=(target, i, ready, seconds, outs[i], *([traces[i]] if traces else [])),
+            )
+            for i in range(count)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        results = [json.loads(Path(o).read_text()) for o in outs if Path(o).exists()]
+    if len(results) != count:
+        raise RuntimeError(f"{count - len(results)} worker(s) died")
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors: collections.Counter[str] = collections.Counter()
+    samples: dict[str, str] = {}
+    for r in results:
+        errors.update(r["errors"])
+        samples.update(r.get("samples", {}))
+    return {
+        "traces": [r.get("trace", []) for r in results],
+        "samples": samples,
+        "calls": len(latencies),
+        "per_s": len(latencies) / seconds,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "errors": dict(errors),
+        "done": [tuple(d) for r in results for d in r["done"]],
+    }
+
+
+def _audit_counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    audit = t.audit
+    statement = (
+        sa.select(audit.c.entity_kind, audit.c.entity_id, sa.func.count())
+        .where(audit.c.tenant == TENANT)
+        .group_by(audit.c.entity_kind, audit.c.entity_id)
+    )
+    with engine.connect() as conn:
+        return {(k, i): c for k, i, c in conn.execute(statement)}
+
+
+def _integrity(engine: sa.Engine, before: dict[tuple[str, str], int], done: list[Any]) -> dict:
+    """Check from the database what the workers saw committed; return the problems found."""
+    storage = SQLAlchemyStorage(engine)
+    committed = collections.Counter((kind, id) for kind, id in done)
+    after = _audit_counts(engine)
+    problems: list[str] = []
+    chains = 0
+    with storage.unit_of_work(TENANT) as uow:
+        records: dict[tuple[str, str], Any] = {}
+        for entity in uow.requests.iterate():
+            records[("ServiceRequest", entity.id)] = entity
+        for entity in uow.bookings.iterate():
+            records[("Booking", entity.id)] = entity
+        for key, entity in records.items():
+            verdict = verify_chain(uow.audit.entries(*key), head=entity.audit_head)
+            chains += 1
+            if not verdict.ok:
+                problems.append(f"{key}: chain broken: {verdict.problems}")
+        for key, count in committed.items():
+            if key not in records:
+                problems.append(f"{key}: committed but missing")
+            expected = before.get(key, 0) + count
+            if after.get(key, 0) != expected:
+                problems.append(f"{key}: {after.get(key, 0)} audit entries, expected {expected}")
+        live: dict[str, list[TimeRange]] = collections.defaultdict(list)
+        for (kind, _), entity in records.items():
+            if (
+                kind == "Booking"
+                and isinstance(entity, Booking)
+                and entity.technician_id
+                and entity.status in (BookingStatus.REQUESTED, BookingStatus.CONFIRMED)
+            ):
+                live[entity.technician_id].append(entity.slot)
+        for tech, slots in live.items():
+            slots.sort(key=lambda s: s.start)
+            for a, b in itertools.pairwise(slots):
+                if b.start < a.end:
+                    problems.append(f"{tech}: slots {a} and {b} overlap")
+    return {"ok": not problems, "chains_verified": chains, "problems": problems[:20]}
+
+
+def run(target: str, label: str, workers: int, seconds: float) -> dict[str, Any]:
+    _seed(target)
+    engine = _engine(target)
+    before = _audit_counts(engine)
+    engine.dispose()
+    desk = _run_workers(target, _desk_worker, workers, seconds)
+    raw = _run_workers(target, _raw_worker, workers, seconds, desk["traces"])
+    engine = _engine(target)
+    integrity = _integrity(engine, before, desk["done"])
+    engine.dispose()
+    chain_errors = desk["errors"].get(AuditChainError.__name__, 0)
+    figures = {
+        "backend": label,
+        "workers": workers,
+        "seconds": seconds,
+        "commands_per_s": round(desk["per_s"], 1),
+        "raw_per_s": round(raw["per_s"], 1),
+        "ratio": round(raw["per_s"] / desk["per_s"], 2) if desk["per_s"] else None,
+        "p50_ms": round(desk["p50_ms"], 1),
+        "p99_ms": round(desk["p99_ms"], 1),
+        "raw_p50_ms": round(raw["p50_ms"], 1),
+        "raw_p99_ms": round(raw["p99_ms"], 1),
+        "committed": len(desk["done"]),
+        "errors": desk["errors"],
+        "error_samples": desk["samples"],
+        "raw_errors": raw["errors"],
+        "audit_chain_errors": chain_errors,
+        "integrity": integrity,
+    }
+    print(
+        f"[{label} x{workers}] servicecore {figures['commands_per_s']}/s "
+        f"(p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms), raw {figures['raw_per_s']}/s "
+        f"-> ratio {figures['ratio']} (target <= 1.3); committed {figures['committed']}; "
+        f"errors {desk['errors']}; integrity {'ok' if integrity['ok'] else integrity['problems']}",
+        flush=True,
+    )
+    return figures
+
+
+@contextmanager
+def _postgres_target(url: str) -> Iterator[str]:
+    schema = f"sc_load_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public")
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{url}#{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", default="2,8,16", help="worker counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time per run and side")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SERVICECORE_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL (default: SERVICECORE_TEST_POSTGRES_URL; unset: skip PostgreSQL)",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="run PostgreSQL only")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON last")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    runs: list[dict[str, Any]] = []
+    for workers in counts:
+        if not args.no_sqlite:
+            with tempfile.TemporaryDirectory() as tmp:
+                target = str(Path(tmp) / "load.db")
+                runs.append(run(target, "sqlite", workers, args.seconds))
+        if args.postgres:
+            with _postgres_target(args.postgres) as target:
+                runs.append(run(target, "postgres", workers, args.seconds))
+    if not args.postgres:
+        print("[postgres] skipped: give --postgres URL or set SERVICECORE_TEST_POSTGRES_URL")
+    if args.json:
+        ratios = [r["ratio"] for r in runs if r["ratio"] is not None]
+        print(
+            json.dumps(
+                {
+                    "runs": runs,
+                    "worst_ratio": max(ratios) if ratios else None,
+                    "audit_chain_errors": sum(r["audit_chain_errors"] for r in runs),
+                    "integrity_ok": all(r["integrity"]["ok"] for r in runs),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
