@@ -26,6 +26,7 @@ import servicecore
 from servicecore.catalog import AGGREGATES
 from servicecore.model.audit import AuditEntry, verify_chain
 from servicecore.model.closure import ClosurePolicy
+from servicecore.scheduling import SolveParams
 from servicecore.serialization import structure, unstructure
 from servicecore.services.context import DeskSettings
 from servicecore.testing import factories as f
@@ -55,6 +56,7 @@ EXTRA_EXAMPLES: dict[type, st.SearchStrategy[object]] = {
         )
     ),
     servicecore.ChainVerdict: st.just(verify_chain([])),
+    SolveParams: st.just(SolveParams()),
 }
 """Valid examples of the exported classes servicecore's strategies do not draw."""
 

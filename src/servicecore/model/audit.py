@@ -198,6 +198,18 @@ def _plain(entry: AuditEntry) -> str:
     )
 
 
+def _scheme(value: object) -> AuditScheme:
+    """The scheme an entry names (its number as stored, or the scheme itself).
+
+    Raises:
+        ValidationError: No such scheme.
+    """
+    try:
+        return AuditScheme(value)  # type: ignore[arg-type]  # any value: refused below if unknown
+    except (ValueError, TypeError):
+        raise ValidationError.single("scheme", value, "is not an audit scheme") from None
+
+
 @attrs.frozen(kw_only=True)
 class AuditEntry:
     """One state change of one entity, chained to the entity's previous entry.
@@ -234,7 +246,7 @@ class AuditEntry:
     prev_hash: str
     hash: str
     tenant: str = ""
-    scheme: AuditScheme = attrs.field(default=AuditScheme.PLAIN, converter=AuditScheme)
+    scheme: AuditScheme = attrs.field(default=AuditScheme.PLAIN, converter=_scheme)
 
     @classmethod
     def create(

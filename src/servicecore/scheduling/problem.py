@@ -44,8 +44,9 @@ def _point(value: object) -> bool:
         and all(
             isinstance(v, int | float)
             and not isinstance(v, bool)
-            and math.isfinite(v)
+            # The bound first: isfinite() overflows on a huge int.
             and abs(v) <= _COORDINATE_MOST
+            and math.isfinite(v)
             for v in value
         )
     )
