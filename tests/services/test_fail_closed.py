@@ -24,6 +24,7 @@ from servicecore.adapters.erp_memory import (
     InMemoryShipmentHistory,
 )
 from servicecore.adapters.evidence import FilesystemEvidenceStore
+from servicecore.adapters.sites import MemorySites
 from servicecore.catalog import AGGREGATES
 from servicecore.errors import PermissionDenied, ValidationError
 from servicecore.model.common import Money, TimeRange
@@ -33,6 +34,7 @@ from servicecore.ports import (
     Inventory,
     Receivables,
     ShipmentHistory,
+    SiteDirectory,
 )
 from servicecore.services.context import COMMANDS, CommandContext, DeskSettings, command
 from servicecore.services.desk import ServiceDesk, command_info
@@ -157,6 +159,7 @@ PORTS = {
     ShipmentHistory: InMemoryShipmentHistory,
     BillOfMaterials: InMemoryBillOfMaterials,
     CustomerDirectory: InMemoryCustomerDirectory,
+    SiteDirectory: lambda: MemorySites([]),
 }
 """A working in-memory adapter for each host port a command takes (the desk checks their shape)."""
 
