@@ -128,7 +128,6 @@ def _fast(cls: type) -> Loader:
     return load
 
 
-@cache
 def _decimal(value: object) -> Decimal:
     """The stored text of a decimal, read back; anything else falls back to the converter."""
     if isinstance(value, str | int) and not isinstance(value, bool):
@@ -142,6 +141,7 @@ def _decimal(value: object) -> Decimal:
     raise ValueError(f"not a stored decimal: {value!r}")
 
 
+@cache
 def loader_for(cls: type) -> Loader:
     """Return the function that rebuilds a ``cls`` from data this adapter stored.
 
