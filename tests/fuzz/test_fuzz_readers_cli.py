@@ -108,10 +108,6 @@ def test_a_damaged_solomon_file_is_a_validation_error(tmp_path):
     fuzz()
 
 
-KNOWN_READER_DEFECTS = "servicecore.scheduling.formats lets it escape raw (the scheduling area)"
-
-
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError, reason=KNOWN_READER_DEFECTS)
 def test_an_fsm_file_that_is_not_utf8_is_a_validation_error(tmp_path):
     path = tmp_path / "instance.json"
     path.write_bytes(b"\x80" + json.dumps(FSM).encode())
@@ -119,7 +115,6 @@ def test_an_fsm_file_that_is_not_utf8_is_a_validation_error(tmp_path):
         read_fsm_json(path)
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError, reason=KNOWN_READER_DEFECTS)
 def test_a_solomon_file_that_is_not_utf8_is_a_validation_error(tmp_path):
     path = tmp_path / "instance.txt"
     path.write_bytes(b"\x80" + SOLOMON.encode())
@@ -127,7 +122,6 @@ def test_a_solomon_file_that_is_not_utf8_is_a_validation_error(tmp_path):
         read_solomon(path)
 
 
-@pytest.mark.xfail(strict=True, raises=(OverflowError, ValueError), reason=KNOWN_READER_DEFECTS)
 @pytest.mark.parametrize("token", ["inf", "nan", "1e999"])
 def test_a_solomon_number_that_is_not_finite_is_a_validation_error(tmp_path, token):
     lines = SOLOMON.splitlines()

@@ -180,11 +180,6 @@ def test_a_request_site_with_huge_coordinates_is_refused_before_anything_is_writ
     assert list(storage.pending_events("acme")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="read_fsm_json lets json's RecursionError escape (servicecore.scheduling.formats)",
-)
 def test_the_cli_refuses_deeply_nested_json_with_exit_code_2(tmp_path, capsys):
     instance = tmp_path / "deep.json"
     instance.write_text("[" * 100_000 + "]" * 100_000)

@@ -189,6 +189,10 @@ def read_fsm_json(path: str | os.PathLike[str]) -> Problem:
             data = json.load(fh)
         except json.JSONDecodeError as exc:
             raise ValidationError.single(str(path), None, f"not JSON: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ValidationError.single(str(path), None, f"not UTF-8 text: {exc}") from exc
+        except RecursionError:
+            raise ValidationError.single(str(path), None, "nested too deeply") from None
     return fsm_to_problem(data)
 
 
@@ -316,7 +320,10 @@ def read_solomon(path: str | os.PathLike[str], *, name: str | None = None) -> Pr
         OSError: If the file cannot be read.
     """
     with open(path, encoding="utf-8") as fh:
-        lines = [ln.split() for ln in fh.read().splitlines()]
+        try:
+            lines = [ln.split() for ln in fh.read().splitlines()]
+        except UnicodeDecodeError as exc:
+            raise ValidationError.single(str(path), None, f"not UTF-8 text: {exc}") from exc
     lines = [ln for ln in lines if ln]
     try:
         title = lines[0][0]
@@ -326,6 +333,12 @@ def read_solomon(path: str | os.PathLike[str], *, name: str | None = None) -> Pr
         rows = [[float(x) for x in ln] for ln in lines[c_at + 1 :] if len(ln) >= 7]
     except (IndexError, ValueError, StopIteration) as exc:
         raise ValidationError.single(str(path), None, f"not a Solomon file: {exc!r}") from exc
+    for row in rows:
+        bad = next((x for x in row if not math.isfinite(x)), None)
+        if bad is not None:
+            raise ValidationError.single(
+                str(path), None, f"customer {row[0]} has a number that is not finite: {bad}"
+            )
     if not rows:
         raise ValidationError.single(str(path), None, "no customers")
     pts = [(r[1], r[2]) for r in rows]
