@@ -12,11 +12,15 @@ SERVICECORE_TEST_POSTGRES_URL gives a server) and each worker count, in one run:
   records and on the same technician time; refusals that such races cause (``ConcurrencyError``,
   ``DoubleBooking``, ``InvalidTransition``...) are counted by class.
 - raw: N processes run, with SQLAlchemy Core on their own pool of rows for the same time, the
-  statements those commands come down to, values precomputed: a change is select the row,
-  select its audit head, select its version, then one transaction of UPDATE ... WHERE version,
-  INSERT audit entry, INSERT outbox row (a lost version race is counted as a conflict); a
-  creation is one transaction of INSERT row, audit entry and outbox row; a read is one select.
-  The slot claims of bookings are not repeated on the raw side.
+  writes the same worker's commands made, call by call, values precomputed, each call on one
+  connection (as servicecore holds one per unit of work): a change is select
+  the row, select its audit head, select its version, then one transaction of UPDATE ... WHERE
+  version, INSERT audit entry and the outbox rows the command wrote (a lost version race is
+  counted as a conflict); a creation is one transaction of INSERT row, audit entry and outbox
+  rows; a command that claimed technician time also deletes the owner's old claim, selects the
+  overlapping claims (the check that keeps a technician from being booked twice) and inserts
+  its claim, on a raw technician of its own; a read, or a refused command, is one select. The
+  counts of outbox rows and claims come from the servicecore worker's own statements.
 - integrity, from the database after the servicecore run: every record a worker saw committed
   is there, every audit chain verifies (with the record's head), each record has exactly the
   audit entries its committed commands made (no lost update, no phantom entry), and no
@@ -53,7 +57,7 @@ import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy import SQLAlchemyStorage, upgrade
 from servicecore.adapters.sqlalchemy import tables as t
-from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, make_engine, read_options
+from servicecore.adapters.sqlalchemy.engine import make_engine, read_options, write_options
 from servicecore.adapters.sqlalchemy.rows import audit_row, entity_row, event_row
 from servicecore.basics import FixedClock
 from servicecore.catalog import spec_for
@@ -189,7 +193,22 @@ def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str)
     latencies: list[float] = []
     errors: collections.Counter[str] = collections.Counter()
     done: list[tuple[str, str]] = []  # (kind, id) of every committed change or creation
-    trace: list[str] = []  # what each call came down to: "create", "change" or "read"
+    # What each call came down to: "create", "change" or "read", then the rows it wrote to the
+    # outbox and the technician claims it deleted and inserted, e.g. "change 2 1 0".
+    trace: list[str] = []
+    writes = collections.Counter[str]()
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _count(_c: Any, _k: Any, statement: str, params: Any, _x: Any, many: bool) -> None:
+        head = statement[:40]
+        rows = len(params) if many else 1
+        if head.startswith("INSERT INTO outbox"):
+            writes["outbox"] += rows
+        elif head.startswith("INSERT INTO technician_slots"):
+            writes["claim"] += rows
+        elif head.startswith("DELETE FROM technician_slots"):
+            writes["release"] += 1
+
     samples: dict[str, str] = {}
     mine: list[str] = []
     n = 0
@@ -201,6 +220,7 @@ def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str)
         booking = rng.choice(mine) if mine and rng.random() < 0.3 else f"B-S{rng.randrange(40)}"
         request = f"R-S{rng.randrange(SHARED_REQUESTS)}"
         committed = len(done)
+        writes.clear()
         began = time.perf_counter()
         try:
             if op == "book":
@@ -244,7 +264,8 @@ def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str)
         if len(done) == committed:
             trace.append("read")  # a read, or a command refused after reading
         else:
-            trace.append("create" if op in ("book", "open") else "change")
+            kind = "create" if op in ("book", "open") else "change"
+            trace.append(f"{kind} {writes['outbox']} {writes['release']} {writes['claim']}")
     engine.dispose()
     Path(out).write_text(
         json.dumps(
@@ -289,6 +310,23 @@ def _raw_worker(
         "head": head,
         "update": update,
         "reads": read_options(engine),
+        "overlapping": sa.select(
+            t.slots.c.owner_kind,
+            t.slots.c.owner_id,
+            t.slots.c.technician_id,
+            t.slots.c.period_start,
+            t.slots.c.period_end,
+        ).where(
+            t.slots.c.tenant == sa.bindparam("tenant"),
+            t.slots.c.technician_id == sa.bindparam("technician"),
+            t.slots.c.period_start < sa.bindparam("end"),
+            t.slots.c.period_end > sa.bindparam("start"),
+        ),
+        "release": t.slots.delete().where(
+            t.slots.c.tenant == sa.bindparam("tenant"),
+            t.slots.c.owner_kind == sa.bindparam("kind"),
+            t.slots.c.owner_id == sa.bindparam("id"),
+        ),
     }
     rng = random.Random(worker)
     pool = SHARED_REQUESTS + SHARED_BOOKINGS
@@ -303,13 +341,24 @@ def _raw_worker(
     ready.wait()  # every process imported and connected: all start together
     deadline = time.time() + seconds
     while time.time() < deadline:
-        op = trace[n % len(trace)]  # what the same servicecore worker's calls came down to
+        op, *counts = trace[n % len(trace)].split()  # what the same worker's calls did
+        outbox, release, claim = (int(c) for c in counts) if counts else (0, 0, 0)
         n += 1
         id = f"RAW-S{rng.randrange(pool)}"
         key = {"t": TENANT, "i": id}
         began = time.perf_counter()
         try:
-            _raw_op(engine, statements, changed, op, id, key, worker, n, errors)
+            _raw_op(
+                engine,
+                statements,
+                changed,
+                (op, outbox, release, claim),
+                id,
+                key,
+                worker,
+                n,
+                errors,
+            )
         except Exception as exc:
             errors[type(exc).__name__] += 1
         latencies.append(time.perf_counter() - began)
@@ -321,55 +370,81 @@ def _raw_op(
     engine: sa.Engine,
     statements: dict[str, Any],
     changed: dict[str, dict[str, Any]],
-    op: str,
+    call: tuple[str, int, int, int],
     id: str,
     key: dict[str, str],
     worker: int,
     n: int,
     errors: collections.Counter[str],
 ) -> None:
+    op, outbox_rows, releases, claims = call
     table = t.AGGREGATE_TABLES["ServiceRequest"]
     audit, outbox = t.audit, t.outbox
     reads = statements["reads"]
-    if op == "create":
-        new = f"RAW-{worker}-{n}"
-        entry = _raw_entry(new, n)
-        with engine.connect() as conn:
-            conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+
+    def _rest(conn: sa.Connection, owner: str) -> None:
+        # the outbox rows and technician claims the servicecore command wrote
+        if outbox_rows:
+            conn.execute(
+                outbox.insert(), [event_row(TENANT, _raw_event(id)) for _ in range(outbox_rows)]
+            )
+        for _ in range(releases):
+            conn.execute(statements["release"], {"tenant": TENANT, "kind": "Raw", "id": owner})
+        for _ in range(claims):
+            # each claim on its own raw technician's hour: never refused, always checked
+            start = f.NOW + timedelta(days=400, hours=n)
+            window = {
+                "tenant": TENANT,
+                "technician": f"RAW-T{worker}",
+                "start": start,
+                "end": start + timedelta(hours=1),
+            }
+            conn.execute(statements["overlapping"], window).all()
+            claim = {
+                "tenant": TENANT,
+                "owner_kind": "Raw",
+                "owner_id": owner,
+                "technician_id": f"RAW-T{worker}",
+                "period_start": start,
+                "period_end": start + timedelta(hours=1),
+            }
+            conn.execute(t.slots.insert(), claim)
+
+    # One connection per call, as the adapter holds one per unit of work: reads outside any
+    # transaction, then one write transaction on the same connection.
+    with engine.connect() as conn:
+        conn.execution_options(**reads)
+        if op == "read":
+            conn.execute(statements["select_data"], key).scalar_one()
+            return
+        if op == "create":
+            new = f"RAW-{worker}-{n}"
+            entry = _raw_entry(new, n)
+            conn.rollback()
+            conn.execution_options(**write_options(conn))
             with conn.begin():
                 conn.execute(table.insert(), _raw_request(new, 1))
                 conn.execute(audit.insert(), audit_row(TENANT, entry))
-                conn.execute(outbox.insert(), event_row(TENANT, _raw_event(new)))
-    elif op == "read":
-        with engine.connect() as conn:
-            conn.execution_options(**reads)
-            conn.execute(statements["select_data"], key).scalar_one()
-    else:
-        # three single-statement reads, each on its own connection, as the adapter runs them
-        for name in ("select_data", "head"):
-            with engine.connect() as conn:
-                conn.execution_options(**reads)
-                conn.execute(statements[name], key).first()
-        with engine.connect() as conn:
-            conn.execution_options(**reads)
-            version = conn.execute(statements["select_version"], key).scalar_one()
+                _rest(conn, new)
+            return
+        conn.execute(statements["select_data"], key).first()
+        conn.execute(statements["head"], key).first()
+        version = conn.execute(statements["select_version"], key).scalar_one()
         entry = _raw_entry(id, n)
-        with engine.connect() as conn:
-            conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                values = {**changed[id], "version": version + 1}
-                done = conn.execute(
-                    statements["update"], {**values, "b_id": id, "b_version": version}
-                )
-                if done.rowcount == 1:
-                    # one chain per row would need the head; the raw side measures the
-                    # statements, so every entry starts its own trail (seq = n)
-                    values = audit_row(TENANT, entry)
-                    values["entity_id"] = f"{id}/{worker}/{n}"
-                    conn.execute(audit.insert(), values)
-                    conn.execute(outbox.insert(), event_row(TENANT, _raw_event(id)))
-                else:
-                    errors["conflict"] += 1
+        conn.rollback()
+        conn.execution_options(**write_options(conn))
+        with conn.begin():
+            values = {**changed[id], "version": version + 1}
+            done = conn.execute(statements["update"], {**values, "b_id": id, "b_version": version})
+            if done.rowcount == 1:
+                # one chain per row would need the head; the raw side measures the
+                # statements, so every entry starts its own trail (seq = n)
+                values = audit_row(TENANT, entry)
+                values["entity_id"] = f"{id}/{worker}/{n}"
+                conn.execute(audit.insert(), values)
+                _rest(conn, f"{id}/{worker}/{n}")
+            else:
+                errors["conflict"] += 1
 
 
 def _run_workers(

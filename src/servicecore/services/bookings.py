@@ -115,11 +115,16 @@ def _works_through(technician: Technician, slot: TimeRange) -> bool:
     return any(s.start <= slot.start and slot.end <= s.end for s in technician.shifts_on(day))
 
 
-def _check_technician_time(cx: CommandContext, technician_id: str | None, slot: TimeRange) -> None:
+def _check_technician_time(
+    cx: CommandContext, technician_id: str | None, slot: TimeRange
+) -> Technician | None:
     """Refuse a booking no technician can serve (an unknown or inactive one, outside shifts).
 
     Without a named technician, the slot needs a free technician left over after the other
     bookings without one that overlap it.
+
+    Returns:
+        The named technician (``None`` without one).
     """
     if technician_id is not None:
         technician = cx.uow.technicians.find(technician_id)
@@ -131,7 +136,7 @@ def _check_technician_time(cx: CommandContext, technician_id: str | None, slot: 
             raise ValidationError.single(
                 "slot", slot, f"is outside the shifts of technician {technician_id}"
             )
-        return
+        return technician
     free = [
         t
         for t in cx.uow.technicians.iterate(Query(equals={"active": True}))
@@ -140,6 +145,7 @@ def _check_technician_time(cx: CommandContext, technician_id: str | None, slot: 
     ]
     if len(free) <= _unassigned_bookings(cx.uow, slot):
         raise ValidationError.single("slot", slot, "no technician is free then")
+    return None
 
 
 @query("view_availability")
@@ -262,7 +268,7 @@ def book(
     _check_identity(customer, channel)
     if slot.start <= now:
         raise ValidationError.single("slot", slot, "must start in the future")
-    _check_technician_time(cx, technician_id, slot)
+    technician = _check_technician_time(cx, technician_id, slot)
     booking = Booking(
         id=BookingId(booking_id or cx.ids.new_id("Booking")),
         customer=customer,
@@ -284,7 +290,7 @@ def book(
         f"booking-requested:{booking.id}",
         f"Booking {booking.reference} received",
         f"we have your {booking.service_type.value} booking {booking.reference} for "
-        f"{_when(cx, booking)}; we will confirm it shortly.",
+        f"{_when(cx, booking, technician)}; we will confirm it shortly.",
     )
     event(cx, "BookingRequested", booking, {"reference": booking.reference})
     return booking
@@ -301,11 +307,15 @@ def _channel_for(customer: CustomerIdentity) -> tuple[NotificationChannel, str]:
     return NotificationChannel.SMS, customer.phone
 
 
-def _when(cx: CommandContext, booking: Booking) -> str:
-    """The slot in the booked technician's time zone (UTC when no technician is named)."""
+def _when(cx: CommandContext, booking: Booking, technician: Technician | None = None) -> str:
+    """The slot in the booked technician's time zone (UTC when no technician is named).
+
+    ``technician`` is the booked technician when the caller holds it already.
+    """
     zone: tzinfo = UTC
     if booking.technician_id is not None:
-        technician = cx.uow.technicians.find(booking.technician_id)
+        if technician is None or technician.id != booking.technician_id:
+            technician = cx.uow.technicians.find(booking.technician_id)
         if technician is not None:
             zone = ZoneInfo(technician.timezone)
     start, end = booking.slot.start.astimezone(zone), booking.slot.end.astimezone(zone)

@@ -13,7 +13,7 @@ commit the events are handed to the storage's publisher.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -387,7 +387,13 @@ class KernelRepository:
             )
         uow = self._uow
         key = (self.spec.kind, entity.id)
-        if key in uow.pending or uow.backend.version(uow.tenant, self.spec, entity.id) is not None:
+        if key in uow.pending or (
+            # An empty trail read by this unit of work (the lifecycle's creation reads it) says
+            # no such entity was stored: an entity and its trail are committed together and
+            # never deleted. One stored without a trail is refused by the commit's insert.
+            uow.audit.heads.get(key, _UNSEEN) is not None
+            and uow.backend.version(uow.tenant, self.spec, entity.id) is not None
+        ):
             raise DuplicateId(f"{self.spec.kind} {entity.id!r} exists for tenant {uow.tenant}")
         stored = copy.copy(entity)
         stored.version = 1
@@ -499,15 +505,24 @@ class KernelUnitOfWork:
         backend: Where to read and write (the storage's, or one joined to a host transaction).
         deliver: Hand the events to the publisher after commit; ``False`` when the commit is
             not final (a host transaction commits it later).
+        release: Called when the unit of work ends and after each commit, to give back what
+            its backend holds for it (a database connection).
     """
 
     def __init__(
-        self, storage: KernelStorage, tenant: str, backend: Backend, *, deliver: bool = True
+        self,
+        storage: KernelStorage,
+        tenant: str,
+        backend: Backend,
+        *,
+        deliver: bool = True,
+        release: Callable[[], None] | None = None,
     ) -> None:
         self.storage = storage
         self.tenant = tenant
         self.backend = backend
         self.deliver = deliver
+        self._release = release
         self.pending: dict[Key, Any] = {}
         self.bases: dict[Key, int | None] = {}  # None: added here; int: version it was loaded at
         self.loaded: dict[Key, int] = {}  # versions this unit of work read
@@ -582,14 +597,14 @@ class KernelUnitOfWork:
             StorageError: The backend failed; nothing committed.
         """
         events = tuple(self.events)
-        if self.pending or self.audit.pending or events:
-            try:
+        try:
+            if self.pending or self.audit.pending or events:
                 with self.backend.transaction(self.tenant) as tx:
                     self._write(tx, events)
-            except BaseException:
-                self.rollback()
-                raise
-        self.rollback()
+        finally:
+            self.rollback()
+            if self._release is not None:
+                self._release()
         if self.deliver:
             hand_over(self.storage.publisher, self.storage.acknowledge, self.tenant, events)
         return events
@@ -647,9 +662,11 @@ class KernelUnitOfWork:
 
     def _write_claims(self, tx: Transaction) -> None:
         claiming = [(key, e) for key, e in self.pending.items() if key[0] in _CLAIMING]
-        # Release first, so that entities of this unit of work may swap their slots.
+        # Release first, so that entities of this unit of work may swap their slots (a new
+        # entity holds nothing yet: its claim replaces nothing).
         for (kind, id), _ in claiming:
-            tx.claim(kind, id, None)
+            if self.bases[(kind, id)] is not None:
+                tx.claim(kind, id, None)
         for (kind, id), entity in claiming:
             claim = slot_claim(entity)
             if claim is None:
@@ -701,6 +718,8 @@ class KernelUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+        if self._release is not None:
+            self._release()
 
 
 def _check_limit(limit: object) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, read_options
+from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, read_options, write_options
 from servicecore.adapters.sqlalchemy.errors import is_unique_violation, translate, violates_index
 from servicecore.adapters.sqlalchemy.rows import (
     audit_row,
@@ -215,16 +215,51 @@ class SqlBackend:
         connection: A host's connection to read and write on, inside its transaction; each
             batch is a savepoint the host's commit makes durable (``None``: connections of
             ``engine``, one transaction per batch).
+        held: Keep one connection of ``engine`` from the first read until :meth:`release`
+            (a unit of work's backend): its reads run outside any transaction, as on their
+            own connections, and each batch is one transaction on it.
     """
 
     def __init__(
-        self, engine: sa.Engine, tables: Tables, connection: sa.Connection | None = None
+        self,
+        engine: sa.Engine,
+        tables: Tables,
+        connection: sa.Connection | None = None,
+        *,
+        held: bool = False,
     ) -> None:
         self.engine = engine
         self.tables = tables
         self.connection = connection
         self.statements = _statements(tables)
         self.read_options = read_options(engine)
+        self.held = held
+        self._conn: sa.Connection | None = None
+
+    def for_unit_of_work(self) -> SqlBackend:
+        """Return a backend that holds one connection for a unit of work (see ``held``)."""
+        return SqlBackend(self.engine, self.tables, held=True)
+
+    def release(self) -> None:
+        """Give the held connection back to the pool (the next read takes one again)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _held(self) -> sa.Connection:
+        conn = self._conn
+        if conn is None:
+            # Checked out once per unit of work instead of once per statement: the checkout,
+            # the pool's reset and, on PostgreSQL, the switch to autocommit cost more than
+            # most of a command's single-row reads.
+            conn = self.engine.connect()
+            self._conn = conn
+            try:
+                conn.execution_options(**self.read_options)
+            except BaseException:
+                self.release()
+                raise
+        return conn
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[sa.Connection]:
@@ -232,11 +267,38 @@ class SqlBackend:
             if self.connection is not None:
                 yield self.connection
                 return
+            if self.held:
+                yield self._held()
+                return
             with self.engine.connect() as conn:
                 conn.execution_options(**self.read_options)
                 yield conn
         except sa.exc.DBAPIError as exc:
+            if self.held:
+                self.release()  # a broken connection is not kept for the next read
             raise translate(exc, what) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """Yield a connection in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        if not self.held:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                with conn.begin():
+                    yield conn
+            return
+        conn = self._held()
+        try:
+            # The reads' autobegun transaction issued no BEGIN (SQLite) or ran in autocommit
+            # (PostgreSQL): ending it costs nothing, and the options can change only then.
+            conn.rollback()
+            conn.execution_options(**write_options(conn))
+            with conn.begin():
+                yield conn
+            conn.execution_options(**self.read_options)
+        except BaseException:
+            self.release()  # back to the pool, reset there; the next read takes a fresh one
+            raise
 
     def load(self, tenant: str, spec: AggregateSpec, id: str) -> Any | None:
         """Return the stored entity, or ``None``.
@@ -352,11 +414,9 @@ class SqlBackend:
                     batch = _Batch(self, self.connection, tenant)
                     yield batch
                 return
-            with self.engine.connect() as conn:
-                conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-                with conn.begin():
-                    batch = _Batch(self, conn, tenant)
-                    yield batch
+            with self._writing() as conn:
+                batch = _Batch(self, conn, tenant)
+                yield batch
         except sa.exc.DBAPIError as exc:
             what = f"committing for tenant {tenant}" if batch is None else batch.doing
             raise translate(exc, what) from exc

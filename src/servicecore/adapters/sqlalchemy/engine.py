@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from servicecore.errors import ValidationError
 
-__all__ = ["BEGIN_OPTION", "BUSY_TIMEOUT_SECONDS", "make_engine", "read_options", "to_url"]
+__all__ = [
+    "BEGIN_OPTION",
+    "BUSY_TIMEOUT_SECONDS",
+    "make_engine",
+    "read_options",
+    "to_url",
+    "write_options",
+]
 
 BEGIN_OPTION = "servicecore_begin"
 """Connection execution option: ``"IMMEDIATE"`` makes a SQLite transaction a write transaction."""
@@ -70,6 +77,23 @@ def read_options(engine: sa.Engine) -> dict[str, object]:
     if engine.dialect.name == "sqlite":
         return {BEGIN_OPTION: None}
     return {"isolation_level": "AUTOCOMMIT"}
+
+
+def write_options(conn: sa.Connection) -> dict[str, object]:
+    """Return the execution options that turn ``conn`` from reading back to writing.
+
+    SQLite begins write transactions ``IMMEDIATE``; PostgreSQL leaves autocommit for the level
+    the engine gives its connections (the level the pool would reset it to).
+    """
+    if conn.dialect.name == "sqlite":
+        return {BEGIN_OPTION: "IMMEDIATE"}
+    level = (
+        conn.engine.get_execution_options().get("isolation_level")
+        # create_engine(isolation_level=...) is kept here only; the pool resets to it as well.
+        or getattr(conn.dialect, "_on_connect_isolation_level", None)
+        or conn.default_isolation_level
+    )
+    return {"isolation_level": level}
 
 
 def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:

@@ -79,7 +79,8 @@ class SQLAlchemyStorage(KernelStorage):
         self._owned = not isinstance(target, sa.Engine)
         self.engine = make_engine(target)
         self.tables = tables_for(self.naming)
-        super().__init__(SqlBackend(self.engine, self.tables), publisher, audit_key=audit_key)
+        self._sql = SqlBackend(self.engine, self.tables)
+        super().__init__(self._sql, publisher, audit_key=audit_key)
         try:
             if schema is not None and self.engine.dialect.name != "postgresql":
                 raise ValidationError.single("schema", schema, "is for PostgreSQL only")
@@ -121,7 +122,8 @@ class SQLAlchemyStorage(KernelStorage):
         """
         tenant = check_tenant(tenant)
         if connection is None:
-            return super().unit_of_work(tenant)
+            backend = self._sql.for_unit_of_work()
+            return KernelUnitOfWork(self, tenant, backend, release=backend.release)
         if isinstance(connection, Session):
             connection = connection.connection()
         if not isinstance(connection, sa.Connection):
