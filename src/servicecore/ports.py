@@ -88,6 +88,8 @@ def _check_value(path: str, value: object, ftype: type, allow_many: bool) -> Non
     value = index_value(value)
     if value is None and allow_many:
         return
+    if isinstance(value, str):
+        v.storable_text(path, value)
     if ftype is datetime:
         ok = isinstance(value, datetime) and value.tzinfo is not None
     elif ftype is date:
@@ -134,7 +136,8 @@ class Query:
         """Check the query against ``spec``.
 
         Raises:
-            ValidationError: Listing every unknown field and every value of the wrong type.
+            ValidationError: Listing every unknown field, every value of the wrong type and
+                every text holding a NUL or a lone surrogate (no database stores them).
         """
         problems: list[ValidationError] = []
         groups = {
@@ -193,6 +196,10 @@ class Query:
         except ValidationError as exc:
             reason = f"is not a cursor of this order: its value {exc.errors[0].message}"
             return [ValidationError.single("after", after, reason)]
+        try:
+            v.storable_text("after", after[1])
+        except ValidationError as exc:
+            return [ValidationError.single("after", after, f"its id {exc.errors[0].message}")]
         return []
 
 
@@ -230,11 +237,17 @@ class Repository(Protocol[E]):
 
         Raises:
             NotFound: No such entity for this tenant.
+            ValidationError: ``id`` is not a string, or holds a NUL or a lone surrogate (text
+                no database stores).
         """
         ...
 
     def find(self, id: str) -> E | None:
-        """Return the entity with ``id``, or ``None``."""
+        """Return the entity with ``id``, or ``None``.
+
+        Raises:
+            ValidationError: As for :meth:`get`.
+        """
         ...
 
     def add(self, entity: E) -> None:
@@ -286,7 +299,12 @@ class AuditRepository(Protocol):
     """The audit trail of the unit of work's tenant: append-only (an AuditSink)."""
 
     def head(self, entity_kind: str, entity_id: str) -> AuditEntry | None:
-        """Return the entity's newest entry (this unit of work's included), or ``None``."""
+        """Return the entity's newest entry (this unit of work's included), or ``None``.
+
+        Raises:
+            ValidationError: ``entity_kind`` or ``entity_id`` is not a string, or holds a NUL
+                or a lone surrogate.
+        """
         ...
 
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -302,7 +320,11 @@ class AuditRepository(Protocol):
         ...
 
     def entries(self, entity_kind: str, entity_id: str) -> tuple[AuditEntry, ...]:
-        """Return the entity's entries, oldest first."""
+        """Return the entity's entries, oldest first.
+
+        Raises:
+            ValidationError: As for :meth:`head`.
+        """
         ...
 
 
@@ -482,7 +504,12 @@ class Storage(Protocol):
         ...
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
-        """Mark events as handled; unknown ids are ignored (acknowledging is idempotent)."""
+        """Mark events as handled; unknown ids are ignored (acknowledging is idempotent).
+
+        Raises:
+            ValidationError: ``event_ids`` is not a list of strings, or one holds a NUL or a
+                lone surrogate.
+        """
         ...
 
     def record_delivery_failure(
@@ -493,7 +520,11 @@ class Storage(Protocol):
         at: datetime,
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> datetime | None:
-        """Count a failed delivery; return when the event is due again (``None``: parked)."""
+        """Count a failed delivery; return when the event is due again (``None``: parked).
+
+        Raises:
+            ValidationError: ``event_id`` is not a string, or holds a NUL or a lone surrogate.
+        """
         ...
 
     def parked_events(self, tenant: str, limit: int = 100) -> Sequence[ParkedEvent]:
@@ -501,7 +532,11 @@ class Storage(Protocol):
         ...
 
     def retry_parked(self, tenant: str, event_ids: Sequence[str]) -> int:
-        """Make parked events pending and due again; return how many were parked."""
+        """Make parked events pending and due again; return how many were parked.
+
+        Raises:
+            ValidationError: As for :meth:`acknowledge`.
+        """
         ...
 
 

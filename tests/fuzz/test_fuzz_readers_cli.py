@@ -72,10 +72,11 @@ def test_a_damaged_fsm_file_is_a_validation_error(tmp_path):
     fuzz()
 
 
-SOLOMON_TOKENS = st.sampled_from(["-5", "0", "x", "", "1.5", "\x00"])
-"""Tokens for a Solomon file's columns. Left out, as known defects of the reader: infinite and
-undefined numbers (a raw error, tested below) and a huge vehicle count (the reader builds that
-many technicians: it runs out of time and memory)."""
+SOLOMON_TOKENS = st.sampled_from(
+    ["-5", "0", "x", "", "1.5", "\x00", "inf", "nan", "1e308", "-1e308", str(10**18)]
+)
+"""Tokens for a Solomon file's columns: a huge vehicle count among them (the reader would build
+that many technicians)."""
 
 
 def test_a_damaged_solomon_file_is_a_validation_error(tmp_path):
@@ -132,6 +133,75 @@ def test_a_solomon_number_that_is_not_finite_is_a_validation_error(tmp_path, tok
     path.write_text("\n".join(lines))
     with pytest.raises(ValidationError):
         read_solomon(path)
+
+
+def _solomon_with(tmp_path: Path, line: int, column: int, token: str) -> Path:
+    """The tiny Solomon file with one token replaced, written to ``tmp_path``."""
+    lines = SOLOMON.splitlines()
+    tokens = lines[line].split()
+    tokens[column] = token
+    lines[line] = "  ".join(tokens)
+    path = tmp_path / "instance.txt"
+    path.write_text("\n".join(lines))
+    return path
+
+
+FLEET_LINE, DEPOT_LINE, CUSTOMER_LINE = 4, 9, 10
+
+
+@pytest.mark.parametrize("fleet", [10**4 + 1, 10**9, 10**18, 0, -3])
+def test_a_solomon_fleet_out_of_bounds_is_refused_naming_the_file_and_field(tmp_path, fleet):
+    path = _solomon_with(tmp_path, FLEET_LINE, 0, str(fleet))
+    with pytest.raises(ValidationError) as info:
+        read_solomon(path)
+    (error,) = info.value.errors
+    assert (error.path, error.value) == (str(path), fleet)
+    assert "VEHICLE NUMBER" in error.message
+
+
+def test_a_homberger_sized_fleet_is_read(tmp_path):
+    problem = read_solomon(_solomon_with(tmp_path, FLEET_LINE, 0, "250"))
+    assert len(problem.technicians) == 250
+
+
+@pytest.mark.parametrize("capacity", [10**18, -5])
+def test_a_solomon_capacity_out_of_bounds_is_refused_naming_the_file_and_field(tmp_path, capacity):
+    path = _solomon_with(tmp_path, FLEET_LINE, 1, str(capacity))
+    with pytest.raises(ValidationError) as info:
+        read_solomon(path)
+    (error,) = info.value.errors
+    assert (error.path, error.value) == (str(path), capacity)
+    assert "CAPACITY" in error.message
+
+
+NUMBERS_AT = [
+    *((CUSTOMER_LINE, column) for column in range(1, 7)),
+    (DEPOT_LINE, 1),
+    (DEPOT_LINE, 5),
+]
+"""A customer's x, y, demand, ready time, due date and service time; the depot's x and due date."""
+
+
+@pytest.mark.parametrize(("line", "column"), NUMBERS_AT)
+@pytest.mark.parametrize("token", ["1e308", "-1e308", "1e18"])
+def test_a_huge_solomon_customer_number_is_refused_naming_the_file(tmp_path, line, column, token):
+    path = _solomon_with(tmp_path, line, column, token)
+    with pytest.raises(ValidationError) as info:
+        read_solomon(path)
+    (error,) = info.value.errors
+    assert (error.path, error.value) == (str(path), float(token))
+
+
+def test_a_solomon_file_with_too_many_customers_is_refused(tmp_path):
+    # The travel matrix grows with the square of the customers: 2,001 would hold 4 million entries.
+    head = SOLOMON.splitlines()[: DEPOT_LINE + 1]
+    rows = [f"{i}  {i % 100}  {i // 100}  1  0  1000  10" for i in range(1, 2_002)]
+    path = tmp_path / "instance.txt"
+    path.write_text("\n".join(head + rows))
+    with pytest.raises(ValidationError) as info:
+        read_solomon(path)
+    (error,) = info.value.errors
+    assert (error.path, error.value) == (str(path), 2_001)
 
 
 def test_every_cli_command_is_fuzzed():

@@ -24,6 +24,7 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 def fail(attribute: attrs.Attribute[Any], value: object, message: str) -> ValidationError:
@@ -57,6 +58,21 @@ def text(max_len: int = 10_000, *, allow_empty: bool = False) -> Validator:
             raise fail(attribute, value, f"must be at most {max_len} characters")
 
     return check
+
+
+def storable_text(path: str, value: str) -> None:
+    """Refuse text no database stores: NUL characters and lone surrogates.
+
+    For text that reaches a lookup without passing a model field (an id, a query value): SQLite
+    cannot encode a lone surrogate (a raw ``UnicodeEncodeError``) and PostgreSQL refuses both.
+
+    Raises:
+        ValidationError: Naming ``path`` and the value.
+    """
+    if _UNSTORABLE_RE.search(value):
+        raise ValidationError.single(
+            path, value, "must not contain NUL characters or lone surrogates"
+        )
 
 
 def currency(_: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -35,6 +35,17 @@ FSM_FORMAT = "fsm-json/1"
 
 T = TypeVar("T")
 
+# Bounds on what a Solomon file may ask for, so that a hostile file is refused instead of building
+# a fleet or a travel matrix that never finishes. The largest Gehring-Homberger instances have
+# 1,000 customers and a few hundred vehicles.
+_SOLOMON_MOST_VEHICLES = 10_000
+"""No instance needs more vehicles than customers; 10,000 technicians still build in a second."""
+_SOLOMON_MOST_CUSTOMERS = 2_000
+"""Twice the largest instance: the travel matrix grows with the square (4 million entries)."""
+_SOLOMON_MOST_NUMBER = 10_000_000
+"""The model's coordinate bound, for every number: times become tenths and must stay integers
+that the solver can hold, and the distance between two coordinates must not overflow."""
+
 
 def _build(errors: list[FieldError], path: str, make: Callable[[], T]) -> T | None:
     try:
@@ -316,7 +327,9 @@ def read_solomon(path: str | os.PathLike[str], *, name: str | None = None) -> Pr
     unserved costs far more than any route, so every customer is served when possible.
 
     Raises:
-        ValidationError: If the file is not in Solomon format.
+        ValidationError: If the file is not in Solomon format, or asks for more than the reader
+            admits: more than 10,000 vehicles or 2,000 customers, or a number beyond
+            +-10,000,000; the path is the file's.
         OSError: If the file cannot be read.
     """
     with open(path, encoding="utf-8") as fh:
@@ -333,11 +346,27 @@ def read_solomon(path: str | os.PathLike[str], *, name: str | None = None) -> Pr
         rows = [[float(x) for x in ln] for ln in lines[c_at + 1 :] if len(ln) >= 7]
     except (IndexError, ValueError, StopIteration) as exc:
         raise ValidationError.single(str(path), None, f"not a Solomon file: {exc!r}") from exc
+    if not 1 <= fleet <= _SOLOMON_MOST_VEHICLES:
+        raise ValidationError.single(
+            str(path), fleet, f"VEHICLE NUMBER must be from 1 to {_SOLOMON_MOST_VEHICLES:,}"
+        )
+    if not 0 <= capacity <= _SOLOMON_MOST_NUMBER:
+        raise ValidationError.single(
+            str(path), capacity, f"CAPACITY must be from 0 to {_SOLOMON_MOST_NUMBER:,}"
+        )
+    if len(rows) - 1 > _SOLOMON_MOST_CUSTOMERS:
+        raise ValidationError.single(
+            str(path), len(rows) - 1, f"more than {_SOLOMON_MOST_CUSTOMERS:,} customers"
+        )
     for row in rows:
-        bad = next((x for x in row if not math.isfinite(x)), None)
+        # isfinite() as well as the bound: a NaN compares false with any bound.
+        bad = next((x for x in row if not math.isfinite(x) or abs(x) > _SOLOMON_MOST_NUMBER), None)
         if bad is not None:
             raise ValidationError.single(
-                str(path), None, f"customer {row[0]} has a number that is not finite: {bad}"
+                str(path),
+                bad,
+                f"customer {row[0]} has a number that is not finite"
+                f" or beyond +-{_SOLOMON_MOST_NUMBER:,}: {bad}",
             )
     if not rows:
         raise ValidationError.single(str(path), None, "no customers")

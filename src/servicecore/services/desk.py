@@ -31,6 +31,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from servicecore.basics import SystemClock
 from servicecore.errors import ValidationError
+from servicecore.model import _validate as v
 from servicecore.model.actor import Actor
 from servicecore.ports import Clock, Storage
 from servicecore.services import (
@@ -211,7 +212,6 @@ def _check_arguments(
         _check_storable(name, value)
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _CHECKED_DEPTH = 4
 
 
@@ -226,10 +226,7 @@ def _check_storable(path: str, value: object, depth: int = 0) -> None:
         ValidationError: Naming the argument (with ``[i]`` or ``[key]`` for an item).
     """
     if isinstance(value, str):
-        if _UNSTORABLE.search(value):
-            raise ValidationError.single(
-                path, value, "must not contain NUL characters or lone surrogates"
-            )
+        v.storable_text(path, value)
     elif depth >= _CHECKED_DEPTH:
         return
     elif isinstance(value, list | tuple | set | frozenset):

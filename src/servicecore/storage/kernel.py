@@ -13,7 +13,7 @@ commit the events are handed to the storage's publisher.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -77,6 +77,35 @@ def check_tenant(tenant: object) -> str:
     except ValidationError:
         raise ValidationError.single("tenant", tenant, "must be an id") from None
     return tenant
+
+
+def _check_id(path: str, value: object) -> None:
+    """Refuse an id that is not text every database stores, before any lookup reaches one.
+
+    Raises:
+        ValidationError: It is not a string, or holds a NUL or a lone surrogate (naming
+            ``path`` and the value).
+    """
+    if not isinstance(value, str):
+        raise ValidationError.single(path, value, "must be a string")
+    v.storable_text(path, value)
+
+
+def _event_ids(values: object) -> list[str]:
+    """Return the event ids of ``values`` once each, in order.
+
+    Raises:
+        ValidationError: ``values`` is not a list of strings, or one holds text
+            :func:`_check_id` refuses (naming ``event_ids[i]``).
+    """
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError.single("event_ids", values, "must be a list of event ids")
+    ids = list(values)
+    if not all(isinstance(i, str) for i in ids):
+        raise ValidationError.single("event_ids", ids, "must be a list of event ids")
+    for index, value in enumerate(ids):
+        _check_id(f"event_ids[{index}]", value)
+    return list(dict.fromkeys(ids))
 
 
 def _held(claim: SlotClaim, held: SlotClaim) -> DoubleBooking:
@@ -159,10 +188,11 @@ class KernelStorage:
             When the event is due again, or ``None`` when it is now parked.
 
         Raises:
-            ValidationError: ``tenant`` is not an id.
+            ValidationError: ``tenant`` or ``event_id`` is not an id.
             StorageError: The backend failed.
         """
         tenant = check_tenant(tenant)
+        _check_id("event_id", event_id)
         attempts = self.backend.attempts(tenant, event_id) + 1
         retry_at = retry.retry_at(attempts, at)
         self.backend.record_failure(tenant, event_id, describe_error(error), at, retry_at)
@@ -188,19 +218,17 @@ class KernelStorage:
             StorageError: The backend failed.
         """
         tenant = check_tenant(tenant)
-        if isinstance(event_ids, str) or not all(isinstance(i, str) for i in event_ids):
-            raise ValidationError.single("event_ids", event_ids, "must be a list of event ids")
-        ids = list(dict.fromkeys(event_ids))
+        ids = _event_ids(event_ids)
         return self.backend.unpark(tenant, ids) if ids else 0
 
     def acknowledge(self, tenant: str, event_ids: Sequence[str]) -> None:
         """Mark events handled; unknown ids are ignored.
 
         Raises:
-            ValidationError: ``tenant`` is not an id.
+            ValidationError: ``tenant`` is not an id, or ``event_ids`` is not a list of ids.
             StorageError: The backend failed.
         """
-        ids = list(dict.fromkeys(event_ids))
+        ids = _event_ids(event_ids)
         if ids:
             self.backend.acknowledge(check_tenant(tenant), ids)
 
@@ -247,10 +275,13 @@ class KernelAudit:
         again), so that it stays the head of the entity as this unit of work loaded it.
 
         Raises:
+            ValidationError: ``entity_kind`` or ``entity_id`` is not an id.
             ConcurrencyError: The entity was loaded by this unit of work and another one has
                 committed a change of it (and its trail) since.
             StorageError: The backend failed.
         """
+        _check_id("entity_kind", entity_kind)
+        _check_id("entity_id", entity_id)
         key = (entity_kind, entity_id)
         mine = self.pending.get(key)
         if mine:
@@ -318,8 +349,11 @@ class KernelAudit:
         """Return the entity's entries, oldest first (this unit of work's last).
 
         Raises:
+            ValidationError: ``entity_kind`` or ``entity_id`` is not an id.
             StorageError: The backend failed.
         """
+        _check_id("entity_kind", entity_kind)
+        _check_id("entity_id", entity_id)
         stored = self._uow.backend.audit(self._uow.tenant, entity_kind, entity_id)
         return (*stored, *self.pending.get((entity_kind, entity_id), ()))
 
@@ -344,6 +378,7 @@ class KernelRepository:
         """Return the entity with ``id``.
 
         Raises:
+            ValidationError: ``id`` is not a string, or holds text no database stores.
             NotFound: No such entity for this tenant.
             StorageError: The backend failed.
         """
@@ -356,8 +391,10 @@ class KernelRepository:
         """Return the entity with ``id``, or ``None``.
 
         Raises:
+            ValidationError: ``id`` is not a string, or holds text no database stores.
             StorageError: The backend failed.
         """
+        _check_id("id", id)
         uow = self._uow
         key = (self.spec.kind, id)
         pending = uow.pending.get(key)

@@ -82,6 +82,11 @@ def _event(n: int = 1, name: str = "RequestCompleted") -> DomainEvent:
     )
 
 
+UNSTORABLE = ["X-\ud800", "X-\x00"]
+"""Text no database stores (a lone surrogate, a NUL): SQLite cannot encode the first, PostgreSQL
+refuses both, so every storage refuses them as ids and values before any lookup."""
+
+
 def _slot(start_h: float, end_h: float) -> TimeRange:
     return TimeRange(f.NOW + timedelta(hours=start_h), f.NOW + timedelta(hours=end_h))
 
@@ -155,6 +160,25 @@ class RepositoryContract(_Base):
                 uow.requests.get("R-404")
             assert (info.value.kind, info.value.id) == ("ServiceRequest", "R-404")
             assert uow.requests.find("R-404") is None
+
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_get_and_find_refuse_an_id_no_database_stores_naming_it(
+        self, storage: Storage, tenant: str, bad: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            for look_up in (uow.requests.get, uow.requests.find):
+                with pytest.raises(ValidationError) as info:
+                    look_up(bad)
+                assert (info.value.errors[0].path, info.value.errors[0].value) == ("id", bad)
+
+    def test_get_and_find_refuse_an_id_that_is_not_a_string(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            for look_up in (uow.requests.get, uow.requests.find):
+                with pytest.raises(ValidationError) as info:
+                    look_up(404)  # type: ignore[arg-type]  # the wrong type on purpose
+                assert (info.value.errors[0].path, info.value.errors[0].value) == ("id", 404)
 
     def test_a_duplicate_id_is_refused_within_one_unit_of_work(
         self, storage: Storage, tenant: str
@@ -289,6 +313,14 @@ class RepositoryContract(_Base):
     def test_a_bad_tenant_is_refused(self, storage: Storage) -> None:
         with pytest.raises(ValidationError, match="tenant"):
             storage.unit_of_work("not a tenant!")
+
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_a_tenant_no_database_stores_is_refused_naming_it(
+        self, storage: Storage, bad: str
+    ) -> None:
+        with pytest.raises(ValidationError) as info:
+            storage.unit_of_work(bad)
+        assert (info.value.errors[0].path, info.value.errors[0].value) == ("tenant", bad)
 
 
 class QueryContract(_Base):
@@ -459,6 +491,29 @@ class QueryContract(_Base):
             assert info.value.errors[0].value == "yesterday"
             with pytest.raises(ValidationError):
                 uow.requests.query(Query(before={"reported_at": datetime(2026, 1, 1)}))
+
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_a_value_no_database_stores_is_refused_naming_the_field(
+        self, storage: Storage, tenant: str, bad: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            for value in (bad, ["C-even", bad]):
+                query = Query(equals={"customer_id": value})
+                for run in (uow.requests.query, uow.requests.count):
+                    with pytest.raises(ValidationError) as info:
+                        run(query)
+                    error = info.value.errors[0]
+                    assert (error.path, error.value) == ("equals.customer_id", bad)
+
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_a_cursor_no_database_stores_is_refused(
+        self, storage: Storage, tenant: str, bad: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            for cursor in ((bad, "R-1"), ("R-1", bad)):
+                with pytest.raises(ValidationError) as info:
+                    uow.requests.query(Query(after=cursor))
+                assert info.value.errors[0].path == "after"
 
     def test_a_bad_limit_is_refused(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow, pytest.raises(ValidationError, match="limit"):
@@ -658,6 +713,21 @@ class EventContract(_Base):
         storage.acknowledge(tenant, [event.id])
         assert storage.pending_events(tenant) == ()
 
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_an_event_id_no_database_stores_is_refused_naming_it(
+        self, storage: Storage, tenant: str, bad: str
+    ) -> None:
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("event_ids", lambda: storage.acknowledge(tenant, ["ev-1", bad])),
+            ("event_ids", lambda: storage.retry_parked(tenant, [bad])),
+            ("event_id", lambda: storage.record_delivery_failure(tenant, bad, OSError(), f.NOW)),
+        ]
+        for path, call in calls:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert info.value.errors[0].path.startswith(path)
+            assert info.value.errors[0].value == bad
+
     def test_pending_events_respect_the_limit(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
             for i in range(5):
@@ -804,6 +874,19 @@ class AuditContract(_Base):
             (entry,) = uow.audit.entries("ServiceRequest", "R-1")
         assert entry.expected_hash() == entry.hash
         assert entry.at == f.NOW
+
+    @pytest.mark.parametrize("bad", UNSTORABLE)
+    def test_an_entity_id_no_database_stores_is_refused_naming_it(
+        self, storage: Storage, tenant: str, bad: str
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            for read in (uow.audit.head, uow.audit.entries):
+                with pytest.raises(ValidationError) as info:
+                    read("ServiceRequest", bad)
+                assert (info.value.errors[0].path, info.value.errors[0].value) == (
+                    "entity_id",
+                    bad,
+                )
 
     def test_rolled_back_entries_disappear(self, storage: Storage, tenant: str) -> None:
         with storage.unit_of_work(tenant) as uow:
