@@ -25,6 +25,7 @@ import functools
 import inspect
 import logging
 import re
+import types
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
@@ -204,12 +205,39 @@ def _check_arguments(
         if _is_protocol(hint):
             _check_port(name, value, hint)  # its behaviour is checked by its contract suite
             continue
+        if _plainly(value, hint):
+            _check_storable(name, value)
+            continue
         try:
             # Every item, not only the first: a bad item later in a list would reach the command.
             check_type(value, hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS)
         except TypeCheckError as exc:
             raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
         _check_storable(name, value)
+
+
+@functools.cache
+def _plain_classes(hint: object) -> frozenset[type]:
+    """The classes whose exact instances ``hint`` accepts without looking inside them."""
+    if isinstance(hint, type) and typing.get_origin(hint) is None:
+        return frozenset({hint})
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return frozenset(
+            a for a in typing.get_args(hint) if isinstance(a, type) and typing.get_origin(a) is None
+        )
+    return frozenset()
+
+
+def _plainly(value: object, hint: object) -> bool:
+    """Whether ``value`` is an exact instance of a plain class ``hint`` names (no typeguard needed).
+
+    Only a shortcut for the common case (a ``str``, an enum member, a model object, ``None``):
+    anything else, subclasses included, goes to the full check.
+    """
+    try:
+        return type(value) in _plain_classes(hint)
+    except TypeError:  # an unhashable hint: the full check handles it
+        return False
 
 
 _CHECKED_DEPTH = 4
