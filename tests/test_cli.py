@@ -1,11 +1,37 @@
 import subprocess
 import sys
 
+import attrs
 import pytest
 
 from servicecore import __version__
 from servicecore.cli import main
-from servicecore.demo import run_demo
+from servicecore.demo import DemoSummary, run_demo
+
+
+def under(lines: list[str], words: str) -> list[str]:
+    """The lines printed under the first step whose title holds ``words``, stripped."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("[") and words in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    return [line.strip() for line in lines[start + 1 : end]]
+
+
+@attrs.frozen
+class Told:
+    summary: DemoSummary
+    lines: list[str]
+
+    def step(self, words: str) -> list[str]:
+        return under(self.lines, words)
+
+
+@pytest.fixture(scope="module")
+def monday(tmp_path_factory):
+    """One day of the demo, with its reports written."""
+    where = tmp_path_factory.mktemp("monday")
+    lines: list[str] = []
+    summary = run_demo(where / "demo.db", lines.append, days=1, out=where / "out")
+    return Told(summary, lines)
 
 
 def test_the_demo_tells_the_story_on_sqlite_and_verifies_every_chain(tmp_path):
@@ -15,6 +41,7 @@ def test_the_demo_tells_the_story_on_sqlite_and_verifies_every_chain(tmp_path):
     assert [r.split(":")[0] for r in summary.refusals] == [
         "DoubleBooking",
         "PermissionDenied",
+        "ClosurePolicyError",
         "ClosurePolicyError",
     ]
     assert summary.chains_verified >= 8
@@ -29,16 +56,18 @@ def test_the_demo_tells_the_story_on_sqlite_and_verifies_every_chain(tmp_path):
 def test_each_refusal_prints_under_its_own_step(tmp_path):
     lines: list[str] = []
     run_demo(tmp_path / "demo.db", lines.append)
-    owner = {}
+    owner: dict[str, list[str]] = {}
     step = ""
     for line in lines:
         if line.startswith("["):
             step = line
         elif "refused (" in line:
-            owner[line.split("refused (")[1].split(")")[0]] = step
-    assert "booking" in owner["DoubleBooking"]
-    assert "Budi rejects" in owner["PermissionDenied"]
-    assert "closing with 1 photo" in owner["ClosurePolicyError"]
+            owner.setdefault(line.split("refused (")[1].split(")")[0], []).append(step)
+    assert ["booking" in s for s in owner["DoubleBooking"]] == [True]
+    assert ["Budi rejects" in s for s in owner["PermissionDenied"]] == [True]
+    photos, checklist = owner["ClosurePolicyError"]
+    assert "closing with 1 photo" in photos
+    assert "Mon 09 Mar: the rest of the day" in checklist
 
 
 def test_the_demo_prints_times_in_the_company_time_zone_and_one_id_per_booking(tmp_path):
@@ -168,5 +197,89 @@ def test_the_demo_numbers_its_steps_as_it_goes(tmp_path):
     lines: list[str] = []
     run_demo(tmp_path / "demo.db", lines.append, days=1, out=tmp_path)
     steps = [line for line in lines if line.startswith("[")]
-    assert steps[0].startswith("[ 1/11]")
-    assert steps[-1].startswith("[11/11]")
+    assert steps[0].startswith("[ 1/14]")
+    assert steps[-1].startswith("[14/14]")
+
+
+def test_the_first_look_regrades_the_repair_an_emergency_and_its_due_time_is_recomputed(monday):
+    assert (
+        "09:45 stock warming: Andi re-grades it urgent -> emergency, "
+        "resolution due Mon 12:50 (was Tue 15:50)"
+    ) in monday.step("09:40 Wayan starts")
+
+
+def test_a_maintenance_visit_closed_before_its_checklist_is_refused_then_closed(monday):
+    day = monday.step("Mon 09 Mar")
+    refused = day.index(
+        "refused (ClosurePolicyError): checklist not answered: pressure, coils, drain"
+    )
+    assert "before its checklist" in day[refused - 1]
+    assert day[refused + 1].endswith("reopens the work, answers the 3 items, closes")
+    assert "checklist not done" in monday.summary.refusals[-1]
+
+
+def test_a_unit_taken_to_the_workshop_leaves_a_loaner_and_its_request_open(monday):
+    day = monday.step("Mon 09 Mar")
+    assert any("takes the unit to the workshop" in line for line in day)
+    assert "and lends PORTABLE-AC LN-0001; the request closes when it is back" in day
+    assert "5 requests closed with photos before and after, checklists answered" in day
+
+
+def test_the_service_log_of_mondays_repair_tells_each_step_with_technician_hours_and_parts(monday):
+    log = monday.step("service log of Monday's repair")
+    assert len(log) >= 15
+    assert monday.summary.service_log >= len(log)
+    assert log[0].startswith("08:50 Siti   request: create -> open (repair:")
+    assert "08:55 Andi   dispatch: create -> assigned (Budi 09:00-11:00)" in log
+    assert "09:00 Budi   dispatch: reject -> rejected: no refrigerant gauge with me today" in log
+    assert any("request: regrade: first look" in line for line in log)
+    assert "11:00 Wayan  work: complete -> completed (1.5 h, RELAY-7 x1 charged)" in log
+    assert "09:50 Wayan  evidence: 3 photos before" in log
+    assert log[-1] == "11:10 Toko Maju survey: 5/5, Fast, tidy, explained everything"
+
+
+def test_the_next_day_is_planned_ahead_and_its_service_plan_printed_and_written(monday):
+    plan = monday.step("ahead (")
+    assert any(line.startswith("Tue 10 Mar planned: ") for line in plan)
+    assert "Wed 11 Mar to plan: 3 maintenance" in plan
+    written = (monday.summary.reports[1]).read_text().splitlines()
+    assert written[0] == "day,state,technician_id,service_type,visits,planned_hours"
+    assert len(written) - 1 == monday.summary.service_plan == len(plan)
+    assert {row.split(",")[1] for row in written[1:]} == {"planned", "to_plan"}
+
+
+def test_the_temporary_inventory_shows_the_loaner_and_the_field_stock_printed_and_written(monday):
+    assert monday.step("temporary inventory") == [
+        "loaner PORTABLE-AC LN-0001 at the customer's, out since Mon 09 Mar (0 days)",
+        "field stock RELAY-7 x1 (charged), out since Mon 09 Mar (0 days)",
+    ]
+    written = (monday.summary.reports[2]).read_text().splitlines()
+    assert [row.split(",")[:2] for row in written[1:]] == [
+        ["loaner", "PORTABLE-AC"],
+        ["field_stock", "RELAY-7"],
+    ]
+    assert monday.summary.temporary_stock == 2
+
+
+def test_the_managers_page_holds_the_service_plan_and_the_temporary_inventory(monday):
+    page, plan, stock = monday.summary.reports
+    assert [p.name for p in (page, plan, stock)] == [
+        "servicecore-report.html",
+        "service-plan.csv",
+        "temporary-inventory.csv",
+    ]
+    text = page.read_text()
+    assert "Service plan" in text
+    assert "Temporary inventory" in text
+    assert "PORTABLE-AC" in text
+
+
+@pytest.mark.slow
+def test_a_technician_off_sick_gets_no_visits_and_her_customer_goes_to_a_colleague(tmp_path):
+    lines: list[str] = []
+    run_demo(tmp_path / "demo.db", lines.append, days=3)
+    wednesday = under(lines, "Wed 11 Mar")
+    assert wednesday[0] == (
+        "07:00 Dewi calls in sick: Andi records the sick day; Dewi's booked customer goes to Wayan"
+    )
+    assert "the plan gives Dewi 0 visits (the absence leaves no shift that day)" in wednesday

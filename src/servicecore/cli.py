@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7, help="varies where the visits are (default 7)")
     demo.add_argument(
-        "--out", default=".", help="folder for the HTML report (default: the current folder)"
+        "--out",
+        default=".",
+        help="folder for the HTML report and the CSV reports (default: the current folder)",
     )
     demo.add_argument(
         "--days",

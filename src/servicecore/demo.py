@@ -2,13 +2,17 @@
 
 It runs the real use cases through a :class:`~servicecore.services.desk.ServiceDesk` on a SQLite
 file. Monday morning is told step by step: a call-centre booking is confirmed with a QR check-in
-code and a clashing booking refused; the first technician rejects the dispatch and the second does
-the work with photos; the closure is refused for a missing photo, then accepted, and finance told
-what to invoice; the customer answers the survey and the case becomes knowledge. Then each day
-(:mod:`servicecore.demo_week`) has bookings, preventive-maintenance visits, the scheduler's plan
-around the booked time, the work and closures, an emergency whose SLA breach is priced under the
-contract, and the alert job; weekends plan nothing. A care plan, a quote in two versions and the
-verification of every audit chain close the story.
+code and a clashing booking refused; the first technician rejects the dispatch and the second
+starts the work, whose first look has the request re-graded an emergency (its due times
+recomputed); the closure is refused for a missing photo, then accepted, and finance told what to
+invoice; the customer answers the survey and the case becomes knowledge. Then each day
+(:mod:`servicecore.demo_week`) has bookings, preventive-maintenance visits with their inspection
+checklist (one closure refused until it is answered), the scheduler's plan around the booked time,
+the work and closures, an emergency whose SLA breach is priced under the contract, and the alert
+job; a unit goes to the workshop with a loaner left, a technician calls in sick on the third day,
+weekends plan nothing. A care plan, a quote in two versions, the service log of Monday's repair,
+the next working day planned ahead with the service-plan report, the temporary-inventory report
+and the verification of every audit chain close the story.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from servicecore.adapters.notifiers import RecordingNotifier
 from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.basics import FixedClock
 from servicecore.catalog import AGGREGATES
-from servicecore.demo_week import DayReport, Week
+from servicecore.demo_week import CHECKLIST, DayReport, Week, hm
 from servicecore.errors import (
     ClosurePolicyError,
     DoubleBooking,
@@ -69,11 +73,16 @@ from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.model.quote import PartLine, Quote, ServiceLine
 from servicecore.model.technician import Shift, Technician
 from servicecore.ports import CustomerContact
-from servicecore.reports.html import header_for, standard_sections, write_html
+from servicecore.reports import service_plan, temporary_inventory
+from servicecore.reports.html import Chart, Section, header_for, standard_sections, write_html
+from servicecore.reports.inventory import StockKind, TemporaryStockRow
+from servicecore.reports.report import Report
+from servicecore.reports.service_plan import PlanState, ServicePlanRow
 from servicecore.services import care
 from servicecore.services.context import CommandContext, DeskSettings, command
 from servicecore.services.desk import ServiceDesk
 from servicecore.services.notifications import NotifyingPublisher
+from servicecore.services.service_log import LogEntry
 from servicecore.services.tokens import QR_SCHEME, TokenSigner
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -83,6 +92,20 @@ MONDAY = date(2026, 3, 9)
 TENANT = "pt-sejuk-abadi"
 CUSTOMER = CustomerId("C-TOKO-MAJU")
 RELAY = PartCode("RELAY-7")
+NAMES = {
+    "T-BUDI": "Budi",
+    "T-WAYAN": "Wayan",
+    "T-DEWI": "Dewi",
+    "u-budi": "Budi",
+    "u-wayan": "Wayan",
+    "u-dewi": "Dewi",
+    "cs-siti": "Siti",
+    "sup-andi": "Andi",
+    "erp-import": "ERP",
+    "C-TOKO-MAJU": "Toko Maju",
+}
+SICK_DAY = 2
+"""The run's day (from 0, Monday) on which Dewi calls in sick."""
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -108,6 +131,10 @@ class DemoSummary:
         bookings: Bookings made.
         closed: Requests closed.
         breaches: SLA breaches priced under the contract.
+        service_log: The steps of the service log printed (Monday's repair).
+        service_plan: The service-plan rows of the week after the run.
+        temporary_stock: The temporary-inventory rows at the end (loaners and field stock out).
+        reports: The files written into ``out`` (the HTML page and the two reports' CSV).
     """
 
     database: Path
@@ -124,6 +151,10 @@ class DemoSummary:
     bookings: int = 0
     closed: int = 0
     breaches: int = 0
+    service_log: int = 0
+    service_plan: int = 0
+    temporary_stock: int = 0
+    reports: tuple[Path, ...] = ()
 
 
 @command("import_master_data")
@@ -243,10 +274,11 @@ def run_demo(
         seed: Varies where the preventive-maintenance visits are and the scheduler's search.
         days: How many days the company works through, from Monday 9 March 2026 (1-14): each
             working day has bookings, maintenance visits, the scheduler's plan, the work and
-            closures, the alert job; Mondays and Thursdays an emergency breaches its SLA;
-            weekends plan nothing.
-        out: A folder to write the managers' HTML report into (``servicecore-report.html``);
-            ``None`` writes none. Charts need the ``plot`` extra.
+            closures, the alert job; Mondays and Thursdays an emergency breaches its SLA; on
+            the third day Dewi is off sick; weekends plan nothing.
+        out: A folder to write the managers' HTML report into (``servicecore-report.html``),
+            with the service plan and the temporary inventory as CSV (``service-plan.csv``,
+            ``temporary-inventory.csv``); ``None`` writes none. Charts need the ``plot`` extra.
 
     Returns:
         A summary of what happened.
@@ -273,8 +305,11 @@ def run_demo(
         settings=DeskSettings(
             signer=TokenSigner(b"demo-secret-demo-secret-demo-secret!"),
             evidence_store=FilesystemEvidenceStore(Path(f"{db}.evidence")),
-            closure_policy=ClosurePolicy(min_photos_before=3, min_photos_after=3),
+            closure_policy=ClosurePolicy(
+                min_photos_before=3, min_photos_after=3, require_checklist=True
+            ),
             currency="IDR",
+            checklists={ServiceType.MAINTENANCE: CHECKLIST},
         ),
     )
     erp = Actor(id="erp-import", roles={Role.ADMIN}, name="ERP master data import")
@@ -307,7 +342,7 @@ def run_demo(
     def goto(hour: int, minute: int = 0, day: date = MONDAY) -> None:
         clock.advance(_at(day, hour, minute) - clock.now())
 
-    total = 9 + days + (1 if out is not None else 0)
+    total = 12 + days + (1 if out is not None else 0)
     done = [0]
 
     def step(text: str) -> None:
@@ -385,14 +420,19 @@ def run_demo(
         f"opened, resolution due {request.resolution_due.astimezone(JAKARTA):%a %H:%M}"
     )
 
-    step("Andi sends Budi; Wayan cannot accept Budi's order; Budi rejects (no gauge); Wayan goes")
+    goto(8, 55)
+    step(
+        "08:55 Andi sends Budi; Wayan cannot accept his order; Budi rejects (no gauge); Wayan goes"
+    )
     first = desk.dispatch.assign(andi, request.id, "T-BUDI", slot)
     refused(
         PermissionDenied,
         "Wayan may not accept a dispatch order assigned to Budi",
         lambda: desk.dispatch.accept_dispatch(wayan, first.id),
     )
+    goto(9)
     desk.dispatch.reject_dispatch(budi, first.id, "no refrigerant gauge with me today")
+    goto(9, 5)
     second = desk.dispatch.assign(
         andi, request.id, "T-WAYAN", TimeRange(_at(MONDAY, 9, 30), _at(MONDAY, 11, 30))
     )
@@ -401,6 +441,20 @@ def run_demo(
     goto(9, 40)
     step("09:40 Wayan starts: the relay is requisitioned and issued, 3 photos before the work")
     work = desk.dispatch.start_dispatch(wayan, second.id)
+    goto(9, 45)
+    regraded = desk.requests.regrade_request(
+        andi,
+        request.id,
+        reason="first look: the cold room's stock is warming",
+        priority=Priority.EMERGENCY,
+    )
+    assert regraded.resolution_due is not None  # the contract has a term for emergencies
+    say(
+        f"    09:45 stock warming: Andi re-grades it urgent -> emergency, "
+        f"resolution due {regraded.resolution_due.astimezone(JAKARTA):%a %H:%M} "
+        f"(was {request.resolution_due.astimezone(JAKARTA):%a %H:%M})"
+    )
+    goto(9, 50)
     _requisition(desk, wayan, request.id, lambda line: say(f"    {line}"))
     for i in range(3):
         desk.work.add_evidence(
@@ -410,6 +464,7 @@ def run_demo(
             f"before-{i}.jpg",
             f"before photo {i} of A-77".encode(),
         )
+    goto(11)
     desk.work.record_processing(
         wayan,
         work.id,
@@ -478,8 +533,10 @@ def run_demo(
     for n in range(days):
         day = MONDAY + timedelta(days=n)
         step(f"{day:%a %d %b}: " + ("the rest of the day" if n == 0 else "the day"))
-        report_of_day = week.run_day(day, first=n == 0)
+        report_of_day = week.run_day(day, first=n == 0, sick="T-DEWI" if n == SICK_DAY else None)
         reports.append(report_of_day)
+        if report_of_day.checklist_refusal is not None:
+            refusals.append(f"ClosurePolicyError: {report_of_day.checklist_refusal.error}")
         for line in _day_lines(report_of_day):
             say(f"    {line}")
 
@@ -490,6 +547,31 @@ def run_demo(
         f"quote {quote.id} v{quote.quote_version} accepted: {quote.total_price()}, "
         f"estimated profit {quote.estimated_profit()}"
     )
+
+    log = desk.requests.service_log(andi, request.id)
+    step(f"service log of Monday's repair at Toko Maju ({request.id[:22]}...): {len(log)} steps")
+    for line in _log_lines(log):
+        say(f"    {line}")
+
+    ahead = MONDAY + timedelta(days=days)
+    while ahead.weekday() >= 5:
+        ahead += timedelta(days=1)
+    planned_ahead = week.plan_ahead(ahead)
+    backend = reporting_for(storage)
+    plan_report = service_plan(backend, TENANT, _at(ahead, 0), _at(ahead + timedelta(days=7), 0))
+    left = sorted({u.reason.value for u in planned_ahead.result.unassigned})
+    step(
+        f"Andi plans {ahead:%a %d %b} ahead ({len(planned_ahead.orders)} visits, "
+        f"{len(planned_ahead.result.unassigned)} unassigned"
+        + (f": {', '.join(left)}" if left else "")
+        + "); the week's service plan:"
+    )
+    for line in _plan_lines(plan_report):
+        say(f"    {line}")
+    stock = temporary_inventory(backend, TENANT, clock.now())
+    step(f"temporary inventory at {clock.now().astimezone(JAKARTA):%a %d %b %H:%M}:")
+    for line in _stock_lines(stock):
+        say(f"    {line}")
 
     entries = 0
     verified = 0
@@ -505,14 +587,32 @@ def run_demo(
                 verified += 1
     step(f"audit trail: {entries} entries, {verified} chains verified")
     report: Path | None = None
+    written: tuple[Path, ...] = ()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         report = out / "servicecore-report.html"
-        step(f"report for managers written to {report}")
-        backend = reporting_for(storage)
+        plan_csv = out / "service-plan.csv"
+        stock_csv = out / "temporary-inventory.csv"
+        written = (report, plan_csv, stock_csv)
+        step(f"reports for managers written to {out}: {', '.join(p.name for p in written)}")
+        plan_report.to_csv(plan_csv)
+        stock.to_csv(stock_csv)
         start = _at(MONDAY, 0)
         end = _at(MONDAY + timedelta(days=days), 0)
         sections = standard_sections(backend, TENANT, clock.now(), start=start, end=end)
+        sections += [
+            Section(
+                plan_report,
+                (Chart("technician_id", "visits", "Visits planned by technician"),),
+                f"The service work of the week from {ahead:%a %d %b}: visits planned (live "
+                "dispatch orders) and visits still to plan (open requests whose window opens).",
+            ),
+            Section(
+                stock,
+                (),
+                "What is out in the field: loaners not back and issued parts not returned.",
+            ),
+        ]
         with storage.unit_of_work(TENANT) as uow:
             names = {str(t.id): t.name for t in uow.technicians.iterate()}
         write_html(
@@ -545,6 +645,10 @@ def run_demo(
         bookings=1 + sum(len(r.bookings) for r in reports),
         closed=1 + sum(r.closed for r in reports),
         breaches=len(penalties),
+        service_log=len(log),
+        service_plan=len(plan_report.rows),
+        temporary_stock=len(stock.rows),
+        reports=written,
     )
 
 
@@ -557,6 +661,12 @@ def _day_lines(day: DayReport) -> list[str]:
         ]
     reasons = sorted({reason for _, reason in day.unassigned})
     lines = []
+    if day.sick is not None:
+        sick, cover = NAMES[day.sick.technician_id], NAMES[day.sick.covered_by]
+        lines.append(
+            f"07:00 {sick} calls in sick: Andi records the sick day; "
+            f"{sick}'s booked customer goes to {cover}"
+        )
     if day.first_thing:
         lines.append("08:30 Andi sends Wayan to yesterday's emergency before the plan is made")
     lines += [
@@ -564,8 +674,44 @@ def _day_lines(day: DayReport) -> list[str]:
         f"the scheduler planned {day.planned} visits around {len(day.bookings)} booked slots "
         f"({day.driving} min of driving, {len(day.unassigned)} left unassigned"
         + (f": {', '.join(reasons)})" if reasons else ")"),
-        f"{day.closed} requests closed with photos before and after",
     ]
+    if day.sick is not None:
+        lines.append(
+            f"the plan gives {NAMES[day.sick.technician_id]} {day.sick.planned} visits "
+            f"(the absence leaves no shift that day)"
+        )
+    told: list[tuple[datetime, list[str]]] = []
+    if day.loaner is not None:
+        lent = day.loaner
+        told.append(
+            (
+                lent.at,
+                [
+                    f"{hm(lent.at)} {lent.customer}'s compressor is seized: "
+                    f"{NAMES[lent.technician_id]} takes the unit to the workshop",
+                    f"    and lends {lent.item_code} {lent.serial}; the request closes when it "
+                    f"is back",
+                ],
+            )
+        )
+    if day.checklist_refusal is not None:
+        case = day.checklist_refusal
+        who = NAMES[case.technician_id]
+        told.append(
+            (
+                case.at,
+                [
+                    f"{hm(case.at)} {who} closes the maintenance visit of {case.unit} "
+                    f"before its checklist",
+                    f"    refused (ClosurePolicyError): checklist not answered: "
+                    f"{', '.join(case.open_items)}",
+                    f"    {who} reopens the work, answers the {len(case.open_items)} items, closes",
+                ],
+            )
+        )
+    for _, told_lines in sorted(told, key=lambda t: t[0]):
+        lines += told_lines
+    lines.append(f"{day.closed} requests closed with photos before and after, checklists answered")
     if day.penalty is not None and not day.penalty.amount:
         lines.append(
             "emergency at Toko Maju, every technician busy: no penalty, the contract's SLA "
@@ -577,6 +723,101 @@ def _day_lines(day: DayReport) -> list[str]:
             f"penalty {day.penalty} under K-2026-01 (sent out first thing the next working day)"
         )
     lines.append(f"17:30 alert job: {day.alerts} alerts raised")
+    return lines
+
+
+def _who(actor_id: str) -> str:
+    return NAMES.get(actor_id, actor_id)
+
+
+def _log_lines(log: tuple[LogEntry, ...]) -> list[str]:
+    """The service log told in short lines; photos taken together are one line."""
+    lines: list[str] = []
+    photos: list[LogEntry] = []
+
+    def flush() -> None:
+        if photos:
+            first = photos[0]
+            kind = str(first.details["kind"]).replace("_", " ")
+            if len(photos) > 1:
+                kind = kind.replace("photo", "photos", 1)
+            lines.append(f"{hm(first.at)} {_who(first.actor_id):<6} evidence: {len(photos)} {kind}")
+            photos.clear()
+
+    for entry in log:
+        if entry.entity_kind == "Evidence":
+            if photos and photos[0].details["kind"] != entry.details["kind"]:
+                flush()
+            photos.append(entry)
+            continue
+        flush()
+        lines.append(f"{hm(entry.at)} {_who(entry.actor_id):<6} {_log_text(entry)}")
+    flush()
+    return lines
+
+
+def _log_text(entry: LogEntry) -> str:
+    """What one step of the service log did, with the facts that matter for it."""
+    kind = {
+        "ServiceRequest": "request",
+        "DispatchOrder": "dispatch",
+        "ProcessingOrder": "work",
+        "SurveyResult": "survey",
+    }[entry.entity_kind]
+    facts = entry.details
+    move = f"-> {entry.to_state}" if entry.to_state != entry.from_state else ""
+    text = f"{kind}: {entry.step} {move}".rstrip()
+    if kind == "request" and entry.step == "create":
+        # The log reads the record as it stands: its priority is today's, not the first one.
+        text += f" ({facts['service_type']}: {facts['symptoms']})"
+    elif kind == "dispatch" and entry.step == "create":
+        text += (
+            f" ({_who(str(facts['technician_id']))} "
+            f"{hm(facts['planned_start'])}-{hm(facts['planned_end'])})"
+        )
+    elif kind == "work" and entry.step == "complete":
+        parts = ", ".join(
+            f"{p['part_code']} x{p['quantity']}" + (" charged" if p["charged"] else "")
+            for p in facts["parts_used"]
+        )
+        text += f" ({facts['labour_hours']} h, {parts or 'no parts'})"
+    elif kind == "survey":
+        text = f"survey: {facts['score']}/5, {facts['comment']}"
+    if entry.reason:
+        text += f": {entry.reason}"
+    return text
+
+
+def _plan_lines(plan: Report[ServicePlanRow]) -> list[str]:
+    """The service-plan rows, one short line each."""
+    if not plan.rows:
+        return ["nothing planned or to plan"]
+    lines = []
+    for row in plan.rows:
+        kind = row.service_type.value
+        if row.state is PlanState.PLANNED:
+            who = NAMES.get(str(row.technician_id), str(row.technician_id))
+            lines.append(
+                f"{row.day:%a %d %b} planned: {who} {row.visits} {kind} ({row.planned_hours:g} h)"
+            )
+        else:
+            lines.append(f"{row.day:%a %d %b} to plan: {row.visits} {kind}")
+    return lines
+
+
+def _stock_lines(stock: Report[TemporaryStockRow]) -> list[str]:
+    """The temporary-inventory rows, one short line each."""
+    if not stock.rows:
+        return ["nothing out in the field"]
+    lines = []
+    for row in stock.rows:
+        since = f"out since {row.out_since.astimezone(JAKARTA):%a %d %b} ({row.days_out} days)"
+        if row.kind is StockKind.LOANER:
+            serials = f" {', '.join(row.serials)}" if row.serials else ""
+            lines.append(f"loaner {row.item_code}{serials} at the customer's, {since}")
+        else:
+            paid = "charged" if row.charged else "not charged"
+            lines.append(f"field stock {row.item_code} x{row.quantity} ({paid}), {since}")
     return lines
 
 
