@@ -467,6 +467,36 @@ class QueryContract(_Base):
         with storage.unit_of_work(tenant) as uow:
             assert uow.requests.count(q) == 5
 
+    @pytest.mark.parametrize(
+        "equals",
+        [
+            {"customer_id": "C-even"},
+            {"status": RequestStatus.OPEN},
+            {"priority": Priority.EMERGENCY, "customer_id": "C-odd"},
+            {"reported_at": f.NOW + timedelta(hours=4)},
+            {"customer_id": "C-nobody"},
+        ],
+        ids=["text", "enum", "two-fields", "datetime", "none-match"],
+    )
+    def test_count_of_equal_values_agrees_with_the_query(
+        self, storage: Storage, tenant: str, requests: list[Any], equals: dict[str, object]
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.requests.count(Query(equals=equals)) == len(
+                uow.requests.query(Query(equals=equals))
+            )
+
+    def test_count_of_equal_values_sees_this_unit_of_works_changes(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            changed = uow.requests.get("R-1")
+            changed.customer_id = "C-even"
+            uow.requests.update(changed)
+            uow.requests.add(f.request(id="R-10", customer_id="C-even"))
+            assert uow.requests.count(Query(equals={"customer_id": "C-even"})) == 7
+            assert uow.requests.count(Query(equals={"customer_id": "C-odd"})) == 4
+
     def test_iterate_yields_every_match_in_pages(
         self, storage: Storage, tenant: str, requests: list[Any]
     ) -> None:
