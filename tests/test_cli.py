@@ -248,6 +248,11 @@ def test_the_next_day_is_planned_ahead_and_its_service_plan_printed_and_written(
     assert {row.split(",")[1] for row in written[1:]} == {"planned", "to_plan"}
 
 
+def test_the_day_planned_ahead_leaves_no_open_request_unassigned(monday):
+    header = next(line for line in monday.lines if line.startswith("[") and "ahead (" in line)
+    assert ", 0 unassigned)" in header
+
+
 def test_the_temporary_inventory_shows_the_loaner_and_the_field_stock_printed_and_written(monday):
     assert monday.step("temporary inventory") == [
         "loaner PORTABLE-AC LN-0001 at the customer's, out since Mon 09 Mar (0 days)",

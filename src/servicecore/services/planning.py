@@ -56,6 +56,17 @@ _PRIORITY = {Priority.EMERGENCY: 3, Priority.URGENT: 2, Priority.NORMAL: 1, Prio
 _LATENESS = {Priority.EMERGENCY: 100, Priority.URGENT: 30, Priority.NORMAL: 5, Priority.LOW: 1}
 
 
+def _unserved_cost(priority: Priority, span: int, per_priority: int) -> int:
+    """The cost of leaving a request of ``priority`` out of a day planned over ``span`` minutes.
+
+    ``per_priority`` times its priority, plus ``span`` minutes of lateness at its own rate and at
+    the rate of every lower priority: serving a job late in the day never costs more than leaving
+    it out, nor more than leaving out a job of lower priority in its place.
+    """
+    rates = sum(_LATENESS[p] for p in Priority if p.rank >= priority.rank)
+    return per_priority * _PRIORITY[priority] + rates * span
+
+
 def _minutes(moment: datetime, midnight: datetime) -> int:
     return int((moment - midnight).total_seconds() // 60)
 
@@ -122,6 +133,12 @@ def problem_for_day(
     maintenance visit) is served inside it; one whose window misses the day, or that has no
     location, is left out with the reason.
 
+    Lateness is counted from the SLA due time, or from when the first planned shift opens if
+    that is later (lateness already past helping weighs on no choice). Leaving a request out
+    costs more than serving it at the end of the day, and more than leaving out one of lower
+    priority in its place: overdue work is planned whenever a technician can reach it, the most
+    urgent first.
+
     Raises:
         ValidationError: ``timezone`` is not a known time zone.
     """
@@ -158,6 +175,11 @@ def problem_for_day(
             shift=(found[0].start, found[0].end),
             skills=(*tech.skills, *sorted(served)),
         )
+    # Lateness before the first shift opens is past helping when the day is planned: it is
+    # counted from then, and no job is late by more than the planned day is long.
+    planned = [s for found in shifts.values() for s in found]
+    opens = min((s.start for s in planned), default=earliest)
+    span = max((s.end for s in planned), default=opens) - opens
     taken = _taken_time(uow, midnight, end_of_day, homes)
     # A booking's own request is served in the booking: the request takes the booked time.
     booked_for: dict[str, ServiceRequest] = {
@@ -212,8 +234,11 @@ def problem_for_day(
             skills=(*request.required_skills, *area),
             window=window,
             priority=_PRIORITY[request.priority],
-            sla_due=None if due is None else max(0, _minutes(due, midnight)),
+            sla_due=None if due is None else max(opens, _minutes(due, midnight)),
             lateness_cost=_LATENESS[request.priority] if due is not None else 0,
+            unserved_cost=_unserved_cost(
+                request.priority, span, builder.unserved_cost_per_priority
+            ),
         )
     problem = builder.build()
     problem = attrs.evolve(
