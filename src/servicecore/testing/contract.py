@@ -491,7 +491,7 @@ class QueryContract(_Base):
     ) -> None:
         with storage.unit_of_work(tenant) as uow:
             changed = uow.requests.get("R-1")
-            changed.customer_id = "C-even"
+            changed.customer_id = CustomerId("C-even")
             uow.requests.update(changed)
             uow.requests.add(f.request(id="R-10", customer_id="C-even"))
             assert uow.requests.count(Query(equals={"customer_id": "C-even"})) == 7
