@@ -1,6 +1,8 @@
 """The service plan and temporary inventory reports (seed 004) on hand-built data, known answers,
 on memory, SQLite and PostgreSQL."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -169,6 +171,19 @@ def test_a_loaner_back_by_as_of_is_no_longer_out(backend, tenant) -> None:
     report = temporary_inventory(backend, tenant, at(3, 10))
     fans = [r for r in report.rows if r.item_code == "L-FAN"]
     assert [(r.quantity, r.serials) for r in fans] == [(2, ("S1", "S2"))]
+
+
+@pytest.mark.usefixtures("stock_data")
+def test_the_temporary_inventory_csv_writes_the_serials_as_plain_text(backend, tenant) -> None:
+    out = io.StringIO()
+    temporary_inventory(backend, tenant, at(3, 10)).to_csv(out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["item_code"], r["serials"]) for r in rows] == [
+        ("L-FAN", "S1, S2"),
+        ("L-HEAT", ""),
+        ("P-A", ""),
+        ("P-B", ""),
+    ]
 
 
 def test_temporary_inventory_needs_an_aware_as_of(backend, tenant) -> None:
