@@ -248,17 +248,17 @@ def test_the_next_day_is_planned_ahead_and_its_service_plan_printed_and_written(
     assert {row.split(",")[1] for row in written[1:]} == {"planned", "to_plan"}
 
 
-def test_the_temporary_inventory_shows_the_loaner_and_the_field_stock_printed_and_written(monday):
+def test_the_temporary_inventory_shows_the_loaner_out_but_not_the_relay_fitted_in_the_repair(
+    monday,
+):
     assert monday.step("temporary inventory") == [
         "loaner PORTABLE-AC LN-0001 at the customer's, out since Mon 09 Mar (0 days)",
-        "field stock RELAY-7 x1 (charged), out since Mon 09 Mar (0 days)",
     ]
     written = (monday.summary.reports[2]).read_text().splitlines()
-    assert [row.split(",")[:2] for row in written[1:]] == [
-        ["loaner", "PORTABLE-AC"],
-        ["field_stock", "RELAY-7"],
+    assert [row.split(",")[:2] + row.split(",")[-1:] for row in written[1:]] == [
+        ["loaner", "PORTABLE-AC", "LN-0001"],
     ]
-    assert monday.summary.temporary_stock == 2
+    assert monday.summary.temporary_stock == 1
 
 
 def test_the_managers_page_holds_the_service_plan_and_the_temporary_inventory(monday):
