@@ -5,8 +5,11 @@ import attrs
 import pytest
 
 from servicecore import __version__
+from servicecore.adapters.memory_reporting import reporting_for
+from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.cli import main
-from servicecore.demo import DemoSummary, run_demo
+from servicecore.demo import TENANT, DemoSummary, run_demo
+from servicecore.reports import quality_tracking
 
 
 def under(lines: list[str], words: str) -> list[str]:
@@ -214,8 +217,16 @@ def test_a_maintenance_visit_closed_before_its_checklist_is_refused_then_closed(
         "refused (ClosurePolicyError): checklist not answered: pressure, coils, drain"
     )
     assert "before its checklist" in day[refused - 1]
-    assert day[refused + 1].endswith("reopens the work, answers the 3 items, closes")
+    assert day[refused + 1].endswith(
+        "answers the 3 items on the completed work (not reopened), closes"
+    )
     assert "checklist not done" in monday.summary.refusals[-1]
+    storage = SQLAlchemyStorage(monday.summary.database)
+    try:
+        quality = quality_tracking(reporting_for(storage), TENANT)
+    finally:
+        storage.close()
+    assert sum(row.reopened for row in quality.rows) == 0
 
 
 def test_a_unit_taken_to_the_workshop_leaves_a_loaner_and_its_request_open(monday):

@@ -705,7 +705,8 @@ def _day_lines(day: DayReport) -> list[str]:
                     f"before its checklist",
                     f"    refused (ClosurePolicyError): checklist not answered: "
                     f"{', '.join(case.open_items)}",
-                    f"    {who} reopens the work, answers the {len(case.open_items)} items, closes",
+                    f"    {who} answers the {len(case.open_items)} items on the completed work "
+                    f"(not reopened), closes",
                 ],
             )
         )
