@@ -240,10 +240,14 @@ def test_the_service_log_of_mondays_repair_tells_each_step_with_technician_hours
     log = monday.step("service log of Monday's repair")
     assert len(log) >= 15
     assert monday.summary.service_log >= len(log)
-    assert log[0].startswith("08:50 Siti   request: create -> open (repair:")
+    assert log[0].startswith("08:50 Siti   request: create -> open (repair, urgent:")
     assert "08:55 Andi   dispatch: create -> assigned (Budi 09:00-11:00)" in log
     assert "09:00 Budi   dispatch: reject -> rejected: no refrigerant gauge with me today" in log
-    assert any("request: regrade: first look" in line for line in log)
+    (regrade,) = [line for line in log if "request: regrade" in line]
+    assert regrade.startswith(
+        "09:45 Andi   request: regrade (priority urgent -> emergency, "
+        "response due Mon 12:50 -> Mon 10:50, resolution due Tue 15:50 -> Mon 12:50): first look"
+    )
     assert "11:00 Wayan  work: complete -> completed (1.5 h, RELAY-7 x1 charged)" in log
     assert "09:50 Wayan  evidence: 3 photos before" in log
     assert log[-1] == "11:10 Toko Maju survey: 5/5, Fast, tidy, explained everything"
