@@ -5,8 +5,11 @@ import attrs
 import pytest
 
 from servicecore import __version__
+from servicecore.adapters.memory_reporting import reporting_for
+from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.cli import main
-from servicecore.demo import DemoSummary, run_demo
+from servicecore.demo import TENANT, DemoSummary, run_demo
+from servicecore.reports import quality_tracking
 
 
 def under(lines: list[str], words: str) -> list[str]:
@@ -214,8 +217,16 @@ def test_a_maintenance_visit_closed_before_its_checklist_is_refused_then_closed(
         "refused (ClosurePolicyError): checklist not answered: pressure, coils, drain"
     )
     assert "before its checklist" in day[refused - 1]
-    assert day[refused + 1].endswith("reopens the work, answers the 3 items, closes")
+    assert day[refused + 1].endswith(
+        "answers the 3 items on the completed work (not reopened), closes"
+    )
     assert "checklist not done" in monday.summary.refusals[-1]
+    storage = SQLAlchemyStorage(monday.summary.database)
+    try:
+        quality = quality_tracking(reporting_for(storage), TENANT)
+    finally:
+        storage.close()
+    assert sum(row.reopened for row in quality.rows) == 0
 
 
 def test_a_unit_taken_to_the_workshop_leaves_a_loaner_and_its_request_open(monday):
@@ -229,10 +240,14 @@ def test_the_service_log_of_mondays_repair_tells_each_step_with_technician_hours
     log = monday.step("service log of Monday's repair")
     assert len(log) >= 15
     assert monday.summary.service_log >= len(log)
-    assert log[0].startswith("08:50 Siti   request: create -> open (repair:")
+    assert log[0].startswith("08:50 Siti   request: create -> open (repair, urgent:")
     assert "08:55 Andi   dispatch: create -> assigned (Budi 09:00-11:00)" in log
     assert "09:00 Budi   dispatch: reject -> rejected: no refrigerant gauge with me today" in log
-    assert any("request: regrade: first look" in line for line in log)
+    (regrade,) = [line for line in log if "request: regrade" in line]
+    assert regrade.startswith(
+        "09:45 Andi   request: regrade (priority urgent -> emergency, "
+        "response due Mon 12:50 -> Mon 10:50, resolution due Tue 15:50 -> Mon 12:50): first look"
+    )
     assert "11:00 Wayan  work: complete -> completed (1.5 h, RELAY-7 x1 charged)" in log
     assert "09:50 Wayan  evidence: 3 photos before" in log
     assert log[-1] == "11:10 Toko Maju survey: 5/5, Fast, tidy, explained everything"
@@ -253,17 +268,17 @@ def test_the_day_planned_ahead_leaves_no_open_request_unassigned(monday):
     assert ", 0 unassigned)" in header
 
 
-def test_the_temporary_inventory_shows_the_loaner_and_the_field_stock_printed_and_written(monday):
+def test_the_temporary_inventory_shows_the_loaner_out_but_not_the_relay_fitted_in_the_repair(
+    monday,
+):
     assert monday.step("temporary inventory") == [
         "loaner PORTABLE-AC LN-0001 at the customer's, out since Mon 09 Mar (0 days)",
-        "field stock RELAY-7 x1 (charged), out since Mon 09 Mar (0 days)",
     ]
     written = (monday.summary.reports[2]).read_text().splitlines()
-    assert [row.split(",")[:2] for row in written[1:]] == [
-        ["loaner", "PORTABLE-AC"],
-        ["field_stock", "RELAY-7"],
+    assert [row.split(",")[:2] + row.split(",")[-1:] for row in written[1:]] == [
+        ["loaner", "PORTABLE-AC", "LN-0001"],
     ]
-    assert monday.summary.temporary_stock == 2
+    assert monday.summary.temporary_stock == 1
 
 
 def test_the_managers_page_holds_the_service_plan_and_the_temporary_inventory(monday):

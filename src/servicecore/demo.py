@@ -705,7 +705,8 @@ def _day_lines(day: DayReport) -> list[str]:
                     f"before its checklist",
                     f"    refused (ClosurePolicyError): checklist not answered: "
                     f"{', '.join(case.open_items)}",
-                    f"    {who} reopens the work, answers the {len(case.open_items)} items, closes",
+                    f"    {who} answers the {len(case.open_items)} items on the completed work "
+                    f"(not reopened), closes",
                 ],
             )
         )
@@ -768,8 +769,11 @@ def _log_text(entry: LogEntry) -> str:
     move = f"-> {entry.to_state}" if entry.to_state != entry.from_state else ""
     text = f"{kind}: {entry.step} {move}".rstrip()
     if kind == "request" and entry.step == "create":
-        # The log reads the record as it stands: its priority is today's, not the first one.
-        text += f" ({facts['service_type']}: {facts['symptoms']})"
+        grade = ", ".join(str(facts[k]) for k in ("service_type", "priority") if k in facts)
+        text += f" ({grade}: {facts['symptoms']})" if grade else f" ({facts['symptoms']})"
+    elif kind == "request" and entry.step == "regrade" and facts:
+        changed = [_change_text(name, old, new) for name, (old, new) in facts.items()]
+        text += f" ({', '.join(changed)})"
     elif kind == "dispatch" and entry.step == "create":
         text += (
             f" ({_who(str(facts['technician_id']))} "
@@ -786,6 +790,20 @@ def _log_text(entry: LogEntry) -> str:
     if entry.reason:
         text += f": {entry.reason}"
     return text
+
+
+def _change_text(name: str, old: object, new: object) -> str:
+    """One field a re-grade changed, old -> new (due times in the company's time zone)."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, datetime):
+            return f"{value.astimezone(JAKARTA):%a %H:%M}"
+        if isinstance(value, tuple):
+            return "+".join(value) or "none"
+        return "none" if value is None else str(value)
+
+    words = name.replace("_", " ")
+    return f"{words} {shown(old)} -> {shown(new)}"
 
 
 def _plan_lines(plan: Report[ServicePlanRow]) -> list[str]:

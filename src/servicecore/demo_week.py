@@ -480,7 +480,7 @@ class Week:
     def _close_before_checklist(
         self, tech: Actor, order: DispatchOrder, work: ProcessingOrder
     ) -> None:
-        """The technician closes before answering the checklist: refused; answered; closed."""
+        """The technician closes before the checklist: refused; answered, not reopened; closed."""
         desk = self.desk
         self._work(tech, order, work, answered=False)
         try:
@@ -499,9 +499,7 @@ class Week:
             )
         else:
             raise AssertionError("the closure policy should ask for the checklist")
-        desk.work.reopen_processing(tech, work.id, "checklist not answered yet")
-        desk.work.record_processing(tech, work.id, {"checklist": _answered(work)})
-        desk.work.complete_processing(tech, work.id)
+        desk.work.answer_checklist(tech, work.id, _answered(work))
         desk.work.close_request(tech, order.request_id, "done, checklist answered")
 
     def _to_workshop(

@@ -146,3 +146,60 @@ def test_previous_entry_of_another_entity_is_refused():
             at=T0,
             previous=first,
         )
+
+
+def test_an_entry_keeps_its_payload_in_the_form_its_digest_was_computed_from():
+    from decimal import Decimal
+
+    from servicecore.model.enums import Priority
+
+    (entry,) = [
+        AuditEntry.create(
+            entity_kind="ServiceRequest",
+            entity_id="R-1",
+            trigger="regrade",
+            from_state="open",
+            to_state="open",
+            actor_id="cs-1",
+            at=T0,
+            payload={
+                "priority": {"from": Priority.URGENT, "to": Priority.EMERGENCY},
+                "h": Decimal("1.5"),
+                "due": T0,
+            },
+        )
+    ]
+    assert entry.payload == {
+        "priority": {"from": "urgent", "to": "emergency"},
+        "h": "1.5",
+        "due": T0.isoformat(),
+    }
+    assert payload_digest(entry.payload) == entry.payload_digest
+
+
+def test_an_entry_without_a_payload_keeps_an_empty_one():
+    (entry,) = [
+        AuditEntry.create(
+            entity_kind="ServiceRequest",
+            entity_id="R-1",
+            trigger="create",
+            from_state="",
+            to_state="open",
+            actor_id="cs-1",
+            at=T0,
+        )
+    ]
+    assert entry.payload == {}
+
+
+def test_an_entry_written_before_payloads_were_kept_has_none_and_still_verifies():
+    entries = [attrs.evolve(e, payload_json="") for e in chain(2)]
+    assert [e.payload for e in entries] == [None, None]
+    assert verify_chain(entries, head=entries[-1].hash).ok
+
+
+def test_a_stored_payload_that_does_not_match_its_digest_is_detected():
+    entries = chain(3)
+    entries[1] = attrs.evolve(entries[1], payload_json='{"i":9}')
+    verdict = verify_chain(entries, head=entries[-1].hash)
+    assert verdict.problems == ("seq 2: the stored payload does not match its digest",)

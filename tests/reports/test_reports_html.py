@@ -335,6 +335,20 @@ def test_standard_sections_keep_to_the_period(backend, tenant):
     assert len(day["Bookings"].rows) < len(everything["Bookings"].rows)
 
 
+@attrs.frozen
+class Lent:
+    item_code: str
+    serials: tuple[str, ...]
+
+
+def test_a_list_of_values_reads_as_plain_text_and_an_empty_one_as_a_dash():
+    report = Report.of("Lent", Lent, [Lent("FAN", ("S1", "S2")), Lent("HEAT", ())])
+    page = render_html([Section(report)], title="t", charts=False)
+    assert "<td>S1, S2</td>" in page
+    assert f"<td>{DASH}</td>" in page
+    assert "<td>()</td>" not in page
+
+
 def test_values_are_escaped():
     report = Report.of("Jobs", Counted, [Counted("<b>T-1</b>", 1)])
     page = render_html([Section(report)], title="<i>t</i>", charts=False)

@@ -1,18 +1,21 @@
 """The service plan and temporary inventory reports (seed 004) on hand-built data, known answers,
 on memory, SQLite and PostgreSQL."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from servicecore.errors import ValidationError
-from servicecore.model.common import PartCode, TimeRange
+from servicecore.model.common import Money, PartCode, TimeRange
 from servicecore.model.dispatch import DispatchStatus as DS  # noqa: N817
 from servicecore.model.enums import ServiceType, SolutionType
 from servicecore.model.parts import RequisitionLine
 from servicecore.model.parts import RequisitionStatus as PRS  # noqa: N814
-from servicecore.model.processing import Loaner
+from servicecore.model.processing import Loaner, PartUsage
+from servicecore.model.processing import ProcessingStatus as PS  # noqa: N817
 from servicecore.model.request import RequestStatus as RS  # noqa: N817
 from servicecore.reports.inventory import StockKind, TemporaryStockRow, temporary_inventory
 from servicecore.reports.service_plan import PlanState, ServicePlanRow, service_plan
@@ -169,6 +172,109 @@ def test_a_loaner_back_by_as_of_is_no_longer_out(backend, tenant) -> None:
     report = temporary_inventory(backend, tenant, at(3, 10))
     fans = [r for r in report.rows if r.item_code == "L-FAN"]
     assert [(r.quantity, r.serials) for r in fans] == [(2, ("S1", "S2"))]
+
+
+@pytest.mark.usefixtures("stock_data")
+def test_the_temporary_inventory_csv_writes_the_serials_as_plain_text(backend, tenant) -> None:
+    out = io.StringIO()
+    temporary_inventory(backend, tenant, at(3, 10)).to_csv(out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["item_code"], r["serials"]) for r in rows] == [
+        ("L-FAN", "S1, S2"),
+        ("L-HEAT", ""),
+        ("P-A", ""),
+        ("P-B", ""),
+    ]
+
+
+@pytest.fixture
+def fitted_data(storage, tenant) -> None:
+    """Request R-9: P-A x3 and P-B x1 issued on day 2; at the visit started on day 4 P-A x2 and
+    P-B x1 were fitted; a visit cancelled on day 5 recorded P-A x1 before nothing was done."""
+
+    def used(part: str, n: int, charged: bool) -> PartUsage:
+        return PartUsage(
+            part_code=PartCode(part), quantity=n, unit_price=Money("1000", "IDR"), charged=charged
+        )
+
+    with storage.unit_of_work(tenant) as uow:
+        uow.requisitions.add(
+            f.parts_requisition(
+                id="PR-9",
+                request_id="R-9",
+                status=PRS.ISSUED,
+                requested_at=at(2, 9),
+                lines=(
+                    RequisitionLine(part_code=PartCode("P-A"), quantity=3, charged=False),
+                    RequisitionLine(part_code=PartCode("P-B"), quantity=1, charged=True),
+                ),
+            )
+        )
+        for dispatch_id, day in (("D-9", 4), ("D-10", 5)):
+            uow.dispatches.add(
+                f.dispatch(
+                    id=dispatch_id,
+                    request_id="R-9",
+                    status=DS.COMPLETED,
+                    planned=TimeRange(at(day, 9), at(day, 11)),
+                    started_at=at(day, 9),
+                    completed_at=at(day, 11),
+                )
+            )
+        uow.processing.add(
+            f.processing(
+                id="P-9",
+                request_id="R-9",
+                dispatch_id="D-9",
+                status=PS.COMPLETED,
+                parts_used=(used("P-A", 2, False), used("P-B", 1, True)),
+            )
+        )
+        uow.processing.add(
+            f.processing(
+                id="P-10",
+                request_id="R-9",
+                dispatch_id="D-10",
+                status=PS.CANCELLED,
+                parts_used=(used("P-A", 1, False),),
+            )
+        )
+        uow.commit()
+
+
+@pytest.mark.usefixtures("fitted_data")
+def test_parts_fitted_at_a_visit_are_no_longer_field_stock(backend, tenant) -> None:
+    report = temporary_inventory(backend, tenant, at(10, 9))
+    assert [(r.item_code, r.quantity, r.charged) for r in report.rows] == [("P-A", 1, False)]
+
+
+@pytest.mark.usefixtures("fitted_data")
+def test_parts_fitted_after_as_of_are_still_field_stock(backend, tenant) -> None:
+    report = temporary_inventory(backend, tenant, at(3, 9))
+    assert [(r.item_code, r.quantity, r.charged) for r in report.rows] == [
+        ("P-A", 3, False),
+        ("P-B", 1, True),
+    ]
+
+
+@pytest.mark.usefixtures("fitted_data")
+def test_a_part_fitted_without_charge_is_taken_off_the_parts_issued_as_charged(
+    storage, backend, tenant
+) -> None:
+    with storage.unit_of_work(tenant) as uow:
+        work = uow.processing.get("P-9")
+        work.parts_used = (
+            PartUsage(
+                part_code=PartCode("P-B"),
+                quantity=1,
+                unit_price=Money("1000", "IDR"),
+                charged=False,
+            ),
+        )
+        uow.processing.update(work)
+        uow.commit()
+    report = temporary_inventory(backend, tenant, at(10, 9))
+    assert [(r.item_code, r.quantity, r.charged) for r in report.rows] == [("P-A", 3, False)]
 
 
 def test_temporary_inventory_needs_an_aware_as_of(backend, tenant) -> None:

@@ -4,6 +4,7 @@ require done."""
 from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from desk_actors import CS, SUP, TECH
 
@@ -13,7 +14,7 @@ from servicecore.model.archive import ArchiveStatus
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import TimeRange
 from servicecore.model.enums import ServiceType, SolutionType
-from servicecore.model.processing import ChecklistItem
+from servicecore.model.processing import ChecklistItem, ProcessingStatus
 from servicecore.services.context import DeskSettings
 from servicecore.services.desk import ServiceDesk
 from servicecore.testing import factories as f
@@ -126,3 +127,59 @@ def test_without_the_policy_an_open_checklist_does_not_block_closure(storage, te
     request, order, work = _started(desk)
     _finish(desk, request, order, work, (PRESSURE,))
     assert desk.work.close_request(CS, request.id, "serviced").status.value == "closed"
+
+
+ANSWERED = (
+    ChecklistItem(code="pressure", question=PRESSURE.question, answer="4.2 bar", done=True),
+    ChecklistItem(code="filter", question=FILTER.question, done=True),
+)
+
+
+def test_completed_work_is_answered_before_closure_without_reopening(desk, storage, tenant) -> None:
+    request, order, work = _started(desk)
+    _finish(desk, request, order, work, (PRESSURE, FILTER))
+    answered = desk.work.answer_checklist(SUP, work.id, ANSWERED)
+    assert answered.status is ProcessingStatus.COMPLETED
+    assert answered.checklist == ANSWERED
+    assert desk.work.close_request(CS, request.id, "serviced").status.value == "closed"
+    with storage.unit_of_work(tenant) as uow:
+        assert "reopen" not in [e.trigger for e in uow.audit.entries("ServiceRequest", request.id)]
+
+
+def test_answering_a_checklist_is_audited_with_who_answered(desk, storage, tenant) -> None:
+    request, order, work = _started(desk)
+    _finish(desk, request, order, work, (PRESSURE, FILTER))
+    desk.work.answer_checklist(SUP, work.id, ANSWERED)
+    with storage.unit_of_work(tenant) as uow:
+        last = uow.audit.entries("ProcessingOrder", work.id)[-1]
+    assert (last.trigger, last.actor_id, last.from_state, last.to_state) == (
+        "answer_checklist",
+        SUP.id,
+        "completed",
+        "completed",
+    )
+
+
+def test_the_technician_answers_the_checklist_of_open_work_the_same_way(desk) -> None:
+    _, _, work = _started(desk)
+    answered = desk.work.answer_checklist(TECH, work.id, ANSWERED)
+    assert (answered.status, answered.checklist) == (ProcessingStatus.OPEN, ANSWERED)
+
+
+def test_answering_a_checklist_cannot_remove_an_item(desk) -> None:
+    request, order, work = _started(desk)
+    _finish(desk, request, order, work, (PRESSURE, FILTER))
+    with pytest.raises(TransitionRefused) as info:
+        desk.work.answer_checklist(SUP, work.id, ANSWERED[:1])
+    assert "filter" in str(info.value)
+
+
+def test_the_checklist_of_closed_work_is_not_changed(desk) -> None:
+    request, order, work = _started(desk)
+    _finish(desk, request, order, work, ANSWERED)
+    desk.work.close_request(CS, request.id, "serviced")
+    again = (ANSWERED[0], attrs.evolve(ANSWERED[1], answer="looked again"))
+    with pytest.raises(TransitionRefused) as info:
+        desk.work.answer_checklist(SUP, work.id, again)
+    assert info.value.guard == "request_not_closed"
+    assert f"request {request.id} is closed" in info.value.reason

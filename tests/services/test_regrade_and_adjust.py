@@ -112,6 +112,41 @@ def test_a_regrade_publishes_each_old_and_new_value_and_the_due_times(
     assert events[0].payload["resolution_due"] == (NOW + 8 * H).isoformat()
 
 
+def test_the_regrade_audit_entry_keeps_each_old_and_new_value_and_the_due_times(
+    desk, storage, tenant
+) -> None:
+    request_id = _open(desk)
+    desk.requests.regrade_request(
+        SUP,
+        request_id,
+        reason="gas",
+        priority=Priority.URGENT,
+        required_skills=("hvac", "refrigerant"),
+    )
+    with storage.unit_of_work(tenant) as uow:
+        entry = uow.audit.entries("ServiceRequest", request_id)[-1]
+    assert entry.payload == {
+        "priority": {"from": "normal", "to": "urgent"},
+        "required_skills": {"from": ["hvac"], "to": ["hvac", "refrigerant"]},
+        "response_due": {"from": (NOW + 8 * H).isoformat(), "to": (NOW + 2 * H).isoformat()},
+        "resolution_due": {"from": (NOW + 48 * H).isoformat(), "to": (NOW + 8 * H).isoformat()},
+    }
+
+
+def test_a_request_is_opened_with_its_grade_in_the_audit_entry(desk, storage, tenant) -> None:
+    request_id = _open(desk)
+    with storage.unit_of_work(tenant) as uow:
+        (entry,) = uow.audit.entries("ServiceRequest", request_id)
+    assert entry.payload == {
+        "booking": None,
+        "priority": "normal",
+        "service_type": "repair",
+        "required_skills": ["hvac"],
+        "response_due": (NOW + 8 * H).isoformat(),
+        "resolution_due": (NOW + 48 * H).isoformat(),
+    }
+
+
 def test_a_regrade_that_changes_nothing_is_refused(desk) -> None:
     request_id = _open(desk)
     with pytest.raises(ValidationError) as info:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from desk_actors import CS, SUP, TECH, TECH8
 
@@ -11,16 +12,23 @@ from servicecore.basics import FixedClock
 from servicecore.errors import NotFound, PermissionDenied
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchiveStatus
+from servicecore.model.audit import AuditEntry
 from servicecore.model.closure import ClosurePolicy
 from servicecore.model.common import Money, TimeRange
-from servicecore.model.enums import EvidenceKind, ServiceType, SolutionType
+from servicecore.model.contract import ContractStatus, SlaTerm
+from servicecore.model.enums import EvidenceKind, Priority, ServiceType, SolutionType
 from servicecore.model.processing import PartUsage, ReturnedPart
 from servicecore.services.context import DeskSettings
 from servicecore.services.desk import ServiceDesk
 from servicecore.testing import factories as f
 
 H = timedelta(hours=1)
-NOW = f.NOW
+NOW = f.NOW  # the contract's calendar runs 24x7
+TERMS = (
+    SlaTerm(priority=Priority.NORMAL, response=timedelta(hours=8), resolution=timedelta(hours=48)),
+    SlaTerm(priority=Priority.URGENT, response=timedelta(hours=2), resolution=timedelta(hours=8)),
+)
+GRADE = ("priority", "service_type", "required_skills", "response_due", "resolution_due")
 
 
 @pytest.fixture
@@ -34,6 +42,7 @@ def desk(storage, tenant, clock, tmp_path) -> ServiceDesk:
         uow.technicians.add(f.technician(id="T-7"))
         uow.technicians.add(f.technician(id="T-8"))
         uow.archives.add(f.archive(id="A-1", status=ArchiveStatus.REGISTERED))
+        uow.contracts.add(f.contract(status=ContractStatus.ACTIVE, sla_terms=TERMS))
         uow.commit()
     return ServiceDesk(
         storage,
@@ -164,3 +173,123 @@ def test_a_customer_may_not_read_the_log(desk, story) -> None:
 def test_the_log_of_an_unknown_request_is_not_found(desk) -> None:
     with pytest.raises(NotFound):
         desk.requests.service_log(CS, "R-404")
+
+
+@pytest.fixture
+def regraded(desk, clock) -> str:
+    """A normal repair needing hvac, re-graded an hour later: an urgent installation that also
+    needs refrigerant."""
+    request = desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="Unit leaks water",
+        archive_id="A-1",
+        contract_id="K-1",
+        required_skills=("hvac",),
+    )
+    clock.advance(H)
+    desk.requests.regrade_request(
+        SUP,
+        request.id,
+        reason="gas leak",
+        priority=Priority.URGENT,
+        service_type=ServiceType.INSTALLATION,
+        required_skills=("hvac", "refrigerant"),
+    )
+    return str(request.id)
+
+
+def _request_step(desk, request_id: str, step: str):
+    return next(
+        e
+        for e in desk.requests.service_log(CS, request_id)
+        if (e.entity_kind, e.step) == ("ServiceRequest", step)
+    )
+
+
+def test_the_create_step_shows_the_grade_the_request_was_opened_with(desk, regraded) -> None:
+    created = _request_step(desk, regraded, "create")
+    assert {name: created.details[name] for name in GRADE} == {
+        "priority": "normal",
+        "service_type": "repair",
+        "required_skills": ("hvac",),
+        "response_due": NOW + 8 * H,
+        "resolution_due": NOW + 48 * H,
+    }
+
+
+def test_the_regrade_step_shows_the_old_and_new_value_of_each_change(desk, regraded) -> None:
+    step = _request_step(desk, regraded, "regrade")
+    assert dict(step.details) == {
+        "priority": ("normal", "urgent"),
+        "service_type": ("repair", "installation"),
+        "required_skills": (("hvac",), ("hvac", "refrigerant")),
+        "response_due": (NOW + 8 * H, NOW + 2 * H),
+        "resolution_due": (NOW + 48 * H, NOW + 8 * H),
+    }
+    assert step.reason == "gas leak"
+
+
+def _older_trail(storage, tenant, *, regrade_kept: bool) -> str:
+    """R-OLD, opened a normal repair and re-graded an urgent installation, its create entry
+    written before audit entries kept their payloads (and its re-grade too, unless kept)."""
+    created = AuditEntry.create(
+        entity_kind="ServiceRequest",
+        entity_id="R-OLD",
+        trigger="create",
+        from_state="",
+        to_state="open",
+        actor_id=CS.id,
+        at=NOW,
+        payload={"priority": Priority.NORMAL, "booking": None},
+    )
+    regrade = AuditEntry.create(
+        entity_kind="ServiceRequest",
+        entity_id="R-OLD",
+        trigger="regrade",
+        from_state="open",
+        to_state="open",
+        actor_id=SUP.id,
+        at=NOW + H,
+        reason="gas leak",
+        payload={
+            "priority": {"from": Priority.NORMAL, "to": Priority.URGENT},
+            "service_type": {"from": ServiceType.REPAIR, "to": ServiceType.INSTALLATION},
+        },
+        previous=created,
+    )
+    with storage.unit_of_work(tenant) as uow:
+        uow.requests.add(
+            f.request(
+                id="R-OLD",
+                priority=Priority.URGENT,
+                service_type=ServiceType.INSTALLATION,
+            )
+        )
+        uow.audit.append(attrs.evolve(created, payload_json=""))
+        uow.audit.append(regrade if regrade_kept else attrs.evolve(regrade, payload_json=""))
+        uow.commit()
+    return "R-OLD"
+
+
+def test_an_older_create_step_is_told_by_walking_back_through_the_regrades(
+    desk, storage, tenant
+) -> None:
+    request_id = _older_trail(storage, tenant, regrade_kept=True)
+    created = _request_step(desk, request_id, "create")
+    assert (created.details["priority"], created.details["service_type"]) == ("normal", "repair")
+    assert created.details["required_skills"] == ()
+
+
+def test_a_regrade_written_before_its_values_were_kept_tells_only_what_is_known(
+    desk, storage, tenant
+) -> None:
+    request_id = _older_trail(storage, tenant, regrade_kept=False)
+    assert dict(_request_step(desk, request_id, "regrade").details) == {}
+    created = _request_step(desk, request_id, "create")
+    assert not set(GRADE) & set(created.details)
+    assert (created.details["customer_id"], created.details["symptoms"]) == (
+        "C-1",
+        "Unit blows warm air",
+    )

@@ -241,3 +241,24 @@ def test_requests_stored_before_holds_were_kept_get_their_holds_from_the_audit_t
     assert stored["on_hold_total"] == 7200.0
     assert "holds" not in stored
     assert isinstance(datetime.fromisoformat(stored["reported_at"]), datetime)
+
+
+def test_audit_entries_written_before_payloads_were_kept_read_back_without_one(empty_engine):
+    from servicecore.testing import factories as f
+
+    upgrade(empty_engine, "0008_technical_documents")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_entries (tenant, entity_kind, entity_id, seq, trigger, "
+                "from_state, to_state, actor_id, at, reason, payload_digest, prev_hash, hash) "
+                "VALUES ('t', 'ServiceRequest', 'R-OLD', 1, 'create', '', 'open', 'x', :at, "
+                "'', 'd', '', 'h')"
+            ),
+            {"at": f.NOW.strftime("%Y-%m-%dT%H:%M:%S.%f")},
+        )
+    assert upgrade(empty_engine) == head_revision()
+    storage = SQLAlchemyStorage(empty_engine)
+    with storage.unit_of_work("t") as uow:
+        (entry,) = uow.audit.entries("ServiceRequest", "R-OLD")
+    assert (entry.payload_json, entry.payload) == ("", None)

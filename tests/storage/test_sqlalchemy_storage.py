@@ -153,7 +153,8 @@ def test_the_database_refuses_to_change_or_remove_audit_entries(shared_engine, s
 REWRITES = {
     "sqlite": "INSERT OR REPLACE INTO audit_entries "
     "SELECT tenant, entity_kind, entity_id, seq, trigger, from_state, to_state, actor_id, at, "
-    "'rewritten', payload_digest, prev_hash, hash, scheme FROM audit_entries WHERE tenant = :t",
+    "'rewritten', payload_digest, prev_hash, hash, scheme, payload FROM audit_entries "
+    "WHERE tenant = :t",
     "postgresql": "INSERT INTO audit_entries SELECT * FROM audit_entries WHERE tenant = :t "
     "ON CONFLICT (tenant, entity_kind, entity_id, seq) DO UPDATE SET reason = 'rewritten'",
 }

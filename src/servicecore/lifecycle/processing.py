@@ -83,6 +83,34 @@ def _loaner_returns_only(order: ProcessingOrder, ctx: TransitionContext) -> str 
     return None
 
 
+def _checklist_only(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
+    changes = required(ctx.facts.changes, "changes")
+    if set(changes) != {"checklist"}:
+        return "only the checklist is answered here"
+    return None
+
+
+def _request_not_closed(order: ProcessingOrder, ctx: TransitionContext) -> str | None:
+    request = required(ctx.facts.request, "request")
+    if request.id != order.request_id:
+        return f"the facts name request {request.id}, not {order.request_id}"
+    if request.status.is_final:
+        return f"request {request.id} is {request.status.value}: its work is no longer changed"
+    return None
+
+
+CHECKLIST_ONLY = Guard(
+    "checklist_only",
+    "Only the checklist's answers are recorded, never the hours, parts or solution.",
+    _checklist_only,
+    needs=("changes",),
+)
+REQUEST_NOT_CLOSED = Guard(
+    "request_not_closed",
+    "The request of the work is not closed or cancelled.",
+    _request_not_closed,
+    needs=("request",),
+)
 LOANER_RETURNS_ONLY = Guard(
     "loaner_returns_only",
     "Only the return of lent items is recorded, never a change to what was lent.",
@@ -123,6 +151,15 @@ PROCESSING: Lifecycle[ProcessingOrder, ProcessingStatus] = Lifecycle(
             needs=("changes",),
             description="Hours, parts, returns, loaners, income, costs, solution or checklist "
             "answers recorded (each value validated).",
+        ),
+        Rule(
+            trigger="answer_checklist",
+            sources=(S.OPEN, S.COMPLETED),
+            guards=(CHECKLIST_ONLY, CHECKLIST_KEPT, REQUEST_NOT_CLOSED),
+            effects=(_apply_changes,),
+            needs=("changes",),
+            description="The checklist answered or corrected, also on completed work before its "
+            "request closes (a supervisor's review), without reopening the work.",
         ),
         Rule(
             trigger="complete",

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -65,7 +65,19 @@ def _canonical(value: object) -> object:
     raise TypeError(f"cannot put {type(value).__name__} into an audit payload")
 
 
-_EMPTY_DIGEST = hashlib.sha256(b"{}").hexdigest()
+def _canonical_json(payload: Mapping[str, object] | None) -> str:
+    """``payload`` in canonical JSON: sorted keys, no spaces, UTC times (``{}`` when empty).
+
+    Raises:
+        TypeError: The payload holds a value with no canonical JSON form.
+    """
+    if not payload:
+        return "{}"
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def payload_digest(payload: Mapping[str, object] | None) -> str:
@@ -74,10 +86,7 @@ def payload_digest(payload: Mapping[str, object] | None) -> str:
     Raises:
         TypeError: The payload holds a value with no canonical JSON form.
     """
-    if not payload:
-        return _EMPTY_DIGEST
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _digest(_canonical_json(payload))
 
 
 class AuditScheme(enum.IntEnum):
@@ -231,6 +240,10 @@ class AuditEntry:
         tenant: The tenant whose trail holds the entry (set when a storage seals it; empty for
             entries of a plain :class:`AuditLog`).
         scheme: How ``hash`` was computed (:class:`AuditScheme`).
+        payload_json: The change's payload in the canonical JSON ``payload_digest`` was
+            computed from (``{}`` for none), so the payload is kept as evidence and sealed
+            through its digest; empty for entries written before payloads were kept. Read it
+            with :attr:`payload`.
     """
 
     entity_kind: str
@@ -247,6 +260,24 @@ class AuditEntry:
     hash: str
     tenant: str = ""
     scheme: AuditScheme = attrs.field(default=AuditScheme.PLAIN, converter=_scheme)
+    payload_json: str = ""
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        """The change's payload as kept, or ``None`` for an entry written before they were kept.
+
+        Its values are JSON: enums as their values, times as ISO text in UTC, decimals as text.
+
+        Raises:
+            ValueError: The kept text is not JSON (edited in the store: :func:`verify_chain`
+                reports it).
+        """
+        if not self.payload_json:
+            return None
+        value = json.loads(self.payload_json)
+        if not isinstance(value, dict):
+            raise ValueError(f"the payload of seq {self.seq} is not a JSON object")
+        return value
 
     @classmethod
     def create(
@@ -280,7 +311,8 @@ class AuditEntry:
         seq = 1 if previous is None else previous.seq + 1
         prev_hash = GENESIS if previous is None else previous.hash
         at = at.astimezone(UTC)
-        digest = payload_digest(payload)
+        text = _canonical_json(payload)
+        digest = _digest(text)
         return cls(
             entity_kind=entity_kind,
             entity_id=entity_id,
@@ -306,6 +338,7 @@ class AuditEntry:
                 digest,
                 prev_hash,
             ),
+            payload_json=text,
         )
 
     def sealed(self, tenant: str, key: AuditKey | None = None) -> AuditEntry:
@@ -392,7 +425,8 @@ def verify_chain(
         A verdict listing every problem: an edited entry (hash does not match its fields), a
         broken link (``prev_hash`` differs from the previous entry's hash, as after a removal,
         insertion or reordering), a sequence gap, a foreign entry, an entry of another tenant,
-        an unkeyed entry where a keyed one is needed, or a head mismatch.
+        an unkeyed entry where a keyed one is needed, a kept payload that does not match its
+        digest (edited), or a head mismatch.
     """
     problems: list[str] = []
     prev: AuditEntry | None = None
@@ -440,6 +474,10 @@ def _entry_problems(
             found.append(f"seq {entry.seq}: not hashed with the audit key after a keyed entry")
     if tenant is not None and entry.scheme is not AuditScheme.PLAIN and entry.tenant != tenant:
         found.append(f"seq {entry.seq}: sealed for tenant {entry.tenant}, read from {tenant}")
+    if entry.payload_json and not hmac.compare_digest(
+        _digest(entry.payload_json), entry.payload_digest
+    ):
+        found.append(f"seq {entry.seq}: the stored payload does not match its digest")
     return found
 
 

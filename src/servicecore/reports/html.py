@@ -332,6 +332,8 @@ class _Format:
     def cell(self, row: object, column: str) -> tuple[str, bool]:
         """The text of one table cell, and whether it is a number (aligned right)."""
         value = getattr(row, column)
+        if isinstance(value, tuple | list):
+            return (", ".join(self.label(v) for v in value) or _DASH), False
         if value is None:
             return _DASH, False
         if isinstance(value, bool | enum.Enum | date | str):

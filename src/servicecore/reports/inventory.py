@@ -3,7 +3,7 @@
 Two kinds of stock have left the warehouse without being sold or consumed yet: **loaners** lent
 to customers while their product is repaired (租借物, on processing orders with a repair-with-
 loaner solution) and not yet back, and **field stock**: parts issued on requisitions (配件申领)
-to the technicians of requests, not yet returned.
+to the technicians of requests, neither returned nor fitted at a visit yet.
 """
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ import attrs
 
 from servicecore.model.enums import SolutionType
 from servicecore.model.parts import RequisitionStatus
-from servicecore.model.processing import ProcessingOrder
-from servicecore.reports.port import Condition, Op, ReportingBackend, Stored, check_as_of
+from servicecore.model.processing import ProcessingOrder, ProcessingStatus
+from servicecore.reports.port import (
+    Condition,
+    Op,
+    Related,
+    ReportingBackend,
+    Stored,
+    check_as_of,
+)
 from servicecore.reports.report import Report
 
 __all__ = ["StockKind", "TemporaryStockRow", "temporary_inventory"]
@@ -29,7 +36,7 @@ class StockKind(enum.Enum):
     LOANER = "loaner"
     """An item lent to a customer, not yet back."""
     FIELD_STOCK = "field_stock"
-    """Parts issued on a requisition, not yet returned."""
+    """Parts issued on a requisition, neither returned nor fitted yet."""
 
 
 @attrs.frozen
@@ -40,7 +47,7 @@ class TemporaryStockRow:
         kind: Loaner or field stock.
         item_code: The loaner's item code, or the part code.
         request_id: The request they are out for.
-        quantity: How many (each loaner counts 1; issued parts by their quantity).
+        quantity: How many (each loaner counts 1; parts: issued less fitted).
         charged: Whether the customer pays for the parts (``None`` for loaners).
         out_since: When they went out: the loaner's ``out_at``, the requisition's
             ``requested_at`` (the earliest, when several).
@@ -58,14 +65,64 @@ class TemporaryStockRow:
     serials: tuple[str, ...]
 
 
+_Key = tuple[StockKind, str, str, bool | None]
+
+
+def _take_off_fitted(
+    backend: ReportingBackend,
+    tenant: str,
+    as_of: datetime,
+    counts: dict[_Key, int],
+    since: dict[_Key, datetime],
+) -> None:
+    """Take the parts fitted by ``as_of`` off the field stock issued for the same request."""
+    started = Related("dispatches", "dispatch_id", Stored(("started_at",), datetime))
+    fitted = backend.sum_items(
+        tenant,
+        "processing",
+        "parts_used",
+        ["request_id"],
+        ("part_code", "charged"),
+        "quantity",
+        [
+            Condition("status", Op.NE, ProcessingStatus.CANCELLED),
+            Condition(started, Op.LE, as_of),
+        ],
+    )
+    for r in fitted:
+        request_id, part, charged = r.key
+        alike = _is_true(charged)
+        left = round(r.total)
+        held = sorted(
+            (
+                k
+                for k in counts
+                if k[0] is StockKind.FIELD_STOCK and k[1] == str(part) and k[2] == str(request_id)
+            ),
+            key=lambda k: (k[3] != alike, since[k]),
+        )
+        for key in held:
+            taken = min(left, counts[key])
+            counts[key] -= taken
+            left -= taken
+
+
+def _is_true(value: object) -> bool:
+    # JSON booleans come back as 1 / 0 from SQLite and true / false text from PostgreSQL.
+    return value in (True, 1, "true")
+
+
 def temporary_inventory(
     backend: ReportingBackend, tenant: str, as_of: datetime
 ) -> Report[TemporaryStockRow]:
-    """What is out in the field at ``as_of``: loaners not back and issued parts not returned.
+    """What is out in the field at ``as_of``: loaners not back, issued parts not returned or fitted.
 
     The database selects the processing orders with a repair-with-loaner solution (only those
-    can hold loaners) and sums the lines of the issued requisitions by request, part and
-    charging; loaners handed out after ``as_of``, or back by then, are not out.
+    can hold loaners), sums the lines of the issued requisitions by request, part and charging,
+    and sums the parts used on the processing orders of visits started by ``as_of`` (not
+    cancelled) by request and part; loaners handed out after ``as_of``, or back by then, are not
+    out. Parts fitted for a request are taken off what was issued for it, first off the lines
+    charged alike, then off the others, the longest out first; a part fitted in full has no row.
 
     Returns:
         Rows ordered by kind (loaners first), longest out first, then item code and request.
@@ -74,11 +131,11 @@ def temporary_inventory(
         ValidationError: ``as_of`` is not an aware datetime.
     """
     check_as_of(as_of)
-    counts: dict[tuple[StockKind, str, str, bool | None], int] = {}
-    since: dict[tuple[StockKind, str, str, bool | None], datetime] = {}
-    serials: dict[tuple[StockKind, str, str, bool | None], list[str]] = {}
+    counts: dict[_Key, int] = {}
+    since: dict[_Key, datetime] = {}
+    serials: dict[_Key, list[str]] = {}
 
-    def add(key: tuple[StockKind, str, str, bool | None], n: int, at: datetime) -> None:
+    def add(key: _Key, n: int, at: datetime) -> None:
         counts[key] = counts.get(key, 0) + n
         since[key] = min(since.get(key, at), at)
         serials.setdefault(key, [])
@@ -111,10 +168,10 @@ def temporary_inventory(
     )
     for r in issued:
         request_id, requested, part, charged = r.key
-        # JSON booleans come back as 1 / 0 from SQLite and true / false text from PostgreSQL.
-        is_charged = charged in (True, 1, "true")
+        is_charged = _is_true(charged)
         when = cast(datetime, requested)  # a Stored datetime key comes back as a datetime
         add((StockKind.FIELD_STOCK, str(part), str(request_id), is_charged), round(r.total), when)
+    _take_off_fitted(backend, tenant, as_of, counts, since)
     rows = [
         TemporaryStockRow(
             kind=kind,
@@ -127,6 +184,7 @@ def temporary_inventory(
             serials=tuple(sorted(serials[(kind, item, request_id, charged)])),
         )
         for (kind, item, request_id, charged), n in counts.items()
+        if n > 0
     ]
     rows.sort(
         key=lambda r: (r.kind is not StockKind.LOANER, r.out_since, r.item_code, r.request_id)

@@ -34,6 +34,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ", ".join(_text(v) for v in value)
     return str(value)
 
 
@@ -74,7 +76,10 @@ class Report(Generic[RowT]):
         return pd.DataFrame.from_records(self.records(), columns=list(self.columns))
 
     def to_csv(self, target: str | PathLike[str] | IO[str]) -> None:
-        """Write the rows as CSV with a header line (``None`` as an empty cell, dates ISO).
+        """Write the rows as CSV with a header line.
+
+        ``None`` is an empty cell, dates and times are ISO, and a list of values (a loaner row's
+        serial numbers) is one cell of the values joined with ``", "``.
 
         Args:
             target: A path, or a text file opened with ``newline=""``.

@@ -357,6 +357,7 @@ class WorkCommands(_Group):
     """Processing, evidence, closure, surveys and knowledge (seeds 001, 004)."""
 
     record_processing = _Bound(work.record_processing)
+    answer_checklist = _Bound(work.answer_checklist)
     complete_processing = _Bound(work.complete_processing)
     reopen_processing = _Bound(work.reopen_processing)
     cancel_processing = _Bound(work.cancel_processing)

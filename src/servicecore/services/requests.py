@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import attrs
+
 from servicecore.errors import ValidationError
 from servicecore.lifecycle import REQUEST
 from servicecore.lifecycle.facts import Facts
@@ -151,7 +153,16 @@ def open_request(
         booking_id=booking.id if booking is not None else None,
     )
     _refresh_due_times(cx.uow, request, now, cx.settings.default_sla)
-    payload = {"priority": priority, "booking": from_booking}
+    # The grade the request opens with is kept on its first audit entry: the service log tells
+    # it as it was, whatever re-grades change later.
+    payload = {
+        "priority": priority,
+        "booking": from_booking,
+        "service_type": service_type,
+        "required_skills": request.required_skills,
+        "response_due": request.response_due,
+        "resolution_due": request.resolution_due,
+    }
     cx.create(REQUEST, request, payload=payload, given=Facts(archive=archive))
     cx.uow.requests.add(request)
     event(
@@ -323,9 +334,11 @@ def regrade_request(
     A photo or the technician's first look shows another kind of work than was reported: the
     request is re-graded and its SLA due times are recomputed from when its SLA started, under
     the new priority (time on hold still counts out), so a request made urgent may be overdue at
-    once. The audit entry (trigger ``regrade``, the reason) seals each changed field's old and
-    new value; the ``RequestRegraded`` event carries them (``changes``) with the new due times.
-    Fields not given stay as they are.
+    once. The audit entry (trigger ``regrade``, the reason) keeps and seals each changed
+    field's old and new value, the due times that moved included (its payload:
+    ``{"priority": {"from": ..., "to": ...}, "resolution_due": {...}}``), so the service log
+    tells the history as it happened; the ``RequestRegraded`` event carries the changed fields
+    (``changes``) with the new due times. Fields not given stay as they are.
 
     Raises:
         NotFound, PermissionDenied: As usual.
@@ -362,11 +375,19 @@ def regrade_request(
         raise ValidationError.single(
             "request_id", request_id, "nothing to re-grade: no field differs from the request's"
         )
-    changes = {name: {"from": getattr(request, name), "to": new} for name, new in wanted.items()}
-    cx.fire(REQUEST, request, "regrade", reason=reason, payload=changes)
+    regraded = attrs.evolve(request)
     for name, new in wanted.items():
-        setattr(request, name, new)
-    _refresh_due_times(cx.uow, request, cx.now(), cx.settings.default_sla)
+        setattr(regraded, name, new)
+    _refresh_due_times(cx.uow, regraded, cx.now(), cx.settings.default_sla)
+    changes = {name: {"from": getattr(request, name), "to": new} for name, new in wanted.items()}
+    moved = {
+        name: {"from": getattr(request, name), "to": getattr(regraded, name)}
+        for name in ("response_due", "resolution_due")
+        if getattr(request, name) != getattr(regraded, name)
+    }
+    cx.fire(REQUEST, request, "regrade", reason=reason, payload={**changes, **moved})
+    for name in (*wanted, *moved):
+        setattr(request, name, getattr(regraded, name))
     cx.uow.requests.update(request)
     event(
         cx,

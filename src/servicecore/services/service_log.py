@@ -6,17 +6,26 @@ dispatch orders and of their processing orders, the evidence taken and the surve
 the order things happened, each entry with the facts recorded on its record in readable form:
 the technician and planned time of a dispatch order, the hours, parts, returned parts, loaners
 and solution of a processing order, the kind of a photo, the score of a survey.
+
+A request's grade is told as it was at each step: its creation shows the grade it was opened
+with, and a re-grade the old and new value of each field it changed (priority, service type,
+required skills, due times), from the values kept on their audit entries. Trails written before
+audit entries kept their payloads tell only what can be known: the creation's grade is walked
+back from the record through the re-grades' old values, as far as they go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from enum import Enum
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
+from servicecore.model.audit import AuditEntry
 from servicecore.model.dispatch import DispatchOrder
 from servicecore.model.evidence import Evidence
 from servicecore.model.processing import ProcessingOrder
@@ -49,9 +58,13 @@ class LogEntry:
         to_state: Its state after.
         actor_id: Who did it.
         reason: The reason given, if any.
-        details: The facts recorded on the record, readable: for a dispatch order its
-            technician and planned time, for a processing order its hours, parts, returned
-            parts, loaners and solution, and so on (as the record holds them now).
+        details: The facts of the step, readable: for a dispatch order its technician and
+            planned time, for a processing order its hours, parts, returned parts, loaners and
+            solution (as the record holds them now); for the request's creation its customer,
+            symptoms and the grade it was opened with (``priority``, ``service_type``,
+            ``required_skills``, ``response_due``, ``resolution_due``, each as far as the trail
+            tells it); for a re-grade ``(old, new)`` per field it changed (empty for one written
+            before audit entries kept their payloads).
         seq: The step's number in its record's audit trail (0 for evidence and surveys).
     """
 
@@ -67,20 +80,69 @@ class LogEntry:
     seq: int
 
 
-def _request_details(request: ServiceRequest, step: str) -> dict[str, Any]:
-    if step == "create":
+_GRADE = ("service_type", "priority", "required_skills", "response_due", "resolution_due")
+_DUE_TIMES = ("response_due", "resolution_due")
+
+
+def _plain(name: str, value: object) -> object:
+    """A grade value as the log shows it, read off the record or off a kept payload."""
+    if isinstance(value, Enum):
+        return value.value
+    if name == "required_skills" and isinstance(value, list | tuple):
+        return tuple(value)
+    if name in _DUE_TIMES and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _changes(entry: AuditEntry) -> dict[str, tuple[object, object]]:
+    """``(old, new)`` per field a re-grade changed; empty when its payload was not kept."""
+    payload = entry.payload or {}
+    return {
+        name: (_plain(name, change.get("from")), _plain(name, change.get("to")))
+        for name in _GRADE
+        if isinstance(change := payload.get(name), dict)
+    }
+
+
+def _opening_grade(request: ServiceRequest, trail: Sequence[AuditEntry]) -> dict[str, object]:
+    """The grade the request was opened with, as far as its trail tells it."""
+    known = {name: _plain(name, getattr(request, name)) for name in _GRADE}
+    for entry in reversed(trail[1:]):
+        if entry.trigger == "regrade":
+            if entry.payload is None:
+                # Written before re-grades kept their values: what it changed is not known.
+                known.clear()
+            for name, (old, _new) in _changes(entry).items():
+                known[name] = old
+        elif entry.trigger == "resume":
+            # Resuming moves the due times without recording from what.
+            for name in _DUE_TIMES:
+                known.pop(name, None)
+    opened = trail[0].payload if trail and trail[0].trigger == "create" else None
+    for name in _GRADE:
+        if opened is not None and name in opened:
+            known[name] = _plain(name, opened[name])
+    return {name: known[name] for name in _GRADE if name in known}
+
+
+def _request_details(
+    request: ServiceRequest, entry: AuditEntry, *, trail: Sequence[AuditEntry]
+) -> dict[str, Any]:
+    if entry.trigger == "create":
         return {
             "customer_id": request.customer_id,
-            "service_type": request.service_type.value,
-            "priority": request.priority.value,
             "symptoms": request.symptoms,
+            **_opening_grade(request, trail),
         }
-    if step == "close" and request.closure is not None:
+    if entry.trigger == "regrade":
+        return _changes(entry)
+    if entry.trigger == "close" and request.closure is not None:
         return {"summary": request.closure.summary}
     return {}
 
 
-def _dispatch_details(order: DispatchOrder) -> dict[str, Any]:
+def _dispatch_details(order: DispatchOrder, _entry: AuditEntry) -> dict[str, Any]:
     return {
         "technician_id": order.technician_id,
         "planned_start": order.planned.start,
@@ -88,8 +150,8 @@ def _dispatch_details(order: DispatchOrder) -> dict[str, Any]:
     }
 
 
-def _processing_details(order: ProcessingOrder, step: str) -> dict[str, Any]:
-    if step not in ("complete", "create"):
+def _processing_details(order: ProcessingOrder, entry: AuditEntry) -> dict[str, Any]:
+    if entry.trigger not in ("complete", "create"):
         return {}
     return {
         "dispatch_id": order.dispatch_id,
@@ -130,7 +192,9 @@ def service_log(cx: CommandContext, /, request_id: str) -> tuple[LogEntry, ...]:
     cx.check("view_service_log", request)
     entries: list[LogEntry] = []
 
-    def add_trail(kind: str, entity_id: str, details: Any) -> None:
+    def add_trail(
+        kind: str, entity_id: str, details: Callable[[AuditEntry], Mapping[str, Any]]
+    ) -> None:
         for e in cx.uow.audit.entries(kind, entity_id):
             entries.append(
                 LogEntry(
@@ -142,16 +206,17 @@ def service_log(cx: CommandContext, /, request_id: str) -> tuple[LogEntry, ...]:
                     to_state=e.to_state,
                     actor_id=e.actor_id,
                     reason=e.reason,
-                    details=MappingProxyType(details(e.trigger)),
+                    details=MappingProxyType(dict(details(e))),
                     seq=e.seq,
                 )
             )
 
-    add_trail("ServiceRequest", request.id, lambda step: _request_details(request, step))
+    trail = cx.uow.audit.entries("ServiceRequest", request.id)
+    add_trail("ServiceRequest", request.id, partial(_request_details, request, trail=trail))
     for order in dispatches_of(cx.uow, request.id):
-        add_trail("DispatchOrder", order.id, lambda _s, o=order: _dispatch_details(o))
+        add_trail("DispatchOrder", order.id, partial(_dispatch_details, order))
     for work in processing_of(cx.uow, request.id):
-        add_trail("ProcessingOrder", work.id, lambda s, w=work: _processing_details(w, s))
+        add_trail("ProcessingOrder", work.id, partial(_processing_details, work))
     photo: Evidence
     for photo in cx.uow.evidence.iterate(Query(equals={"request_id": request.id})):
         entries.append(

@@ -24,7 +24,12 @@ from servicecore.model.common import EvidenceId, Money, RequestId, SurveyId
 from servicecore.model.enums import EvidenceKind, SolutionType
 from servicecore.model.evidence import Evidence
 from servicecore.model.knowledge import KnowledgeArticle, KnowledgeStatus
-from servicecore.model.processing import PartUsage, ProcessingOrder, ProcessingStatus
+from servicecore.model.processing import (
+    ChecklistItem,
+    PartUsage,
+    ProcessingOrder,
+    ProcessingStatus,
+)
 from servicecore.model.request import RequestStatus, ServiceRequest
 from servicecore.model.survey import SurveyItem, SurveyResult
 from servicecore.ports import Query, UnitOfWork
@@ -35,6 +40,7 @@ from servicecore.services.requests import outcome_of
 
 __all__ = [
     "add_evidence",
+    "answer_checklist",
     "cancel_processing",
     "close_request",
     "complete_processing",
@@ -102,6 +108,41 @@ def _in_warranty(cx: CommandContext, order: ProcessingOrder) -> bool | None:
     if request.archive_id is None:
         return None
     return cx.uow.archives.get(request.archive_id).in_warranty(cx.now().date())
+
+
+@command("record_processing")
+def answer_checklist(
+    cx: CommandContext, /, processing_id: str, checklist: Sequence[ChecklistItem]
+) -> ProcessingOrder:
+    """Answer or correct the checklist of work, open or completed, before its request closes.
+
+    A supervisor's review before closure answers the items the technician left, or corrects an
+    answer, without reopening the work: the order keeps its state (a completed one stays
+    completed, its request stays resolved and is not counted as reopened). The audit entry
+    (trigger ``answer_checklist``) records who answered and seals the answers given. Items
+    may be added, never removed.
+
+    Raises:
+        NotFound: No such processing order.
+        PermissionDenied: The actor is neither its dispatch order's technician nor a supervisor
+            (``record_processing``).
+        InvalidTransition: The order was cancelled.
+        TransitionRefused: The request is closed or cancelled (guard ``request_not_closed``):
+            the checklist of closed work is not changed; or the checklist drops an item or
+            lists a code twice.
+    """
+    order = cx.uow.processing.get(processing_id)
+    cx.check("record_processing", cx.uow.dispatches.get(order.dispatch_id))
+    changes = {"checklist": tuple(checklist)}
+    cx.fire(PROCESSING, order, "answer_checklist", payload=changes, given=Facts(changes=changes))
+    cx.uow.processing.update(order)
+    event(
+        cx,
+        "ChecklistAnswered",
+        order,
+        {"open_items": list(order.checklist_open()), "status": order.status},
+    )
+    return order
 
 
 @command("complete_processing")

@@ -44,7 +44,7 @@ from servicecore.lifecycle import REQUEST, TransitionContext
 from servicecore.lifecycle.facts import Facts
 from servicecore.model.actor import Actor, Role
 from servicecore.model.archive import ArchiveStatus
-from servicecore.model.audit import AuditEntry, verify_chain
+from servicecore.model.audit import AuditEntry, payload_digest, verify_chain
 from servicecore.model.booking import BookingStatus
 from servicecore.model.common import CustomerId, TimeRange
 from servicecore.model.enums import Priority, ServiceType
@@ -904,6 +904,21 @@ class AuditContract(_Base):
             (entry,) = uow.audit.entries("ServiceRequest", "R-1")
         assert entry.expected_hash() == entry.hash
         assert entry.at == f.NOW
+
+    def test_an_entry_reads_back_with_its_payload(self, storage: Storage, tenant: str) -> None:
+        self.opened(storage, tenant)
+        with storage.unit_of_work(tenant) as uow:
+            req = uow.requests.get("R-1")
+            ctx = TransitionContext(
+                actor=ACTOR, at=f.NOW, reason="answered", payload={"at": f.NOW, "n": [1, 2]}
+            )
+            REQUEST.fire(req, "close", ctx, uow.audit)
+            uow.requests.update(req)
+            uow.commit()
+        with storage.unit_of_work(tenant) as uow:
+            entry = uow.audit.entries("ServiceRequest", "R-1")[-1]
+        assert entry.payload == {"at": f.NOW.isoformat(), "n": [1, 2]}
+        assert payload_digest(entry.payload) == entry.payload_digest
 
     @pytest.mark.parametrize("bad", UNSTORABLE)
     def test_an_entity_id_no_database_stores_is_refused_naming_it(

@@ -613,6 +613,13 @@ class ReportingContract:
         late = Condition(Stored(("responded_at",), dt.datetime), Op.GT, NOW + 4 * H)
         assert [r.id for r in backend.list_records(tenant, "requests", [late])] == ["R-8"]
 
+    def test_a_related_stored_datetime_compares_as_an_instant(
+        self, backend: ReportingBackend, tenant: str
+    ) -> None:
+        responded = Related("requests", "request_id", Stored(("responded_at",), dt.datetime))
+        found = backend.list_records(tenant, "surveys", [Condition(responded, Op.LE, NOW + 2 * H)])
+        assert sorted(s.id for s in found) == ["S-1", "S-2"]
+
     def test_any_of_holds_when_one_alternative_holds(
         self, backend: ReportingBackend, tenant: str
     ) -> None:

@@ -71,12 +71,17 @@ def audit_row(tenant: str, entry: AuditEntry) -> dict[str, Any]:
     row = {name: getattr(entry, name) for name in _AUDIT_FIELDS}
     row["tenant"] = tenant
     row["scheme"] = int(entry.scheme)
+    row["payload"] = entry.payload_json or None
     return row
 
 
 def row_audit_entry(row: Mapping[Any, Any]) -> AuditEntry:
-    """Rebuild an audit entry from its row (the row's tenant is the entry's)."""
-    return AuditEntry(tenant=row["tenant"], **{name: row[name] for name in _AUDIT_FIELDS})
+    """Rebuild an audit entry from its row (an entry from before payloads were kept has none)."""
+    return AuditEntry(
+        tenant=row["tenant"],
+        payload_json=row.get("payload") or "",
+        **{name: row[name] for name in _AUDIT_FIELDS},
+    )
 
 
 def _plain(value: object) -> object:

@@ -55,7 +55,9 @@ class Tables:
         aggregates: The table of each aggregate, by kind (``"ServiceRequest"``).
         audit: The audit trail: append-only (the database refuses UPDATE and DELETE); each
             entry's ``scheme`` says how its hash was made
-            (:class:`~servicecore.model.audit.AuditScheme`).
+            (:class:`~servicecore.model.audit.AuditScheme`) and ``payload`` keeps the canonical
+            JSON text its ``payload_digest`` was computed from (``NULL`` before payloads were
+            kept).
         outbox: Domain events, written with the change that raised them; ``delivered_at`` once
             handled; ``attempts``, ``retry_at`` and ``last_error`` after failed deliveries,
             ``parked_at`` once parked (dead letter).
@@ -88,6 +90,7 @@ class Tables:
             sa.Column("prev_hash", TEXT, nullable=False),
             sa.Column("hash", TEXT, nullable=False),
             sa.Column("scheme", sa.Integer(), nullable=False, server_default=sa.text("1")),
+            sa.Column("payload", TEXT, nullable=True),
         )
         self.outbox = sa.Table(
             n("outbox"),
