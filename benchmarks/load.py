@@ -1,6 +1,7 @@
 """Load benchmark: processes run a web app's mix of desk commands, racing on the same records.
 
-Usage: ``python benchmarks/load.py [--workers 2,8,16] [--seconds S] [--postgres URL] [--json]``
+Usage: ``python benchmarks/load.py [--workers 2,8,16] [--seconds S] [--rounds R] [--postgres URL]
+[--json]``
 
 For each backend (SQLite WAL on a temporary file; PostgreSQL when ``--postgres`` or
 SERVICECORE_TEST_POSTGRES_URL gives a server) and each worker count, in one run:
@@ -26,8 +27,10 @@ SERVICECORE_TEST_POSTGRES_URL gives a server) and each worker count, in one run:
   audit entries its committed commands made (no lost update, no phantom entry), and no
   technician's live bookings overlap.
 
-The ratio is servicecore's time per command over raw time per statement group (raw commands/s
-over servicecore commands/s). Latency is per call, refused calls included.
+The two sides alternate in ``--rounds`` short rounds (each raw round replays the servicecore round
+before it), so that a change in the machine's load falls on both. The ratio is servicecore's time
+per command over raw time per statement group (raw commands/s over servicecore commands/s).
+Latency is per call, refused calls included.
 
 With ``--json`` the last line is one JSON object: ``{"runs": [{"backend", "workers",
 "commands_per_s", "raw_per_s", "ratio", "p50_ms", "p99_ms", "errors", "audit_chain_errors",
@@ -448,7 +451,12 @@ def _raw_op(
 
 
 def _run_workers(
-    target: str, worker: Any, count: int, seconds: float, traces: list[list[str]] | None = None
+    target: str,
+    worker: Any,
+    count: int,
+    seconds: float,
+    traces: list[list[str]] | None = None,
+    first: int = 0,
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
@@ -457,7 +465,7 @@ def _run_workers(
         procs = [
             context.Process(
                 target=worker,
-                args=(target, i, ready, seconds, outs[i], *([traces[i]] if traces else [])),
+                args=(target, first + i, ready, seconds, outs[i], *([traces[i]] if traces else [])),
             )
             for i in range(count)
         ]
@@ -477,13 +485,39 @@ def _run_workers(
     return {
         "traces": [r.get("trace", []) for r in results],
         "samples": samples,
-        "calls": len(latencies),
-        "per_s": len(latencies) / seconds,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-        "errors": dict(errors),
+        "latencies": latencies,
+        "errors": errors,
         "done": [tuple(d) for r in results for d in r["done"]],
     }
+
+
+def _sides(target: str, workers: int, seconds: float, rounds: int) -> tuple[dict, dict]:
+    """Run servicecore and raw in alternating rounds; return each side's figures.
+
+    Alternating short rounds, each raw round replaying the servicecore round just before it,
+    keeps a change in the machine's load from falling on one side only.
+    """
+    sides: dict[str, dict[str, Any]] = {}
+    for n in range(rounds):
+        desk = _run_workers(target, _desk_worker, workers, seconds / rounds, first=1000 * n)
+        raw = _run_workers(
+            target, _raw_worker, workers, seconds / rounds, desk["traces"], first=1000 * n
+        )
+        for name, part in (("desk", desk), ("raw", raw)):
+            side = sides.setdefault(
+                name, {"latencies": [], "errors": collections.Counter(), "samples": {}, "done": []}
+            )
+            side["latencies"] += part["latencies"]
+            side["errors"].update(part["errors"])
+            side["samples"].update(part["samples"])
+            side["done"] += part["done"]
+    for side in sides.values():
+        latencies = sorted(side["latencies"])
+        side["per_s"] = len(latencies) / seconds
+        side["p50_ms"] = 1000 * statistics.median(latencies)
+        side["p99_ms"] = 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+        side["errors"] = dict(side["errors"])
+    return sides["desk"], sides["raw"]
 
 
 def _audit_counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
@@ -538,13 +572,12 @@ def _integrity(engine: sa.Engine, before: dict[tuple[str, str], int], done: list
     return {"ok": not problems, "chains_verified": chains, "problems": problems[:20]}
 
 
-def run(target: str, label: str, workers: int, seconds: float) -> dict[str, Any]:
+def run(target: str, label: str, workers: int, seconds: float, rounds: int) -> dict[str, Any]:
     _seed(target)
     engine = _engine(target)
     before = _audit_counts(engine)
     engine.dispose()
-    desk = _run_workers(target, _desk_worker, workers, seconds)
-    raw = _run_workers(target, _raw_worker, workers, seconds, desk["traces"])
+    desk, raw = _sides(target, workers, seconds, rounds)
     engine = _engine(target)
     integrity = _integrity(engine, before, desk["done"])
     engine.dispose()
@@ -597,6 +630,9 @@ def main() -> None:
     parser.add_argument("--workers", default="2,8,16", help="worker counts, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="time per run and side")
     parser.add_argument(
+        "--rounds", type=int, default=5, help="alternate the two sides this many times per run"
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("SERVICECORE_TEST_POSTGRES_URL"),
         help="PostgreSQL URL (default: SERVICECORE_TEST_POSTGRES_URL; unset: skip PostgreSQL)",
@@ -610,10 +646,10 @@ def main() -> None:
         if not args.no_sqlite:
             with tempfile.TemporaryDirectory() as tmp:
                 target = str(Path(tmp) / "load.db")
-                runs.append(run(target, "sqlite", workers, args.seconds))
+                runs.append(run(target, "sqlite", workers, args.seconds, args.rounds))
         if args.postgres:
             with _postgres_target(args.postgres) as target:
-                runs.append(run(target, "postgres", workers, args.seconds))
+                runs.append(run(target, "postgres", workers, args.seconds, args.rounds))
     if not args.postgres:
         print("[postgres] skipped: give --postgres URL or set SERVICECORE_TEST_POSTGRES_URL")
     if args.json:
