@@ -56,6 +56,30 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqlite_eng
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
+def test_opening_a_new_sqlite_file_waits_for_another_process_past_the_drivers_five_seconds(
+    tmp_path,
+):
+    import sqlite3
+    import threading
+
+    from servicecore.adapters.sqlalchemy.engine import make_engine
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")  # a rollback-journal file, as a new one is
+    holder.execute("BEGIN EXCLUSIVE")  # another process migrating it, say
+    release = threading.Timer(5.5, holder.execute, args=("COMMIT",))
+    release.start()
+    engine = make_engine(str(path))
+    try:
+        with engine.connect() as conn:  # switching to WAL waits for the lock
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        release.join()
+        holder.close()
+        engine.dispose()
+
+
 def test_a_plain_file_path_is_an_embedded_sqlite_database(tmp_path):
     path = tmp_path / "service.db"
     with SQLAlchemyStorage(str(path)) as storage:  # a new file: the schema is created

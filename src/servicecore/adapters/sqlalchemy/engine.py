@@ -56,9 +56,11 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
     # None: the driver never opens transactions on its own; _sqlite_begin does.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The wait first: switching a new file to WAL needs its lock too, and another process may
+    # hold it for a whole migration.
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -109,7 +111,9 @@ def make_engine(target: str | PathLike[str] | sa.Engine) -> sa.Engine:
         url = to_url(target)
         kwargs: dict[str, Any] = {}
         if url.get_backend_name() == "sqlite":
-            kwargs["connect_args"] = {"check_same_thread": False}
+            # timeout: the driver's own wait (5 s by default) covers opening the file, before
+            # the connect hook sets the busy timeout.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}
         try:
             engine = sa.create_engine(url, **kwargs)
         except ImportError as exc:  # the URL names a database whose driver is not installed
