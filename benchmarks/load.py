@@ -206,12 +206,13 @@ def _desk_worker(target: str, worker: int, ready: Any, seconds: float, out: str)
     # which would cost servicecore's side a listener call per statement.
     enqueue, claim = _Batch.enqueue, _Batch.claim
 
-    def _enqueue(batch: _Batch, event: DomainEvent) -> bool:
-        writes["outbox"] += 1
-        return enqueue(batch, event)
+    def _enqueue(batch: _Batch, events: list[DomainEvent]) -> bool:
+        writes["outbox"] += len(events)
+        return enqueue(batch, events)
 
     def _claim(batch: _Batch, kind: str, id: str, held: Any) -> None:
-        writes["release"] += 1  # the adapter deletes the owner's claim before it inserts
+        # the adapter deletes the owner's claim first unless none can be there
+        writes["release"] += (kind, id) not in batch._unclaimed
         writes["claim"] += held is not None
         claim(batch, kind, id, held)
 

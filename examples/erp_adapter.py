@@ -144,14 +144,16 @@ class ErpBatch:
             for e in entries
         )
 
-    def enqueue(self, event: DomainEvent) -> bool:
+    def enqueue(self, events: Sequence[DomainEvent]) -> bool:
         seq = self.db.execute(
             "SELECT COALESCE(MAX(posted_seq), 0) + 1 FROM erp_message WHERE company=?",
             (self.tenant,),
         ).fetchone()[0]
-        row = (self.tenant, event.id, seq, json.dumps(unstructure(event)))
         sql = "INSERT INTO erp_message (company, msg_id, posted_seq, body) VALUES (?,?,?,?)"
-        return self._insert(sql, row)
+        return all(
+            self._insert(sql, (self.tenant, event.id, seq + n, json.dumps(unstructure(event))))
+            for n, event in enumerate(events)
+        )
 
 
 class ErpBackend:

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
-from servicecore.errors import AuditChainError
+from servicecore.errors import AuditChainError, DuplicateId
 from servicecore.model.audit import GENESIS, AuditEntry, AuditLog, payload_digest, verify_chain
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -118,10 +118,11 @@ def test_the_log_refuses_an_entry_that_does_not_follow_the_head():
     assert log.entries("ServiceRequest", "R-1") == (entries[0],)
 
 
-def test_the_log_refuses_a_second_first_entry():
+def test_the_log_refuses_a_second_first_entry_as_a_duplicate():
     log = AuditLog(chain(1))
-    with pytest.raises(AuditChainError):
+    with pytest.raises(DuplicateId, match="has been created before"):
         log.append(chain(1)[0])
+    assert len(log) == 1
 
 
 def test_the_log_keeps_chains_per_entity():

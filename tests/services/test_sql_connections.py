@@ -140,14 +140,35 @@ def test_a_new_booking_claims_its_time_without_releasing_a_claim_first(
     pool.reset()
     _book(desk, "B-1")
     releases = [s for s in pool.statements if s.startswith("DELETE FROM technician_slots")]
-    assert len(releases) == 1  # the claim's own replace; no separate release of nothing
+    assert releases == []  # inserted in this transaction: it holds no claim to replace
 
 
-def test_a_created_entity_is_not_looked_up_twice(desk: ServiceDesk, pool: _Pool) -> None:
+def test_a_moved_booking_releases_its_claim_once(desk: ServiceDesk, pool: _Pool) -> None:
+    _book(desk, "B-1")
+    pool.reset()
+    desk.bookings.confirm_booking(CS, "B-1")
+    releases = [s for s in pool.statements if s.startswith("DELETE FROM technician_slots")]
+    assert len(releases) == 1  # released before the claims are checked, not again to set it
+
+
+def test_a_created_entity_is_not_looked_up_before_its_insert(
+    desk: ServiceDesk, pool: _Pool
+) -> None:
     pool.reset()
     _book(desk, "B-1")
-    by_version = [s for s in pool.statements if s.startswith("SELECT bookings.version")]
-    assert by_version == []  # its empty audit trail, read at creation, already said it is new
+    lookups = [
+        s
+        for s in pool.statements
+        if s.startswith("SELECT bookings.version") or "FROM audit_entries" in s
+    ]
+    assert lookups == []  # the commit's inserts refuse an id or a trail that exists
+
+
+def test_a_commit_writes_its_events_in_one_statement(desk: ServiceDesk, pool: _Pool) -> None:
+    pool.reset()
+    _book(desk, "B-1")
+    inserts = [s for s in pool.statements if s.startswith("INSERT INTO outbox")]
+    assert len(inserts) == 1
 
 
 def test_an_entity_stored_without_a_trail_is_still_refused_when_created_again(

@@ -278,11 +278,38 @@ def test_a_duplicate_id_found_at_commit_is_duplicate_id_chained(shared_engine):
 def test_an_audit_chain_extended_concurrently_is_a_concurrency_error_chained(shared_engine):
     storage = SQLAlchemyStorage(shared_engine)
     who = tenant()
+    with storage.unit_of_work(who) as uow:
+        uow.audit.append(audit_entry())
+        uow.commit()
+    with storage.unit_of_work(who) as first, storage.unit_of_work(who) as second:
+        for uow in (first, second):
+            head = uow.audit.head("ServiceRequest", "R-1")
+            uow.audit.append(
+                AuditEntry.create(
+                    entity_kind="ServiceRequest",
+                    entity_id="R-1",
+                    trigger="hold",
+                    from_state="open",
+                    to_state="held",
+                    actor_id="u-1",
+                    at=f.NOW,
+                    previous=head,
+                )
+            )
+        first.commit()
+        with pytest.raises(ConcurrencyError) as info:
+            second.commit()
+    assert isinstance(info.value.__cause__, sa.exc.IntegrityError)
+
+
+def test_a_trail_started_concurrently_twice_is_a_duplicate_chained(shared_engine):
+    storage = SQLAlchemyStorage(shared_engine)
+    who = tenant()
     with storage.unit_of_work(who) as first, storage.unit_of_work(who) as second:
         first.audit.append(audit_entry())
         second.audit.append(audit_entry())
         first.commit()
-        with pytest.raises(ConcurrencyError) as info:
+        with pytest.raises(DuplicateId, match="R-1 has been created before") as info:
             second.commit()
     assert isinstance(info.value.__cause__, sa.exc.IntegrityError)
 

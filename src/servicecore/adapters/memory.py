@@ -90,10 +90,11 @@ class _Batch:
         self.audit[key] = list(entries)
         return True
 
-    def enqueue(self, event: DomainEvent) -> bool:
-        if event.id in self.state.outbox or event.id in self.events:
-            return False
-        self.events[event.id] = event
+    def enqueue(self, events: Sequence[DomainEvent]) -> bool:
+        for event in events:
+            if event.id in self.state.outbox or event.id in self.events:
+                return False
+            self.events[event.id] = event
         return True
 
     def apply(self) -> None:

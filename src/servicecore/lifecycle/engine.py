@@ -314,14 +314,14 @@ class Lifecycle(Generic[E, S]):
             ValidationError: ``entity`` is not of this lifecycle's type or not in the initial state.
             TransitionRefused: A creation guard does not hold (nothing is recorded).
             DuplicateId: The entity (or another with its id) was created before: it has audit
-                entries.
+                entries (a storage may find this only when its unit of work commits).
         """
         self._check_type(entity)
         if entity.status is not self.initial:
             raise ValidationError.single(
                 "status", entity.status, f"a new {self.kind} starts as {self.initial.value!r}"
             )
-        if entity.audit_head is not None or audit.head(self.kind, entity.id) is not None:
+        if entity.audit_head is not None:
             raise DuplicateId(f"{self.label(entity)} has been created before")
         for guard in self.create_guards:
             refusal = guard.check(entity, ctx)

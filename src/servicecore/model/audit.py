@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from servicecore.errors import AuditChainError, ValidationError
+from servicecore.errors import AuditChainError, DuplicateId, ValidationError
 
 __all__ = [
     "GENESIS",
@@ -496,6 +496,8 @@ class AuditSink(Protocol):
             is the one the entity's ``audit_head`` must name.
 
         Raises:
+            DuplicateId: ``entry`` starts a trail (``seq`` 1) and the entity has one: it was
+                created before (a storage may find this only when it commits).
             AuditChainError: ``entry`` does not follow the current head (a concurrent append won).
         """
         ...
@@ -523,10 +525,13 @@ class AuditLog:
         """Append ``entry`` after the entity's current head; return it (kept as given).
 
         Raises:
+            DuplicateId: ``entry`` starts a trail (``seq`` 1) and the entity has one.
             AuditChainError: ``entry`` does not follow the current head.
         """
         with self._lock:
             chain = self._by_entity.setdefault((entry.entity_kind, entry.entity_id), [])
+            if chain and entry.seq == 1:
+                raise DuplicateId(f"{entry.entity_kind} {entry.entity_id} has been created before")
             expected = chain[-1].hash if chain else GENESIS
             if entry.prev_hash != expected or entry.seq != len(chain) + 1:
                 raise AuditChainError(

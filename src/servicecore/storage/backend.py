@@ -82,11 +82,12 @@ class Transaction(Protocol):
         """
         ...
 
-    def enqueue(self, event: DomainEvent) -> bool:
-        """Write ``event`` to the outbox, after every event already there.
+    def enqueue(self, events: Sequence[DomainEvent]) -> bool:
+        """Write ``events`` to the outbox in their order, after every event already there.
 
         Returns:
-            ``False`` when the tenant's outbox already holds an event with its id.
+            ``False`` when the tenant's outbox already holds an event with one of their ids
+            (or two of them share one).
         """
         ...
 

@@ -323,10 +323,21 @@ class KernelAudit:
             audit key if it has one (:meth:`~servicecore.model.audit.AuditEntry.sealed`).
 
         Raises:
+            DuplicateId: It starts a trail (``seq`` 1) and the entity has entries here (the
+                commit refuses one it has in the backend).
             AuditChainError: It does not follow the head.
             StorageError: The backend failed.
         """
+        key = (entry.entity_kind, entry.entity_id)
+        if entry.seq == 1 and key not in self.pending and key not in self.heads:
+            # The first entry of a new entity's trail: the commit's insert refuses it if the
+            # trail exists (keyed on its sequence number), so the head is not read for it.
+            _check_id("entity_kind", entry.entity_kind)
+            _check_id("entity_id", entry.entity_id)
+            self.heads[key] = None
         head = self.head(entry.entity_kind, entry.entity_id)
+        if head is not None and entry.seq == 1:
+            raise DuplicateId(f"{entry.entity_kind} {entry.entity_id} has been created before")
         expected = GENESIS if head is None else head.hash
         seq = 1 if head is None else head.seq + 1
         # An entry built after the head as its caller held it (before sealing) follows it too.
@@ -425,9 +436,9 @@ class KernelRepository:
         uow = self._uow
         key = (self.spec.kind, entity.id)
         if key in uow.pending or (
-            # An empty trail read by this unit of work (the lifecycle's creation reads it) says
-            # no such entity was stored: an entity and its trail are committed together and
-            # never deleted. One stored without a trail is refused by the commit's insert.
+            # A trail this unit of work started (a lifecycle's creation) or read empty: the
+            # entity is new or the commit's inserts refuse it (an entity and its trail are
+            # committed together and never deleted), so its version is not read.
             uow.audit.heads.get(key, _UNSEEN) is not None
             and uow.backend.version(uow.tenant, self.spec, entity.id) is not None
         ):
@@ -660,12 +671,15 @@ class KernelUnitOfWork:
                 ) from tx.refusal
         for (kind, id), entries in self.audit.pending.items():
             if not tx.append(entries):
+                if entries[0].seq == 1:
+                    message = f"{kind} {id} has been created before"
+                    raise DuplicateId(message) from tx.refusal
                 raise ConcurrencyError(f"{kind} {id}: its audit trail moved on") from tx.refusal
         self._write_claims(tx)
-        for event in events:
-            if not tx.enqueue(event):
-                message = f"event {event.id!r} exists for tenant {tenant}"
-                raise DuplicateId(message) from tx.refusal
+        if events and not tx.enqueue(events):
+            ids = ", ".join(repr(e.id) for e in events)
+            message = f"an event of {ids} exists for tenant {tenant}"
+            raise DuplicateId(message) from tx.refusal
 
     def _check_unique(self) -> None:
         """Refuse two live entities holding one unique key (inside the batch: final there).

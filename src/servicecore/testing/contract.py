@@ -949,8 +949,44 @@ class AuditContract(_Base):
         self.opened(storage, tenant)
         with storage.unit_of_work(tenant) as uow:
             (first,) = uow.audit.entries("ServiceRequest", "R-1")
+            second = AuditEntry.create(
+                entity_kind="ServiceRequest",
+                entity_id="R-1",
+                trigger="hold",
+                from_state="new",
+                to_state="new",
+                actor_id="cs-1",
+                at=f.NOW,
+                reason="",
+                previous=first,
+            )
+            third = AuditEntry.create(
+                entity_kind="ServiceRequest",
+                entity_id="R-1",
+                trigger="resume",
+                from_state="new",
+                to_state="new",
+                actor_id="cs-1",
+                at=f.NOW,
+                reason="",
+                previous=second,
+            )
             with pytest.raises(AuditChainError):
-                uow.audit.append(first)
+                uow.audit.append(third)
+
+    def test_a_second_first_entry_is_refused_as_a_duplicate(
+        self, storage: Storage, tenant: str
+    ) -> None:
+        # A storage may find it when the entry is staged or only when the unit of work commits
+        # (the kernel does not read a trail's head to start it); either way nothing is written.
+        self.opened(storage, tenant)
+        with storage.unit_of_work(tenant) as uow:
+            (first,) = uow.audit.entries("ServiceRequest", "R-1")
+        with storage.unit_of_work(tenant) as uow, pytest.raises(DuplicateId, match="R-1"):
+            uow.audit.append(first)
+            uow.commit()
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.audit.entries("ServiceRequest", "R-1") == (first,)
 
     def test_two_units_of_work_cannot_both_extend_one_chain(
         self, storage: Storage, tenant: str

@@ -51,6 +51,12 @@ class _Statements:
 
     def __init__(self, tables: Tables) -> None:
         self.by_id: dict[str, tuple[sa.Select[Any], sa.Select[Any], sa.Update]] = {}
+        # Built once: a statement built per call is compiled from the cache, but its cache key
+        # is worked out again each time.
+        self.insert = {kind: table.insert() for kind, table in tables.aggregates.items()}
+        self.audit_insert = tables.audit.insert()
+        self.outbox_insert = tables.outbox.insert()
+        self.slot_insert = tables.slots.insert()
         for kind, table in tables.aggregates.items():
             where = (table.c.tenant == sa.bindparam("tenant"), table.c.id == sa.bindparam("id"))
             update = table.update().where(
@@ -151,6 +157,9 @@ class _Batch:
         self.tenant = tenant
         self.refusal: BaseException | None = None
         self.doing = f"committing for tenant {tenant}"
+        # Owners known to hold no claim row in this transaction (inserted in it, or released
+        # in it since their last claim): setting their claim needs no DELETE first.
+        self._unclaimed: set[tuple[str, str]] = set()
 
     def _unique(self, statement: sa.Executable, params: Any) -> bool:
         try:
@@ -169,7 +178,8 @@ class _Batch:
         table = self.tables.aggregates[spec.kind]
         try:
             if expected is None:
-                self.conn.execute(table.insert(), row)
+                self.conn.execute(self.statements.insert[spec.kind], row)
+                self._unclaimed.add((spec.kind, entity.id))
                 return True
             del row["tenant"], row["id"]
             row.update(b_tenant=self.tenant, b_id=entity.id, b_version=expected)
@@ -197,11 +207,16 @@ class _Batch:
 
     def claim(self, owner_kind: str, owner_id: str, claim: SlotClaim | None) -> None:
         self.doing = f"claiming technician time for {owner_kind} {owner_id}"
-        owner = {"tenant": self.tenant, "kind": owner_kind, "id": owner_id}
-        self.conn.execute(self.statements.release, owner)
-        if claim is not None:
+        key = (owner_kind, owner_id)
+        if key not in self._unclaimed:
+            owner = {"tenant": self.tenant, "kind": owner_kind, "id": owner_id}
+            self.conn.execute(self.statements.release, owner)
+        if claim is None:
+            self._unclaimed.add(key)
+        else:
+            self._unclaimed.discard(key)
             self.conn.execute(
-                self.tables.slots.insert(),
+                self.statements.slot_insert,
                 {
                     "tenant": self.tenant,
                     "owner_kind": owner_kind,
@@ -217,11 +232,12 @@ class _Batch:
             f"appending to the audit trail of {entries[0].entity_kind} {entries[0].entity_id}"
         )
         rows = [audit_row(self.tenant, e) for e in entries]
-        return self._unique(self.tables.audit.insert(), rows)
+        return self._unique(self.statements.audit_insert, rows)
 
-    def enqueue(self, event: DomainEvent) -> bool:
-        self.doing = f"writing event {event.id}"
-        return self._unique(self.tables.outbox.insert(), event_row(self.tenant, event))
+    def enqueue(self, events: Sequence[DomainEvent]) -> bool:
+        self.doing = f"writing events {', '.join(e.id for e in events)}"
+        rows = [event_row(self.tenant, e) for e in events]
+        return self._unique(self.statements.outbox_insert, rows)
 
 
 class SqlBackend:
