@@ -402,6 +402,31 @@ def test_a_missing_argument_is_a_validation_error(storage, tenant, clock):
         desk.bookings.cancel_booking(CS, "B-1")  # type: ignore[call-arg]
 
 
+def test_an_unknown_argument_is_a_validation_error(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError, match="unexpected keyword argument 'why'"):
+        desk.bookings.cancel_booking(CS, "B-1", "moved", why="now")  # type: ignore[call-arg]
+
+
+def test_an_argument_given_twice_is_a_validation_error(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError, match="multiple values for argument 'booking_id'"):
+        desk.bookings.cancel_booking(CS, "B-1", "moved", booking_id="B-2")  # type: ignore[misc]
+
+
+def test_too_many_positional_arguments_are_a_validation_error(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError, match="too many positional arguments"):
+        desk.bookings.cancel_booking(CS, "B-1", "moved", "again")  # type: ignore[call-arg]
+
+
+def test_arguments_given_by_name_are_checked_as_given_by_position(storage, tenant, clock):
+    desk = ServiceDesk(storage, tenant, clock=clock)
+    with pytest.raises(ValidationError) as caught:
+        desk.bookings.cancel_booking(CS, booking_id=5, reason="moved")  # type: ignore[arg-type]
+    assert (caught.value.errors[0].path, caught.value.errors[0].value) == ("booking_id", 5)
+
+
 def test_an_actor_that_is_not_an_actor_is_a_validation_error(storage, tenant, clock):
     desk = ServiceDesk(storage, tenant, clock=clock)
     with pytest.raises(ValidationError) as caught:

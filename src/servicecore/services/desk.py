@@ -184,16 +184,87 @@ def _check_arguments(
         ValidationError: ``actor`` is not an Actor, an argument is missing or unknown, or one is
             of a type the command's signature does not accept.
     """
-    from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
-
     if not isinstance(actor, Actor):
         raise ValidationError.single("actor", actor, "must be an Actor")
-    signature, hints = _hints(function)
+    signature, checks = _argument_checks(function)
+    for name, value in _bind(function, signature, args, kwargs).items():
+        check = checks.get(name)
+        if check is None:
+            continue
+        hint, port, plain = check
+        if port:
+            _check_port(name, value, hint)  # its behaviour is checked by its contract suite
+            continue
+        if type(value) not in plain:
+            from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
+
+            try:
+                # Every item, not only the first: a bad item later in a list would reach it.
+                check_type(value, hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS)
+            except TypeCheckError as exc:
+                raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
+        _check_storable(name, value)
+
+
+def _bind(
+    function: Callable[..., object],
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """Map a call's arguments to the command's parameter names (the context's excluded).
+
+    Raises:
+        ValidationError: An argument is missing, unknown or given twice (``arguments``).
+    """
+    positional, keywords, required = _parameters(function)
+    if len(args) <= len(positional):
+        arguments = dict(zip(positional, args, strict=False))
+        if kwargs.keys() <= keywords and not arguments.keys() & kwargs.keys():
+            arguments.update(kwargs)
+            if required <= arguments.keys():
+                return arguments
+    # A call the quick mapping cannot take, or that has variadic parameters: inspect binds it
+    # (and says what is wrong).
     try:
         bound = signature.bind(None, *args, **kwargs)
     except TypeError as exc:
         raise ValidationError.single("arguments", None, str(exc)) from None
-    for name, value in list(bound.arguments.items())[1:]:
+    return dict(list(bound.arguments.items())[1:])
+
+
+@functools.cache
+def _parameters(
+    function: Callable[..., object],
+) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """A command's parameters after the context: by position, by name, and without a default.
+
+    A command with variadic parameters gets none by name and an impossible requirement, so
+    that ``inspect`` binds its calls.
+    """
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    kinds = inspect.Parameter
+    if any(p.kind in (kinds.VAR_POSITIONAL, kinds.VAR_KEYWORD) for p in parameters):
+        return (), frozenset(), frozenset({"*"})
+    return (
+        tuple(p.name for p in parameters if p.kind is not kinds.KEYWORD_ONLY),
+        frozenset(p.name for p in parameters if p.kind is not kinds.POSITIONAL_ONLY),
+        frozenset(p.name for p in parameters if p.default is kinds.empty),
+    )
+
+
+@functools.cache
+def _argument_checks(
+    function: Callable[..., object],
+) -> tuple[inspect.Signature, dict[str, tuple[Any, bool, frozenset[type]]]]:
+    """A command's signature and what to check per argument (worked out once per command).
+
+    Per argument with a hint: the hint, whether it is a host port, and the classes whose exact
+    instances pass without a closer look.
+    """
+    signature, hints = _hints(function)
+    checks: dict[str, tuple[Any, bool, frozenset[type]]] = {}
+    for name in list(signature.parameters)[1:]:
         hint = hints.get(name)
         if hint is None:
             continue
@@ -202,18 +273,12 @@ def _check_arguments(
             hint = dict[str, hint]  # type: ignore[valid-type]
         elif kind is inspect.Parameter.VAR_POSITIONAL:
             hint = tuple[hint, ...]  # type: ignore[valid-type]
-        if _is_protocol(hint):
-            _check_port(name, value, hint)  # its behaviour is checked by its contract suite
-            continue
-        if _plainly(value, hint):
-            _check_storable(name, value)
-            continue
         try:
-            # Every item, not only the first: a bad item later in a list would reach the command.
-            check_type(value, hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS)
-        except TypeCheckError as exc:
-            raise ValidationError.single(name, value, f"must be {_describe(hint)}") from exc
-        _check_storable(name, value)
+            plain = _plain_classes(hint)
+        except TypeError:  # an unhashable hint: the full check handles it
+            plain = frozenset()
+        checks[name] = (hint, _is_protocol(hint), plain)
+    return signature, checks
 
 
 @functools.cache
@@ -226,18 +291,6 @@ def _plain_classes(hint: object) -> frozenset[type]:
             a for a in typing.get_args(hint) if isinstance(a, type) and typing.get_origin(a) is None
         )
     return frozenset()
-
-
-def _plainly(value: object, hint: object) -> bool:
-    """Whether ``value`` is an exact instance of a plain class ``hint`` names (no typeguard needed).
-
-    Only a shortcut for the common case (a ``str``, an enum member, a model object, ``None``):
-    anything else, subclasses included, goes to the full check.
-    """
-    try:
-        return type(value) in _plain_classes(hint)
-    except TypeError:  # an unhashable hint: the full check handles it
-        return False
 
 
 _CHECKED_DEPTH = 4

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from servicecore.errors import ValidationError
-from servicecore.lifecycle.facts import RELATED, Facts
+from servicecore.lifecycle.facts import NO_FACTS, RELATED, Facts
 from servicecore.model.request import ServiceRequest
 from servicecore.ports import Query, UnitOfWork
 
@@ -78,6 +78,9 @@ def load_facts(
         NotFound: A related record the entity names does not exist.
         ValidationError: The entity names no request to load records from.
     """
+    needs = tuple(needs)
+    if not needs:
+        return NO_FACTS if given is None else given
     values: dict[str, Any] = {} if given is None else attrs.asdict(given, recurse=False)
     for name in needs:
         if name in RELATED and values.get(name) is None:
