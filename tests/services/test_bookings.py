@@ -173,6 +173,59 @@ def booked(storage, tenant, clock, **kw):
     return booking
 
 
+def _draws(monkeypatch, *references):
+    """Make the booking command draw ``references`` in turn (then fresh ones)."""
+    queue = list(references)
+    fresh = b.new_reference
+    monkeypatch.setattr(
+        b, "new_reference", lambda prefix="SB": queue.pop(0) if queue else fresh(prefix)
+    )
+
+
+def test_a_reference_drawn_twice_is_drawn_again(storage, tenant, clock, monkeypatch):
+    with storage.unit_of_work(tenant) as uow:
+        first = make_booking(uow, clock, hour=9)
+        uow.commit()
+    _draws(monkeypatch, first.reference, first.reference)
+    with storage.unit_of_work(tenant) as uow:
+        second = make_booking(uow, clock, hour=13)
+        uow.commit()
+    assert is_valid_reference(second.reference)
+    assert second.reference != first.reference
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.bookings.get(second.id).reference == second.reference
+
+
+def test_a_reference_taken_in_the_same_unit_of_work_is_drawn_again(
+    storage, tenant, clock, monkeypatch
+):
+    with storage.unit_of_work(tenant) as uow:
+        first = make_booking(uow, clock, hour=9)
+        _draws(monkeypatch, first.reference)
+        second = make_booking(uow, clock, hour=13)
+        uow.commit()
+    assert second.reference != first.reference
+    with storage.unit_of_work(tenant) as uow:
+        stored = {uow.bookings.get(x.id).reference for x in (first, second)}
+    assert stored == {first.reference, second.reference}
+
+
+def test_no_free_reference_is_a_validation_error_and_books_nothing(
+    storage, tenant, clock, monkeypatch
+):
+    with storage.unit_of_work(tenant) as uow:
+        first = make_booking(uow, clock, hour=9)
+        uow.commit()
+    _draws(monkeypatch, *[first.reference] * 20)
+    with storage.unit_of_work(tenant) as uow:
+        with pytest.raises(ValidationError) as caught:
+            make_booking(uow, clock, hour=13)
+        uow.commit()
+    assert caught.value.errors[0].path == "reference"
+    with storage.unit_of_work(tenant) as uow:
+        assert uow.bookings.count() == 1
+
+
 def test_confirmation_is_sent_after_commit_with_reference_and_check_in_code(
     open_storage, tenant, clock
 ):

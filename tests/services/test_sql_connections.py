@@ -11,7 +11,7 @@ from desk_actors import CS
 
 from servicecore.adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore.basics import FixedClock
-from servicecore.errors import DuplicateId, StorageError
+from servicecore.errors import DoubleBooking, DuplicateId, StorageError
 from servicecore.model.common import TimeRange
 from servicecore.model.enums import Channel, ServiceType
 from servicecore.services.desk import ServiceDesk
@@ -141,6 +141,17 @@ def test_a_new_booking_claims_its_time_without_releasing_a_claim_first(
     _book(desk, "B-1")
     releases = [s for s in pool.statements if s.startswith("DELETE FROM technician_slots")]
     assert releases == []  # inserted in this transaction: it holds no claim to replace
+
+
+def test_a_double_booking_is_refused_after_reading_the_technician_and_the_claims(
+    desk: ServiceDesk, pool: _Pool
+) -> None:
+    _book(desk, "B-1")
+    pool.reset()
+    with pytest.raises(DoubleBooking):
+        _book(desk, "B-2")
+    tables = [s.split(" FROM ")[1].split()[0] for s in pool.statements]
+    assert tables == ["technicians", "technician_slots"]  # no reference drawn for it
 
 
 def test_a_moved_booking_releases_its_claim_once(desk: ServiceDesk, pool: _Pool) -> None:

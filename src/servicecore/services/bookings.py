@@ -230,12 +230,23 @@ def _check_identity(customer: CustomerIdentity, channel: Channel) -> None:
         raise ValidationError.single("customer.phone", None, "a call-centre booking needs a phone")
 
 
-def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
-    for _ in range(20):
-        reference = new_reference(prefix)
-        if uow.bookings.count(Query(equals={"reference": reference})) == 0:
-            return reference
-    raise ValidationError.single("reference", prefix, "no free reference found; widen the prefix")
+def _settle_reference(uow: UnitOfWork, booking: Booking, prefix: str) -> None:
+    """Draw the staged booking a new reference until no other booking holds its own.
+
+    The booking is staged first, so that a booking refused for its technician's time costs no
+    look-up of references; the count then includes the booking itself.
+
+    Raises:
+        ValidationError: Twenty draws in a row were taken (``reference``).
+    """
+    draws = 1
+    while uow.bookings.count(Query(equals={"reference": booking.reference})) != 1:
+        if draws == 20:
+            message = "no free reference found; widen the prefix"
+            raise ValidationError.single("reference", prefix, message)
+        booking.reference = new_reference(prefix)
+        uow.bookings.update(booking)
+        draws += 1
 
 
 @command("book")
@@ -277,13 +288,14 @@ def book(
         slot=slot,
         location=location,
         booked_at=now,
-        reference=_unique_reference(cx.uow, reference_prefix),
+        reference=new_reference(reference_prefix),
         policy=booking_policy,
         technician_id=TechnicianId(technician_id) if technician_id else None,
     )
     cx.check("book", booking)
     cx.create(BOOKING, booking, payload={"channel": channel})
     cx.uow.bookings.add(booking)
+    _settle_reference(cx.uow, booking, reference_prefix)
     _tell(
         cx,
         booking,

@@ -35,7 +35,9 @@ def _check(chars: str) -> str:
 
 def new_reference(prefix: str = "SB") -> str:
     """Return a new reference such as ``SB-7K3Q-9XF`` (random, with a check character)."""
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    # 30 random bits, five per character: one draw from the system's generator, not six.
+    bits = secrets.randbits(30)
+    body = "".join(_ALPHABET[(bits >> shift) & 31] for shift in range(0, 30, 5))
     return f"{prefix}-{body[:4]}-{body[4:]}{_check(body)}"
 
 
