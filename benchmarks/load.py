@@ -8,10 +8,11 @@ SERVICECORE_TEST_POSTGRES_URL gives a server) and each worker count, in one run:
 
 - servicecore: N processes call the desk for ``--seconds``: book a slot (20 %), confirm (15 %)
   or cancel (10 %) a booking, hold or resume a service request (30 %), open a request (15 %),
-  read an SLA report (10 %). Confirm, cancel, hold and resume pick from small shared pools, and
-  the slots come from a small grid of technicians and hours, so processes race on the same
-  records and on the same technician time; refusals that such races cause (``ConcurrencyError``,
-  ``DoubleBooking``, ``InvalidTransition``...) are counted by class.
+  read an SLA report (10 %). The shared requests start in progress (dispatched, accepted and
+  started), so holds and resumes alternate. Confirm, cancel, hold and resume pick from small
+  shared pools, and the slots come from a small grid of technicians and hours, so processes
+  race on the same records and on the same technician time; refusals that such races cause
+  (``ConcurrencyError``, ``DoubleBooking``, ``InvalidTransition``...) are counted by class.
 - raw: N processes run, with SQLAlchemy Core on their own pool of rows for the same time, the
   writes the same worker's commands made, call by call, values precomputed, each call on one
   connection (as servicecore holds one per unit of work): a change is select
@@ -83,6 +84,8 @@ HOURS = range(4)  # two-hour slots from 08:00 Jakarta time (01:00 UTC)
 SHARED_REQUESTS = 20
 SHARED_BOOKINGS = 40
 CS = Actor(id="cs-1", roles={Role.CUSTOMER_SERVICE, Role.SUPERVISOR})
+SUP = Actor(id="sup-1", roles={Role.SUPERVISOR})
+HOURS_2 = timedelta(hours=2)
 MIX = (
     ["book"] * 20
     + ["confirm"] * 15
@@ -135,6 +138,14 @@ def _seed(target: str) -> None:
             archive_id=archive.id,
             request_id=f"R-S{i}",
         )
+        # In progress (dispatched, accepted, started), so that holds and resumes can succeed;
+        # on days the racing books never use.
+        tech = TECHNICIANS[i % len(TECHNICIANS)]
+        start = f.NOW + timedelta(days=14 + i // len(TECHNICIANS), hours=16)
+        order = desk.dispatch.assign(SUP, f"R-S{i}", tech, TimeRange(start, start + HOURS_2))
+        worker = Actor(id=f"u-{tech}", roles={Role.TECHNICIAN}, technician_id=tech)
+        desk.dispatch.accept_dispatch(worker, order.id)
+        desk.dispatch.start_dispatch(worker, order.id)
     for i in range(SHARED_BOOKINGS):  # on days the racing books never use
         desk.bookings.book(
             CS,
