@@ -185,10 +185,10 @@ def _entry_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _sealed_text(entry: AuditEntry, scheme: AuditScheme) -> bytes:
+def _sealed_text(scheme: AuditScheme, tenant: str, plain: str) -> bytes:
     # The scheme and the tenant lead, so that no entry of one scheme or tenant reads as one of
     # another; the plain hash of the fields follows (it already joins them unambiguously).
-    return "\x1f".join((f"servicecore-audit-v{int(scheme)}", entry.tenant, _plain(entry))).encode()
+    return "\x1f".join((f"servicecore-audit-v{int(scheme)}", tenant, plain)).encode()
 
 
 def _plain(entry: AuditEntry) -> str:
@@ -348,8 +348,9 @@ class AuditEntry:
         still follows the one before it.
         """
         scheme = AuditScheme.TENANT if key is None else AuditScheme.KEYED
-        entry = attrs.evolve(self, tenant=tenant, scheme=scheme)
-        return attrs.evolve(entry, hash=entry.expected_hash(key))
+        text = _sealed_text(scheme, tenant, _plain(self))
+        sealed = hashlib.sha256(text).hexdigest() if key is None else key.sign(text)
+        return attrs.evolve(self, tenant=tenant, scheme=scheme, hash=sealed)
 
     def unsealed_hash(self) -> str:
         """Return the hash the entry had as built, before a storage sealed it (its plain hash)."""
@@ -363,7 +364,7 @@ class AuditEntry:
         """
         if self.scheme is AuditScheme.PLAIN:
             return _plain(self)
-        text = _sealed_text(self, self.scheme)
+        text = _sealed_text(self.scheme, self.tenant, _plain(self))
         if self.scheme is AuditScheme.TENANT:
             return hashlib.sha256(text).hexdigest()
         if key is None:
