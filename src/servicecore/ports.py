@@ -315,6 +315,8 @@ class AuditRepository(Protocol):
             audit key, if any): its ``hash`` is what the entity's ``audit_head`` names.
 
         Raises:
+            DuplicateId: It starts a trail (``seq`` 1) and the entity has one; a storage that
+                does not read the trail to start it raises this from ``commit``.
             AuditChainError: It does not follow the head.
         """
         ...
