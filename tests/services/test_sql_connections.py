@@ -154,6 +154,15 @@ def test_a_double_booking_is_refused_after_reading_the_technician_and_the_claims
     assert tables == ["technicians", "technician_slots"]  # no reference drawn for it
 
 
+def test_a_new_bookings_reference_is_counted_without_leaving_out_pending_ids(
+    desk: ServiceDesk, pool: _Pool
+) -> None:
+    pool.reset()
+    _book(desk, "B-1")
+    (count,) = [s for s in pool.statements if s.startswith("SELECT count(*)")]
+    assert "NOT IN" not in count  # the staged booking has no stored row to leave out
+
+
 def test_a_moved_booking_releases_its_claim_once(desk: ServiceDesk, pool: _Pool) -> None:
     _book(desk, "B-1")
     pool.reset()

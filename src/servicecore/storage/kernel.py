@@ -529,7 +529,11 @@ class KernelRepository:
         query.check(self.spec)
         mine = self._pending()
         uow = self._uow
-        stored = uow.backend.count(uow.tenant, self.spec, query, [e.id for e in mine])
+        kind = self.spec.kind
+        # Only entities stored before are counted as pending instead of as stored: a new one
+        # has no stored row to leave out (or its commit fails), so the plain count applies.
+        changed = [e.id for e in mine if uow.bases.get((kind, e.id)) is not None]
+        stored = uow.backend.count(uow.tenant, self.spec, query, changed)
         return stored + sum(1 for e in mine if matches(query, self.spec, e))
 
     def iterate(self, query: Query | None = None, page_size: int = 1000) -> Iterator[Any]:

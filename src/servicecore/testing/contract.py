@@ -497,6 +497,15 @@ class QueryContract(_Base):
             assert uow.requests.count(Query(equals={"customer_id": "C-even"})) == 7
             assert uow.requests.count(Query(equals={"customer_id": "C-odd"})) == 4
 
+    def test_count_of_equal_values_sees_this_unit_of_works_new_entities_once(
+        self, storage: Storage, tenant: str, requests: list[Any]
+    ) -> None:
+        with storage.unit_of_work(tenant) as uow:
+            uow.requests.add(f.request(id="R-10", customer_id="C-even"))
+            uow.requests.add(f.request(id="R-11", customer_id="C-new"))
+            assert uow.requests.count(Query(equals={"customer_id": "C-even"})) == 6
+            assert uow.requests.count(Query(equals={"customer_id": "C-new"})) == 1
+
     def test_iterate_yields_every_match_in_pages(
         self, storage: Storage, tenant: str, requests: list[Any]
     ) -> None:
