@@ -279,7 +279,10 @@ def book(
     _check_identity(customer, channel)
     if slot.start <= now:
         raise ValidationError.single("slot", slot, "must start in the future")
-    technician = _check_technician_time(cx, technician_id, slot)
+    if technician_id is None:
+        # Checked before the booking is staged: staged, it would count as one more booking
+        # waiting for a free technician.
+        _check_technician_time(cx, None, slot)
     booking = Booking(
         id=BookingId(booking_id or cx.ids.new_id("Booking")),
         customer=customer,
@@ -294,7 +297,10 @@ def book(
     )
     cx.check("book", booking)
     cx.create(BOOKING, booking, payload={"channel": channel})
+    # A named technician's time is checked as the booking is staged, before the technician is
+    # read: a double booking (the common refusal) costs one look at the claims.
     cx.uow.bookings.add(booking)
+    technician = None if technician_id is None else _check_technician_time(cx, technician_id, slot)
     _settle_reference(cx.uow, booking, reference_prefix)
     _tell(
         cx,
