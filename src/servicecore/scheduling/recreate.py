@@ -131,6 +131,7 @@ class RuinRecreate(NodeData):
     _loaded: bool = attrs.field(init=False)
     _demands: list[int] = attrs.field(init=False)
     _kinds: list[int] = attrs.field(init=False)
+    _kinds_shared: bool = attrs.field(init=False)
     _preferring: bool = attrs.field(init=False)
     _neighbours: list[list[int]] = attrs.field(init=False)
     _able_sets: list[frozenset[int]] = attrs.field(init=False)
@@ -186,6 +187,7 @@ class RuinRecreate(NodeData):
             )
             for v, (tech, shift) in enumerate(self.vehicles)
         ]
+        self._kinds_shared = len(kinds) < len(self.vehicles)
         n = len(self.jobs)
         if n:
             matrix = np.array([row[:n] for row in self.travel[:n]], dtype=np.int64)
@@ -299,10 +301,11 @@ class RuinRecreate(NodeData):
         best_added: float = math.inf
         best_v, best_pos = -1, -1
         kinds = self._kinds
+        shared = self._kinds_shared
         empty_kinds: set[int] = set()
         for v in self.allowed[k]:
             r = current[v]
-            if not r.seq:
+            if shared and not r.seq:
                 if kinds[v] in empty_kinds:
                     continue
                 empty_kinds.add(kinds[v])
@@ -764,10 +767,11 @@ class RuinRecreate(NodeData):
         second: float = math.inf
         v1 = pos1 = v2 = -1
         kinds = self._kinds
+        shared = self._kinds_shared
         empty_kinds: set[int] = set()
         for v in self.allowed[k]:
             r = current[v]
-            if not r.seq:
+            if shared and not r.seq:
                 # Another empty route of the same kind would only repeat this one.
                 if kinds[v] in empty_kinds:
                     continue
