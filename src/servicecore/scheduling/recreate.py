@@ -129,6 +129,9 @@ class RuinRecreate(NodeData):
     _dues: list[int | None] = attrs.field(init=False)
     _rates: list[int] = attrs.field(init=False)
     _loaded: bool = attrs.field(init=False)
+    _demands: list[int] = attrs.field(init=False)
+    _kinds: list[int] = attrs.field(init=False)
+    _kinds_shared: bool = attrs.field(init=False)
     _preferring: bool = attrs.field(init=False)
     _neighbours: list[list[int]] = attrs.field(init=False)
     _able_sets: list[frozenset[int]] = attrs.field(init=False)
@@ -158,12 +161,33 @@ class RuinRecreate(NodeData):
         self._dues = [j.sla_due if j.lateness_cost > 0 else None for j in self.jobs]
         self._rates = [j.lateness_cost for j in self.jobs]
         self._loaded = any(j.demand for j in self.jobs)
+        self._demands = [j.demand for j in self.jobs]
         self._preferring = any(
             j.preferred_technician is not None and j.preference_cost > 0 for j in self.jobs
         )
         self._able_sets = [frozenset(a) for a in self.allowed]
         self._timer = Timer(self.travel, self.jobs, self.vehicles, self.starts, self.ends)
         self._timed = [self._timer.timed(v) for v in range(len(self.vehicles))]
+        # Vehicles whose empty routes take any job at the same places and cost (a fleet of
+        # identical vans at one depot): a job is tried on one empty route of each kind only.
+        kinds: dict[tuple[object, ...], int] = {}
+        self._kinds = [
+            kinds.setdefault(
+                (
+                    self.starts[v],
+                    self.ends[v],
+                    shift.start,
+                    shift.end,
+                    tech.cost_per_minute,
+                    tech.capacity,
+                    tech.max_jobs,
+                    tech.id if self._preferring or self._timed[v] else None,
+                ),
+                len(kinds),
+            )
+            for v, (tech, shift) in enumerate(self.vehicles)
+        ]
+        self._kinds_shared = len(kinds) < len(self.vehicles)
         n = len(self.jobs)
         if n:
             matrix = np.array([row[:n] for row in self.travel[:n]], dtype=np.int64)
@@ -232,7 +256,8 @@ class RuinRecreate(NodeData):
         if t + back > shift.end:
             return None
         if tech.capacity is not None or self._loaded:
-            load = sum(self.jobs[k].demand for k in seq)
+            demands = self._demands
+            load = sum([demands[k] for k in seq])
             if tech.capacity is not None and load > tech.capacity:
                 return None
         if self._preferring:
@@ -275,8 +300,15 @@ class RuinRecreate(NodeData):
         rng = self._rng
         best_added: float = math.inf
         best_v, best_pos = -1, -1
+        kinds = self._kinds
+        shared = self._kinds_shared
+        empty_kinds: set[int] = set()
         for v in self.allowed[k]:
             r = current[v]
+            if shared and not r.seq:
+                if kinds[v] in empty_kinds:
+                    continue
+                empty_kinds.add(kinds[v])
             memo = r.memo
             if k in memo:
                 found_place = memo[k]
@@ -314,6 +346,26 @@ class RuinRecreate(NodeData):
         first = 1 if n and self._in_progress[seq[0]] else 0
         lo = bisect.bisect_left(latest, opens + dur, first, n + 1)
         hi = bisect.bisect_right(dep, close, lo, n + 1)
+        if lo > n:
+            return None
+        if single and not timed and due is None and not sla_after[lo]:
+            # Only travel changes (Solomon's case): the detour, cheap to reckon, is compared
+            # first, and the times are checked only where it would beat the best place.
+            best_detour: float = math.inf
+            for i in range(lo, hi):
+                tp = travel[nodes[i]]
+                nxt = nodes[i + 1]
+                detour = tp[k] + tk[nxt] - tp[nxt]
+                if detour >= best_detour:
+                    continue
+                arrive = dep[i] + tp[k]
+                if arrive > close:
+                    continue
+                start = arrive if arrive > opens else opens
+                if start + dur + tk[nxt] > latest[i]:
+                    continue
+                best_detour, best_pos = detour, i
+            return None if best_pos < 0 else (int(best_detour * cpm + fixed), best_pos)
         for i in range(lo, hi):
             tp = travel[nodes[i]]
             arrive = dep[i] + tp[k]
@@ -714,8 +766,16 @@ class RuinRecreate(NodeData):
         first: float = math.inf
         second: float = math.inf
         v1 = pos1 = v2 = -1
+        kinds = self._kinds
+        shared = self._kinds_shared
+        empty_kinds: set[int] = set()
         for v in self.allowed[k]:
             r = current[v]
+            if shared and not r.seq:
+                # Another empty route of the same kind would only repeat this one.
+                if kinds[v] in empty_kinds:
+                    continue
+                empty_kinds.add(kinds[v])
             memo = r.memo
             found = memo.get(k, _UNKNOWN)
             if found is _UNKNOWN:
