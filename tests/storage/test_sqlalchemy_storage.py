@@ -80,6 +80,48 @@ def test_opening_a_new_sqlite_file_waits_for_another_process_past_the_drivers_fi
         engine.dispose()
 
 
+def _holding_the_write_lock(path):
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_sqlite_writer_waits_for_another_writer_and_then_commits(tmp_path):
+    import threading
+
+    path = tmp_path / "writers.db"
+    with SQLAlchemyStorage(str(path)) as storage:
+        holder = _holding_the_write_lock(path)
+        release = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+        release.start()
+        try:
+            TestStored.store(storage, "acme", f.request(id="R-1"))
+        finally:
+            release.join()
+            holder.close()
+        with storage.unit_of_work("acme") as uow:
+            assert uow.requests.get("R-1").id == "R-1"
+
+
+def test_a_sqlite_writer_gives_up_after_the_busy_timeout_and_writes_nothing(tmp_path, monkeypatch):
+    from servicecore.adapters.sqlalchemy import engine as sqlite_engine
+
+    monkeypatch.setattr(sqlite_engine, "BUSY_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / "writers.db"
+    with SQLAlchemyStorage(str(path)) as storage:
+        holder = _holding_the_write_lock(path)
+        try:
+            with pytest.raises(StorageError, match="locked"):
+                TestStored.store(storage, "acme", f.request(id="R-1"))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        with storage.unit_of_work("acme") as uow:
+            assert uow.requests.find("R-1") is None
+
+
 def test_a_plain_file_path_is_an_embedded_sqlite_database(tmp_path):
     path = tmp_path / "service.db"
     with SQLAlchemyStorage(str(path)) as storage:  # a new file: the schema is created
