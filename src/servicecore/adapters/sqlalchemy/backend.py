@@ -329,10 +329,10 @@ class SqlBackend:
             conn.execution_options(**write_options(conn))
             with conn.begin():
                 yield conn
-            conn.execution_options(**self.read_options)
-        except BaseException:
-            self.release()  # back to the pool, reset there; the next read takes a fresh one
-            raise
+        finally:
+            # Back to the pool, which resets it, rather than switched back to reading: a unit
+            # of work ends with its commit, and a read after it takes a fresh connection.
+            self.release()
 
     def load(self, tenant: str, spec: AggregateSpec, id: str) -> Any | None:
         """Return the stored entity, or ``None``.
