@@ -122,6 +122,116 @@ def test_a_sqlite_writer_gives_up_after_the_busy_timeout_and_writes_nothing(tmp_
             assert uow.requests.find("R-1") is None
 
 
+def _holding_the_gate(path):
+    import fcntl
+    import os
+
+    fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _gate_is_free(path):
+    import fcntl
+    import os
+
+    fd = os.open(f"{path}-writer", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_sqlite_writer_waits_for_its_turn_at_the_gate_beside_the_database_then_commits(
+    tmp_path,
+):
+    import os
+    import threading
+
+    path = tmp_path / "writers.db"
+    with SQLAlchemyStorage(str(path)) as storage:
+        holder = _holding_the_gate(path)
+        released = []
+
+        def release():
+            released.append(True)
+            os.close(holder)
+
+        timer = threading.Timer(0.3, release)
+        timer.start()
+        try:
+            TestStored.store(storage, "acme", f.request(id="R-1"))
+            assert released == [True]  # it committed only after the gate was let go
+        finally:
+            timer.join()
+        with storage.unit_of_work("acme") as uow:
+            assert uow.requests.get("R-1").id == "R-1"
+        assert _gate_is_free(path)
+
+
+def test_a_sqlite_writer_gives_up_when_the_gate_is_held_past_the_busy_timeout(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from servicecore.adapters.sqlalchemy import engine as sqlite_engine
+
+    monkeypatch.setattr(sqlite_engine, "BUSY_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / "writers.db"
+    with SQLAlchemyStorage(str(path)) as storage:
+        holder = _holding_the_gate(path)
+        try:
+            with pytest.raises(StorageError, match=r"locked.*writers\.db-writer"):
+                TestStored.store(storage, "acme", f.request(id="R-1"))
+        finally:
+            os.close(holder)
+        with storage.unit_of_work("acme") as uow:
+            assert uow.requests.find("R-1") is None
+        TestStored.store(storage, "acme", f.request(id="R-1"))  # the next turn is free
+
+
+def test_a_refused_sqlite_commit_lets_the_gate_go(tmp_path):
+    path = tmp_path / "writers.db"
+    with SQLAlchemyStorage(str(path)) as storage:
+        TestStored.store(storage, "acme", f.request(id="R-1"))
+        with pytest.raises(DuplicateId):
+            TestStored.store(storage, "acme", f.request(id="R-1"))
+        assert _gate_is_free(path)
+
+
+def test_a_gate_file_that_cannot_be_opened_leaves_the_waiting_to_sqlite(tmp_path):
+    path = tmp_path / "writers.db"
+    (tmp_path / "writers.db-writer").mkdir()  # opening it for writing fails
+    with SQLAlchemyStorage(str(path)) as storage:
+        TestStored.store(storage, "acme", f.request(id="R-1"))
+        with storage.unit_of_work("acme") as uow:
+            assert uow.requests.get("R-1").id == "R-1"
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg://postgres@127.0.0.1:5432/test", "sqlite://", "sqlite:///:memory:"]
+)
+def test_only_a_sqlite_file_has_a_writer_gate(url):
+    from servicecore.adapters.sqlalchemy.gate import writer_gate
+
+    engine = sa.create_engine(url)  # not connected
+    assert writer_gate(engine) is None
+    engine.dispose()
+
+
+def test_a_sqlite_files_gate_lies_beside_it(tmp_path):
+    from servicecore.adapters.sqlalchemy.gate import writer_gate
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'service.db'}")
+    gate = writer_gate(engine)
+    assert gate is not None
+    assert gate.path == str(tmp_path / "service.db-writer")
+    engine.dispose()
+
+
 def test_a_plain_file_path_is_an_embedded_sqlite_database(tmp_path):
     path = tmp_path / "service.db"
     with SQLAlchemyStorage(str(path)) as storage:  # a new file: the schema is created

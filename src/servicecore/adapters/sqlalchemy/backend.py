@@ -3,9 +3,10 @@
 Reads are single statements (one consistent snapshot each: SQLite without ``BEGIN``,
 PostgreSQL in autocommit). A batch is one transaction: ``BEGIN IMMEDIATE`` on SQLite (one
 writer at a time, so the kernel's slot check inside it is final), a plain transaction on
-PostgreSQL (where the exclusion constraint on technician slots is the final word). Bound to a
-host's connection, the backend reads on it and writes each batch in a savepoint of the host's
-transaction, which the host commits.
+PostgreSQL (where the exclusion constraint on technician slots is the final word). SQLite
+writers first take their turn at the gate (:mod:`servicecore.adapters.sqlalchemy.gate`). Bound
+to a host's connection, the backend reads on it and writes each batch in a savepoint of the
+host's transaction, which the host commits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from servicecore.adapters.sqlalchemy.engine import BEGIN_OPTION, read_options, write_options
 from servicecore.adapters.sqlalchemy.errors import is_unique_violation, translate, violates_index
+from servicecore.adapters.sqlalchemy.gate import turn, writer_gate
 from servicecore.adapters.sqlalchemy.rows import (
     audit_row,
     entity_from_data,
@@ -267,12 +269,15 @@ class SqlBackend:
         self.connection = connection
         self.statements = _statements(tables)
         self.read_options = read_options(engine)
+        self.gate = writer_gate(engine)
         self.held = held
         self._conn: sa.Connection | None = None
 
     def for_unit_of_work(self) -> SqlBackend:
         """Return a backend that holds one connection for a unit of work (see ``held``)."""
-        return SqlBackend(self.engine, self.tables, held=True)
+        backend = SqlBackend(self.engine, self.tables, held=True)
+        backend.gate = self.gate  # the file as this storage named it when it was opened
+        return backend
 
     def release(self) -> None:
         """Give the held connection back to the pool (the next read takes one again)."""
@@ -318,7 +323,7 @@ class SqlBackend:
         if not self.held:
             with self.engine.connect() as conn:
                 conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-                with conn.begin():
+                with turn(self.gate), conn.begin():
                     yield conn
             return
         conn = self._held()
@@ -327,7 +332,7 @@ class SqlBackend:
             # (PostgreSQL): ending it costs nothing, and the options can change only then.
             conn.rollback()
             conn.execution_options(**write_options(conn))
-            with conn.begin():
+            with turn(self.gate), conn.begin():
                 yield conn
         finally:
             # Back to the pool, which resets it, rather than switched back to reading: a unit
