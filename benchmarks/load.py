@@ -121,39 +121,51 @@ def _desk(engine: sa.Engine, tenant: str = TENANT) -> ServiceDesk:
     return ServiceDesk(SQLAlchemyStorage(engine), tenant, clock=FixedClock(f.NOW))
 
 
-def _seed(target: str) -> None:
-    engine = _engine(target)
-    upgrade(engine)
-    desk = _desk(engine)
-    with desk.storage.unit_of_work(TENANT) as uow:
+def _fixtures(desk: ServiceDesk, serial: str) -> str:
+    """Add the technicians and register one archive in the desk's tenant; return its id."""
+    with desk.storage.unit_of_work(desk.tenant) as uow:
         for tech in TECHNICIANS:
             uow.technicians.add(f.technician(id=tech))
         uow.commit()
     archive = desk.installed_base.register_archive(
         CS,
-        serial_number="SN-LOAD",
+        serial_number=serial,
         product_code="AC-9000",
         customer_id="C-1",
         warranty_start=f.NOW.date(),
         warranty_end=f.NOW.date() + timedelta(days=365),
     )
+    return archive.id
+
+
+def _open_in_progress(
+    desk: ServiceDesk, request_id: str, archive_id: str, tech: str, day: int
+) -> None:
+    """Open a request and take it in progress (dispatched, accepted, started) on ``day``."""
+    desk.requests.open_request(
+        CS,
+        customer_id="C-1",
+        service_type=ServiceType.REPAIR,
+        symptoms="grinding noise",
+        archive_id=archive_id,
+        request_id=request_id,
+    )
+    start = f.NOW + timedelta(days=day, hours=16)
+    order = desk.dispatch.assign(SUP, request_id, tech, TimeRange(start, start + HOURS_2))
+    worker = Actor(id=f"u-{tech}", roles={Role.TECHNICIAN}, technician_id=tech)
+    desk.dispatch.accept_dispatch(worker, order.id)
+    desk.dispatch.start_dispatch(worker, order.id)
+
+
+def _seed(target: str) -> None:
+    engine = _engine(target)
+    upgrade(engine)
+    desk = _desk(engine)
+    archive_id = _fixtures(desk, "SN-LOAD")
     for i in range(SHARED_REQUESTS):
-        desk.requests.open_request(
-            CS,
-            customer_id="C-1",
-            service_type=ServiceType.REPAIR,
-            symptoms="grinding noise",
-            archive_id=archive.id,
-            request_id=f"R-S{i}",
-        )
-        # In progress (dispatched, accepted, started), so that holds and resumes can succeed;
-        # on days the racing books never use.
+        # In progress, so that holds and resumes can succeed; on days the racing books never use.
         tech = TECHNICIANS[i % len(TECHNICIANS)]
-        start = f.NOW + timedelta(days=14 + i // len(TECHNICIANS), hours=16)
-        order = desk.dispatch.assign(SUP, f"R-S{i}", tech, TimeRange(start, start + HOURS_2))
-        worker = Actor(id=f"u-{tech}", roles={Role.TECHNICIAN}, technician_id=tech)
-        desk.dispatch.accept_dispatch(worker, order.id)
-        desk.dispatch.start_dispatch(worker, order.id)
+        _open_in_progress(desk, f"R-S{i}", archive_id, tech, 14 + i // len(TECHNICIANS))
     for i in range(SHARED_BOOKINGS):  # on days the racing books never use
         desk.bookings.book(
             CS,
@@ -177,39 +189,15 @@ def _warm_desk(engine: sa.Engine, worker: int) -> None:
     runs) and building its loaders, which with short rounds and many processes was a large part
     of servicecore's side (it has more kinds of statement than the raw side has).
     """
-    tenant = f"warm-{worker}"
-    desk = _desk(engine, tenant)
-    with desk.storage.unit_of_work(tenant) as uow:
-        for tech in TECHNICIANS:
-            uow.technicians.add(f.technician(id=tech))
-        uow.commit()
-    archive = desk.installed_base.register_archive(
-        CS,
-        serial_number="SN-WARM",
-        product_code="AC-9000",
-        customer_id="C-1",
-        warranty_start=f.NOW.date(),
-        warranty_end=f.NOW.date() + timedelta(days=365),
-    )
+    desk = _desk(engine, f"warm-{worker}")
+    archive_id = _fixtures(desk, "SN-WARM")
     customer, policy = f.booking().customer, f.booking().policy
     for i in range(WARM_ROUNDS):
-        request = desk.requests.open_request(
-            CS,
-            customer_id="C-1",
-            service_type=ServiceType.REPAIR,
-            symptoms="warming up",
-            archive_id=archive.id,
-            request_id=f"R-W{i}",
-        )
-        tech = TECHNICIANS[i % len(TECHNICIANS)]
-        start = f.NOW + timedelta(days=14 + i, hours=16)
-        order = desk.dispatch.assign(SUP, request.id, tech, TimeRange(start, start + HOURS_2))
-        technician = Actor(id=f"u-{tech}", roles={Role.TECHNICIAN}, technician_id=tech)
-        desk.dispatch.accept_dispatch(technician, order.id)
-        desk.dispatch.start_dispatch(technician, order.id)
-        desk.requests.hold_request(CS, request.id, "wait")
-        desk.requests.resume_request(CS, request.id)
-        desk.requests.sla_report(CS, request.id)
+        request_id, tech = f"R-W{i}", TECHNICIANS[i % len(TECHNICIANS)]
+        _open_in_progress(desk, request_id, archive_id, tech, 14 + i)
+        desk.requests.hold_request(CS, request_id, "wait")
+        desk.requests.resume_request(CS, request_id)
+        desk.requests.sla_report(CS, request_id)
         for n in (1, 2):  # the second one is refused: the technician's time is taken
             with suppress(DoubleBooking):
                 desk.bookings.book(
@@ -226,7 +214,7 @@ def _warm_desk(engine: sa.Engine, worker: int) -> None:
         desk.bookings.confirm_booking(CS, f"B-W{i}-1")
         desk.bookings.cancel_booking(CS, f"B-W{i}-1", "warming up")
         with suppress(InvalidTransition):
-            desk.requests.resume_request(CS, request.id)  # refused: not on hold
+            desk.requests.resume_request(CS, request_id)  # refused: not on hold
 
 
 def _raw_request(id: str, version: int) -> dict[str, Any]:
