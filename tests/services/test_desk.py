@@ -94,6 +94,23 @@ def test_a_command_that_raises_writes_nothing(desk, storage, tenant):
         assert uow.requests.count() == 0
 
 
+def test_each_desk_runs_its_commands_in_its_own_tenant(storage, clock):
+    # The methods a group builds are kept per group: a second desk's must not reach the first's.
+    first, second = (ServiceDesk(storage, t, clock=clock) for t in ("t-first", "t-second"))
+    for desk in (first, second, first):
+        desk.requests.open_request(
+            CS, customer_id="C-1", service_type=ServiceType.CONSULT, symptoms="reset?"
+        )
+    for tenant, opened in (("t-first", 2), ("t-second", 1)):
+        with storage.unit_of_work(tenant) as uow:
+            assert uow.requests.count() == opened
+
+
+def test_a_desk_method_is_built_once_per_group(desk):
+    assert desk.requests.open_request is desk.requests.open_request
+    assert desk.requests.open_request.__doc__ == type(desk.requests).open_request.__doc__
+
+
 def test_a_desk_without_a_signer_or_store_says_so(storage, tenant, clock):
     plain = ServiceDesk(storage, tenant, clock=clock)
     with pytest.raises(ValidationError, match="tokens"):

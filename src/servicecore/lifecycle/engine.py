@@ -14,6 +14,7 @@ Every successful move appends an :class:`~servicecore.model.audit.AuditEntry` to
 
 from __future__ import annotations
 
+import operator
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -210,6 +211,8 @@ class Lifecycle(Generic[E, S]):
             for state in states
         }
         self._fields: tuple[str, ...] = tuple(f.name for f in attrs.fields(cast(Any, entity_type)))
+        # Every field at once, in C: the snapshot a refused move is undone from.
+        self._snapshot = operator.attrgetter(*self._fields, self._fields[0])
         self.machine = Machine(
             model=None,
             states=list(states),
@@ -369,7 +372,7 @@ class Lifecycle(Generic[E, S]):
             raise AuditChainError(
                 f"{self.label(entity)}: its audit head does not match the trail's newest entry"
             )
-        before = [getattr(entity, name) for name in self._fields]
+        before = self._snapshot(entity)[:-1]  # the name added twice makes it a tuple always
         try:
             self.machine.events[trigger].trigger(entity, ctx=ctx)
             entry = AuditEntry.create(

@@ -403,8 +403,10 @@ def _checked(
     def register(function: Callable[Concatenate[C, P], T]) -> Callable[Concatenate[C, P], T]:
         @functools.wraps(function)
         def run(context: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            fields = _log_fields(context, function.__name__, kind, args)
-            _log.log(_STARTED[kind], "%s %s", kind, function.__name__, extra=fields)
+            # Worked out only for a record that is written: most hosts log neither level.
+            if _log.isEnabledFor(_STARTED[kind]):
+                fields = _log_fields(context, function.__name__, kind, args)
+                _log.log(_STARTED[kind], "%s %s", kind, function.__name__, extra=fields)
             try:
                 context.check(permission)
                 if isinstance(context, CommandContext) and kind == "command":
@@ -417,15 +419,18 @@ def _checked(
                 # Logged once, by the innermost command that refused (commands call commands).
                 if not getattr(exc, "_servicecore_logged", False):
                     exc._servicecore_logged = True  # type: ignore[attr-defined]
-                    _log.info(
-                        "%s refused: %s: %s",
-                        function.__name__,
-                        type(exc).__name__,
-                        exc,
-                        extra={**fields, "error": type(exc).__name__},
-                    )
+                    if _log.isEnabledFor(logging.INFO):
+                        fields = _log_fields(context, function.__name__, kind, args)
+                        _log.info(
+                            "%s refused: %s: %s",
+                            function.__name__,
+                            type(exc).__name__,
+                            exc,
+                            extra={**fields, "error": type(exc).__name__},
+                        )
                 raise
-            if kind == "job":
+            if kind == "job" and _log.isEnabledFor(logging.INFO):
+                fields = _log_fields(context, function.__name__, kind, args)
                 _log.info("job %s done: %r", function.__name__, result, extra=fields)
             return result
 

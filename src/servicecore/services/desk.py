@@ -130,6 +130,10 @@ class _Bound(Generic[C, P, T]):
         self.info = command_info(function)
         self.function: Callable[Concatenate[C, P], T] = function
         self.__doc__ = function.__doc__
+        self.name = function.__name__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
 
     @overload
     def __get__(self, group: None, owner: type[Any]) -> Self: ...
@@ -154,6 +158,9 @@ class _Bound(Generic[C, P, T]):
             jx = JobContext(desk.storage, desk.tenant, desk.clock, actor, desk.settings)
             return function(jx, *args, **kwargs)
 
+        # Kept on the group, which finds it before this descriptor from then on: building the
+        # wrapper cost more than a refused command's own checks, on every call.
+        vars(group)[self.name] = call
         return call
 
 
@@ -609,9 +616,10 @@ class ServiceDesk:
             result = command(CommandContext(uow, actor, self.clock, self.settings), *args, **kwargs)
             if info.kind == "command":
                 uow.commit()
-                _log.debug(
-                    "%s committed",
-                    info.name,
-                    extra={"tenant": self.tenant, "command": info.name, "actor": actor.id},
-                )
+                if _log.isEnabledFor(logging.DEBUG):
+                    _log.debug(
+                        "%s committed",
+                        info.name,
+                        extra={"tenant": self.tenant, "command": info.name, "actor": actor.id},
+                    )
         return result

@@ -275,8 +275,11 @@ class SqlBackend:
 
     def for_unit_of_work(self) -> SqlBackend:
         """Return a backend that holds one connection for a unit of work (see ``held``)."""
-        backend = SqlBackend(self.engine, self.tables, held=True)
-        backend.gate = self.gate  # the file as this storage named it when it was opened
+        # A copy, not a new backend: one unit of work per command, and working out the gate's
+        # path and the read options again showed in every command's time. The gate stays the
+        # file as this storage named it when it was opened.
+        backend = object.__new__(SqlBackend)
+        backend.__dict__.update(self.__dict__, connection=None, held=True, _conn=None)
         return backend
 
     def release(self) -> None:
