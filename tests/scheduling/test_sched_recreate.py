@@ -149,6 +149,50 @@ def test_the_same_seed_and_steps_give_the_same_plan():
     assert a.to_fsm_solution() == b.to_fsm_solution()
 
 
+def one_depot_row(count: int = 8, *, skilled: bool = False) -> Problem:
+    """Two alike technicians at one depot and a row of jobs (the last needs a skill if told)."""
+    b = ProblemBuilder(name="depot")
+    b.technician("ana", skills={"x", "y"}, start=(0, 0), shift=("08:00", "18:00"))
+    b.technician(
+        "bo", skills={"x", "y"} if not skilled else {"x"}, start=(0, 0), shift=("08:00", "18:00")
+    )
+    for k in range(count):
+        needs = {"y"} if skilled and k == count - 1 else {"x"}
+        b.job(f"J{k}", location=(5 * k + 2.5, 0), duration=20, skills=needs)
+    return b.build()
+
+
+def test_only_an_alike_fleet_free_to_take_every_job_anneals_more_than_once():
+    assert RoutingModel(one_depot_row(), 0).recreate().rounds() == recreate_module._ROUNDS > 1
+    assert RoutingModel(one_depot_row(skilled=True), 0).recreate().rounds() == 1
+    # Two depots: two kinds of vehicle.
+    assert RoutingModel(row_of_jobs(), 0).recreate().rounds() == 1
+
+
+def test_the_second_annealing_run_starts_again_from_the_first_plan(monkeypatch):
+    problem = one_depot_row()
+    model = RoutingModel(problem, 0)
+    improver = model.recreate()
+    # A poor plan: each technician serves every other job of the row.
+    ids = sorted((job.id for job in model.jobs), key=lambda j: int(j[1:]))
+    node = {job.id: k for k, job in enumerate(model.jobs)}
+    routes = [[node[j] for j in ids[0::2]], [node[j] for j in ids[1::2]]]
+    seen: list[list[list[int]]] = []
+    ruin = recreate_module.RuinRecreate._ruin
+
+    def spy(self, current, *args):
+        seen.append([list(r.seq) for r in current])
+        return ruin(self, current, *args)
+
+    monkeypatch.setattr(recreate_module.RuinRecreate, "_ruin", spy)
+    monkeypatch.setattr(recreate_module, "_ROUNDS", 2)
+    best, objective = improver.run(routes, math.inf, 40)
+    first = [list(r) for r in routes]
+    assert seen[0] == seen[20] == first
+    assert seen[19] != first
+    assert objective == improver.objective(best) < improver.objective(routes)
+
+
 def test_a_job_left_out_is_served_when_room_can_be_made():
     problem = two_technicians()
     model, n, v = model_of(problem)
